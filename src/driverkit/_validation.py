@@ -1,0 +1,123 @@
+"""Parameter and data checks shared by every public function.
+
+One message template for bad options (scikit-learn style) and one for missing
+columns (with a close-match suggestion), so errors read the same everywhere.
+"""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import ColumnNotFoundError, DriverkitError, DriverkitTypeError
+
+__all__ = [
+    "check_columns",
+    "check_fraction",
+    "check_kwargs",
+    "check_option",
+    "check_positive",
+    "check_random_state",
+    "suggest",
+]
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """Return ``" Did you mean 'x'?"`` for the closest candidate, or ``""``."""
+    cands = [str(c) for c in candidates]
+    close = difflib.get_close_matches(str(name), cands, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in cands}
+        if str(name).lower() in lowered:
+            close = [lowered[str(name).lower()]]
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def check_option(value: Any, name: str, allowed: Sequence[Any], func: str) -> Any:
+    """Raise if ``value`` is not one of ``allowed``.
+
+    The message follows one template: "The 'method' parameter of importance() must be
+    one of {...}. Got 'lmgg' instead."
+    """
+    if value not in allowed:
+        opts = ", ".join(repr(a) for a in allowed)
+        hint = suggest(value, [str(a) for a in allowed]) if isinstance(value, str) else ""
+        raise DriverkitError(
+            f"The '{name}' parameter of {func}() must be one of {{{opts}}}. "
+            f"Got {value!r} instead.{hint}"
+        )
+    return value
+
+
+def check_positive(value: Any, name: str, func: str, *, strict: bool = True,
+                   allow_none: bool = False) -> Any:
+    """Raise unless ``value`` is a finite real number > 0 (or >= 0 with ``strict=False``)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise DriverkitTypeError(
+            f"The '{name}' parameter of {func}() must be a number. Got {value!r} instead."
+        )
+    if not np.isfinite(value) or (value <= 0 if strict else value < 0):
+        bound = "> 0" if strict else ">= 0"
+        raise DriverkitError(
+            f"The '{name}' parameter of {func}() must be a finite number {bound}. "
+            f"Got {value!r} instead."
+        )
+    return value
+
+
+def check_fraction(value: Any, name: str, func: str, *, open_left: bool = True,
+                   open_right: bool = True) -> float:
+    """Raise unless ``value`` lies in (0, 1) (ends included per the flags)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise DriverkitTypeError(
+            f"The '{name}' parameter of {func}() must be a number in (0, 1). Got {value!r}."
+        )
+    lo_ok = value > 0 if open_left else value >= 0
+    hi_ok = value < 1 if open_right else value <= 1
+    if not (lo_ok and hi_ok):
+        lo = "(0" if open_left else "[0"
+        hi = "1)" if open_right else "1]"
+        raise DriverkitError(
+            f"The '{name}' parameter of {func}() must lie in {lo}, {hi}. Got {value!r} instead."
+        )
+    return float(value)
+
+
+def check_columns(data: pd.DataFrame, columns: Iterable[str], *, role: str = "column") -> None:
+    """Raise :class:`ColumnNotFoundError` naming each missing column with a close match."""
+    if not isinstance(data, pd.DataFrame):
+        raise DriverkitTypeError(
+            f"Expected a pandas DataFrame of respondents, got {type(data).__name__}. "
+            "Try pd.DataFrame(...) or pd.read_csv(...) first."
+        )
+    present = [str(c) for c in data.columns]
+    for col in columns:
+        if col not in data.columns:
+            raise ColumnNotFoundError(
+                f"The {role} '{col}' is not a column of the data.{suggest(col, present)} "
+                f"Available columns: {', '.join(present[:30])}"
+                + (" ..." if len(present) > 30 else "")
+            )
+
+
+def check_kwargs(kwargs: dict[str, Any], func: str) -> None:
+    """Reject unknown keyword arguments by name (instead of swallowing them)."""
+    if kwargs:
+        names = ", ".join(repr(k) for k in kwargs)
+        raise DriverkitTypeError(f"{func}() got unexpected keyword argument(s) {names}.")
+
+
+def check_random_state(seed: Any) -> np.random.Generator:
+    """Turn ``None``, an int or a Generator into a :class:`numpy.random.Generator`."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, numbers.Integral | np.random.SeedSequence):
+        return np.random.default_rng(seed)
+    raise DriverkitTypeError(f"'seed' must be None, an int or a numpy Generator; got {seed!r}.")
