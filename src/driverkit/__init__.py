@@ -1,0 +1,60 @@
+"""driverkit — key-driver analysis for customer-experience surveys.
+
+Driver models, exact relative importance (Shapley/LMG, dominance, relative weights),
+respondent-level what-if simulation in customers, revenue and profit, and budget
+optimisation that uses exactly the simulator's numbers.
+
+Examples
+--------
+>>> import driverkit as dk
+>>> df = dk.load_demo()
+>>> model = dk.fit(df, "repurchase", ["staff_friendliness", "delivery_speed"], kind="logit")
+>>> model.kind
+'logit'
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .exceptions import (
+    CollinearityWarning,
+    ColumnNotFoundError,
+    ConvergenceWarning,
+    DataError,
+    DriverkitError,
+    DriverkitTypeError,
+    DriverkitWarning,
+    ExtrapolationWarning,
+    InfeasibleError,
+    MissingDataWarning,
+    ScaleWarning,
+    SeparationError,
+    SmallSampleWarning,
+)
+
+__all__ = [
+    "CollinearityWarning",
+    "ColumnNotFoundError",
+    "ConvergenceWarning",
+    "DataError",
+    "DriverkitError",
+    "DriverkitTypeError",
+    "DriverkitWarning",
+    "ExtrapolationWarning",
+    "InfeasibleError",
+    "MissingDataWarning",
+    "ScaleWarning",
+    "SeparationError",
+    "SmallSampleWarning",
+    "__version__",
+]
+
+# Each area re-exports its public names below (one block per package, kept sorted in __all__).
+# --- data ---
+# --- stats ---
+# --- models ---
+# --- importance ---
+# --- simulate ---
+# --- optimize ---
+# --- cx ---
+# --- report ---
