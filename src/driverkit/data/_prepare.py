@@ -1,0 +1,757 @@
+"""The data layer: one place that validates user input and turns it into arrays.
+
+:func:`prepare` takes a DataFrame of respondents plus an outcome and drivers (column lists or
+a formula string), weights, covariates, declared scales and a missing-data policy, and
+returns a :class:`DriverData` (design matrix, outcome, weights, names, term map, scales).
+Every model, importance method and simulator builds on it, so validation messages read the
+same everywhere. The caller's DataFrame is never modified.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_columns, check_option, suggest
+from ..exceptions import (
+    DataError,
+    DriverkitTypeError,
+    MissingDataWarning,
+    ScaleWarning,
+)
+
+__all__ = ["KINDS", "DesignSpec", "DriverData", "prepare"]
+
+KINDS = ("linear", "logit", "probit", "ordinal")
+MISSING = ("listwise", "raise")
+WEIGHT_TYPES = ("sampling", "frequency")
+
+
+# --------------------------------------------------------------------------------------
+# column classification
+# --------------------------------------------------------------------------------------
+def _is_text_like(s: pd.Series) -> bool:
+    return bool(
+        pd.api.types.is_object_dtype(s)
+        or pd.api.types.is_string_dtype(s)
+        or isinstance(s.dtype, pd.CategoricalDtype)
+    )
+
+
+def _numeric_or_factor(s: pd.Series, name: str, role: str) -> tuple[str, pd.Series]:
+    """Classify a column as ``"numeric"`` (returned as float) or ``"factor"``.
+
+    Text whose non-missing values all parse as numbers is numeric; text where none parse is
+    a factor; a mixture is an error naming the offending values (e.g. "n/a" among ratings).
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return "factor", s
+    if pd.api.types.is_bool_dtype(s):
+        return "numeric", s.astype(float)
+    if pd.api.types.is_numeric_dtype(s):
+        return "numeric", s.astype(float)
+    if _is_text_like(s):
+        nonnull = s.dropna()
+        if nonnull.empty:
+            return "numeric", pd.to_numeric(s, errors="coerce").astype(float)
+        parsed = pd.to_numeric(nonnull.astype(str).str.strip(), errors="coerce")
+        bad = nonnull[parsed.isna()]
+        if bad.empty:
+            return "numeric", pd.to_numeric(s.astype(str).str.strip().where(s.notna()),
+                                            errors="coerce").astype(float)
+        if len(bad) == len(nonnull):
+            return "factor", s
+        examples = ", ".join(repr(v) for v in pd.unique(bad.astype(str))[:5])
+        raise DataError(
+            f"The {role} column '{name}' holds numbers but also {len(bad)} non-numeric value(s) "
+            f"({examples}). Try 1) recoding them as missing, e.g. "
+            f"df['{name}'] = pd.to_numeric(df['{name}'], errors='coerce'), or 2) fixing the "
+            "export so the column is numeric."
+        )
+    raise DriverkitTypeError(
+        f"The {role} column '{name}' has dtype {s.dtype}, which driverkit cannot use. "
+        "Convert it to numbers or to text categories."
+    )
+
+
+def _factor_levels(s: pd.Series) -> list[Any]:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        present = set(s.dropna().unique())
+        return [lv for lv in s.cat.categories if lv in present]
+    return sorted(pd.unique(s.dropna()), key=lambda v: str(v))
+
+
+def _clean_dummy_name(col: str) -> str:
+    """``C(region)[T.north]`` → ``region[north]``; ``region[T.north]`` → ``region[north]``."""
+    m = re.fullmatch(r"C\(\s*([^,\)]+?)\s*(?:,.*)?\)\[(?:T\.)?(.*)\]", col)
+    if m:
+        return f"{m.group(1)}[{m.group(2)}]"
+    m = re.fullmatch(r"(.+)\[T\.(.*)\]", col)
+    if m:
+        return f"{m.group(1)}[{m.group(2)}]"
+    return col
+
+
+def _clean_term_name(term: str) -> str:
+    m = re.fullmatch(r"C\(\s*([^,\)]+?)\s*(?:,.*)?\)", term)
+    return m.group(1) if m else term
+
+
+# --------------------------------------------------------------------------------------
+# design specification (rebuilds the design on new data)
+# --------------------------------------------------------------------------------------
+@dataclass
+class DesignSpec:
+    """How to rebuild the design matrix from a DataFrame (used by ``predict`` and the simulator)."""
+
+    columns: list[str]
+    terms: dict[str, list[int]]
+    numeric: list[str]
+    factors: dict[str, list[Any]]
+    order: list[str]
+    formula_spec: Any = None  # a formulaic ModelSpec when built from a formula
+
+    @property
+    def raw_variables(self) -> list[str]:
+        """Data columns the design reads."""
+        if self.formula_spec is not None:
+            return sorted(self.formula_spec.required_variables)
+        return list(self.order)
+
+    def transform(self, data: pd.DataFrame, *, missing: str = "raise") -> np.ndarray:
+        """Return the ``(n, k)`` design for ``data`` (no intercept).
+
+        ``missing="raise"`` raises naming the columns with missing values; ``"keep"``
+        propagates NaN rows (the caller must drop them).
+        """
+        check_columns(data, self.raw_variables, role="driver")
+        if missing == "raise":
+            na = data[self.raw_variables].isna().sum()
+            na = na[na > 0]
+            if len(na):
+                desc = ", ".join(f"'{c}' ({int(k)} rows)" for c, k in na.items())
+                raise DataError(
+                    f"Missing values in {desc}. Drop or impute these rows before predicting."
+                )
+        if self.formula_spec is not None:
+            mm = self.formula_spec.get_model_matrix(data, na_action="ignore")
+            arr = np.asarray(mm, dtype=float)
+            names = [_clean_dummy_name(str(c)) for c in mm.columns]
+            keep = [i for i, c in enumerate(names) if c != "Intercept"]
+            return arr[:, keep]
+        out = np.empty((len(data), len(self.columns)), dtype=float)
+        for name in self.order:
+            idx = self.terms[name]
+            s = data[name]
+            if name in self.factors:
+                levels = self.factors[name]
+                vals = s.astype(object).to_numpy()
+                known = set(levels)
+                unknown = {v for v in pd.unique(s.dropna()) if v not in known}
+                if unknown:
+                    shown = ", ".join(repr(u) for u in list(unknown)[:5])
+                    raise DataError(
+                        f"Column '{name}' has level(s) {shown} not seen when the model was "
+                        f"fitted (known: {', '.join(map(repr, levels))})."
+                    )
+                for j, lv in zip(idx, levels[1:], strict=True):
+                    col = (vals == lv).astype(float)
+                    col[pd.isna(s).to_numpy()] = np.nan
+                    out[:, j] = col
+            else:
+                _, num = _numeric_or_factor(s, name, "driver")
+                out[:, idx[0]] = num.to_numpy(dtype=float)
+        return out
+
+
+# --------------------------------------------------------------------------------------
+# DriverData
+# --------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class DriverData:
+    """Validated numeric arrays and metadata for one analysis (see ``docs/internals.md``)."""
+
+    X: np.ndarray
+    y: np.ndarray | None
+    w: np.ndarray
+    columns: list[str]
+    drivers: list[str]
+    covariates: list[str]
+    terms: dict[str, list[int]]
+    factors: dict[str, list[Any]]
+    scales: dict[str, tuple[float, float]]
+    declared_scales: set[str]
+    outcome: str | None
+    kind: str
+    outcome_levels: list[Any] | None
+    index: pd.Index
+    n_dropped: int
+    weight_type: str
+    spec: DesignSpec
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def k(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def has_weights(self) -> bool:
+        return self.weight_type != "none"
+
+    def loglike_weights(self) -> np.ndarray:
+        """Weights for likelihoods: sampling weights rescaled to sum to n; frequency as given."""
+        if self.weight_type == "sampling":
+            return self.w * (self.n / self.w.sum())
+        return self.w.copy()
+
+    def driver_columns(self, name: str) -> np.ndarray:
+        return self.X[:, self.terms[name]]
+
+    @property
+    def driver_design_indices(self) -> list[int]:
+        return [i for d in self.drivers for i in self.terms[d]]
+
+
+# --------------------------------------------------------------------------------------
+# prepare
+# --------------------------------------------------------------------------------------
+def _as_list(x: Any, name: str, func: str) -> list[str]:
+    if x is None:
+        return []
+    if isinstance(x, str):
+        return [x]
+    if isinstance(x, Sequence | pd.Index | np.ndarray):
+        return [str(v) if not isinstance(v, str) else v for v in x]
+    raise DriverkitTypeError(
+        f"The '{name}' parameter of {func}() must be a column name or a list of column names. "
+        f"Got {type(x).__name__}."
+    )
+
+
+def _resolve_weights(data: pd.DataFrame, weights: Any, func: str) -> tuple[np.ndarray | None, str | None]:
+    if weights is None:
+        return None, None
+    if isinstance(weights, str):
+        check_columns(data, [weights], role="weights")
+        s = data[weights]
+        if not pd.api.types.is_numeric_dtype(s):
+            raise DataError(f"The weights column '{weights}' must be numeric (got {s.dtype}).")
+        return s.to_numpy(dtype=float), weights
+    arr = np.asarray(weights, dtype=float).ravel()
+    if arr.shape[0] != len(data):
+        raise DataError(
+            f"weights has {arr.shape[0]} values but the data have {len(data)} rows; pass a "
+            "column name or one weight per row."
+        )
+    return arr, "weights"
+
+
+def _check_weights(w: np.ndarray, label: str) -> None:
+    if np.isnan(w).any():
+        raise DataError(
+            f"The weights '{label}' contain {int(np.isnan(w).sum())} missing value(s). "
+            "Give every respondent a weight (or drop those rows)."
+        )
+    if not np.isfinite(w).all():
+        raise DataError(f"The weights '{label}' contain infinite values.")
+    if (w < 0).any():
+        raise DataError(
+            f"The weights '{label}' contain {int((w < 0).sum())} negative value(s) "
+            f"(smallest {w.min():g}). Survey weights must be >= 0."
+        )
+    if w.sum() <= 0:
+        raise DataError(f"The weights '{label}' are all zero; at least one must be positive.")
+
+
+def _binary_outcome(s: pd.Series, name: str, positive: Any) -> tuple[np.ndarray, list[Any]]:
+    vals = pd.unique(s.dropna())
+    if len(vals) > 2:
+        shown = ", ".join(f"{v:g}" if isinstance(v, float | np.floating) else repr(v)
+                          for v in sorted(vals, key=str)[:6])
+        raise DataError(
+            f"The outcome '{name}' has {len(vals)} distinct values ({shown}{' ...' if len(vals) > 6 else ''}) "
+            "but a binary model (logit/probit) needs exactly two. Try kind='ordinal' or "
+            "kind='linear', or recode the outcome to 0/1."
+        )
+    if len(vals) < 2:
+        raise DataError(
+            f"The outcome '{name}' takes only one value ({vals[0]!r} if any); a binary model "
+            "needs both outcomes among the respondents."
+        )
+    if positive is not None:
+        if positive not in set(vals):
+            raise DataError(
+                f"positive={positive!r} is not a value of the outcome '{name}' "
+                f"(values: {', '.join(map(repr, vals))})."
+            )
+        negative = next(v for v in vals if v != positive)
+        y = (s == positive).astype(float).to_numpy()
+        y[s.isna().to_numpy()] = np.nan
+        return y, [negative, positive]
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype(float).to_numpy(), [False, True]
+    if pd.api.types.is_numeric_dtype(s):
+        num = s.astype(float)
+        if set(np.unique(num.dropna())) <= {0.0, 1.0}:
+            return num.to_numpy(), [0, 1]
+        raise DataError(
+            f"The outcome '{name}' takes the values {sorted(vals)}; a binary model needs 0/1. "
+            f"Pass positive=<value of the event> (e.g. positive={max(vals)!r})."
+        )
+    raise DataError(
+        f"The outcome '{name}' has the text values {', '.join(map(repr, vals))}. Pass "
+        f"positive=... to name the event (e.g. positive={vals[0]!r})."
+    )
+
+
+def _ordinal_outcome(s: pd.Series, name: str) -> tuple[np.ndarray, list[Any]]:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        if not s.cat.ordered:
+            raise DataError(
+                f"The ordinal outcome '{name}' is an unordered Categorical. Make it ordered, "
+                "e.g. s.cat.as_ordered() or pd.Categorical(..., ordered=True, categories=[...])."
+            )
+        present = set(s.dropna().unique())
+        levels = [c for c in s.cat.categories if c in present]
+        mapping = {lv: i for i, lv in enumerate(levels)}
+        y = np.array([mapping.get(v, np.nan) if not pd.isna(v) else np.nan for v in s], dtype=float)
+    else:
+        kind_, num = _numeric_or_factor(s, name, "outcome")
+        if kind_ == "factor":
+            raise DataError(
+                f"The ordinal outcome '{name}' holds unordered text; its order is unknown. "
+                "Convert it to an ordered pandas Categorical with the categories in order."
+            )
+        levels = sorted(np.unique(num.dropna()).tolist())
+        mapping = {lv: i for i, lv in enumerate(levels)}
+        y = np.array([mapping[v] if not np.isnan(v) else np.nan for v in num.to_numpy()])
+    if len(levels) < 2:
+        raise DataError(f"The ordinal outcome '{name}' needs at least two categories.")
+    return y, levels
+
+
+def _check_scales(scales: Mapping[str, Any] | None, numeric_drivers: list[str], func: str,
+                  all_drivers: list[str]) -> dict[str, tuple[float, float]]:
+    if scales is None:
+        return {}
+    if not isinstance(scales, Mapping):
+        raise DriverkitTypeError(
+            f"The 'scales' parameter of {func}() must be a dict like {{'staff': (1, 10)}}."
+        )
+    out: dict[str, tuple[float, float]] = {}
+    for name, bounds in scales.items():
+        if name not in all_drivers:
+            raise DataError(
+                f"scales names '{name}', which is not a driver.{suggest(name, all_drivers)}"
+            )
+        if name not in numeric_drivers:
+            raise DataError(f"scales names '{name}', a categorical driver; scales are for ratings.")
+        try:
+            lo, hi = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"The scale of '{name}' must be a pair (low, high), got {bounds!r}."
+            ) from None
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise DataError(f"The scale of '{name}' must satisfy low < high; got ({lo:g}, {hi:g}).")
+        out[name] = (lo, hi)
+    return out
+
+
+def _collinearity_check(X: np.ndarray, w: np.ndarray, columns: list[str],
+                        owner: dict[int, str]) -> None:
+    """Raise naming the drivers involved when the design is rank deficient."""
+    sw = w / w.sum()
+    mu = sw @ X
+    Xc = (X - mu) * np.sqrt(sw)[:, None]
+    sd = np.sqrt((Xc**2).sum(axis=0))
+    for j in range(X.shape[1]):
+        if sd[j] <= 1e-12 * max(1.0, abs(mu[j])):
+            name = owner[j]
+            what = f"the dummy '{columns[j]}'" if columns[j] != name else "it"
+            raise DataError(
+                f"The driver '{name}' is constant among the respondents used ({what} takes a "
+                "single value), so its effect cannot be estimated. Remove it from the drivers."
+            )
+    Z = Xc / sd
+    # duplicated columns first: the clearest message
+    corr = Z.T @ Z
+    k = X.shape[1]
+    for a in range(k):
+        for b in range(a + 1, k):
+            if abs(corr[a, b]) > 1 - 1e-10 and owner[a] != owner[b]:
+                raise DataError(
+                    f"The drivers '{owner[a]}' and '{owner[b]}' are perfectly correlated "
+                    f"(r = {corr[a, b]:+.6f}); they carry the same information. Keep one of them."
+                )
+    evals, evecs = np.linalg.eigh(corr)
+    if evals[0] < 1e-10 * max(1.0, evals[-1]):
+        v = evecs[:, 0]
+        involved = [owner[j] for j in np.argsort(-np.abs(v)) if abs(v[j]) > 1e-3]
+        names = list(dict.fromkeys(involved))
+        raise DataError(
+            "The drivers " + ", ".join(f"'{n}'" for n in names) + " are perfectly collinear "
+            "(one is an exact linear combination of the others). Drop one of them, or combine "
+            "them into an index."
+        )
+
+
+def prepare(
+    data: pd.DataFrame,
+    outcome: str | None,
+    drivers: Sequence[str] | str | None = None,
+    *,
+    kind: str = "linear",
+    weights: Any = None,
+    covariates: Sequence[str] | str | None = None,
+    scales: Mapping[str, Any] | None = None,
+    missing: str = "listwise",
+    positive: Any = None,
+    weight_type: str = "sampling",
+    func: str = "fit",
+    check_collinearity: bool = True,
+    min_extra_rows: int = 2,
+) -> DriverData:
+    """Validate a respondent DataFrame and return its design arrays.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent. Never modified.
+    outcome : str or None
+        Outcome column, or a formula ``"y ~ a + b + C(region)"`` (then ``drivers=None``).
+        ``None`` prepares drivers only (prediction, simulation inputs).
+    drivers : list of str, optional
+        Driver columns. Text/categorical columns become factors (one driver each).
+    kind : {"linear", "logit", "probit", "ordinal"}, default="linear"
+        Decides how the outcome is validated and coded.
+    weights : str or array-like, optional
+        Column name or one weight per row (>= 0, not all zero).
+    covariates : list of str, optional
+        Always-in control variables (not drivers).
+    scales : dict, optional
+        Declared rating bounds ``{"staff": (1, 10)}``; otherwise the observed min/max.
+    missing : {"listwise", "raise"}, default="listwise"
+        Listwise deletion warns with the number of rows dropped.
+    positive : optional
+        The event value of a binary outcome given as two text values.
+    weight_type : {"sampling", "frequency"}, default="sampling"
+    func : str
+        The public function name used in error messages.
+
+    Returns
+    -------
+    DriverData
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from driverkit.data import prepare
+    >>> df = pd.DataFrame({"y": [1.0, 2, 4, 3, 5, 6], "a": [1, 2, 3, 3, 5, 6],
+    ...                    "b": [2, 1, 2, 5, 4, 6]})
+    >>> dd = prepare(df, "y", ["a", "b"])
+    >>> dd.X.shape, dd.columns
+    ((6, 2), ['a', 'b'])
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DriverkitTypeError(
+            f"{func}() needs a pandas DataFrame of respondents as data, got {type(data).__name__}."
+        )
+    check_option(kind, "kind", KINDS, func)
+    check_option(missing, "missing", MISSING, func)
+    check_option(weight_type, "weight_type", WEIGHT_TYPES, func)
+    if isinstance(data.columns, pd.MultiIndex):
+        raise DriverkitTypeError(f"{func}() needs flat column names, not a MultiIndex.")
+
+    formula_rhs: str | None = None
+    if isinstance(outcome, str) and "~" in outcome:
+        if drivers is not None:
+            raise DriverkitTypeError(
+                f"{func}() got both a formula and drivers=; put every driver in the formula."
+            )
+        lhs, rhs = outcome.split("~", 1)
+        outcome = lhs.strip()
+        formula_rhs = rhs.strip()
+        if not outcome:
+            raise DataError(f"The formula in {func}() has no outcome left of '~'.")
+        drivers_list: list[str] = []
+    else:
+        drivers_list = _as_list(drivers, "drivers", func)
+        if not drivers_list:
+            raise DataError(
+                f"{func}() needs drivers: pass drivers=[...] or a formula 'outcome ~ a + b'."
+            )
+    cov_list = _as_list(covariates, "covariates", func)
+    if outcome is not None and not isinstance(outcome, str):
+        raise DriverkitTypeError(f"The outcome of {func}() must be a column name or formula.")
+
+    # ---- which raw columns are used --------------------------------------------------
+    spec_formula = None
+    if formula_rhs is not None:
+        import formulaic
+
+        try:
+            parsed = formulaic.Formula(formula_rhs)
+        except Exception as exc:  # formulaic raises several parser error types
+            raise DataError(f"Could not parse the formula '{formula_rhs}': {exc}") from None
+        raw_vars = sorted(
+            {str(v) for t in parsed for f in t.factors for v in _factor_variables(f, data)}
+        )
+        if not raw_vars:
+            raise DataError(f"The formula '{formula_rhs}' names no driver columns.")
+        needed = raw_vars + cov_list
+    else:
+        dup = {d for d in drivers_list if drivers_list.count(d) > 1}
+        if dup:
+            raise DataError(f"The driver(s) {sorted(dup)} are listed more than once.")
+        needed = drivers_list + cov_list
+    both = set(cov_list) & set(drivers_list)
+    if both:
+        raise DataError(
+            f"{sorted(both)} are listed both as drivers and as covariates; use one role."
+        )
+    cols_to_check = ([outcome] if outcome is not None else []) + needed
+    check_columns(data, [c for c in cols_to_check if c is not None], role="column")
+    if outcome is not None and outcome in needed:
+        raise DataError(f"The outcome '{outcome}' is also listed as a driver or covariate.")
+
+    w_raw, w_label = _resolve_weights(data, weights, func)
+    if w_raw is not None:
+        _check_weights(w_raw, str(w_label))
+
+    # ---- classify columns (on a copy; never touch the caller's frame) -----------------
+    frame = data.loc[:, list(dict.fromkeys(needed))].copy()
+    numeric_cols: list[str] = []
+    factor_cols: list[str] = []
+    if formula_rhs is None:
+        for name in needed:
+            role = "driver" if name in drivers_list else "covariate"
+            kind_, col = _numeric_or_factor(data[name], name, role)
+            frame[name] = col
+            (numeric_cols if kind_ == "numeric" else factor_cols).append(name)
+
+    # ---- outcome --------------------------------------------------------------------
+    y_series = data[outcome] if outcome is not None else None
+    y: np.ndarray | None = None
+    outcome_levels: list[Any] | None = None
+    if y_series is not None:
+        if kind in ("logit", "probit"):
+            y, outcome_levels = _binary_outcome(y_series, outcome, positive)
+        elif kind == "ordinal":
+            y, outcome_levels = _ordinal_outcome(y_series, outcome)
+        else:
+            kind_, num = _numeric_or_factor(y_series, outcome, "outcome")
+            if kind_ == "factor":
+                raise DataError(
+                    f"The outcome '{outcome}' is text; a linear model needs numbers. Use "
+                    "kind='logit' (with positive=...) or kind='ordinal'."
+                )
+            y = num.to_numpy(dtype=float).copy()
+
+    # ---- missing values ---------------------------------------------------------------
+    na_mask = frame.isna().any(axis=1).to_numpy().copy()
+    if y is not None:
+        na_mask |= np.isnan(y)
+    n_dropped = int(na_mask.sum())
+    if n_dropped:
+        per_col = frame.isna().sum()
+        per_col = per_col[per_col > 0]
+        parts = [f"'{c}' ({int(k)})" for c, k in per_col.items()]
+        if y is not None and np.isnan(y).any():
+            parts.insert(0, f"outcome '{outcome}' ({int(np.isnan(y).sum())})")
+        if missing == "raise":
+            raise DataError(
+                "Missing values in " + ", ".join(parts) + ". Drop or impute them, or pass "
+                "missing='listwise' to drop incomplete rows."
+            )
+        if n_dropped == len(data):
+            raise DataError(
+                "Every row has a missing value in " + ", ".join(parts) + "; nothing is left."
+            )
+        warnings.warn(
+            f"{func}(): dropped {n_dropped} of {len(data)} rows with missing values "
+            f"(listwise) in " + ", ".join(parts) + ".",
+            MissingDataWarning,
+            stacklevel=3,
+        )
+    keep = ~na_mask
+    frame = frame.loc[keep]
+    index = data.index[keep]
+    if y is not None:
+        y = y[keep]
+    w = w_raw[keep] if w_raw is not None else np.ones(int(keep.sum()))
+    if w_raw is not None and w.sum() <= 0:
+        raise DataError("After dropping incomplete rows, every remaining weight is zero.")
+
+    # ---- design ------------------------------------------------------------------------
+    terms: dict[str, list[int]] = {}
+    factors: dict[str, list[Any]] = {}
+    if formula_rhs is not None:
+        import formulaic
+
+        for c in cov_list:
+            if c in numeric_cols or c in factor_cols:
+                continue
+            kind_, col = _numeric_or_factor(data[c], c, "covariate")
+            (numeric_cols if kind_ == "numeric" else factor_cols).append(c)
+        rhs_full = formula_rhs + "".join(f" + `{c}`" for c in cov_list)
+        try:
+            mm = formulaic.model_matrix(rhs_full, frame, na_action="raise")
+        except Exception as exc:
+            raise DataError(f"Could not build the design for '{formula_rhs}': {exc}") from None
+        spec_formula = mm.model_spec
+        raw_names = [str(c) for c in mm.columns]
+        keep_cols = [i for i, c in enumerate(raw_names) if c != "Intercept"]
+        X = np.asarray(mm, dtype=float)[:, keep_cols]
+        columns = [_clean_dummy_name(raw_names[i]) for i in keep_cols]
+        pos = {orig: new for new, orig in enumerate(keep_cols)}
+        for term, sl in mm.model_spec.term_slices.items():
+            tname = _clean_term_name(str(term)).strip("`")
+            idx = [pos[i] for i in range(sl.start, sl.stop) if i in pos]
+            if not idx:
+                continue
+            terms[tname] = idx
+            if len(idx) > 1 or any("[" in columns[i] for i in idx):
+                factors[tname] = [columns[i].split("[", 1)[-1].rstrip("]") for i in idx]
+        drivers_list = [t for t in terms if t not in cov_list]
+        numeric_drivers = [d for d in drivers_list if d not in factors and d in data.columns]
+        order = list(terms)
+    else:
+        blocks: list[np.ndarray] = []
+        columns = []
+        for name in needed:
+            if name in factor_cols:
+                s = frame[name]
+                levels = _factor_levels(s)
+                if len(levels) < 2:
+                    raise DataError(
+                        f"The categorical driver '{name}' has a single level "
+                        f"({levels[0]!r}) among the respondents used; remove it."
+                    )
+                factors[name] = levels
+                vals = s.astype(object).to_numpy()
+                idx = []
+                for lv in levels[1:]:
+                    blocks.append((vals == lv).astype(float)[:, None])
+                    columns.append(f"{name}[{lv}]")
+                    idx.append(len(columns) - 1)
+                terms[name] = idx
+            else:
+                blocks.append(frame[name].to_numpy(dtype=float)[:, None])
+                columns.append(name)
+                terms[name] = [len(columns) - 1]
+        X = np.hstack(blocks) if blocks else np.empty((len(frame), 0))
+        numeric_drivers = [d for d in drivers_list if d in numeric_cols]
+        order = list(needed)
+
+    # reorder design: drivers first, then covariates
+    order_names = drivers_list + [c for c in cov_list if c in terms]
+    perm = [i for nm in order_names for i in terms[nm]]
+    X = X[:, perm]
+    columns = [columns[i] for i in perm]
+    remap = {old: new for new, old in enumerate(perm)}
+    terms = {nm: [remap[i] for i in terms[nm]] for nm in order_names}
+
+    spec = DesignSpec(columns=columns, terms=terms, numeric=numeric_drivers, factors=factors,
+                      order=order, formula_spec=spec_formula)
+
+    n, k = X.shape
+    if not np.isfinite(X).all():
+        bad = [columns[j] for j in range(k) if not np.isfinite(X[:, j]).all()]
+        raise DataError(f"The column(s) {bad} contain infinite values.")
+    if y is not None and not np.isfinite(y).all():
+        raise DataError(f"The outcome '{outcome}' contains infinite values.")
+    n_eff_rows = int((w > 0).sum())
+    if n_eff_rows < k + min_extra_rows:
+        raise DataError(
+            f"Only {n_eff_rows} usable rows for {k} design column(s) (+ intercept): a model "
+            f"needs at least {k + min_extra_rows} rows. Use fewer drivers or more respondents."
+        )
+
+    owner = {i: nm for nm, idx in terms.items() for i in idx}
+    if check_collinearity and k > 0:
+        _collinearity_check(X[w > 0], w[w > 0], columns, owner)
+    if y is not None and kind == "linear" and np.ptp(y[w > 0]) == 0:
+        raise DataError(f"The outcome '{outcome}' is constant; there is nothing to explain.")
+    if y is not None and kind == "ordinal":
+        present = np.unique(y)
+        if len(present) < 2:
+            raise DataError(f"The ordinal outcome '{outcome}' has a single category left.")
+
+    # ---- scales -------------------------------------------------------------------------
+    declared = _check_scales(scales, numeric_drivers, func, drivers_list)
+    notes: list[str] = []
+    final_scales: dict[str, tuple[float, float]] = {}
+    observed: list[str] = []
+    for d in numeric_drivers:
+        col = X[:, terms[d][0]]
+        lo, hi = float(col.min()), float(col.max())
+        if d in declared:
+            dlo, dhi = declared[d]
+            out = int(((col < dlo) | (col > dhi)).sum())
+            if out:
+                warnings.warn(
+                    f"{out} rating(s) of '{d}' lie outside its declared scale "
+                    f"[{dlo:g}, {dhi:g}] (observed {lo:g}..{hi:g}). Check the scale or the data.",
+                    ScaleWarning,
+                    stacklevel=3,
+                )
+            final_scales[d] = (dlo, dhi)
+        else:
+            final_scales[d] = (lo, hi)
+            observed.append(d)
+    if observed:
+        notes.append(
+            "Scales not declared for " + ", ".join(observed)
+            + "; using the observed min/max. Pass scales={...} to declare them."
+        )
+
+    weight_kind = "none" if w_raw is None else weight_type
+    return DriverData(
+        X=np.ascontiguousarray(X),
+        y=y,
+        w=w.astype(float),
+        columns=columns,
+        drivers=drivers_list,
+        covariates=[c for c in cov_list if c in terms],
+        terms=terms,
+        factors=factors,
+        scales=final_scales,
+        declared_scales=set(declared),
+        outcome=outcome,
+        kind=kind,
+        outcome_levels=outcome_levels,
+        index=index,
+        n_dropped=n_dropped,
+        weight_type=weight_kind,
+        spec=spec,
+        notes=notes,
+    )
+
+
+def _factor_variables(factor: Any, data: pd.DataFrame) -> list[str]:
+    """Raw data columns a formulaic factor reads (names that are columns of ``data``)."""
+    text = str(factor.expr) if hasattr(factor, "expr") else str(factor)
+    if text in data.columns:
+        return [text]
+    if re.fullmatch(r"[0-9.]+", text.strip()):
+        return []  # the intercept term
+    tokens = re.findall(r"`([^`]+)`|([A-Za-z_][A-Za-z0-9_\.]*)", text)
+    names = [a or b for a, b in tokens]
+    found = [n for n in names if n in data.columns]
+    if not found:
+        raise DataError(
+            f"The formula term '{text}' names no column of the data."
+            + suggest(names[-1] if names else text, [str(c) for c in data.columns])
+        )
+    return found
