@@ -53,6 +53,9 @@ __all__ = [
 # --- data ---
 # --- stats ---
 # --- models ---
+from .models import DriverModel, fit, fixed_model
+
+__all__ += ["DriverModel", "fit", "fixed_model"]
 # --- importance ---
 # --- simulate ---
 # --- optimize ---

@@ -1,0 +1,5 @@
+"""Driver models: linear, logit, probit and ordered logit (statsmodels back-ends)."""
+
+from ._model import DriverModel, condition_number, fit, fixed_model, vif_from_design
+
+__all__ = ["DriverModel", "condition_number", "fit", "fixed_model", "vif_from_design"]

@@ -1,0 +1,645 @@
+"""``DriverModel``: linear, logit, probit and ordered-logit driver models.
+
+The model object follows scikit-learn's estimator contract (options in ``__init__``,
+``fit`` returns ``self``, learned state is clearly named) and is a driverkit
+:class:`~driverkit._results.Result` (``.table``, ``summary()``, ``_repr_html_``, ``.plot()``).
+Its prediction kernel (``design``, ``linear_predictor``, ``predict_design``,
+``draw_params``) is vectorised over parameter draws and is what the simulator, the
+optimisers and the CX analyses use.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from .._results import Result
+from .._validation import check_fraction, check_kwargs, check_option, suggest
+from ..data import DriverData, prepare
+from ..data._prepare import KINDS, DesignSpec
+from ..exceptions import CollinearityWarning, DataError, DriverkitError, DriverkitTypeError
+from ._fitting import FitOutput, fit_binary, fit_linear, fit_ordinal, thresholds_from_internal
+
+__all__ = ["DriverModel", "fit", "fixed_model", "vif_from_design", "condition_number"]
+
+_CAUSAL = (
+    "Observational survey data: coefficients describe associations, not causal effects; "
+    "validate changes with a pilot."
+)
+
+
+def _weighted_corr(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    sw = w / w.sum()
+    mu = sw @ X
+    Xc = X - mu
+    cov = (Xc * sw[:, None]).T @ Xc
+    sd = np.sqrt(np.diag(cov))
+    return cov / np.outer(sd, sd)
+
+
+def vif_from_design(X: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Variance inflation factors of the columns of ``X`` (weighted): diag(R⁻¹)."""
+    k = X.shape[1]
+    if k == 0:
+        return np.empty(0)
+    if k == 1:
+        return np.ones(1)
+    R = _weighted_corr(X, np.ones(X.shape[0]) if w is None else w)
+    try:
+        return np.diag(np.linalg.inv(R)).copy()
+    except np.linalg.LinAlgError:
+        return np.full(k, np.inf)
+
+
+def condition_number(X: np.ndarray, w: np.ndarray | None = None) -> float:
+    """Belsley condition number of ``[1, X]`` with columns scaled to unit length.
+
+    Values above ~30 signal harmful collinearity (Belsley, Kuh & Welsch 1980).
+    """
+    sw = np.ones(X.shape[0]) if w is None else w / w.mean()
+    Z = np.column_stack([np.ones(X.shape[0]), X]) * np.sqrt(sw)[:, None]
+    Z = Z / np.linalg.norm(Z, axis=0)
+    s = np.linalg.svd(Z, compute_uv=False)
+    return float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
+
+
+class DriverModel(Result):
+    """A driver model linking ratings to an outcome.
+
+    Parameters
+    ----------
+    outcome : str
+        Outcome column, or a formula ``"repurchase ~ staff + price + C(region)"``.
+    drivers : list of str, optional
+        Driver columns (not with a formula).
+    kind : {"linear", "logit", "probit", "ordinal"}, default="linear"
+        ``"ordinal"`` is the proportional-odds (ordered logit) model.
+    weights : str or array-like, optional
+        Survey weights (a column name or one value per row).
+    covariates : list of str, optional
+        Control variables kept in the model but not reported as drivers.
+    scales : dict, optional
+        Declared rating bounds, e.g. ``{"staff": (1, 10)}``; default: observed min/max.
+    missing : {"listwise", "raise"}, default="listwise"
+    robust : None, bool or {"HC0", "HC1", "HC2", "HC3"}, default=None
+        Covariance type. ``None``: a sandwich (HC1) covariance with sampling weights,
+        classical otherwise.
+    positive : optional
+        The event value when a binary outcome is given as two text values.
+    weight_type : {"sampling", "frequency"}, default="sampling"
+    ci : float, default=0.95
+        Confidence level of ``ci_low``/``ci_high``.
+    vif_threshold : float, default=10
+        Warn (:class:`~driverkit.CollinearityWarning`) when a VIF exceeds it.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per term (``Intercept``, drivers, ``term[level]`` dummies, ``cut[a|b]``) with
+        ``estimate, std_error, ci_low, ci_high, p_value, vif``.
+    params, cov_params : pandas.Series, pandas.DataFrame
+    n, r2, loglike, loglike_null, aic, bic, condition_number, vif
+    data_ : DriverData
+    result_ : statsmodels results object
+
+    Notes
+    -----
+    Linear models are OLS (WLS with sampling weights); binary models are GLMs with a
+    logit or probit link; ordinal models are proportional-odds logits
+    (McCullagh 1980), all fitted by statsmodels. ``r2`` is R² for linear models and
+    McFadden's pseudo-R² 1 − ℓ/ℓ₀ otherwise (McFadden 1974). The condition number is
+    Belsley's (1980) for the column-equilibrated design with intercept.
+
+    Examples
+    --------
+    >>> import driverkit as dk
+    >>> df = dk.make_survey(n=500, n_drivers=4, seed=1)
+    >>> drivers = df.attrs["truth"]["drivers"]
+    >>> m = dk.DriverModel("repurchase", drivers, kind="logit").fit(df)
+    >>> list(m.table.columns)
+    ['estimate', 'std_error', 'ci_low', 'ci_high', 'p_value', 'vif']
+    """
+
+    _title = "Driver model"
+
+    def __init__(
+        self,
+        outcome: str,
+        drivers: Sequence[str] | None = None,
+        *,
+        kind: str = "linear",
+        weights: Any = None,
+        covariates: Sequence[str] | None = None,
+        scales: Mapping[str, Any] | None = None,
+        missing: str = "listwise",
+        robust: Any = None,
+        positive: Any = None,
+        weight_type: str = "sampling",
+        ci: float = 0.95,
+        vif_threshold: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
+        check_kwargs(kwargs, "DriverModel")
+        check_option(kind, "kind", KINDS, "DriverModel")
+        check_fraction(ci, "ci", "DriverModel")
+        if robust not in (None, True, False, "nonrobust", "HC0", "HC1", "HC2", "HC3"):
+            check_option(robust, "robust", [None, True, False, "HC0", "HC1", "HC2", "HC3"],
+                         "DriverModel")
+        self.outcome = outcome
+        self._drivers_arg = None if drivers is None else list(drivers) if not isinstance(
+            drivers, str) else [drivers]
+        self.kind = kind
+        self.weights = weights
+        self._covariates_arg = covariates
+        self._scales_arg = scales
+        self.missing = missing
+        self.robust = robust
+        self.positive = positive
+        self.weight_type = weight_type
+        self.ci = ci
+        self.vif_threshold = vif_threshold
+        self._fit: FitOutput | None = None
+        self.data_: DriverData | None = None
+        self._spec: DesignSpec | None = None
+        self._fixed = False
+
+    # ------------------------------------------------------------------------------
+    def clone(self) -> DriverModel:
+        """An unfitted copy with the same options (for bootstrap refits)."""
+        if self._fixed:
+            raise DriverkitError("A fixed model has no data to refit; it cannot be cloned.")
+        return DriverModel(
+            self.outcome, self._drivers_arg, kind=self.kind, weights=self.weights,
+            covariates=self._covariates_arg, scales=self._scales_arg, missing=self.missing,
+            robust=self.robust, positive=self.positive, weight_type=self.weight_type,
+            ci=self.ci, vif_threshold=self.vif_threshold,
+        )
+
+    def fit(self, data: Any) -> DriverModel:
+        """Fit the model to ``data`` (a DataFrame, or :class:`SufficientStats` for linear)."""
+        if not isinstance(data, pd.DataFrame) and hasattr(data, "covariance"):
+            return self._fit_from_stats(data)
+        dd = prepare(
+            data, self.outcome, self._drivers_arg, kind=self.kind, weights=self.weights,
+            covariates=self._covariates_arg, scales=self._scales_arg, missing=self.missing,
+            positive=self.positive, weight_type=self.weight_type, func="fit",
+        )
+        if self.kind == "linear":
+            out = fit_linear(dd, robust=self.robust, ci=self.ci)
+        elif self.kind in ("logit", "probit"):
+            out = fit_binary(dd, link=self.kind, robust=self.robust, ci=self.ci)
+        else:
+            out = fit_ordinal(dd, robust=self.robust, ci=self.ci)
+        self.data_ = dd
+        self._spec = dd.spec
+        self._fit = out
+        self._vif = vif_from_design(dd.X, dd.w) if dd.k else np.empty(0)
+        self._cond = condition_number(dd.X, dd.w) if dd.k else 1.0
+        self._warn_collinearity()
+        return self
+
+    def _fit_from_stats(self, stats_obj: Any) -> DriverModel:
+        if self.kind != "linear":
+            raise DriverkitError(
+                "Sufficient statistics determine only linear models; for kind="
+                f"'{self.kind}' pass the data (or use driverkit's chunked IRLS)."
+            )
+        if self._drivers_arg is None:
+            raise DriverkitError("With sufficient statistics, pass drivers=[...] explicitly.")
+        from ._stats_fit import fit_linear_from_stats
+
+        out, meta = fit_linear_from_stats(stats_obj, self.outcome, self._drivers_arg,
+                                          robust=self.robust, ci=self.ci)
+        self._fit = out
+        self.data_ = None
+        cols = list(self._drivers_arg)
+        self._spec = DesignSpec(columns=cols, terms={c: [i] for i, c in enumerate(cols)},
+                                numeric=cols, factors={}, order=cols)
+        self._stats_meta = meta
+        self._vif = meta["vif"]
+        self._cond = meta["condition_number"]
+        self._warn_collinearity()
+        return self
+
+    def _warn_collinearity(self) -> None:
+        if len(self._vif) and np.max(self._vif) > self.vif_threshold:
+            names = self.columns
+            high = [f"{names[j]} ({self._vif[j]:.1f})" for j in np.argsort(-self._vif)
+                    if self._vif[j] > self.vif_threshold]
+            warnings.warn(
+                "High variance inflation: " + ", ".join(high[:6]) + ". Coefficients of "
+                "these drivers are unstable; prefer relative importance (dk.importance) for "
+                "ranking them.",
+                CollinearityWarning,
+                stacklevel=3,
+            )
+
+    # ------------------------------------------------------------------------------
+    def _check_fitted(self) -> FitOutput:
+        if self._fit is None:
+            raise DriverkitError("This DriverModel is not fitted yet; call .fit(data) first.")
+        return self._fit
+
+    @property
+    def is_fitted(self) -> bool:
+        return self._fit is not None
+
+    @property
+    def drivers(self) -> list[str]:
+        if self.data_ is not None:
+            return list(self.data_.drivers)
+        if self._spec is not None:
+            return [t for t in self._spec.terms if t not in self.covariates]
+        return list(self._drivers_arg or [])
+
+    @property
+    def covariates(self) -> list[str]:
+        if self.data_ is not None:
+            return list(self.data_.covariates)
+        c = self._covariates_arg
+        return [] if c is None else [c] if isinstance(c, str) else list(c)
+
+    @property
+    def columns(self) -> list[str]:
+        """Design column names (no intercept)."""
+        return list(self._spec.columns) if self._spec is not None else []
+
+    @property
+    def terms(self) -> dict[str, list[int]]:
+        return dict(self._spec.terms) if self._spec is not None else {}
+
+    @property
+    def scales(self) -> dict[str, tuple[float, float]]:
+        if self.data_ is not None:
+            return dict(self.data_.scales)
+        return dict(getattr(self, "_fixed_scales", {}) or {})
+
+    @property
+    def outcome_levels(self) -> list[Any] | None:
+        return None if self.data_ is None else self.data_.outcome_levels
+
+    @property
+    def params(self) -> pd.Series:
+        out = self._check_fitted()
+        return pd.Series(out.params, index=out.names, name="estimate")
+
+    @property
+    def cov_params(self) -> pd.DataFrame:
+        out = self._check_fitted()
+        return pd.DataFrame(out.cov, index=out.names, columns=out.names)
+
+    @property
+    def n(self) -> int:
+        out = self._check_fitted()
+        return int(round(out.nobs))
+
+    @property
+    def r2(self) -> float:
+        return float(self._check_fitted().r2)
+
+    @property
+    def loglike(self) -> float:
+        return float(self._check_fitted().loglike)
+
+    @property
+    def loglike_null(self) -> float:
+        return float(self._check_fitted().loglike_null)
+
+    @property
+    def aic(self) -> float:
+        out = self._check_fitted()
+        k = out.params.size + (1 if self.kind == "linear" else 0)
+        return float(-2 * out.loglike + 2 * k)
+
+    @property
+    def bic(self) -> float:
+        out = self._check_fitted()
+        k = out.params.size + (1 if self.kind == "linear" else 0)
+        return float(-2 * out.loglike + np.log(out.nobs) * k)
+
+    @property
+    def condition_number(self) -> float:
+        self._check_fitted()
+        return float(self._cond)
+
+    @property
+    def vif(self) -> pd.Series:
+        self._check_fitted()
+        return pd.Series(self._vif, index=self.columns, name="vif")
+
+    @property
+    def result_(self) -> Any:
+        return self._check_fitted().result
+
+    @property
+    def cov_type(self) -> str:
+        return self._check_fitted().cov_type
+
+    # ------------------------------------------------------------------------------
+    @property
+    def table(self) -> pd.DataFrame:  # type: ignore[override]
+        out = self._check_fitted()
+        vif = np.full(len(out.names), np.nan)
+        pos = {c: i for i, c in enumerate(out.names)}
+        for c, v in zip(self.columns, self._vif, strict=False):
+            if c in pos:
+                vif[pos[c]] = v
+        tab = pd.DataFrame(
+            {
+                "estimate": out.params,
+                "std_error": out.std_error,
+                "ci_low": out.ci_low,
+                "ci_high": out.ci_high,
+                "p_value": out.p_value,
+                "vif": vif,
+            },
+            index=pd.Index(out.names, name="term"),
+        )
+        return tab
+
+    @table.setter
+    def table(self, value: Any) -> None:  # Result.__init__ is not used; keep it read-only
+        raise AttributeError("DriverModel.table is computed from the fit and cannot be set.")
+
+    @property
+    def meta(self) -> dict[str, Any]:  # type: ignore[override]
+        out = self._check_fitted()
+        m: dict[str, Any] = {
+            "outcome": self.outcome.split("~")[0].strip(),
+            "kind": {"linear": "linear (OLS)", "logit": "binary logit", "probit": "binary probit",
+                     "ordinal": "ordered logit"}[self.kind],
+            "n": self.n,
+        }
+        if self._fixed:
+            m.pop("n")
+        elif self.kind == "linear":
+            m["R²"] = out.r2
+        else:
+            m["McFadden R²"] = out.r2
+            m["log-likelihood"] = out.loglike
+        if not self._fixed:
+            m["condition number"] = self._cond
+        m["covariance"] = out.cov_type
+        m["CI level"] = f"{self.ci:.0%}"
+        return m
+
+    @meta.setter
+    def meta(self, value: Any) -> None:
+        pass
+
+    @property
+    def notes(self) -> list[str]:  # type: ignore[override]
+        if self._fit is None:
+            return []
+        notes = []
+        if self.data_ is not None:
+            notes += self.data_.notes
+            if self.data_.n_dropped:
+                notes.append(f"{self.data_.n_dropped} incomplete rows dropped (listwise).")
+        if len(self._vif) and np.max(self._vif) > self.vif_threshold:
+            notes.append(f"Largest VIF {np.max(self._vif):.1f} > {self.vif_threshold:g}: "
+                         "collinear drivers, coefficients unstable.")
+        if self._fixed:
+            notes.append("Fixed model: coefficients are given, not estimated (no sampling "
+                         "uncertainty; p-values undefined).")
+        notes.append(_CAUSAL)
+        return notes
+
+    @notes.setter
+    def notes(self, value: Any) -> None:
+        pass
+
+    @property
+    def title(self) -> str:
+        return "Driver model" if not self._fixed else "Driver model (fixed coefficients)"
+
+    def plot_data(self) -> pd.DataFrame:
+        """Coefficients of the drivers with their intervals (no intercept or cut points)."""
+        tab = self.table
+        keep = [t for t in tab.index if t != "Intercept" and not t.startswith("cut[")]
+        return tab.loc[keep, ["estimate", "ci_low", "ci_high", "p_value"]].copy()
+
+    def _plot(self, ax: Any, **kwargs: Any) -> Any:
+        from ..report._plots import PALETTE
+
+        d = self.plot_data().sort_values("estimate")
+        y = np.arange(len(d))
+        ax.errorbar(d["estimate"], y, xerr=[d["estimate"] - d["ci_low"],
+                                            d["ci_high"] - d["estimate"]],
+                    fmt="o", color=PALETTE[0], ecolor="#666666", capsize=3, **kwargs)
+        ax.axvline(0, color="#999999", lw=0.8)
+        ax.set_yticks(y, [str(i) for i in d.index])
+        ax.set_xlabel(f"coefficient ({self.ci:.0%} CI)")
+        ax.set_title(f"{self.title}: {self.meta['outcome']}")
+        return ax
+
+    # ------------------------------------------------------------------------------
+    # prediction kernel
+    # ------------------------------------------------------------------------------
+    def design(self, data: pd.DataFrame, *, missing: str = "raise") -> np.ndarray:
+        """The ``(n, k)`` design (no intercept) of ``data``, same columns as ``.columns``."""
+        self._check_fitted()
+        assert self._spec is not None
+        return self._spec.transform(data, missing=missing)
+
+    @property
+    def n_params(self) -> int:
+        return int(self._check_fitted().params.size)
+
+    def _split(self, params: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+        """(intercept, coefficients, cut points) from a parameter array (…, P)."""
+        k = len(self.columns)
+        if self.kind == "ordinal":
+            return None, params[..., :k], params[..., k:]
+        return params[..., 0], params[..., 1 : 1 + k], None
+
+    def linear_predictor(self, X: np.ndarray, params: np.ndarray | None = None) -> np.ndarray:
+        """η = intercept + Xβ; ``params`` of shape (P,) → (n,), (S, P) → (S, n)."""
+        p = self._check_fitted().params if params is None else np.asarray(params, float)
+        b0, beta, _ = self._split(p)
+        eta = beta @ X.T if p.ndim == 2 else X @ beta
+        if b0 is not None:
+            eta = eta + (b0[:, None] if p.ndim == 2 else b0)
+        return eta
+
+    def predict_design(self, X: np.ndarray, params: np.ndarray | None = None) -> np.ndarray:
+        """Predictions from a design: linear → E[y]; logit/probit → P(y = 1);
+        ordinal → category probabilities (…, n, K)."""
+        p = self._check_fitted().params if params is None else np.asarray(params, float)
+        eta = self.linear_predictor(X, p)
+        if self.kind == "linear":
+            return eta
+        if self.kind == "logit":
+            return special.expit(eta)
+        if self.kind == "probit":
+            return special.ndtr(eta)
+        _, _, cuts = self._split(p)
+        assert cuts is not None
+        if p.ndim == 2:
+            cum = special.expit(cuts[:, None, :] - eta[:, :, None])
+        else:
+            cum = special.expit(cuts[None, :] - eta[:, None])
+        ones = np.ones(cum.shape[:-1] + (1,))
+        zeros = np.zeros(cum.shape[:-1] + (1,))
+        full = np.concatenate([zeros, cum, ones], axis=-1)
+        return np.diff(full, axis=-1)
+
+    def predict(self, data: pd.DataFrame) -> np.ndarray:
+        """Predict for new respondents (see :meth:`predict_design`)."""
+        return self.predict_design(self.design(data))
+
+    def draw_params(self, size: int, rng: Any = None) -> np.ndarray:
+        """Parametric draws θ⁽ˢ⁾ ~ N(θ̂, V̂) of shape (size, P) (Krinsky & Robb 1986).
+
+        Ordinal cut points are drawn on the log-increment scale so they stay ordered.
+        A fixed model returns copies of its parameters.
+        """
+        from .._validation import check_random_state
+
+        out = self._check_fitted()
+        gen = check_random_state(rng)
+        if self._fixed or not np.any(out.cov):
+            return np.tile(out.params, (size, 1))
+        if self.kind == "ordinal" and out.internal_params is not None:
+            z = _mvn(gen, out.internal_params, out.internal_cov, size)
+            k = len(self.columns)
+            return np.concatenate([z[:, :k], thresholds_from_internal(z[:, k:])], axis=1)
+        return _mvn(gen, out.params, out.cov, size)
+
+
+def _mvn(gen: np.random.Generator, mean: np.ndarray, cov: np.ndarray, size: int) -> np.ndarray:
+    # eigen-based factor: robust to a covariance that is only positive semi-definite
+    vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
+    factor = vecs * np.sqrt(np.clip(vals, 0, None))
+    return mean + gen.standard_normal((size, mean.size)) @ factor.T
+
+
+# ------------------------------------------------------------------------------------------
+def fit(
+    data: Any,
+    outcome: str,
+    drivers: Sequence[str] | None = None,
+    *,
+    kind: str = "linear",
+    weights: Any = None,
+    covariates: Sequence[str] | None = None,
+    scales: Mapping[str, Any] | None = None,
+    missing: str = "listwise",
+    **options: Any,
+) -> DriverModel:
+    """Fit a driver model (shorthand for ``DriverModel(...).fit(data)``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or SufficientStats
+        Respondents, one row each (never modified).
+    outcome : str
+        Outcome column or a formula ``"repurchase ~ staff + price + C(region)"``.
+    drivers : list of str, optional
+        Driver columns (omit with a formula).
+    kind : {"linear", "logit", "probit", "ordinal"}, default="linear"
+    weights, covariates, scales, missing
+        See :class:`DriverModel`.
+    **options
+        ``robust``, ``positive``, ``weight_type``, ``ci``, ``vif_threshold``.
+
+    Returns
+    -------
+    DriverModel
+
+    Examples
+    --------
+    >>> import driverkit as dk
+    >>> df = dk.make_survey(n=400, n_drivers=3, seed=2)
+    >>> d = df.attrs["truth"]["drivers"]
+    >>> m = dk.fit(df, "repurchase", d, kind="logit")
+    >>> m.table.index[0]
+    'Intercept'
+    """
+    return DriverModel(outcome, drivers, kind=kind, weights=weights, covariates=covariates,
+                       scales=scales, missing=missing, **options).fit(data)
+
+
+def fixed_model(
+    kind: str = "logit",
+    *,
+    intercept: float = 0.0,
+    coef: Mapping[str, float],
+    scales: Mapping[str, Sequence[float]] | None = None,
+    cuts: Sequence[float] | None = None,
+    outcome: str = "outcome",
+) -> DriverModel:
+    """A model with given coefficients and no sampling uncertainty.
+
+    Use it for a client's existing model or in tests. Intervals from simulations on a fixed
+    model equal the point estimate unless business inputs are distributions.
+
+    Parameters
+    ----------
+    kind : {"linear", "logit", "probit", "ordinal"}, default="logit"
+    intercept : float, default=0
+        Ignored for ``"ordinal"`` (use ``cuts``).
+    coef : dict
+        ``{"driver": coefficient}`` on the rating scale.
+    scales : dict, optional
+        ``{"driver": (low, high)}`` rating bounds used to clip scenarios.
+    cuts : list of float, optional
+        Increasing cut points of an ordinal model.
+    outcome : str, default="outcome"
+
+    Examples
+    --------
+    >>> import pandas as pd, driverkit as dk
+    >>> m = dk.fixed_model("logit", intercept=-4.0, coef={"x1": 0.6, "x2": 0.3},
+    ...                    scales={"x1": (1, 10), "x2": (1, 10)})
+    >>> m.predict(pd.DataFrame({"x1": [3.0], "x2": [5.0]})).round(6).tolist()
+    [0.331812]
+    """
+    check_option(kind, "kind", KINDS, "fixed_model")
+    if not isinstance(coef, Mapping) or not coef:
+        raise DriverkitTypeError("fixed_model() needs coef={'driver': value, ...}.")
+    names = [str(c) for c in coef]
+    values = np.array([float(coef[c]) for c in coef])
+    if not np.isfinite(values).all() or not np.isfinite(intercept):
+        raise DriverkitError("fixed_model(): coefficients and intercept must be finite.")
+    sc: dict[str, tuple[float, float]] = {}
+    for k_, v in (scales or {}).items():
+        if k_ not in names:
+            raise DataError(f"scales names '{k_}', which is not in coef.{suggest(k_, names)}")
+        lo, hi = (float(b) for b in v)
+        if not lo < hi:
+            raise DataError(f"The scale of '{k_}' must satisfy low < high; got {v!r}.")
+        sc[k_] = (lo, hi)
+    if kind == "ordinal":
+        if cuts is None or len(cuts) < 1:
+            raise DriverkitError("An ordinal fixed_model needs cuts=[c1, c2, ...].")
+        c = np.asarray(cuts, float)
+        if np.any(np.diff(c) <= 0):
+            raise DriverkitError(f"cuts must be strictly increasing; got {list(cuts)}.")
+        params = np.concatenate([values, c])
+        levels = [str(i) for i in range(c.size + 1)]
+        pnames = [*names, *[f"cut[{levels[i]}|{levels[i + 1]}]" for i in range(c.size)]]
+    else:
+        params = np.concatenate([[float(intercept)], values])
+        pnames = ["Intercept", *names]
+    m = DriverModel(outcome, names, kind=kind)
+    m._fixed = True
+    m._fixed_scales = sc
+    m._spec = DesignSpec(columns=names, terms={c: [i] for i, c in enumerate(names)},
+                         numeric=names, factors={}, order=names)
+    P = params.size
+    zeros = np.zeros(P)
+    m._fit = FitOutput(
+        params=params, cov=np.zeros((P, P)), names=pnames, std_error=zeros.copy(),
+        ci_low=params.copy(), ci_high=params.copy(), p_value=np.full(P, np.nan),
+        loglike=np.nan, loglike_null=np.nan, r2=np.nan, result=None, cov_type="fixed",
+        df_resid=np.inf, nobs=0.0,
+    )
+    m._vif = np.full(len(names), np.nan)
+    m._cond = np.nan
+    return m
