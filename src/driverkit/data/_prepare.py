@@ -295,15 +295,15 @@ def _binary_outcome(s: pd.Series, name: str, positive: Any) -> tuple[np.ndarray,
                 f"(values: {', '.join(map(repr, vals))})."
             )
         negative = next(v for v in vals if v != positive)
-        y = (s == positive).astype(float).to_numpy()
+        y = (s == positive).astype(float).to_numpy(copy=True)
         y[s.isna().to_numpy()] = np.nan
         return y, [negative, positive]
     if pd.api.types.is_bool_dtype(s):
-        return s.astype(float).to_numpy(), [False, True]
+        return s.astype(float).to_numpy(copy=True), [False, True]
     if pd.api.types.is_numeric_dtype(s):
         num = s.astype(float)
         if set(np.unique(num.dropna())) <= {0.0, 1.0}:
-            return num.to_numpy(), [0, 1]
+            return num.to_numpy(copy=True), [0, 1]
         raise DataError(
             f"The outcome '{name}' takes the values {sorted(vals)}; a binary model needs 0/1. "
             f"Pass positive=<value of the event> (e.g. positive={max(vals)!r})."

@@ -167,6 +167,10 @@ def fit_binary(dd: DriverData, *, link: str = "logit", robust: Any = None,
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = model.fit(**kw)
+        if link == "probit":
+            # observed (not expected) information for the non-canonical link, as sm.Probit
+            res = model.fit(method="newton", start_params=res.params, tol=1e-12, maxiter=100,
+                            disp=0, **kw)
     eta = X @ np.asarray(res.params)
     separated = any("separation" in str(c.message).lower() for c in caught) or (
         np.abs(eta).max() > 30
@@ -179,7 +183,10 @@ def fit_binary(dd: DriverData, *, link: str = "logit", robust: Any = None,
             f"outcome exactly (largest effects: {', '.join(worst)}), so the maximum-likelihood "
             "estimates do not exist. Remove or merge those drivers."
         )
-    if not res.converged:
+    converged = getattr(res, "converged", None)
+    if converged is None:
+        converged = bool(getattr(res, "mle_retvals", {}).get("converged", True))
+    if not converged:
         warnings.warn(f"The {link} fit did not converge.", ConvergenceWarning, stacklevel=3)
     for c in caught:
         if not issubclass(c.category, DeprecationWarning):
