@@ -211,6 +211,8 @@ class DriverModel(Result):
             )
         if self._drivers_arg is None:
             raise DriverkitError("With sufficient statistics, pass drivers=[...] explicitly.")
+        if self.weights is not None:
+            stats_obj.reject_weights(self.weights, "fit")
         from ._stats_fit import fit_linear_from_stats
 
         out, meta = fit_linear_from_stats(stats_obj, self.outcome, self._drivers_arg,
@@ -221,6 +223,8 @@ class DriverModel(Result):
         self._spec = DesignSpec(columns=cols, terms={c: [i] for i, c in enumerate(cols)},
                                 numeric=cols, factors={}, order=cols)
         self._stats_meta = meta
+        self._fixed_scales = {k: (float(v[0]), float(v[1]))
+                              for k, v in (self._scales_arg or {}).items()}
         self._vif = meta["vif"]
         self._cond = meta["condition_number"]
         self._warn_collinearity()
