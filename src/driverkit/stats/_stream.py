@@ -1,0 +1,779 @@
+"""Streaming: DataFrames, CSV and Parquet files read in chunks with bounded memory.
+
+:func:`sufficient_stats` is the public entry point; :func:`iter_frames` and
+:func:`map_chunks` are the generic chunk iterators other modules (simulator, CX) use to
+process files that do not fit in memory. Files are read with pyarrow (never the whole
+table at once); every chunk is validated, so text in a rating column fails with the file,
+row number and column, e.g. ``row 3,000,123, column 'staff': value 'n/a' is not a number``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_option, check_positive, suggest
+from ..exceptions import (
+    ColumnNotFoundError,
+    DataError,
+    DriverkitError,
+    DriverkitTypeError,
+    MissingDataWarning,
+)
+from ._sufficient import SufficientStats, _merge_moments, _symmetrise, chunk_stats
+
+__all__ = [
+    "CSV_NULL_VALUES",
+    "grouped_sufficient_stats",
+    "iter_arrays",
+    "iter_frames",
+    "map_chunks",
+    "sufficient_stats",
+]
+
+#: Cells read as missing in CSV files. Anything else that does not parse as a number in a
+#: numeric column is an error (``"n/a"`` or ``"don't know"`` in a rating usually means a
+#: coding problem the analyst should see, not a silent missing value).
+CSV_NULL_VALUES = ("", "NA", "NaN", "nan", "NULL", "null")
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst", ".txt", ".tsv", ".tsv.gz")
+_MISSING = ("listwise", "raise")
+_WEIGHT_TYPES = ("sampling", "frequency")
+
+
+# ======================================================================================
+# sources
+# ======================================================================================
+@dataclass
+class _Chunk:
+    """A block of consecutive rows: ``frame`` is a pyarrow RecordBatch or pandas frame."""
+
+    label: str  # "the data" or "file 'x.csv'"
+    offset: int  # 0-based index of the chunk's first row within its file / frame
+    header_lines: int  # lines before the first data row (1 for CSV, 0 otherwise)
+    frame: Any
+    index: Any = None  # pandas row labels (DataFrame sources)
+
+    def __len__(self) -> int:
+        return int(self.frame.num_rows if hasattr(self.frame, "num_rows") else len(self.frame))
+
+
+def is_dask_collection(obj: Any) -> bool:
+    """True for a ``dask.dataframe.DataFrame`` (checked without importing dask)."""
+    mod = type(obj).__module__ or ""
+    return mod.startswith("dask") and hasattr(obj, "npartitions") and hasattr(obj, "columns")
+
+
+def _file_format(path: Path) -> str:
+    name = path.name.lower()
+    if path.is_dir():
+        return "parquet-dir"
+    if name.endswith(_PARQUET_SUFFIXES):
+        return "parquet"
+    if name.endswith(_CSV_SUFFIXES):
+        return "csv"
+    raise DriverkitError(
+        f"Cannot tell the format of '{path}' from its name; use a .csv (optionally .gz) or "
+        ".parquet file, or read it yourself and pass a DataFrame."
+    )
+
+
+def resolve_files(source: Any, func: str) -> list[tuple[Path, str]]:
+    """Turn a path, a directory of Parquet files or a list of paths into ``(path, fmt)``."""
+    items = list(source) if isinstance(source, list | tuple) else [source]
+    if not items:
+        raise DriverkitError(f"{func}() got an empty list of files.")
+    out: list[tuple[Path, str]] = []
+    for item in items:
+        if not isinstance(item, str | os.PathLike):
+            raise DriverkitTypeError(
+                f"{func}() got a list containing {type(item).__name__}; a list of sources must "
+                "hold file paths (str or pathlib.Path)."
+            )
+        path = Path(item).expanduser()
+        if not path.exists():
+            raise DriverkitError(f"{func}(): the file '{path}' does not exist.")
+        fmt = _file_format(path)
+        if fmt == "parquet-dir":
+            parts = sorted(p for p in path.rglob("*") if p.is_file()
+                           and p.name.lower().endswith(_PARQUET_SUFFIXES))
+            if not parts:
+                raise DriverkitError(f"{func}(): the directory '{path}' holds no .parquet files.")
+            out.extend((p, "parquet") for p in parts)
+        else:
+            out.append((path, fmt))
+    return out
+
+
+def _source_kind(source: Any, func: str) -> str:
+    if isinstance(source, pd.DataFrame):
+        return "frame"
+    if isinstance(source, str | os.PathLike) or (
+            isinstance(source, list | tuple) and source
+            and all(isinstance(s, str | os.PathLike) for s in source)):
+        return "files"
+    if is_dask_collection(source):
+        return "dask"
+    if isinstance(source, SufficientStats):
+        return "stats"
+    raise DriverkitTypeError(
+        f"{func}() cannot read a {type(source).__name__}. Pass a pandas DataFrame, a CSV or "
+        "Parquet path (or a list of paths, or a directory of Parquet files), or a "
+        "dask.dataframe.DataFrame."
+    )
+
+
+def default_chunksize(n_columns: int) -> int:
+    """Rows per chunk so that one float64 chunk is about 32 MB."""
+    return max(10_000, (1 << 22) // max(n_columns, 1))
+
+
+def _csv_header(path: Path) -> list[str]:
+    import pyarrow as pa
+
+    with pa.input_stream(str(path), compression="detect") as f:
+        head = f.read(1 << 20)
+    text = head.decode("utf-8-sig", errors="replace")
+    first = text.splitlines()[0] if text else ""
+    delim = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ","
+    return next(csv.reader(io.StringIO(first), delimiter=delim), [])
+
+
+def _check_present(needed: Sequence[str], present: Sequence[str], where: str) -> None:
+    for col in needed:
+        if col not in present:
+            shown = ", ".join(list(present)[:30]) + (" ..." if len(present) > 30 else "")
+            raise ColumnNotFoundError(
+                f"The column '{col}' is not in {where}.{suggest(col, present)} "
+                f"Available columns: {shown}"
+            )
+
+
+def _iter_csv(path: Path, needed: Sequence[str], numeric: Sequence[str], chunksize: int,
+              pbar: Any) -> Iterator[_Chunk]:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    label = f"file '{path.name}'"
+    header = _csv_header(path)
+    _check_present(needed, header, label)
+    delim = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ","
+    # block size from the header length: ~chunksize rows per block
+    bytes_per_row = max(8 * len(header), 16)
+    block = int(min(max(chunksize * bytes_per_row, 1 << 20), 1 << 28))
+    reader = pcsv.open_csv(
+        str(path),
+        read_options=pcsv.ReadOptions(block_size=block),
+        parse_options=pcsv.ParseOptions(delimiter=delim),
+        convert_options=pcsv.ConvertOptions(
+            include_columns=list(needed),
+            column_types={c: pa.float64() for c in numeric},
+            null_values=list(CSV_NULL_VALUES),
+            strings_can_be_null=True,
+        ),
+    )
+    offset = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as e:
+            if "conversion error" in str(e):
+                _raise_csv_conversion(path, numeric, offset, delim, e)
+            raise DataError(f"Cannot read {label} after row {offset:,}: {e}") from None
+        m = batch.num_rows
+        if m:
+            yield _Chunk(label, offset, 1, batch)
+            offset += m
+            if pbar is not None:
+                pbar.update(m)
+
+
+def _raise_csv_conversion(path: Path, numeric: Sequence[str], start: int, delim: str,
+                          err: Exception) -> None:
+    """Find the first cell that is not a number (on the error path only) and raise."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    reader = pcsv.open_csv(
+        str(path),
+        parse_options=pcsv.ParseOptions(delimiter=delim),
+        convert_options=pcsv.ConvertOptions(
+            include_columns=list(numeric),
+            column_types={c: pa.string() for c in numeric},
+            null_values=list(CSV_NULL_VALUES),
+            strings_can_be_null=True,
+        ),
+    )
+    offset = 0
+    for batch in reader:
+        m = batch.num_rows
+        if offset + m > start:
+            for name in numeric:
+                _to_float(batch.column(name), name, f"file '{path.name}'", offset, 1)
+        offset += m
+    raise DataError(f"Cannot read file '{path.name}': {err}") from None
+
+
+def _iter_parquet(path: Path, needed: Sequence[str], chunksize: int,
+                  pbar: Any) -> Iterator[_Chunk]:
+    import pyarrow.parquet as pq
+
+    label = f"file '{path.name}'"
+    pf = pq.ParquetFile(str(path))
+    _check_present(needed, pf.schema_arrow.names, label)
+    offset = 0
+    for batch in pf.iter_batches(batch_size=chunksize, columns=list(needed), use_threads=True):
+        m = batch.num_rows
+        if m:
+            yield _Chunk(label, offset, 0, batch)
+            offset += m
+            if pbar is not None:
+                pbar.update(m)
+
+
+def _iter_frame(df: pd.DataFrame, needed: Sequence[str], chunksize: int,
+                pbar: Any) -> Iterator[_Chunk]:
+    _check_present(needed, [str(c) for c in df.columns], "the data")
+    sub = df[list(needed)]
+    for start in range(0, len(sub), chunksize):
+        part = sub.iloc[start:start + chunksize]
+        yield _Chunk("the data", start, 0, part, index=part.index)
+        if pbar is not None:
+            pbar.update(len(part))
+
+
+def _progress(total: int | None, progress: bool | None, desc: str) -> Any:
+    if progress is False:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="rows", unit_scale=True, desc=desc,
+                disable=None if progress is None else not progress, leave=False)
+
+
+def _total_rows(files: list[tuple[Path, str]]) -> int | None:
+    if any(fmt != "parquet" for _, fmt in files):
+        return None
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(str(p)).metadata.num_rows for p, _ in files)
+
+
+def iter_chunks(source: Any, needed: Sequence[str], *, numeric: Sequence[str] = (),
+                chunksize: int | None = None, progress: bool | None = None,
+                func: str = "sufficient_stats") -> Iterator[_Chunk]:
+    """Yield raw chunks (pyarrow batches or pandas frames) of a DataFrame or files."""
+    kind = _source_kind(source, func)
+    if kind not in ("frame", "files"):
+        raise DriverkitTypeError(f"{func}() cannot iterate over a {type(source).__name__}.")
+    chunksize = default_chunksize(len(needed)) if chunksize is None else int(chunksize)
+    if kind == "frame":
+        pbar = _progress(len(source), progress if len(source) > 10 * chunksize else False, func)
+        try:
+            yield from _iter_frame(source, needed, chunksize, pbar)
+        finally:
+            if pbar is not None:
+                pbar.close()
+        return
+    files = resolve_files(source, func)
+    pbar = _progress(_total_rows(files), progress, func)
+    try:
+        for path, fmt in files:
+            if fmt == "csv":
+                yield from _iter_csv(path, needed, numeric, chunksize, pbar)
+            else:
+                yield from _iter_parquet(path, needed, chunksize, pbar)
+    finally:
+        if pbar is not None:
+            pbar.close()
+
+
+# ======================================================================================
+# conversion with row-level errors
+# ======================================================================================
+def _bad_value_error(label: str, row0: int, header_lines: int, name: str, value: Any,
+                     index_label: Any = None) -> DataError:
+    where = f"row {row0 + 1:,}"
+    if header_lines:
+        where += f" (line {row0 + 1 + header_lines:,} of the file)"
+    if index_label is not None:
+        where += f" (index {index_label!r})"
+    prefix = "" if label == "the data" else f"In {label}, "
+    msg = (f"{prefix}{where}, column '{name}': value {str(value)!r} is not a number. "
+           f"Fix the value, or leave the cell empty if it is missing"
+           f"{' (empty, NA and NaN are read as missing)' if header_lines else ''}.")
+    return DataError(msg[0].upper() + msg[1:])
+
+
+def _to_float(col: Any, name: str, label: str, offset: int, header_lines: int,
+              index: Any = None) -> np.ndarray:
+    """A pyarrow or pandas column as float64 (NaN for missing), or a row-level DataError."""
+    if isinstance(col, pd.Series):
+        return _series_to_float(col, name, label, offset, index)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = col.type
+    if pa.types.is_floating(t):
+        out = col.to_numpy(zero_copy_only=False)
+        return out if out.dtype == np.float64 else out.astype(np.float64)
+    if pa.types.is_integer(t) or pa.types.is_boolean(t) or pa.types.is_decimal(t):
+        return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+    if pa.types.is_dictionary(t):
+        col = col.cast(t.value_type) if hasattr(col, "cast") else pc.cast(col, t.value_type)
+        return _to_float(col, name, label, offset, header_lines, index)
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        try:
+            return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            s = col.to_pandas()
+            return _series_to_float(s, name, label, offset, None, header_lines)
+    if pa.types.is_null(t):
+        return np.full(len(col), np.nan)
+    raise DataError(
+        f"The column '{name}' in {label} has type {t}; a numeric column is needed. "
+        "Convert it to numbers (or leave it out)."
+    )
+
+
+def _series_to_float(s: pd.Series, name: str, label: str, offset: int, index: Any,
+                     header_lines: int = 0) -> np.ndarray:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        raise DataError(
+            f"The column '{name}' is categorical; sufficient statistics need numeric columns. "
+            "Code factors as 0/1 dummy columns first (or use dk.fit on the DataFrame)."
+        )
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        return s.to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
+        raise DataError(f"The column '{name}' holds dates/times; a numeric column is needed.")
+    text = s.astype(object)
+    stripped = text.map(lambda v: v.strip() if isinstance(v, str) else v)
+    missing = stripped.isna() | stripped.isin(CSV_NULL_VALUES)
+    num = pd.to_numeric(stripped.where(~missing, None), errors="coerce")
+    bad = num.isna().to_numpy() & ~missing.to_numpy()
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        idx = None if index is None else index[pos]
+        raise _bad_value_error(label, offset + pos, header_lines, name, text.iloc[pos], idx)
+    return num.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def chunk_matrix(chunk: _Chunk, names: Sequence[str]) -> np.ndarray:
+    """The named numeric columns of a chunk as an ``(m, k)`` Fortran-ordered float64 array."""
+    m = len(chunk)
+    X = np.empty((m, len(names)), dtype=np.float64, order="F")
+    frame = chunk.frame
+    for j, name in enumerate(names):
+        col = frame[name] if isinstance(frame, pd.DataFrame) else frame.column(name)
+        X[:, j] = _to_float(col, name, chunk.label, chunk.offset, chunk.header_lines,
+                            chunk.index)
+    return X
+
+
+# ======================================================================================
+# validation of a numeric block: missing values, infinities, weights
+# ======================================================================================
+@dataclass
+class _Plan:
+    columns: list[str]
+    weights: str | None
+    weight_array: np.ndarray | None  # weights given as an array (DataFrame sources)
+    weight_type: str
+    missing: str
+    func: str
+
+    @property
+    def needed(self) -> list[str]:
+        extra = [self.weights] if self.weights and self.weights not in self.columns else []
+        return [*self.columns, *extra]
+
+
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def complete_rows(X: np.ndarray, w: np.ndarray | None, chunk: _Chunk, plan: _Plan
+                  ) -> np.ndarray:
+    """Validate a block (infinities, weights, missing policy); return the complete-row mask."""
+    finite = np.isfinite(X)
+    if not finite.all():
+        infs = np.isinf(X)
+        if infs.any():
+            r, c = np.argwhere(infs)[0]
+            raise _value_error(chunk, int(r), plan.columns[c], X[r, c], "is infinite")
+    if w is not None:
+        if np.isnan(w).any():
+            r = _first_bad(np.isnan(w))
+            raise _value_error(chunk, r, plan.weights or "weights", "missing",
+                               "is missing; give every respondent a weight")
+        if np.isinf(w).any() or (w < 0).any():
+            r = _first_bad(np.isinf(w) | (w < 0))
+            raise _value_error(chunk, r, plan.weights or "weights", w[r],
+                               "is not a valid weight (weights must be finite and >= 0)")
+    complete = finite.all(axis=1)
+    if plan.missing == "raise" and not complete.all():
+        r, c = np.argwhere(~finite)[0]
+        raise _value_error(chunk, int(r), plan.columns[c], "missing",
+                           "is missing (missing='raise'); use missing='listwise' to drop "
+                           "incomplete rows")
+    return complete
+
+
+def clean_block(X: np.ndarray, w: np.ndarray | None, chunk: _Chunk, plan: _Plan
+                ) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Apply the missing-data policy; check weights. Returns ``(X, w, n_dropped)``."""
+    complete = complete_rows(X, w, chunk, plan)
+    n_drop = int(len(complete) - complete.sum())
+    if n_drop:
+        X = X[complete]
+        w = None if w is None else w[complete]
+    return X, w, n_drop
+
+
+def _value_error(chunk: _Chunk, r: int, name: str, value: Any, what: str) -> DataError:
+    where = f"row {chunk.offset + r + 1:,}"
+    if chunk.header_lines:
+        where += f" (line {chunk.offset + r + 1 + chunk.header_lines:,} of the file)"
+    if chunk.index is not None:
+        where += f" (index {chunk.index[r]!r})"
+    prefix = "" if chunk.label == "the data" else f"In {chunk.label}, "
+    msg = f"{prefix}{where}, column '{name}': value {value!r} {what}."
+    return DataError(msg[0].upper() + msg[1:])
+
+
+def _plan(source_kind: str, source: Any, columns: Any, weights: Any, weight_type: str,
+          missing: str, func: str) -> _Plan:
+    if isinstance(columns, str):
+        columns = [columns]
+    if not isinstance(columns, Sequence | pd.Index) or isinstance(columns, bytes):
+        raise DriverkitTypeError(
+            f"The 'columns' parameter of {func}() must be a list of column names. "
+            f"Got {type(columns).__name__}."
+        )
+    cols = [str(c) for c in columns]
+    if not cols:
+        raise DriverkitError(f"{func}() needs at least one column in 'columns'.")
+    dups = sorted({c for c in cols if cols.count(c) > 1})
+    if dups:
+        raise DriverkitError(f"The 'columns' of {func}() repeat {dups}; list each column once.")
+    check_option(missing, "missing", _MISSING, func)
+    wname: str | None = None
+    warr: np.ndarray | None = None
+    if weights is not None:
+        check_option(weight_type, "weight_type", _WEIGHT_TYPES, func)
+        if isinstance(weights, str):
+            wname = weights
+        elif source_kind == "frame":
+            warr = np.asarray(weights, dtype=float).reshape(-1)
+            if warr.shape[0] != len(source):
+                raise DataError(
+                    f"weights has {warr.shape[0]} values but the data have {len(source)} rows;"
+                    " pass a column name or one weight per row."
+                )
+            wname = "weights"
+        else:
+            raise DriverkitTypeError(
+                f"With a file or Dask source, 'weights' of {func}() must be a column name; "
+                f"got {type(weights).__name__}."
+            )
+    return _Plan(cols, wname if warr is None else None, warr,
+                 weight_type if weights is not None else "none", missing, func)
+
+
+# ======================================================================================
+# public entry points
+# ======================================================================================
+def iter_arrays(source: Any, columns: Sequence[str], *, weights: Any = None,
+                weight_type: str = "sampling", missing: str = "listwise",
+                chunksize: int | None = None, progress: bool | None = None,
+                func: str = "iter_arrays") -> Iterator[tuple[np.ndarray, np.ndarray | None,
+                                                             int, _Chunk]]:
+    """Yield ``(X, w, n_dropped, chunk)``: clean numeric blocks of a DataFrame or files.
+
+    ``X`` holds ``columns`` (complete rows only under ``missing="listwise"``), ``w`` the
+    weights (``None`` when unweighted). This is the loop behind :func:`sufficient_stats`
+    and the chunked IRLS fits.
+    """
+    kind = _source_kind(source, func)
+    plan = _plan(kind, source, columns, weights, weight_type, missing, func)
+    yield from _iter_plan(source, plan, chunksize, progress)
+
+
+def _iter_plan(source: Any, plan: _Plan, chunksize: int | None, progress: bool | None
+               ) -> Iterator[tuple[np.ndarray, np.ndarray | None, int, _Chunk]]:
+    k = len(plan.columns)
+    for chunk in iter_chunks(source, plan.needed, numeric=plan.needed, chunksize=chunksize,
+                             progress=progress, func=plan.func):
+        A = chunk_matrix(chunk, plan.needed)
+        X = A[:, :k] if A.shape[1] > k else A
+        w: np.ndarray | None = None
+        if plan.weight_array is not None:
+            w = plan.weight_array[chunk.offset:chunk.offset + len(chunk)]
+        elif plan.weights is not None:
+            w = A[:, plan.needed.index(plan.weights)]
+        X, w, dropped = clean_block(X, w, chunk, plan)
+        yield X, w, dropped, chunk
+
+
+def _warn_dropped(n_dropped: int, n_total: int, func: str) -> None:
+    if n_dropped:
+        warnings.warn(
+            f"{func}() dropped {n_dropped:,} of {n_total:,} rows with missing values "
+            "(listwise deletion).",
+            MissingDataWarning, stacklevel=3,
+        )
+
+
+def sufficient_stats(source: Any, columns: Sequence[str], *, weights: Any = None,
+                     chunksize: int | None = None, weight_type: str = "sampling",
+                     missing: str = "listwise", progress: bool | None = None
+                     ) -> SufficientStats:
+    """Weighted count, means and co-moments of ``columns`` in one pass over ``source``.
+
+    Parameters
+    ----------
+    source : DataFrame, path, list of paths, dask DataFrame or SufficientStats
+        A pandas DataFrame; a CSV (``.csv``, ``.csv.gz``, ``.tsv``) or Parquet path, a list
+        of them, or a directory of Parquet files — streamed in chunks with pyarrow, never
+        loaded whole; or a ``dask.dataframe.DataFrame`` (computed on the active
+        ``distributed`` client, or Dask's default scheduler). Given existing statistics,
+        returns their ``columns`` subset.
+    columns : list of str
+        Numeric columns to summarise (drivers, outcome, numeric covariates).
+    weights : str or array-like, optional
+        Weight column (or, for a DataFrame, one weight per row). The statistics carry the
+        weights from here on; analyses that receive them must not be given weights again.
+    chunksize : int, optional
+        Rows per chunk (default: about 32 MB of float64 per chunk). Results do not depend
+        on it beyond floating-point round-off.
+    weight_type : {"sampling", "frequency"}, default="sampling"
+        What the weights mean (see :class:`SufficientStats`).
+    missing : {"listwise", "raise"}, default="listwise"
+        Drop rows with a missing value in any of ``columns`` (with a
+        :class:`~driverkit.MissingDataWarning`), or raise naming the first one.
+    progress : bool, optional
+        Show a tqdm progress bar (default: only in an interactive terminal or notebook).
+
+    Returns
+    -------
+    SufficientStats
+
+    Raises
+    ------
+    DataError
+        Text in a numeric column, naming the file, row and column (``row 3,000,123, column
+        'staff': value 'n/a' is not a number``); infinite values; missing or negative
+        weights.
+    ColumnNotFoundError
+        A column is not in the source.
+
+    Notes
+    -----
+    One pass: each chunk's weighted means and centred co-moments are computed in memory and
+    merged into the running total by the pairwise update of Chan, Golub & LeVeque (1979)
+    (see :class:`SufficientStats`). Memory is bounded by a few chunks, whatever the file
+    size. In CSV files the cells ``""``, ``NA``, ``NaN``, ``nan``, ``NULL`` and ``null``
+    are missing; any other text in a numeric column is an error. Row numbers in messages
+    count data rows from 1 (the CSV header is line 1, so row r is on line r + 1).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import driverkit as dk
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["staff", "price", "nps"])
+    >>> st = dk.sufficient_stats(df, ["staff", "price", "nps"], chunksize=300)
+    >>> st.n_obs
+    1000
+    >>> bool(np.allclose(st.covariance().to_numpy(), df.cov().to_numpy()))
+    True
+    """
+    func = "sufficient_stats"
+    kind = _source_kind(source, func)
+    if kind == "stats":
+        SufficientStats.reject_weights(weights, func)
+        return source.subset(list(columns) if not isinstance(columns, str) else [columns])
+    if chunksize is not None:
+        check_positive(chunksize, "chunksize", func)
+    if kind == "dask":
+        from ._dask import dask_sufficient_stats
+
+        return dask_sufficient_stats(source, columns, weights=weights, weight_type=weight_type,
+                                     missing=missing)
+    plan = _plan(kind, source, columns, weights, weight_type, missing, func)
+    k = len(plan.columns)
+    n = 0
+    W = W2 = slogw = 0.0
+    mean = np.zeros(k)
+    M = np.zeros((k, k))
+    dropped = 0
+    for X, w, d, _ in _iter_plan(source, plan, chunksize, progress):
+        dropped += d
+        cn, cW, cW2, cl, cm, cM = chunk_stats(X, w)
+        n += cn
+        W2 += cW2
+        slogw += cl
+        W, mean, M = _merge_moments(W, mean, M, cW, cm, cM)
+    _warn_dropped(dropped, n + dropped, func)
+    if n == 0:
+        raise DataError(
+            f"No complete rows in {', '.join(plan.columns)}; every row has a missing value."
+        )
+    return SufficientStats(plan.columns, n, W, mean, _symmetrise(M), weight_type=plan.weight_type,
+                           sum_weights_sq=W2, sum_log_weights=slogw, n_dropped=dropped)
+
+
+def grouped_sufficient_stats(source: Any, columns: Sequence[str], by: str, *,
+                             weights: Any = None, chunksize: int | None = None,
+                             weight_type: str = "sampling", missing: str = "listwise",
+                             progress: bool | None = None) -> dict[Any, SufficientStats]:
+    """One :class:`SufficientStats` per value of ``by`` (segment, wave), in one pass.
+
+    Merging the values of the returned dict gives the statistics of the whole source, so
+    segment and wave analyses reuse them instead of re-reading the data. Rows with a
+    missing group are dropped (counted in ``n_dropped`` of no group; a warning says how
+    many).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from driverkit.stats import grouped_sufficient_stats
+    >>> df = pd.DataFrame({"x": [1.0, 2, 3, 4], "y": [2.0, 1, 4, 3], "g": ["a", "b", "a", "b"]})
+    >>> parts = grouped_sufficient_stats(df, ["x", "y"], by="g")
+    >>> sorted(parts), parts["a"].n_obs
+    (['a', 'b'], 2)
+    """
+    func = "grouped_sufficient_stats"
+    kind = _source_kind(source, func)
+    if kind not in ("frame", "files"):
+        raise DriverkitTypeError(
+            f"{func}() reads DataFrames and files; for Dask, group the Dask DataFrame "
+            "yourself (ddf[ddf.g == v]) and call sufficient_stats on each part."
+        )
+    plan = _plan(kind, source, columns, weights, weight_type, missing, func)
+    if not isinstance(by, str):
+        raise DriverkitTypeError(f"'by' of {func}() must be one column name; got {by!r}.")
+    needed = [*plan.needed, by] if by not in plan.needed else plan.needed
+    numeric = [c for c in plan.needed if c != by]
+    k = len(plan.columns)
+    acc: dict[Any, list[Any]] = {}
+    dropped_by_group: dict[Any, int] = {}
+    no_group = 0
+    for chunk in iter_chunks(source, needed, numeric=numeric, chunksize=chunksize,
+                             progress=progress, func=func):
+        frame = chunk.frame
+        gcol = frame[by] if isinstance(frame, pd.DataFrame) else frame.column(by).to_pandas()
+        codes, uniques = pd.factorize(pd.Series(np.asarray(gcol, dtype=object)))
+        A = chunk_matrix(chunk, plan.needed)
+        X = A[:, :k]
+        if plan.weight_array is not None:
+            w = plan.weight_array[chunk.offset:chunk.offset + len(chunk)]
+        elif plan.weights is not None:
+            w = A[:, plan.needed.index(plan.weights)]
+        else:
+            w = None
+        no_group += int((codes < 0).sum())
+        complete = complete_rows(X, w, chunk, plan)
+        for g, key in enumerate(uniques):
+            rows = codes == g
+            keep = rows & complete
+            dropped_by_group[key] = dropped_by_group.get(key, 0) + int(rows.sum() - keep.sum())
+            part = chunk_stats(X[keep], None if w is None else w[keep])
+            if key not in acc:
+                acc[key] = [0, 0.0, 0.0, 0.0, np.zeros(k), np.zeros((k, k))]
+            a = acc[key]
+            a[0] += part[0]
+            a[2] += part[2]
+            a[3] += part[3]
+            a[1], a[4], a[5] = _merge_moments(a[1], a[4], a[5], part[1], part[4], part[5])
+    total_dropped = sum(dropped_by_group.values()) + no_group
+    n_total = sum(a[0] for a in acc.values()) + total_dropped
+    _warn_dropped(total_dropped, n_total, func)
+    out: dict[Any, SufficientStats] = {}
+    for key in sorted(acc, key=lambda v: (str(type(v)), v)):
+        a = acc[key]
+        if a[0] == 0:
+            continue
+        out[key] = SufficientStats(plan.columns, a[0], a[1], a[4], _symmetrise(a[5]),
+                                   weight_type=plan.weight_type, sum_weights_sq=a[2],
+                                   sum_log_weights=a[3], n_dropped=dropped_by_group[key])
+    return out
+
+
+def iter_frames(source: Any, columns: Sequence[str] | None = None, *,
+                numeric: Sequence[str] | None = None, chunksize: int | None = None,
+                progress: bool | None = None) -> Iterator[pd.DataFrame]:
+    """Yield pandas DataFrames of consecutive rows of a DataFrame or CSV/Parquet files.
+
+    A generic chunk iterator for code that must process files larger than memory one
+    block at a time (the simulator's scenarios, CX tables). Columns listed in ``numeric``
+    are converted to float64 with row-level errors for text; the rest are left as read.
+    The frames' index continues the row numbering across chunks (0-based per file).
+    """
+    if columns is None:
+        if isinstance(source, pd.DataFrame):
+            columns = [str(c) for c in source.columns]
+        else:
+            raise DriverkitError("iter_frames() on files needs the list of columns to read.")
+    numeric = list(numeric or [])
+    for chunk in iter_chunks(source, list(columns), numeric=numeric, chunksize=chunksize,
+                             progress=progress, func="iter_frames"):
+        frame = chunk.frame
+        if isinstance(frame, pd.DataFrame):
+            df = frame.copy()
+        else:
+            df = frame.to_pandas()
+            df.index = pd.RangeIndex(chunk.offset, chunk.offset + len(df))
+        for name in numeric:
+            df[name] = chunk_matrix(chunk, [name])[:, 0]
+        yield df
+
+
+def map_chunks(func: Callable[[pd.DataFrame], Any], source: Any,
+               columns: Sequence[str] | None = None, *,
+               combine: Callable[[Any, Any], Any] | None = None,
+               numeric: Sequence[str] | None = None, chunksize: int | None = None,
+               progress: bool | None = None) -> Any:
+    """Apply ``func`` to each chunk of ``source`` and fold the results with ``combine``.
+
+    ``combine`` defaults to ``+`` (sums of arrays, merges of :class:`SufficientStats`).
+    A Dask DataFrame is processed partition by partition as Dask tasks (``func`` must
+    then be picklable), combined in a tree.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from driverkit.stats import map_chunks
+    >>> df = pd.DataFrame({"x": range(10)})
+    >>> map_chunks(lambda d: d["x"].sum(), df, chunksize=3)
+    np.int64(45)
+    """
+    import operator
+
+    combine = operator.add if combine is None else combine
+    if is_dask_collection(source):
+        from ._dask import dask_map_partitions
+
+        return dask_map_partitions(func, source, columns, combine=combine)
+    out: Any = None
+    first = True
+    for df in iter_frames(source, columns, numeric=numeric, chunksize=chunksize,
+                          progress=progress):
+        r = func(df)
+        out = r if first else combine(out, r)
+        first = False
+    if first:
+        raise DataError("map_chunks(): the source has no rows.")
+    return out
