@@ -121,3 +121,22 @@ def check_random_state(seed: Any) -> np.random.Generator:
     if seed is None or isinstance(seed, numbers.Integral | np.random.SeedSequence):
         return np.random.default_rng(seed)
     raise DriverkitTypeError(f"'seed' must be None, an int or a numpy Generator; got {seed!r}.")
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the first caller outside driverkit.
+
+    Warnings then point at the user's line (``dk.fit(...)``), however deep inside the
+    library they were raised.
+    """
+    import os
+    import sys
+    import warnings
+
+    pkg_dir = os.path.dirname(os.path.abspath(__file__))
+    level = 1
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(pkg_dir):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

@@ -10,7 +10,6 @@ same everywhere. The caller's DataFrame is never modified.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns, check_option, suggest
+from .._validation import check_columns, check_option, suggest, warn
 from ..exceptions import (
     DataError,
     DriverkitTypeError,
@@ -238,7 +237,9 @@ def _as_list(x: Any, name: str, func: str) -> list[str]:
     )
 
 
-def _resolve_weights(data: pd.DataFrame, weights: Any, func: str) -> tuple[np.ndarray | None, str | None]:
+def _resolve_weights(
+    data: pd.DataFrame, weights: Any, func: str
+) -> tuple[np.ndarray | None, str | None]:
     if weights is None:
         return None, None
     if isinstance(weights, str):
@@ -279,7 +280,8 @@ def _binary_outcome(s: pd.Series, name: str, positive: Any) -> tuple[np.ndarray,
         shown = ", ".join(f"{v:g}" if isinstance(v, float | np.floating) else repr(v)
                           for v in sorted(vals, key=str)[:6])
         raise DataError(
-            f"The outcome '{name}' has {len(vals)} distinct values ({shown}{' ...' if len(vals) > 6 else ''}) "
+            f"The outcome '{name}' has {len(vals)} distinct values "
+            f"({shown}{' ...' if len(vals) > 6 else ''}) "
             "but a binary model (logit/probit) needs exactly two. Try kind='ordinal' or "
             "kind='linear', or recode the outcome to 0/1."
         )
@@ -578,11 +580,10 @@ def prepare(
             raise DataError(
                 "Every row has a missing value in " + ", ".join(parts) + "; nothing is left."
             )
-        warnings.warn(
+        warn(
             f"{func}(): dropped {n_dropped} of {len(data)} rows with missing values "
             f"(listwise) in " + ", ".join(parts) + ".",
             MissingDataWarning,
-            stacklevel=3,
         )
     keep = ~na_mask
     frame = frame.loc[keep]
@@ -665,7 +666,7 @@ def prepare(
     spec = DesignSpec(columns=columns, terms=terms, numeric=numeric_drivers, factors=factors,
                       order=order, formula_spec=spec_formula)
 
-    n, k = X.shape
+    _n, k = X.shape
     if not np.isfinite(X).all():
         bad = [columns[j] for j in range(k) if not np.isfinite(X[:, j]).all()]
         raise DataError(f"The column(s) {bad} contain infinite values.")
@@ -700,11 +701,10 @@ def prepare(
             dlo, dhi = declared[d]
             out = int(((col < dlo) | (col > dhi)).sum())
             if out:
-                warnings.warn(
+                warn(
                     f"{out} rating(s) of '{d}' lie outside its declared scale "
                     f"[{dlo:g}, {dhi:g}] (observed {lo:g}..{hi:g}). Check the scale or the data.",
                     ScaleWarning,
-                    stacklevel=3,
                 )
             final_scales[d] = (dlo, dhi)
         else:

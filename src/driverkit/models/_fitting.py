@@ -17,6 +17,7 @@ import numpy as np
 import statsmodels.api as sm
 from scipy import stats
 
+from .._validation import warn
 from ..data import DriverData
 from ..exceptions import ConvergenceWarning, SeparationError
 
@@ -187,7 +188,7 @@ def fit_binary(dd: DriverData, *, link: str = "logit", robust: Any = None,
     if converged is None:
         converged = bool(getattr(res, "mle_retvals", {}).get("converged", True))
     if not converged:
-        warnings.warn(f"The {link} fit did not converge.", ConvergenceWarning, stacklevel=3)
+        warn(f"The {link} fit did not converge.", ConvergenceWarning)
     for c in caught:
         if not issubclass(c.category, DeprecationWarning):
             warnings.warn(c.message, c.category, stacklevel=3)
@@ -258,8 +259,9 @@ def fit_ordinal(dd: DriverData, *, robust: Any = None, ci: float = 0.95) -> FitO
         start = model.fit(method="bfgs", disp=0, maxiter=2000, gtol=1e-8)
         res = model.fit(method="newton", disp=0, maxiter=100, start_params=start.params, **kw)
     if not res.mle_retvals.get("converged", True):
-        warnings.warn("The ordered logit fit did not converge.", ConvergenceWarning,
-                      stacklevel=3)
+        warnings.warn("The ordered logit fit did not converge.",
+ConvergenceWarning, stacklevel=2,
+)
     k = dd.k
     internal = np.asarray(res.params, float)
     icov = np.asarray(res.cov_params(), float)

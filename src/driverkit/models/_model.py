@@ -10,7 +10,6 @@ optimisers and the CX analyses use.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,13 +18,13 @@ import pandas as pd
 from scipy import special
 
 from .._results import Result
-from .._validation import check_fraction, check_kwargs, check_option, suggest
+from .._validation import check_fraction, check_kwargs, check_option, suggest, warn
 from ..data import DriverData, prepare
 from ..data._prepare import KINDS, DesignSpec
 from ..exceptions import CollinearityWarning, DataError, DriverkitError, DriverkitTypeError
 from ._fitting import FitOutput, fit_binary, fit_linear, fit_ordinal, thresholds_from_internal
 
-__all__ = ["DriverModel", "fit", "fixed_model", "vif_from_design", "condition_number"]
+__all__ = ["DriverModel", "condition_number", "fit", "fixed_model", "vif_from_design"]
 
 _CAUSAL = (
     "Observational survey data: coefficients describe associations, not causal effects; "
@@ -235,12 +234,11 @@ class DriverModel(Result):
             names = self.columns
             high = [f"{names[j]} ({self._vif[j]:.1f})" for j in np.argsort(-self._vif)
                     if self._vif[j] > self.vif_threshold]
-            warnings.warn(
+            warn(
                 "High variance inflation: " + ", ".join(high[:6]) + ". Coefficients of "
                 "these drivers are unstable; prefer relative importance (dk.importance) for "
                 "ranking them.",
                 CollinearityWarning,
-                stacklevel=3,
             )
 
     # ------------------------------------------------------------------------------
@@ -300,7 +298,7 @@ class DriverModel(Result):
     @property
     def n(self) -> int:
         out = self._check_fitted()
-        return int(round(out.nobs))
+        return round(out.nobs)
 
     @property
     def r2(self) -> float:
@@ -488,8 +486,8 @@ class DriverModel(Result):
             cum = special.expit(cuts[:, None, :] - eta[:, :, None])
         else:
             cum = special.expit(cuts[None, :] - eta[:, None])
-        ones = np.ones(cum.shape[:-1] + (1,))
-        zeros = np.zeros(cum.shape[:-1] + (1,))
+        ones = np.ones((*cum.shape[:-1], 1))
+        zeros = np.zeros((*cum.shape[:-1], 1))
         full = np.concatenate([zeros, cum, ones], axis=-1)
         return np.diff(full, axis=-1)
 
