@@ -52,6 +52,9 @@ __all__ = [
 # Each area re-exports its public names below (one block per package, kept sorted in __all__).
 # --- data ---
 # --- stats ---
+from .stats import SufficientStats, sufficient_stats
+
+__all__ += ["SufficientStats", "sufficient_stats"]
 # --- models ---
 from .models import DriverModel, fit, fixed_model
 

@@ -170,20 +170,20 @@ def _iter_csv(path: Path, needed: Sequence[str], numeric: Sequence[str], chunksi
     # block size from the header length: ~chunksize rows per block
     bytes_per_row = max(8 * len(header), 16)
     block = int(min(max(chunksize * bytes_per_row, 1 << 20), 1 << 28))
-    reader = pcsv.open_csv(
-        str(path),
-        read_options=pcsv.ReadOptions(block_size=block),
-        parse_options=pcsv.ParseOptions(delimiter=delim),
-        convert_options=pcsv.ConvertOptions(
-            include_columns=list(needed),
-            column_types={c: pa.float64() for c in numeric},
-            null_values=list(CSV_NULL_VALUES),
-            strings_can_be_null=True,
-        ),
+    convert = pcsv.ConvertOptions(
+        include_columns=list(needed),
+        column_types={c: pa.float64() for c in numeric},
+        null_values=list(CSV_NULL_VALUES),
+        strings_can_be_null=True,
     )
     offset = 0
+    reader = None
     while True:
         try:
+            if reader is None:  # opening reads (and converts) the first block
+                reader = pcsv.open_csv(
+                    str(path), read_options=pcsv.ReadOptions(block_size=block),
+                    parse_options=pcsv.ParseOptions(delimiter=delim), convert_options=convert)
             batch = reader.read_next_batch()
         except StopIteration:
             return
@@ -416,7 +416,7 @@ def complete_rows(X: np.ndarray, w: np.ndarray | None, chunk: _Chunk, plan: _Pla
     if w is not None:
         if np.isnan(w).any():
             r = _first_bad(np.isnan(w))
-            raise _value_error(chunk, r, plan.weights or "weights", "missing",
+            raise _value_error(chunk, r, plan.weights or "weights", None,
                                "is missing; give every respondent a weight")
         if np.isinf(w).any() or (w < 0).any():
             r = _first_bad(np.isinf(w) | (w < 0))
@@ -425,7 +425,7 @@ def complete_rows(X: np.ndarray, w: np.ndarray | None, chunk: _Chunk, plan: _Pla
     complete = finite.all(axis=1)
     if plan.missing == "raise" and not complete.all():
         r, c = np.argwhere(~finite)[0]
-        raise _value_error(chunk, int(r), plan.columns[c], "missing",
+        raise _value_error(chunk, int(r), plan.columns[c], None,
                            "is missing (missing='raise'); use missing='listwise' to drop "
                            "incomplete rows")
     return complete
@@ -449,7 +449,11 @@ def _value_error(chunk: _Chunk, r: int, name: str, value: Any, what: str) -> Dat
     if chunk.index is not None:
         where += f" (index {chunk.index[r]!r})"
     prefix = "" if chunk.label == "the data" else f"In {chunk.label}, "
-    msg = f"{prefix}{where}, column '{name}': value {value!r} {what}."
+    if value is None:
+        msg = f"{prefix}{where}, column '{name}' {what}."
+    else:
+        shown = f"{float(value):g}" if isinstance(value, float | np.floating) else repr(value)
+        msg = f"{prefix}{where}, column '{name}': value {shown} {what}."
     return DataError(msg[0].upper() + msg[1:])
 
 
