@@ -62,5 +62,19 @@ __all__ += ["DriverModel", "fit", "fixed_model"]
 # --- importance ---
 # --- simulate ---
 # --- optimize ---
+from .optimize import (
+    Allocation,
+    CostCurve,
+    Portfolio,
+    frontier,
+    hill,
+    optimize_budget,
+    piecewise,
+    saturating,
+    select_initiatives,
+)
+
+__all__ += ["Allocation", "CostCurve", "Portfolio", "frontier", "hill", "optimize_budget",
+            "piecewise", "saturating", "select_initiatives"]
 # --- cx ---
 # --- report ---

@@ -1,0 +1,177 @@
+"""What the optimisers need from a simulator, stated as a :class:`typing.Protocol`.
+
+The optimisers never compute an effect themselves: every value they report comes from
+``sim.value`` (the point estimate of one column of ``sim.run(...).table``), so the number an
+optimiser prints is the number the simulator prints for the same plan, to the last digit.
+:class:`driverkit.Simulator` implements this protocol; so can any object (a client's own
+model, a fake in tests) that provides the five members below.
+
+Scenarios are built here, in one place, from the public simulator API
+(:class:`driverkit.Scenario` and :func:`driverkit.shift`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..exceptions import DriverkitError, DriverkitTypeError
+
+__all__ = ["OBJECTIVES", "SimulatorProtocol", "check_simulator", "shift_scenario"]
+
+#: objective name -> the column of ``SimulationResult.table`` it reads
+OBJECTIVES: dict[str, str] = {
+    "profit": "delta_profit",
+    "revenue": "delta_revenue",
+    "rate": "delta_rate",
+}
+
+
+@runtime_checkable
+class SimulatorProtocol(Protocol):
+    """The interface an optimiser uses to evaluate plans.
+
+    Attributes
+    ----------
+    drivers : sequence of str
+        The numeric drivers a scenario may move.
+    scales : mapping of str to (float, float)
+        The rating scale ``(low, high)`` of each driver (ratings are clipped to it).
+
+    Methods
+    -------
+    run(scenario, *, draws=1000, seed=None, ci=0.95)
+        The public simulation; ``.table`` has the columns ``delta_rate``,
+        ``delta_revenue``, ``delta_profit``, ``cost``, ``roi`` and their intervals.
+    value(scenario, objective="profit")
+        The point estimate of the objective's column of ``run(scenario).table``, by the same
+        code path (bit-identical), without drawing intervals.
+    value_draws(scenario, objective="profit", *, draws=1000, seed=None)
+        The objective over parametric (and business-input) draws, for risk-aware objectives.
+    """
+
+    @property
+    def drivers(self) -> Sequence[str]: ...
+
+    @property
+    def scales(self) -> Mapping[str, tuple[float, float]]: ...
+
+    def run(self, scenario: Any, *, draws: int = 1000, seed: Any = None,
+            ci: float = 0.95) -> Any: ...
+
+    def value(self, scenario: Any, objective: str = "profit") -> float: ...
+
+    def value_draws(self, scenario: Any, objective: str = "profit", *, draws: int = 1000,
+                    seed: Any = None) -> np.ndarray: ...
+
+
+def check_simulator(sim: Any, func: str, name: str = "sim") -> SimulatorProtocol:
+    """Raise a clear error unless ``sim`` implements :class:`SimulatorProtocol`."""
+    missing = [m for m in ("drivers", "scales", "run", "value", "value_draws")
+               if not hasattr(sim, m)]
+    if missing:
+        raise DriverkitTypeError(
+            f"The '{name}' parameter of {func}() must be a simulator such as "
+            f"dk.Simulator(model, data); got {type(sim).__name__}, which lacks "
+            f"{', '.join(missing)}."
+        )
+    return sim  # type: ignore[no-any-return]
+
+
+class _Shift:
+    """Stand-in for ``dk.shift`` used only while :mod:`driverkit.simulate` is unavailable."""
+
+    kind = "shift"
+
+    def __init__(self, delta: float) -> None:
+        self.delta = float(delta)
+
+    def __repr__(self) -> str:
+        return f"shift({self.delta:g})"
+
+
+class _PlanScenario:
+    """Stand-in for ``dk.Scenario`` used only while :mod:`driverkit.simulate` is unavailable."""
+
+    def __init__(self, name: str, operators: Mapping[str, Any], cost: float = 0.0,
+                 segment: Any = None) -> None:
+        self.name, self.operators, self.cost, self.segment = name, dict(operators), cost, segment
+
+    def __repr__(self) -> str:
+        return f"Scenario({self.name!r}, {self.operators!r}, cost={self.cost:g})"
+
+
+def _scenario_api() -> tuple[Any, Any]:
+    try:
+        from ..simulate import Scenario, shift
+    except ImportError:
+        return _PlanScenario, _Shift
+    return Scenario, shift
+
+
+def shift_scenario(name: str, lifts: Mapping[str, float], cost: float) -> Any:
+    """Return ``dk.Scenario(name, {driver: dk.shift(lift)}, cost=cost)``.
+
+    Drivers with a zero lift are left out, so an unfunded driver is not in the scenario.
+    """
+    scenario_cls, shift = _scenario_api()
+    ops = {d: shift(float(v)) for d, v in lifts.items() if float(v) != 0.0}
+    return scenario_cls(name, ops, cost=float(cost))
+
+
+def combine_scenarios(name: str, scenarios: Sequence[Any], cost: float) -> Any:
+    """Join several scenarios into one (the joint plan of a portfolio).
+
+    Each scenario maps drivers to operators. Two chosen initiatives that move the same
+    driver are combined when both are shifts (the shifts add up before clipping);
+    anything else on a shared driver is ambiguous and raises an error naming the driver.
+    """
+    scenario_cls, shift = _scenario_api()
+    ops: dict[str, Any] = {}
+    owners: dict[str, str] = {}
+    for sc in scenarios:
+        for driver, op in _operators(sc).items():
+            if driver not in ops:
+                ops[driver] = op
+                owners[driver] = _name(sc)
+                continue
+            a, b = _shift_delta(ops[driver]), _shift_delta(op)
+            if a is None or b is None:
+                raise DriverkitError(
+                    f"Initiatives '{owners[driver]}' and '{_name(sc)}' both move driver "
+                    f"'{driver}' and at least one of them is not a dk.shift(), so their joint "
+                    "effect is ambiguous. Declare them exclusive=[[...]] or merge them into "
+                    "one initiative."
+                )
+            ops[driver] = shift(a + b)
+            owners[driver] = f"{owners[driver]} + {_name(sc)}"
+    return scenario_cls(name, ops, cost=float(cost))
+
+
+def _name(scenario: Any) -> str:
+    return str(getattr(scenario, "name", scenario))
+
+
+def _operators(scenario: Any) -> dict[str, Any]:
+    """The ``{driver: operator}`` mapping of a scenario."""
+    for attr in ("operators", "changes", "ops"):
+        ops = getattr(scenario, attr, None)
+        if isinstance(ops, Mapping):
+            return dict(ops)
+    raise DriverkitTypeError(
+        f"Cannot read the driver operators of scenario {scenario!r}; expected a dk.Scenario."
+    )
+
+
+def _shift_delta(op: Any) -> float | None:
+    """The delta of a ``dk.shift`` operator, or ``None`` for any other operator."""
+    kind = getattr(op, "kind", None) or type(op).__name__.lower()
+    if "shift" not in str(kind).lower():
+        return None
+    for attr in ("delta", "value", "amount"):
+        v = getattr(op, attr, None)
+        if isinstance(v, int | float | np.floating | np.integer):
+            return float(v)
+    return None
