@@ -1,0 +1,246 @@
+"""Shapley values and dominance statistics from subset values ``v`` (any producer).
+
+Every producer of subset values — the linear covariance kernel
+(:mod:`driverkit.stats._subsets`), the batched GLM fits and bootstrap replicates — hands a
+float64 array ``v`` of length ``2^p`` indexed by bitmask (``v[0] = 0``) to the functions
+here, which turn it into Shapley values, conditional, general and complete dominance.
+
+Everything except complete dominance is a *linear* function of ``v`` that depends on a
+subset only through its size and membership. We therefore reduce ``v`` to the lattice sums
+
+    B[k]    = Σ_{|T| = k} v(T)               (k = 0..p)
+    A[k, j] = Σ_{|T| = k, j ∈ T} v(T)
+
+in one streaming pass (block by block, so ``v`` never needs to be held in memory for huge
+p), and read everything from them:
+
+    CD_j(k) = (A[k+1, j] − (B[k] − A[k, j])) / C(p−1, k)     conditional dominance at size k
+    φ_j     = (1/p) Σ_k CD_j(k)                               Shapley = general dominance
+
+since the Shapley weight of a size-k coalition is k!(p−k−1)!/p! = 1/(p·C(p−1, k)). Within a
+block the sums are two matrix products with one-hot popcount matrices (BLAS), i.e. about
+p flops per subset.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from math import comb
+
+import numpy as np
+
+from ..stats._subsets import SubsetBlock
+
+__all__ = [
+    "LatticeSums",
+    "complete_dominance",
+    "conditional_dominance",
+    "general_dominance",
+    "lattice_sums",
+    "shapley_values",
+]
+
+
+@lru_cache(maxsize=64)
+def _bit_tables(q: int) -> tuple[np.ndarray, np.ndarray]:
+    """One-hot popcount matrix ``E[k, x] = [popcount(x) == k]`` and ``P[x, k, j] = E[k, x]·bit_j(x)``."""
+    x = np.arange(1 << q)
+    bits = ((x[:, None] >> np.arange(q)) & 1).astype(float)  # (2^q, q)
+    pc = bits.sum(axis=1).astype(int)
+    E = np.zeros((q + 1, 1 << q))
+    E[pc, x] = 1.0
+    P = E.T[:, :, None] * bits[:, None, :]  # (2^q, q+1, q)
+    E.setflags(write=False)
+    P.setflags(write=False)
+    return E, P
+
+
+class LatticeSums:
+    """Streaming accumulator of the lattice sums ``A`` and ``B`` (see the module docstring).
+
+    Parameters
+    ----------
+    p : int
+        Number of players.
+    n_batch : int, default=1
+        Number of value vectors accumulated side by side (e.g. bootstrap replicates).
+    """
+
+    def __init__(self, p: int, n_batch: int = 1) -> None:
+        self.p = int(p)
+        self.A = np.zeros((n_batch, p + 1, p))
+        self.B = np.zeros((n_batch, p + 1))
+        self.count = 0
+
+    def add(self, values: np.ndarray, start: int = 0) -> None:
+        """Add the block of masks ``start .. start + 2^b − 1`` (``values`` shape ``(2^b, N)``).
+
+        ``start`` must be a multiple of the block length.
+        """
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = values[:, None]
+        L, N = values.shape
+        q = L.bit_length() - 1
+        if L != 1 << q or start % L:
+            raise ValueError("a block must hold 2^b masks starting at a multiple of 2^b")
+        p = self.p
+        fixed = [j for j in range(q, p) if (start >> j) & 1]
+        f = len(fixed)
+        q2 = q // 2
+        q1 = q - q2
+        Er, Pr = _bit_tables(q1)
+        Ec, Pc = _bit_tables(q2)
+        V3 = values.reshape(1 << q1, 1 << q2, N)
+        M = np.tensordot(Er, V3, axes=(1, 0))  # (q1+1, 2^q2, N)   [a, c, n]
+        Nn = np.tensordot(V3, Ec, axes=(1, 1))  # (2^q1, N, q2+1)  [r, n, b]
+        T = np.tensordot(M, Ec, axes=(1, 1))  # (q1+1, N, q2+1)   [a, n, b]
+        AC = np.tensordot(M, Pc, axes=(1, 0))  # (q1+1, N, q2+1, q2)  [a, n, b, j]
+        AR = np.tensordot(Pr, Nn, axes=(0, 0))  # (q1+1, q1, N, q2+1)  [a, j, n, b]
+        Bblk = np.zeros((N, q + 1))
+        for a in range(q1 + 1):
+            Bblk[:, a : a + q2 + 1] += T[a]
+            self.A[:, f + a : f + a + q2 + 1, :q2] += AC[a]
+            self.A[:, f + a : f + a + q2 + 1, q2:q] += np.moveaxis(AR[a], 0, -1)
+        self.B[:, f : f + q + 1] += Bblk
+        for j in fixed:
+            self.A[:, f : f + q + 1, j] += Bblk
+        self.count += L
+
+    def add_block(self, block: SubsetBlock) -> None:
+        """Add a :class:`~driverkit.stats._subsets.SubsetBlock`."""
+        self.add(block.values, block.start)
+
+    def _check_complete(self) -> None:
+        if self.count != 1 << self.p:
+            raise ValueError(f"only {self.count} of {1 << self.p} subsets were accumulated")
+
+    def conditional(self) -> np.ndarray:
+        """Conditional dominance ``(N, p, p)``: ``[n, j, k]`` = mean gain of j at size k."""
+        self._check_complete()
+        p = self.p
+        k = np.arange(p)
+        with_j = self.A[:, k + 1, :]  # (N, p[k], p[j])
+        without_j = self.B[:, k, None] - self.A[:, k, :]
+        denom = np.array([comb(p - 1, int(i)) for i in k], dtype=float)
+        cd = (with_j - without_j) / denom[None, :, None]
+        return np.swapaxes(cd, 1, 2)
+
+    def shapley(self) -> np.ndarray:
+        """Shapley values ``(N, p)`` (mean of conditional dominance over sizes)."""
+        return self.conditional().mean(axis=2)
+
+
+def lattice_sums(v: np.ndarray) -> LatticeSums:
+    """Accumulate the lattice sums of a full value array ``v`` (``(2^p,)`` or ``(2^p, N)``)."""
+    v = np.asarray(v, dtype=float)
+    p = _p_of(v)
+    acc = LatticeSums(p, 1 if v.ndim == 1 else v.shape[1])
+    acc.add(v if v.ndim == 2 else v[:, None], 0)
+    return acc
+
+
+def _p_of(v: np.ndarray) -> int:
+    L = v.shape[0]
+    p = L.bit_length() - 1
+    if L != 1 << p or p < 1:
+        raise ValueError(f"v must have length 2^p with p >= 1; got {L}")
+    return p
+
+
+def shapley_values(v: np.ndarray) -> np.ndarray:
+    """Shapley values (LMG, general dominance) from subset values.
+
+    Parameters
+    ----------
+    v : (2^p,) or (2^p, N) array
+        Subset values by bitmask, ``v[0] = 0``.
+
+    Returns
+    -------
+    (p,) or (N, p) array
+        φ_j = Σ_{S ⊆ P∖{j}} |S|!(p−|S|−1)!/p! · [v(S ∪ {j}) − v(S)]; they sum to v(full).
+
+    Notes
+    -----
+    Lindeman, Merenda & Gold (1980); Grömping (2006), JSS 17(1); Budescu (1993).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> shapley_values(np.array([0.0, 0.25, 0.16, 0.3187]))
+    array([0.20435, 0.11435])
+    """
+    v = np.asarray(v, dtype=float)
+    out = lattice_sums(v).shapley()
+    return out[0] if v.ndim == 1 else out
+
+
+general_dominance = shapley_values
+
+
+def conditional_dominance(v: np.ndarray) -> np.ndarray:
+    """Conditional dominance: ``[j, k]`` = mean of v(S ∪ j) − v(S) over |S| = k, j ∉ S.
+
+    Parameters
+    ----------
+    v : (2^p,) or (2^p, N) array
+
+    Returns
+    -------
+    (p, p) or (N, p, p) array
+        Rows = players, columns = model size k = 0..p−1 (Azen & Budescu 2003).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> conditional_dominance(np.array([0.0, 0.25, 0.16, 0.3187]))
+    array([[0.25  , 0.1587],
+           [0.16  , 0.0687]])
+    """
+    v = np.asarray(v, dtype=float)
+    out = lattice_sums(v).conditional()
+    return out[0] if v.ndim == 1 else out
+
+
+def complete_dominance(v: np.ndarray, *, tie_tol: float = 1e-12) -> np.ndarray:
+    """Complete dominance as the share of comparisons in which the row player beats the column.
+
+    For each pair (j, l) and each subset S of the other p − 2 players, compare
+    v(S ∪ j) with v(S ∪ l); a tie (difference ≤ ``tie_tol``) counts as half a win.
+    j completely dominates l (Azen & Budescu 2003) when the share is 1.
+
+    Parameters
+    ----------
+    v : (2^p,) array
+    tie_tol : float, default=1e-12
+        Absolute tolerance under which two fits count as tied.
+
+    Returns
+    -------
+    (p, p) array
+        Shares in [0, 1] with ``D[j, l] + D[l, j] = 1`` and NaN on the diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> complete_dominance(np.array([0.0, 0.25, 0.16, 0.3187]))
+    array([[nan,  1.],
+           [ 0., nan]])
+    """
+    v = np.asarray(v, dtype=float)
+    p = _p_of(v)
+    D = np.full((p, p), np.nan)
+    total = float(1 << (p - 2)) if p >= 2 else 1.0
+    for j in range(p):
+        for lo in range(j + 1, p):
+            x = v.reshape(1 << (p - lo - 1), 2, 1 << (lo - j - 1), 2, 1 << j)
+            with_j = x[:, 0, :, 1, :]  # j in, l out
+            with_l = x[:, 1, :, 0, :]
+            diff = with_j - with_l
+            wins = np.count_nonzero(diff > tie_tol)
+            ties = np.count_nonzero(np.abs(diff) <= tie_tol)
+            share = (wins + 0.5 * ties) / total
+            D[j, lo] = share
+            D[lo, j] = 1.0 - share
+    return D
