@@ -533,7 +533,10 @@ def _starts(prob: _Problem, lb: np.ndarray, ub: np.ndarray, cap: float, n_starts
             f0: float, g: np.ndarray, gc: float) -> list[np.ndarray]:
     starts = [_greedy(prob, lb, ub, cap, g, gc, f0=f0)]
     if n_starts > 1:
-        weights = g * prob.dlift(lb) + min(gc, 0.0)
+        # average (not initial) return per unit up to the search bound: fair to S-shaped curves
+        span = np.where(ub > lb, ub - lb, 1.0)
+        avg = (prob.lifts(np.where(ub > lb, ub, lb)) - prob.lifts(lb)) / span
+        weights = g * avg + min(gc, 0.0)
         total = cap if prob.objective != "profit" else float(np.sum(starts[0]))
         starts.append(_spread(lb, ub, max(total, float(np.sum(lb))), weights))
     if n_starts > 2:
@@ -674,10 +677,16 @@ def _roi_target(prob: _Problem, lb: np.ndarray, ub: np.ndarray, cap: float, rho:
             x0 = lb + 0.5 * (x0 - lb)
         res = _slsqp(sc.neg_value, sc.neg_grad, x0 / S, bnds, cons, maxiter)
         s = _clean(res.x * S, lb, ub, cap, S)
-        for _ in range(60):  # repair: shrink towards the bounds until ROI >= rho
-            if float(np.sum(s)) <= 0 or roi_gap(s) >= 0:
-                break
-            s = lb + 0.9 * (s - lb)
+        if float(np.sum(s)) > 0 and roi_gap(s) < 0:
+            # repair (solver tolerance): the largest step towards the bounds with ROI >= rho
+            lo, hi = 0.0, 1.0
+            for _ in range(50):
+                mid = 0.5 * (lo + hi)
+                if roi_gap(lb + mid * (s - lb)) >= 0:
+                    lo = mid
+                else:
+                    hi = mid
+            s = lb + lo * (s - lb)
         if float(np.sum(s)) > 0 and roi_gap(s) < 0:
             continue
         v = prob.evaluate(prob.lifts(s), float(np.sum(s)))
@@ -776,8 +785,11 @@ def _reason(prob: _Problem, j: int, marg: float, lam: float, ub: float,
     curve = prob.curves[j]
     if ub <= 0:
         return "its upper spend bound is 0"
-    if curve.max_lift <= 0 or float(curve.derivative(0.0)) <= 0:
-        return "its cost curve buys no lift at the first unit of spend"
+    if curve.max_lift <= 0:
+        return "its cost curve buys no lift"
+    if getattr(curve, "slope", 1.0) > 1.0 and marg > 0 and math.isfinite(lam) and marg < lam:
+        return ("its S-shaped cost curve buys almost nothing at low spend, and the budget does "
+                "not reach the spend where it pays off")
     if marg <= 0 and prob.objective == "profit":
         return (f"the first unit of spend returns {marg + 1:.3g} per unit, which does not cover "
                 "its cost (marginal ROI <= 0)")

@@ -336,12 +336,6 @@ def _check_numerically(curve: CostCurve, upper: float, name: str) -> None:
             f"The cost curve of '{name}' must give zero lift at zero spend; it gives "
             f"{values[0]:g}. Subtract f(0) or start the curve at (0, 0)."
         )
-    if np.any(values < 0 - tol):
-        bad = grid[np.argmax(values < -tol)]
-        raise DriverkitError(
-            f"The cost curve of '{name}' gives a negative lift at spend {bad:g}; spend can only "
-            "raise ratings (cuts are initiatives with negative cost in select_initiatives())."
-        )
     dv = np.diff(values)
     if np.any(dv < -tol):
         i = int(np.argmax(dv < -tol))
@@ -349,6 +343,12 @@ def _check_numerically(curve: CostCurve, upper: float, name: str) -> None:
             f"The cost curve of '{name}' decreases between spend {grid[i]:g} "
             f"(lift {values[i]:g}) and {grid[i + 1]:g} (lift {values[i + 1]:g}); a cost curve "
             "must be non-decreasing (more spend cannot buy less lift)."
+        )
+    if np.any(values < 0 - tol):
+        bad = grid[np.argmax(values < -tol)]
+        raise DriverkitError(
+            f"The cost curve of '{name}' gives a negative lift at spend {bad:g}; spend can only "
+            "raise ratings (cuts are initiatives with negative cost in select_initiatives())."
         )
 
 
