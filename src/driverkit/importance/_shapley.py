@@ -43,7 +43,7 @@ __all__ = [
 
 @lru_cache(maxsize=64)
 def _bit_tables(q: int) -> tuple[np.ndarray, np.ndarray]:
-    """One-hot popcount matrix ``E[k, x] = [popcount(x) == k]`` and ``P[x, k, j] = E[k, x]·bit_j(x)``."""
+    """Popcount one-hot ``E[k, x] = [popcount(x) == k]`` and ``P[x, k, j] = E[k, x]·bit_j(x)``."""
     x = np.arange(1 << q)
     bits = ((x[:, None] >> np.arange(q)) & 1).astype(float)  # (2^q, q)
     pc = bits.sum(axis=1).astype(int)
@@ -82,7 +82,7 @@ class LatticeSums:
             values = values[:, None]
         L, N = values.shape
         q = L.bit_length() - 1
-        if L != 1 << q or start % L:
+        if 1 << q != L or start % L:
             raise ValueError("a block must hold 2^b masks starting at a multiple of 2^b")
         p = self.p
         fixed = [j for j in range(q, p) if (start >> j) & 1]
@@ -143,7 +143,7 @@ def lattice_sums(v: np.ndarray) -> LatticeSums:
 def _p_of(v: np.ndarray) -> int:
     L = v.shape[0]
     p = L.bit_length() - 1
-    if L != 1 << p or p < 1:
+    if 1 << p != L or p < 1:
         raise ValueError(f"v must have length 2^p with p >= 1; got {L}")
     return p
 

@@ -133,7 +133,7 @@ def _check_pd(R: np.ndarray, names: Sequence[str], what: str) -> None:
             return
         j = int(np.argmin(resid))
     else:
-        ev, vec = np.linalg.eigh(R)
+        _ev, vec = np.linalg.eigh(R)
         j = int(np.argmax(np.abs(vec[:, 0])))
     eig = np.linalg.eigvalsh(R)
     raise DriverkitError(
