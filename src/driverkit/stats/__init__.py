@@ -2,10 +2,14 @@
 
 Everything linear in driverkit depends on the data only through weighted cross-products;
 this package computes them once, at any scale, and hands them to models and importance.
+Logit and ordered-logit fits stream too (:func:`logit_irls`), and bootstrap replicates use
+Poisson(1) weights that need no second look at the data (:func:`bootstrap_stats`).
 """
 
 from __future__ import annotations
 
+from ._irls import GLMStats, logit_irls, ordered_logit_irls
+from ._poisson import bootstrap_stats, poisson_counts
 from ._stream import (
     grouped_sufficient_stats,
     iter_arrays,
@@ -16,11 +20,16 @@ from ._stream import (
 from ._sufficient import OLSStats, SufficientStats
 
 __all__ = [
+    "GLMStats",
     "OLSStats",
     "SufficientStats",
+    "bootstrap_stats",
     "grouped_sufficient_stats",
     "iter_arrays",
     "iter_frames",
+    "logit_irls",
     "map_chunks",
+    "ordered_logit_irls",
+    "poisson_counts",
     "sufficient_stats",
 ]

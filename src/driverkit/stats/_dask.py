@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DriverkitError, DriverkitTypeError
-from ._stream import _Chunk, _Plan, _plan, _warn_dropped, chunk_matrix, clean_block
+from ._stream import _Chunk, _Plan, _plan, _warn_dropped, chunk_matrix, complete_rows
 from ._sufficient import SufficientStats, _merge_moments, _symmetrise, chunk_stats
 
 __all__ = [
     "DASK_HINT",
+    "dask_bootstrap_stats",
     "dask_map_partitions",
     "dask_sufficient_stats",
     "partition_blocks",
@@ -91,15 +92,24 @@ def _check_columns(ddf: Any, needed: Sequence[str]) -> None:
             )
 
 
-def partition_blocks(part: pd.DataFrame, i: int, plan: _Plan
+def partition_blocks(part: pd.DataFrame, i: int, plan: _Plan, start: int = 0
                      ) -> tuple[np.ndarray, np.ndarray | None, int, _Chunk]:
-    """Clean numeric block ``(X, w, n_dropped, chunk)`` of partition ``i`` (runs on a worker)."""
-    chunk = _Chunk(f"partition {i} of the Dask DataFrame", 0, 0, part, index=part.index)
+    """Clean numeric block ``(X, w, n_dropped, chunk)`` of partition ``i`` (runs on a worker).
+
+    ``start`` is the global row number of the partition's first row (for resampling).
+    """
+    chunk = _Chunk(f"partition {i} of the Dask DataFrame", 0, 0, part, index=part.index,
+                   start=start)
     A = chunk_matrix(chunk, plan.needed)
     k = len(plan.columns)
     X = A[:, :k] if A.shape[1] > k else A
     w = A[:, plan.needed.index(plan.weights)] if plan.weights is not None else None
-    X, w, d = clean_block(X, w, chunk, plan)
+    keep = complete_rows(X, w, chunk, plan)
+    d = int(len(keep) - keep.sum())
+    if d:
+        X = X[keep]
+        w = None if w is None else w[keep]
+        chunk.keep = keep
     return X, w, d, chunk
 
 
@@ -149,6 +159,42 @@ def dask_sufficient_stats(ddf: Any, columns: Sequence[str], *, weights: Any = No
     return SufficientStats(plan.columns, n, W, mean, _symmetrise(M),
                            weight_type=plan.weight_type, sum_weights_sq=W2,
                            sum_log_weights=slogw, n_dropped=dropped)
+
+
+def partition_starts(ddf: Any) -> list[int]:
+    """Global row number of the first row of every partition (one counting pass)."""
+    lengths = _compute(ddf.map_partitions(len, meta=(None, "int64")))
+    return [int(v) for v in np.concatenate([[0], np.cumsum(np.asarray(lengths))[:-1]])]
+
+
+def _partition_bootstrap(part: pd.DataFrame, i: int, plan: _Plan, start: int, B: int,
+                         root: int) -> Any:
+    from ._poisson import _Accumulator
+
+    X, w, d, chunk = partition_blocks(part, i, plan, start)
+    acc = _Accumulator(len(plan.columns), B)
+    acc.add(X, w, start, len(part), chunk.keep, root)
+    return acc, d
+
+
+def _merge_boot(a: Any, b: Any) -> Any:
+    return a[0].merge(b[0]), a[1] + b[1]
+
+
+def dask_bootstrap_stats(ddf: Any, columns: Sequence[str], *, replicates: int, seed: int,
+                         weights: Any = None, weight_type: str = "sampling",
+                         missing: str = "listwise") -> list[SufficientStats]:
+    """:func:`~driverkit.stats.bootstrap_stats` with one Dask task per partition."""
+    func = "bootstrap_stats"
+    plan = dask_plan(ddf, columns, weights, weight_type, missing, func)
+    delayed = _delayed()
+    sub = ddf[plan.needed]
+    starts = partition_starts(sub)
+    tasks = [delayed(_partition_bootstrap, pure=True)(p, i, plan, starts[i], replicates, seed)
+             for i, p in enumerate(sub.to_delayed())]
+    acc, dropped = _compute(tree_reduce(tasks, _merge_boot))
+    _warn_dropped(dropped, acc.n + dropped, func)
+    return acc.result(plan.columns, plan.weight_type, dropped)
 
 
 def _apply_partition(func: Callable[[pd.DataFrame], Any], part: pd.DataFrame) -> Any:

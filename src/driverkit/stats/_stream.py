@@ -62,6 +62,8 @@ class _Chunk:
     header_lines: int  # lines before the first data row (1 for CSV, 0 otherwise)
     frame: Any
     index: Any = None  # pandas row labels (DataFrame sources)
+    start: int = 0  # 0-based index of the first row across all files of the source
+    keep: Any = None  # after cleaning: mask of the rows kept (None = all)
 
     def __len__(self) -> int:
         return int(self.frame.num_rows if hasattr(self.frame, "num_rows") else len(self.frame))
@@ -248,7 +250,7 @@ def _iter_frame(df: pd.DataFrame, needed: Sequence[str], chunksize: int,
     sub = df[list(needed)]
     for start in range(0, len(sub), chunksize):
         part = sub.iloc[start:start + chunksize]
-        yield _Chunk("the data", start, 0, part, index=part.index)
+        yield _Chunk("the data", start, 0, part, index=part.index, start=start)
         if pbar is not None:
             pbar.update(len(part))
 
@@ -288,12 +290,17 @@ def iter_chunks(source: Any, needed: Sequence[str], *, numeric: Sequence[str] = 
         return
     files = resolve_files(source, func)
     pbar = _progress(_total_rows(files), progress, func)
+    start = 0
     try:
         for path, fmt in files:
             if fmt == "csv":
-                yield from _iter_csv(path, needed, numeric, chunksize, pbar)
+                it = _iter_csv(path, needed, numeric, chunksize, pbar)
             else:
-                yield from _iter_parquet(path, needed, chunksize, pbar)
+                it = _iter_parquet(path, needed, chunksize, pbar)
+            for chunk in it:
+                chunk.start = start
+                start += len(chunk)
+                yield chunk
     finally:
         if pbar is not None:
             pbar.close()
@@ -527,7 +534,12 @@ def _iter_plan(source: Any, plan: _Plan, chunksize: int | None, progress: bool |
             w = plan.weight_array[chunk.offset:chunk.offset + len(chunk)]
         elif plan.weights is not None:
             w = A[:, plan.needed.index(plan.weights)]
-        X, w, dropped = clean_block(X, w, chunk, plan)
+        keep = complete_rows(X, w, chunk, plan)
+        dropped = int(len(keep) - keep.sum())
+        if dropped:
+            X = X[keep]
+            w = None if w is None else w[keep]
+            chunk.keep = keep
         yield X, w, dropped, chunk
 
 
