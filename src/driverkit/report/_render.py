@@ -12,10 +12,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["format_table", "format_value", "render_html", "render_latex", "render_text"]
+__all__ = [
+    "display_table",
+    "format_table",
+    "format_value",
+    "render_html",
+    "render_latex",
+    "render_text",
+]
 
 _PCT_COLUMNS = {"share", "share_low", "share_high", "pct"}
 _P_COLUMNS = {"p_value", "q_value", "p_asymmetry"}
+_LEVEL_KEYS = {"ci", "ci_level", "confidence"}
 _INT_COLUMNS = {"rank", "n", "rank_low", "rank_high", "stated_rank", "derived_rank", "n_obs"}
 
 
@@ -36,6 +44,8 @@ def format_value(value: Any, column: str = "") -> str:
         if math.isinf(v):
             return "∞" if v > 0 else "−∞"
         col = column.lower()
+        if col in _LEVEL_KEYS and 0 < v < 1:
+            return f"{100 * v:g}%"
         if col in _P_COLUMNS:
             return "<0.001" if v < 0.001 else f"{v:.3f}"
         if col in _INT_COLUMNS and float(v).is_integer():
@@ -64,6 +74,73 @@ def format_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_MAX_ROWS = 60
+
+
+def _ci_level(result: Any) -> float | None:
+    level = getattr(result, "ci", None)
+    if not isinstance(level, (float, np.floating)):
+        meta = getattr(result, "meta", {}) or {}
+        level = meta.get("ci", meta.get("ci_level"))
+    if isinstance(level, (float, np.floating)) and 0 < float(level) < 1:
+        return float(level)
+    return None
+
+
+def display_table(table: pd.DataFrame, *, ci: float | None = None) -> pd.DataFrame:
+    """Formatted copy of ``table`` with each interval pair shown as one ``[low, high]`` column.
+
+    ``ci_low``/``ci_high`` become ``"95% CI"`` (the level when known, else ``"CI"``) placed
+    where ``ci_low`` was; ``x_low``/``x_high`` become ``"x CI"`` placed right after ``x``.
+    The raw ``.table`` is never changed; this is for display only.
+    """
+    ft = format_table(table)
+    cols = [str(c) for c in table.columns]
+    label = f"{100 * ci:g}% CI" if ci is not None else "CI"
+    order: list[str] = []
+    merged: dict[str, pd.Series] = {}
+    done: set[str] = set()
+    for c in cols:
+        if c in done:
+            continue
+        if c.endswith("_low") and f"{c[:-4]}_high" in cols:
+            base, hi = c[:-4], f"{c[:-4]}_high"
+            name = label if base == "ci" else f"{base} {label if base in cols else 'CI'}"
+            fmt_col = "" if base == "ci" else base
+            lo_v, hi_v = table[c].tolist(), table[hi].tolist()
+            merged[name] = pd.Series(
+                [("" if _isnan(a) and _isnan(b) else
+                  f"[{format_value(a, fmt_col)}, {format_value(b, fmt_col)}]")
+                 for a, b in zip(lo_v, hi_v, strict=True)], index=ft.index)
+            done.update({c, hi})
+            if base in cols and base in order:
+                order.insert(order.index(base) + 1, name)
+            else:
+                order.append(name)
+            continue
+        if c.endswith("_high") and f"{c[:-5]}_low" in cols:
+            continue  # placed with its _low partner
+        order.append(c)
+        done.add(c)
+    out = pd.DataFrame(index=ft.index)
+    for name in order:
+        out[name] = merged[name] if name in merged else ft[name]
+    out.index.name = ft.index.name
+    return out
+
+
+def _isnan(v: Any) -> bool:
+    return v is None or (isinstance(v, (float, np.floating)) and math.isnan(float(v)))
+
+
+def _shown(table: pd.DataFrame, max_rows: int = _MAX_ROWS) -> tuple[pd.DataFrame, int]:
+    """Head and tail of a long table and the number of rows left out."""
+    if len(table) <= max_rows:
+        return table, 0
+    half = max_rows // 2
+    return pd.concat([table.iloc[:half], table.iloc[-half:]]), len(table) - 2 * half
+
+
 def _meta_lines(meta: dict[str, Any]) -> list[str]:
     return [f"{k}: {format_value(v, k)}" for k, v in meta.items()]
 
@@ -74,8 +151,15 @@ def render_text(result: Any) -> str:
     lines += _meta_lines(result.meta)
     table = result.table
     if isinstance(table, pd.DataFrame) and not table.empty:
+        shown, cut = _shown(table)
         lines.append("")
-        lines.append(format_table(table).to_string())
+        text = display_table(shown, ci=_ci_level(result)).to_string()
+        if cut:
+            body = text.splitlines()
+            head = 1 + (1 if table.index.name is not None else 0) + _MAX_ROWS // 2
+            body.insert(head, f"... ({cut} more rows) ...")
+            text = "\n".join(body)
+        lines.append(text)
     if result.notes:
         lines.append("")
         lines += [f"Note: {n}" for n in result.notes]
@@ -84,10 +168,11 @@ def render_text(result: Any) -> str:
 
 _CSS = (
     "<style>.dk-result table{border-collapse:collapse;font-size:0.9em}"
-    ".dk-result th,.dk-result td{padding:2px 8px;text-align:right}"
+    ".dk-result th,.dk-result td{padding:2px 8px;text-align:right;white-space:nowrap}"
     ".dk-result th:first-child,.dk-result td:first-child{text-align:left}"
     ".dk-result thead{border-bottom:1px solid #888}.dk-result .dk-meta{color:#555}"
-    ".dk-result .dk-note{color:#8a4b00}</style>"
+    ".dk-result .dk-notes{margin:0.4em 0;padding:0.3em 0.6em;border-left:3px solid #E69F00;"
+    "list-style:none;color:#8a4b00}.dk-result .dk-more{color:#555;font-style:italic}</style>"
 )
 
 
@@ -96,34 +181,41 @@ def render_html(result: Any) -> str:
     esc = html.escape
     parts = [_CSS, '<div class="dk-result">', f"<h4>{esc(result.title)}</h4>"]
     if result.meta:
-        facts = " · ".join(f"{esc(str(k))}: {esc(format_value(v, k))}" for k, v in result.meta.items())
+        facts = " · ".join(f"{esc(str(k))}: {esc(format_value(v, str(k)))}"
+                           for k, v in result.meta.items())
         parts.append(f'<p class="dk-meta">{facts}</p>')
     table = result.table
     if isinstance(table, pd.DataFrame) and not table.empty:
-        ft = format_table(table)
+        shown, cut = _shown(table)
+        ft = display_table(shown, ci=_ci_level(result))
         head = "".join(f"<th>{esc(str(c))}</th>" for c in ft.columns)
         idx_name = esc(str(ft.index.name)) if ft.index.name is not None else ""
         rows = []
-        for idx, row in ft.iterrows():
+        for i, (idx, row) in enumerate(ft.iterrows()):
+            if cut and i == _MAX_ROWS // 2:
+                rows.append(f'<tr><td class="dk-more" colspan="{len(ft.columns) + 1}">'
+                            f"… {cut} more rows …</td></tr>")
             cells = "".join(f"<td>{esc(v)}</td>" for v in row.tolist())
             rows.append(f"<tr><th>{esc(str(idx))}</th>{cells}</tr>")
         parts.append(
             f"<table><thead><tr><th>{idx_name}</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>"
         )
-    for note in result.notes:
-        parts.append(f'<p class="dk-note">⚠ {esc(note)}</p>')
+    if result.notes:
+        items = "".join(f'<li class="dk-note">⚠ {esc(str(n))}</li>' for n in result.notes)
+        parts.append(f'<ul class="dk-notes">{items}</ul>')
     parts.append("</div>")
     return "".join(parts)
 
 
 def render_latex(result: Any) -> str:
-    """A booktabs LaTeX table of the formatted ``.table``."""
-    ft = format_table(result.table)
+    """A booktabs LaTeX table of the formatted ``.table`` (intervals as ``[low, high]``)."""
+    ft = display_table(result.table, ci=_ci_level(result))
 
     def tex(s: str) -> str:
         for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
-                     ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}")):
+                     ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}"),
+                     ("~", r"\textasciitilde{}"), ("^", r"\textasciicircum{}")):
             s = s.replace(a, b)
         return s
 
