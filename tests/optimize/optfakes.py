@@ -28,7 +28,8 @@ def shifts_of(scenario) -> dict[str, float]:
 class FakeSim:
     """Value = f(lifts): additive ``Σ w_j · g(lift_j)`` or a logit-like joint rate.
 
-    ``kind="linear"``: Δrevenue = Σ w_j lift_j; ``"logit"``: Δrate = mean_i expit(η_i + Σ β_j
+    ``kind="linear"``: Δrevenue = Σ w_j lift_j; ``"saturating"``: Δrate = Σ w_j (1 − e^{−lift_j})
+    / 10; ``"logit"``: Δrate = mean_i expit(η_i + Σ β_j
     lift_j) − mean_i expit(η_i) with a few respondents (non-additive), Δrevenue = N·R·Δrate.
     Δprofit = margin·Δrevenue − cost; Δrate = Δrevenue / 1000 for the linear kind.
     ``noise``: per-driver sd of the multiplicative draws in value_draws.
@@ -62,6 +63,9 @@ class FakeSim:
         if self.kind == "linear":
             rev = float(sum(w[d] * v for d, v in lifts.items()))
             rate = rev / 1000.0
+        elif self.kind == "saturating":  # additive across drivers, concave within one
+            rate = float(sum(w[d] * -np.expm1(-v) for d, v in lifts.items())) / 10.0
+            rev = self.customers * self.revenue * rate
         else:
             z = sum(w[d] * v for d, v in lifts.items())
             base = 1 / (1 + np.exp(-self.eta))

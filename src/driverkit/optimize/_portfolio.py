@@ -399,7 +399,8 @@ def _diagnose(items: _Items, rows: list[_Row]) -> None:
              if culprits else "the constraints jointly")
     raise InfeasibleError(
         f"No set of initiatives satisfies {which}: " + "; ".join(detail[:8])
-        + ". Relax that constraint (e.g. a larger budget or a smaller savings target)."
+        + (". Relax one of them" if len(culprits) > 1 else ". Relax it")
+        + " (e.g. a larger budget or a smaller savings target)."
     )
 
 
