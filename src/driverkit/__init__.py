@@ -60,6 +60,9 @@ from .models import DriverModel, fit, fixed_model
 
 __all__ += ["DriverModel", "fit", "fixed_model"]
 # --- importance ---
+from .importance import ImportanceResult, importance
+
+__all__ += ["ImportanceResult", "importance"]
 # --- simulate ---
 # --- optimize ---
 from .optimize import (
