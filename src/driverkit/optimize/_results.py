@@ -161,16 +161,7 @@ def plot_frontier(table: pd.DataFrame, ax: Any = None, **kwargs: Any) -> Any:
     >>> ini = {"A": {"cost": 10, "delta_revenue": 30}, "B": {"cost": 5, "delta_revenue": 10}}
     >>> ax = plot_frontier(dk.frontier(ini, [0, 5, 10, 15]))
     """
-    from ..report._plots import PALETTE, get_ax
+    from ..report._plots import budget_frontier
 
-    ax = get_ax(ax)
-    t = table.sort_values("budget")
-    ax.step(t["budget"], t["value"], where="post", color=PALETTE[0], marker="o", **kwargs)
-    if {"value_low", "value_high"} <= set(t.columns):
-        ax.fill_between(t["budget"], t["value_low"], t["value_high"], step="post",
-                        color=PALETTE[0], alpha=0.2, lw=0)
-    ax.axvline(0.0, color="black", lw=0.8)
-    ax.set_xlabel("budget (negative = savings target)")
-    ax.set_ylabel("value")
-    ax.set_title("Efficient frontier")
-    return ax
+    # discrete portfolios jump between plans (steps); continuous allocations are smooth
+    return budget_frontier(table, ax=ax, step="allocation" not in table.columns, **kwargs)
