@@ -552,6 +552,8 @@ def _maximise(prob: _Problem, lb: np.ndarray, ub: np.ndarray, cap: float, n_star
         res = sopt.OptimizeResult(x=s, success=True, status=0, nit=0,
                                   message="Nothing to optimise: zero budget or fixed bounds.")
         return s, res
+    # scale spend by what can usefully be spent (a huge budget must not shrink x to ~0)
+    cap = min(cap, float(np.sum(ub)))
     S = cap
     f0, g, gc = _start_info(prob, lb)
     F = _scale_factor(prob, g, gc, lb, S)
