@@ -144,10 +144,9 @@ def _known_roi(objective: str, value: float, net_cost: float) -> float:
 
 
 def _budgets(budgets: Iterable[float]) -> list[float]:
-    if isinstance(budgets, numbers.Real):
-        budgets = [budgets]
+    items: Iterable[Any] = [budgets] if isinstance(budgets, numbers.Real) else budgets
     try:
-        bl = [float(b) for b in budgets]
+        bl = [float(b) for b in items]
     except (TypeError, ValueError) as exc:
         raise DriverkitTypeError(
             f"The 'budgets' parameter of frontier() must be a list of numbers; got {budgets!r}."

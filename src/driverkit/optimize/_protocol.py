@@ -77,7 +77,7 @@ def check_simulator(sim: Any, func: str, name: str = "sim") -> SimulatorProtocol
             f"dk.Simulator(model, data); got {type(sim).__name__}, which lacks "
             f"{', '.join(missing)}."
         )
-    return sim  # type: ignore[no-any-return]
+    return sim
 
 
 class _Shift:
