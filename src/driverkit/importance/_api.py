@@ -908,7 +908,7 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
             r = reps[:, i * p : (i + 1) * p]
             jk = None if jack is None else jack[:, i * p : (i + 1) * p]
             boot[m] = bs.summarize(est, r, names, ci=ci, method=ci_method, jack=jk)
-            reps_by[m] = r
+            reps_by[m] = r[np.all(np.isfinite(r), axis=1)]
         s0 = boot[boot_methods[0]]
         if s0.n_failed:
             notes.append(f"{s0.n_failed} of {B} bootstrap resamples were degenerate (singular) "
@@ -1076,7 +1076,7 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
             r = reps[:, i * p : (i + 1) * p]
             jk = None if jack is None else jack[:, i * p : (i + 1) * p]
             boot[m] = bs.summarize(values[m], r, names, ci=ci, method=ci_method, jack=jk)
-            reps_by[m] = r
+            reps_by[m] = r[np.all(np.isfinite(r), axis=1)]
 
     def build(m: str) -> ImportanceResult:
         table = _table(names, values[m])

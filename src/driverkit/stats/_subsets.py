@@ -174,8 +174,9 @@ def partial_correlation(C: np.ndarray, names: Sequence[str], y: int,
     idx = [*xs, *always, y]
     sub = _to_correlation(C[np.ix_(idx, idx)])
     sub_names = [names[i] for i in idx]
-    _check_pd(sub, sub_names, what)
     m, a = len(xs), len(always)
+    if m + a:
+        _check_pd(sub[:-1, :-1], sub_names[:-1], what)
     P = np.r_[np.arange(m), m + a]  # player columns then y
     if a:
         A = np.arange(m, m + a)
@@ -187,9 +188,22 @@ def partial_correlation(C: np.ndarray, names: Sequence[str], y: int,
         part = sub[np.ix_(P, P)]
         r2_always = 0.0
     part = (part + part.T) / 2
+    if part[-1, -1] <= 1e-12:
+        raise DriverkitError(
+            f"The always-in covariates explain '{names[y]}' perfectly (R² = 1); there is no "
+            "variance left to attribute to the drivers."
+        )
     R = _to_correlation(part)
-    full_inv_yy = np.linalg.inv(sub)[-1, -1]
-    r2_full = float(1.0 - 1.0 / full_inv_yy)
+    r_xy = sub[:-1, -1]
+    r2_full = float(r_xy @ np.linalg.solve(sub[:-1, :-1], r_xy)) if m + a else 0.0
+    if r2_full > 1.0 + 1e-9:
+        eig = np.linalg.eigvalsh(sub)
+        raise DriverkitError(
+            f"The {what} is not positive definite (smallest eigenvalue {eig[0]:.3g}): the "
+            f"correlations of '{names[y]}' with the drivers are inconsistent (they imply "
+            f"R² = {r2_full:.4g} > 1). Compute the matrix from one complete data set."
+        )
+    r2_full = min(r2_full, 1.0)
     if m:
         cond = np.linalg.cond(R[:-1, :-1])
         if cond > COLLINEARITY_WARN:
