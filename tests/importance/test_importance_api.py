@@ -165,7 +165,7 @@ def test_bad_matrices():
                         columns=names)
     nan = good.copy()
     nan.loc["a", "b"] = np.nan
-    with pytest.raises(DriverkitError, match="NaN or infinite.*'a'"):
+    with pytest.raises(DriverkitError, match=r"NaN or infinite.*'a'"):
         dk.importance(corr=nan, outcome="y")
     sing = pd.DataFrame([[1.0, 1.0, 0.3], [1.0, 1.0, 0.3], [0.3, 0.3, 1.0]], index=names,
                         columns=names)
@@ -191,7 +191,7 @@ def test_bad_matrices():
 
 def test_collinear_data_is_an_error_naming_a_driver(survey):
     df = survey.assign(x5=survey["x0"] + survey["x1"])
-    with pytest.raises(DriverkitError, match="x[015]"):
+    with pytest.raises(DriverkitError, match=r"x[015]"):
         dk.importance(df, "y", [*DRV, "x5"])
 
 

@@ -178,7 +178,7 @@ def test_partial_correlation_rejects_bad_matrices():
     good = np.array([[1.0, 0.2, 0.3], [0.2, 1.0, 0.4], [0.3, 0.4, 1.0]])
     bad = good.copy()
     bad[0, 1] = bad[1, 0] = np.nan
-    with pytest.raises(DriverkitError, match="NaN.*'a'"):
+    with pytest.raises(DriverkitError, match=r"NaN.*'a'"):
         partial_correlation(bad, names, 2, [0, 1])
     singular = np.array([[1.0, 1.0, 0.3], [1.0, 1.0, 0.3], [0.3, 0.3, 1.0]])
     with pytest.raises(DriverkitError, match="singular or not positive definite"):
