@@ -81,3 +81,6 @@ __all__ += ["Allocation", "CostCurve", "Portfolio", "frontier", "hill", "optimiz
             "piecewise", "saturating", "select_initiatives"]
 # --- cx ---
 # --- report ---
+from .report import report
+
+__all__ += ["report"]
