@@ -35,6 +35,7 @@ from ..stats._subsets import (
     announce_cost,
     iter_subset_blocks,
     partial_correlation,
+    single_threaded_blas,
     subset_values_batch,
 )
 from . import _bootstrap as bs
@@ -820,7 +821,8 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
         raise DriverkitError("importance() needs at least one driver.")
 
     if kind == "linear":
-        return _linear_importance(prob, method, opts, B, ci, ci_method)
+        with single_threaded_blas():
+            return _linear_importance(prob, method, opts, B, ci, ci_method)
     return _glm_importance(prob, method, kind, fit_index, opts, B, ci, ci_method)
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ __all__ = [
     "estimate_cost",
     "iter_subset_blocks",
     "partial_correlation",
+    "single_threaded_blas",
     "subset_values",
     "subset_values_batch",
 ]
@@ -55,7 +57,7 @@ __all__ = [
 #: log2 of the number of masks expanded in one vectorised block.
 DEFAULT_BLOCK_LOG2 = 18
 #: Seconds per subset on the reference 2-core machine (calibrated by the benchmark).
-SECONDS_PER_SUBSET = 4.0e-8
+SECONDS_PER_SUBSET = 3.0e-8
 #: Condition number (of the driver correlation matrix) above which a warning is given.
 COLLINEARITY_WARN = 1e6
 #: Smallest admissible residual variance of a column given all others (relative).
@@ -71,6 +73,20 @@ class SubsetBlock:
 
     start: int
     values: np.ndarray
+
+
+def single_threaded_blas() -> AbstractContextManager[object]:
+    """Context manager limiting BLAS to one thread.
+
+    The kernel's matrix products are small; on a shared machine OpenBLAS threads mostly
+    contend with each other (measured 4× slower at p = 25 under load), so one thread is
+    both faster and more predictable.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 # --------------------------------------------------------------------------------------
