@@ -200,3 +200,16 @@ def test_cost_estimate_grows_with_p():
     small, big = estimate_cost(20), estimate_cost(30, keep_values=True)
     assert big["seconds"] == pytest.approx(small["seconds"] * 1024)
     assert big["bytes"] >= 8 * 2**30
+
+
+def test_large_jobs_announce_their_cost_and_refuse_without_memory(monkeypatch):
+    from driverkit.exceptions import DriverkitWarning
+    from driverkit.stats import _subsets
+
+    with pytest.warns(DriverkitWarning, match=r"2\^26 = 67,108,864 subset fits, estimated"):
+        _subsets.announce_cost(26, keep_values=False)
+    monkeypatch.setattr(_subsets, "available_memory", lambda: 1 << 30)
+    with pytest.raises(DriverkitError, match=r"needs about 8\.0 GiB.*only 1\.0 GiB"):
+        _subsets.announce_cost(30, keep_values=True)
+    # streaming (no stored values) fits in little memory
+    _subsets.announce_cost(22, keep_values=False)

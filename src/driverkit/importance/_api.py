@@ -13,7 +13,6 @@ outcomes use batched GLM subset fits (:mod:`driverkit.importance._glm`).
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +22,14 @@ import pandas as pd
 from scipy import stats as sps
 
 from .._results import Result
-from .._validation import check_option, check_positive, check_random_state, suggest
+from .._validation import (
+    check_fraction,
+    check_option,
+    check_positive,
+    check_random_state,
+    suggest,
+    warn,
+)
 from ..exceptions import (
     ColumnNotFoundError,
     ConvergenceWarning,
@@ -766,8 +772,6 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     check_option(kind, "kind", KINDS, _FUNC)
     check_option(fit_index, "fit_index", FIT_INDICES, _FUNC)
     check_option(ci_method, "ci_method", CI_METHODS, _FUNC)
-    from .._validation import check_fraction
-
     ci = check_fraction(ci, "ci", _FUNC)
     B = bs.check_bootstrap(bootstrap)
     exact_max = _check_int(exact_max, "exact_max", 1)
@@ -886,11 +890,11 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
             f"SE {sres.std_error.max():.2g}; stopped by {sres.stopped_by}."
         )
         if sres.stopped_by != "tolerance":
-            warnings.warn(
+            warn(
                 f"Sampled Shapley values stopped by {sres.stopped_by} before reaching the "
                 f"tolerance {opts.tolerance:g} (largest MC SE {sres.std_error.max():.3g}). "
                 "Raise max_time/max_permutations for more precision.",
-                ConvergenceWarning, stacklevel=3,
+                ConvergenceWarning,
             )
 
     # ---- bootstrap ----------------------------------------------------------------------

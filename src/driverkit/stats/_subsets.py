@@ -33,13 +33,13 @@ Journal of Statistical Software 17(1).
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import warn
 from ..exceptions import CollinearityWarning, DriverkitError, DriverkitWarning
 
 __all__ = [
@@ -140,7 +140,7 @@ def _check_pd(R: np.ndarray, names: Sequence[str], what: str) -> None:
     """Raise if the correlation matrix ``R`` is singular or not positive definite."""
     try:
         inv = np.linalg.inv(R)
-        ok = np.all(np.isfinite(inv))
+        ok = bool(np.all(np.isfinite(inv)))
     except np.linalg.LinAlgError:
         ok = False
     if ok:
@@ -223,10 +223,10 @@ def partial_correlation(C: np.ndarray, names: Sequence[str], y: int,
     if m:
         cond = np.linalg.cond(R[:-1, :-1])
         if cond > COLLINEARITY_WARN:
-            warnings.warn(
+            warn(
                 f"The drivers are highly collinear (condition number {cond:.3g} of their "
                 "correlation matrix); importance values may be unstable.",
-                CollinearityWarning, stacklevel=3,
+                CollinearityWarning,
             )
     return R, r2_full, r2_always
 
@@ -376,11 +376,11 @@ def announce_cost(p: int, *, keep_values: bool, warn_from: int = 26) -> None:
             "'exact_max'), group drivers into fewer players, or run on a larger machine."
         )
     if p >= warn_from:
-        warnings.warn(
+        warn(
             f"Exact importance over p = {p} players: 2^{p} = {int(est['subsets']):,} subset "
             f"fits, estimated {_fmt_seconds(est['seconds'])} and {_fmt_bytes(est['bytes'])} of "
             "memory.",
-            DriverkitWarning, stacklevel=3,
+            DriverkitWarning,
         )
 
 
