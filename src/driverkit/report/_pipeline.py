@@ -1,0 +1,310 @@
+"""The whole analysis in one call: what ``driverkit demo`` and ``driverkit analyze`` run.
+
+model → importance (bootstrap) → simulation of each driver ±1 (sensitivity and priority
+matrix) → optional budget plan → report. Every number comes from the public API; this
+module only strings the steps together.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._results import Result
+from .._validation import check_columns, check_option
+from ..exceptions import DataError, DriverkitError
+
+__all__ = ["AnalysisOutput", "PriorityTable", "infer_kind", "read_data", "run_analysis"]
+
+KINDS = ("linear", "logit", "probit", "ordinal")
+_NPS_NAME = re.compile(r"recommend|nps|ltr|promot", re.IGNORECASE)
+
+
+def infer_kind(values: pd.Series) -> str:
+    """The model kind the outcome calls for.
+
+    Two distinct values → ``"logit"``; integers within 0–10 in a column named like
+    recommend/NPS/LTR → ``"ordinal"``; anything else → ``"linear"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> infer_kind(pd.Series([0, 1, 1, 0]))
+    'logit'
+    >>> infer_kind(pd.Series([0, 7, 9, 10], name="likely_to_recommend"))
+    'ordinal'
+    >>> infer_kind(pd.Series([3.5, 4.0, 2.0], name="satisfaction"))
+    'linear'
+    """
+    v = values.dropna()
+    if v.nunique() == 2:
+        return "logit"
+    num = pd.to_numeric(v, errors="coerce")
+    if (num.notna().all() and len(num) and _NPS_NAME.search(str(values.name or ""))
+            and bool(np.all(np.mod(num, 1) == 0)) and num.min() >= 0 and num.max() <= 10):
+        return "ordinal"
+    return "linear"
+
+
+def read_data(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read respondents from CSV (also ``.csv.gz``/``.txt``/``.tsv``), Excel or Parquet."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"The data file '{p}' does not exist.")
+    name = p.name.lower()
+    try:
+        if name.endswith((".csv", ".csv.gz", ".txt", ".csv.zip", ".csv.bz2")):
+            return pd.read_csv(p)
+        if name.endswith((".tsv", ".tsv.gz", ".tab")):
+            return pd.read_csv(p, sep="\t")
+        if name.endswith((".xlsx", ".xlsm", ".xls")):
+            return pd.read_excel(p, sheet_name=0 if sheet is None else sheet)
+        if name.endswith((".parquet", ".pq")):
+            return pd.read_parquet(p)
+    except (OSError, ValueError, ImportError) as exc:
+        raise DataError(f"Could not read '{p}': {exc}") from exc
+    raise DataError(
+        f"Cannot tell the format of '{p.name}'. Use a .csv, .tsv, .xlsx or .parquet file."
+    )
+
+
+class PriorityTable(Result):
+    """Current performance × simulated impact of a one-point improvement, per driver.
+
+    ``.table`` (index driver): ``performance`` (weighted mean rating), ``impact`` (the
+    objective's change for +1 point) with ``impact_low``/``impact_high``, ``quadrant``.
+    """
+
+    _title = "Priority matrix"
+
+    def plot_data(self) -> pd.DataFrame:
+        return self.table[["performance", "impact", "impact_low", "impact_high"]].copy()
+
+    def _plot(self, ax: Any, **kwargs: Any) -> Any:
+        from ._plots import priority_matrix
+
+        return priority_matrix(self.plot_data(), ax=ax, title=self.title,
+                               xlabel="current performance (mean rating)",
+                               ylabel=f"impact of +1 point ({self.meta.get('impact', 'Δ')})",
+                               **kwargs)
+
+
+class SensitivityTable(Result):
+    """Each driver moved by each step alone: long table of simulated effects."""
+
+    _title = "Sensitivity: each driver ±1 point"
+
+    def plot_data(self) -> pd.DataFrame:
+        return self.table.reset_index()
+
+    def _plot(self, ax: Any, **kwargs: Any) -> Any:
+        from ._plots import sensitivity_curves
+
+        col = str(self.meta.get("column", "delta_rate"))
+        return sensitivity_curves(self.plot_data(), ax=ax, y=col, title=self.title, **kwargs)
+
+
+@dataclass
+class AnalysisOutput:
+    """What :func:`run_analysis` produced (results in report order and the files)."""
+
+    model: Any
+    importance: Any
+    sensitivity: Any = None
+    priority: Any = None
+    plan: Any = None
+    files: Any = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def results(self) -> list[Any]:
+        return [r for r in (self.importance, self.priority, self.sensitivity, self.plan,
+                            self.model) if r is not None]
+
+    def driver_table(self) -> pd.DataFrame:
+        """The short table the CLI prints: share, interval, rank and the +1 effect per driver."""
+        t = self.importance.table
+        cols = [c for c in ("share", "ci_low", "ci_high", "rank") if c in t.columns]
+        out = t[cols].copy()
+        if "ci_low" in out.columns:
+            total = float(t["importance"].sum())
+            scale = 100.0 / total if total else np.nan
+            out["share_low"] = out.pop("ci_low") * scale
+            out["share_high"] = out.pop("ci_high") * scale
+        if self.priority is not None:
+            p = self.priority.table
+            out = out.join(p[["performance", "impact"]], how="left")
+        return out.sort_values("rank") if "rank" in out.columns else out
+
+
+def _steps_bar(total: int, show: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="driverkit", unit="step", disable=not show, leave=False,
+                bar_format="{desc}: {n}/{total} {postfix}")
+
+
+def _default_curves(drivers: Sequence[str], budget: float, scales: Mapping[str, Any]) -> dict:
+    import driverkit as dk
+
+    # Illustrative: each driver can gain up to one point; half of that costs 70% of an equal
+    # share of the budget. Real plans should use the client's cost curves (config file).
+    share = abs(float(budget)) / max(len(drivers), 1)
+    return {d: dk.saturating(max_lift=1.0, scale=share) for d in drivers}
+
+
+def _build_curves(spec: Mapping[str, Any]) -> dict:
+    import driverkit as dk
+
+    curves = {}
+    for d, c in spec.items():
+        if not isinstance(c, Mapping):
+            raise DriverkitError(
+                f"cost_curves['{d}'] must be a mapping like {{max_lift: 1.5, scale: 20000}} or "
+                f"{{spend: [...], lift: [...]}}. Got {c!r}."
+            )
+        if "spend" in c:
+            curves[str(d)] = dk.piecewise(spend=list(c["spend"]), lift=list(c["lift"]))
+        else:
+            curves[str(d)] = dk.saturating(max_lift=float(c["max_lift"]), scale=float(c["scale"]))
+    return curves
+
+
+def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
+                 kind: str | None = None, weights: str | None = None,
+                 revenue: str | None = None, revenue_per_customer: float | None = None,
+                 customers: float | None = None, margin: float = 1.0,
+                 budget: float | None = None, scales: Mapping[str, Any] | None = None,
+                 groups: Mapping[str, Sequence[str]] | None = None,
+                 cost_curves: Mapping[str, Any] | None = None, bootstrap: int = 200,
+                 draws: int = 500, seed: int = 0, positive: Any = None,
+                 out_dir: str | Path = "driverkit_output", title: str | None = None,
+                 progress: bool = False, echo: Callable[[str], None] | None = None,
+                 ) -> AnalysisOutput:
+    """Run the whole pipeline and write ``report.html`` and ``report.xlsx`` into ``out_dir``.
+
+    Parameters mirror ``driverkit analyze``; see its help. Warnings raised by the steps are
+    collected in ``.warnings`` (and shown in the report's notes).
+    """
+    import driverkit as dk
+
+    drivers = [str(d) for d in drivers]
+    if not drivers:
+        raise DriverkitError("Give at least one driver (--drivers a,b,c).")
+    needed = [outcome, *drivers] + [c for c in (weights, revenue) if c]
+    check_columns(data, needed)
+    kind = kind or infer_kind(data[outcome])
+    check_option(kind, "kind", KINDS, "analyze")
+    imp_kind = {"probit": "logit"}.get(kind, kind)
+    n_steps = 4 + (budget is not None)
+    bar = _steps_bar(n_steps, progress)
+    say = echo or (lambda s: None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        bar.set_postfix_str("fitting the model")
+        model = dk.fit(data, outcome, drivers, kind=kind, weights=weights,
+                       scales=dict(scales) if scales else None,
+                       **({"positive": positive} if positive is not None else {}))
+        bar.update()
+        bar.set_postfix_str(f"importance (bootstrap {bootstrap})")
+        imp = dk.importance(data, outcome, drivers, kind=imp_kind, weights=weights,
+                            groups=dict(groups) if groups else None, bootstrap=bootstrap,
+                            seed=seed, progress=progress,
+                            **({"positive": positive} if positive is not None else {}))
+        bar.update()
+        say(f"model: {model.meta.get('kind', kind)}, n = {model.n}; importance done")
+
+        bar.set_postfix_str(f"simulating each driver ±1 ({draws} draws)")
+        sim_kw: dict[str, Any] = {"weights": weights, "margin": margin, "customers": customers}
+        if revenue:
+            sim_kw["revenue"] = revenue
+        elif revenue_per_customer is not None:
+            sim_kw["revenue_per_customer"] = revenue_per_customer
+        sim = dk.Simulator(model, data, **sim_kw)
+        sens, prio = _sensitivity(sim, data, drivers, weights, draws=draws, seed=seed,
+                                  progress=progress)
+        bar.update()
+
+        plan = None
+        if budget is not None:
+            bar.set_postfix_str(f"optimising a budget of {budget:,.0f}")
+            curves = (_build_curves(cost_curves) if cost_curves
+                      else _default_curves(sim.drivers, budget, sim.scales))
+            objective = "profit" if (revenue or revenue_per_customer is not None) else "rate"
+            plan = dk.optimize_budget(sim, curves, float(budget), objective=objective)
+            if not cost_curves:
+                plan.notes.append(
+                    "Illustrative cost curves: each driver can gain at most one rating point and "
+                    "reaches 63% of that at an equal share of the budget. Give real cost curves "
+                    "(cost_curves: in the config file) before acting on this plan.")
+            bar.update()
+
+        bar.set_postfix_str("writing the report")
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        result = AnalysisOutput(model=model, importance=imp, sensitivity=sens, priority=prio,
+                                plan=plan)
+        result.files = dk.report(*result.results, path=out / "report.html",
+                                 title=title or f"Key drivers of {outcome}",
+                                 subtitle=f"{len(data):,} respondents · {len(drivers)} drivers")
+        bar.update()
+    bar.close()
+    msgs: list[str] = []
+    for w in caught:
+        text = f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
+        if text not in msgs:
+            msgs.append(text)
+    result.warnings = msgs
+    return result
+
+
+def _sensitivity(sim: Any, data: pd.DataFrame, drivers: Sequence[str], weights: str | None, *,
+                 draws: int, seed: int, progress: bool) -> tuple[Result, Result]:
+    """Each driver −1 and +1 alone (clipped to its scale) and the priority matrix."""
+    from tqdm.auto import tqdm
+
+    import driverkit as dk
+
+    from ._plots import priority_quadrants
+
+    movable = [d for d in drivers if d in set(sim.drivers)]
+    rows = []
+    for d in tqdm(movable, desc="simulating", disable=not progress, leave=False):
+        for step in (-1.0, 1.0):
+            res = sim.run(dk.Scenario(f"{d} {step:+g}", {d: dk.shift(step)}), draws=draws,
+                          seed=seed)
+            row = res.table.iloc[0].to_dict()
+            row.update({"driver": d, "step": step})
+            rows.append(row)
+    long = pd.DataFrame(rows)
+    money = "delta_revenue" in long.columns
+    col = "delta_revenue" if money else "delta_rate"
+    keep = ["driver", "step"] + [c for c in long.columns
+                                 if c.startswith(("delta_", "baseline_rate", "scenario_rate"))]
+    sens = SensitivityTable(long[keep].set_index("driver"),
+                            meta={"drivers": len(movable), "draws": draws, "column": col},
+                            notes=["Each driver moved alone by one rating point (clipped to its "
+                                   "scale), all other ratings as observed."])
+    w = data[weights].to_numpy(dtype=float) if weights else np.ones(len(data))
+    up = long[long["step"] > 0].set_index("driver")
+    perf = {}
+    for d in movable:
+        x = pd.to_numeric(data[d], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(x) & np.isfinite(w)
+        perf[d] = float(np.average(x[ok], weights=w[ok]))
+    prio = pd.DataFrame({"performance": pd.Series(perf), "impact": up[col],
+                         "impact_low": up.get(f"{col}_low", up[col]),
+                         "impact_high": up.get(f"{col}_high", up[col])})
+    prio.index.name = "driver"
+    prio["quadrant"] = priority_quadrants(prio)
+    prio_res = PriorityTable(prio, meta={"impact": col, "split": "medians"},
+                             notes=["Quadrants split at the medians of both axes."])
+    return sens, prio_res

@@ -1,0 +1,279 @@
+"""The ``driverkit`` command line: ``driverkit demo`` and ``driverkit analyze DATA ...``.
+
+Exit codes: 0 success; 2 bad input (a one-line message on stderr, no traceback); 1 an
+unexpected failure.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .._validation import suggest
+from .._version import __version__
+from ..exceptions import DriverkitError, DriverkitTypeError
+
+__all__ = ["cli", "main"]
+
+_CONFIG_KEYS = ("outcome", "drivers", "weights", "revenue", "revenue_per_customer", "customers",
+                "margin", "budget", "kind", "scales", "groups", "cost_curves", "bootstrap",
+                "draws", "seed", "positive", "title", "sheet")
+
+
+class InputError(DriverkitError):
+    """Bad command-line input (exit code 2)."""
+
+
+def _split_drivers(values: Sequence[str] | str | None) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    out: list[str] = []
+    for v in values:
+        out += [s.strip() for s in str(v).split(",") if s.strip()]
+    return out
+
+
+def _read_config(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        import yaml
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise InputError("--config needs PyYAML: pip install 'driverkit[report]'") from exc
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"The config file '{p}' does not exist.")
+    try:
+        cfg = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(f"The config file '{p}' is not valid YAML: {first}") from exc
+    if not isinstance(cfg, Mapping):
+        raise InputError(f"The config file '{p}' must hold a mapping of options.")
+    for key in cfg:
+        if key not in _CONFIG_KEYS:
+            raise InputError(f"Unknown option '{key}' in {p.name}.{suggest(str(key), _CONFIG_KEYS)}"
+                             f" Known options: {', '.join(_CONFIG_KEYS)}.")
+    return dict(cfg)
+
+
+def _print_table(out: Any, files: Any, seconds: float) -> None:
+    from ._render import format_value
+
+    t = out.driver_table()
+    click.echo("")
+    click.echo(f"Key drivers of {out.model.meta.get('outcome', '')} "
+               f"({out.importance.method}, n = {out.model.n})")
+    head = f"{'rank':>4}  {'driver':<28}{'share':>8}  {'interval':<16}"
+    has_impact = "impact" in t.columns
+    if has_impact:
+        head += f"{'+1 point':>14}"
+    click.echo(head)
+    for name, row in t.iterrows():
+        ci = ""
+        if "share_low" in t.columns:
+            ci = f"[{row['share_low']:.1f}, {row['share_high']:.1f}]"
+        line = (f"{int(row['rank']):>4}  {str(name)[:27]:<28}{row['share']:>7.1f}%  {ci:<16}")
+        if has_impact:
+            line += f"{format_value(row['impact'], 'impact'):>14}"
+        click.echo(line)
+    if out.plan is not None:
+        plan = out.plan
+        funded = ", ".join(f"{d} {s:,.0f}" for d, s in plan.table["spend"].items() if s > 0)
+        click.echo(f"\nBudget plan ({plan.objective}): {funded or 'nothing funded'}; "
+                   f"value {plan.value:,.4g}")
+    click.echo(f"\nWrote ({seconds:.1f} s):")
+    for p in files.paths:
+        click.echo(f"  {p}")
+
+
+def _report_warnings(msgs: Sequence[str]) -> None:
+    for m in msgs[:8]:
+        click.echo(f"warning: {m}", err=True)
+    if len(msgs) > 8:
+        click.echo(f"warning: ... and {len(msgs) - 8} more (see the report's notes)", err=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _run(group: click.Group, args: Sequence[str] | None, prog_name: str | None,
+         **extra: Any) -> int:
+    """Run the group; turn bad input into a one-line message and exit code 2."""
+    try:
+        rv = click.Group.main(group, args=list(args) if args is not None else None,
+                              prog_name=prog_name or "driverkit", standalone_mode=False,
+                              **extra)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.ClickException as exc:  # usage errors: one line, exit 2
+        click.echo(f"Error: {' '.join(exc.format_message().split())}", err=True)
+        return 2
+    except (DriverkitError, DriverkitTypeError) as exc:
+        click.echo(f"Error: {_one_line(exc)}", err=True)
+        return 2
+    return int(rv) if isinstance(rv, int) else 0
+
+
+class _Group(click.Group):
+    """A click group whose bad-input errors are one line on stderr with exit code 2."""
+
+    def main(self, args: Sequence[str] | None = None,  # type: ignore[override]
+             prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        code = _run(self, args, prog_name, **extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="driverkit")
+def cli() -> None:
+    """driverkit: key-driver analysis of customer-experience surveys.
+
+    \b
+    driverkit demo                      the whole pipeline on the embedded demo survey
+    driverkit analyze DATA --outcome Y --drivers a,b,c -o out/
+    """
+
+
+_progress_option = click.option(
+    "--progress/--no-progress", default=None,
+    help="Progress bars on long steps (default: when writing to a terminal).")
+
+
+@cli.command()
+@click.option("-o", "--output", "out_dir", default="driverkit_demo", show_default=True,
+              type=click.Path(file_okay=False), help="Directory for report.html/report.xlsx.")
+@click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(0),
+              help="Bootstrap replicates for the importance intervals.")
+@click.option("--draws", default=300, show_default=True, type=click.IntRange(0),
+              help="Parameter draws per simulated scenario.")
+@click.option("--budget", default=50_000.0, show_default=True, type=float,
+              help="Budget of the illustrative plan.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@_progress_option
+def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
+         progress: bool | None) -> None:
+    """Run the whole pipeline on the embedded demo survey and write the report.
+
+    Fits a logit model of repurchase, computes Shapley importance with a bootstrap, simulates
+    each driver −1 and +1, optimises an illustrative budget and writes report.html and
+    report.xlsx into the output directory.
+    """
+    import driverkit as dk
+
+    from ._pipeline import run_analysis
+
+    start = time.perf_counter()
+    show = sys.stderr.isatty() if progress is None else progress
+    df = dk.load_demo()
+    truth = df.attrs.get("truth", {}) or {}
+    drivers = [str(d) for d in truth.get("drivers", [])] or _demo_drivers(df)
+    opts: dict[str, Any] = {}
+    if "revenue" in df.columns:
+        opts["revenue"] = "revenue"
+    if "weight" in df.columns:
+        opts["weights"] = "weight"
+    out = run_analysis(df, "repurchase", drivers, kind="logit", budget=budget,
+                       scales=dict.fromkeys(drivers, (1, 10)), bootstrap=bootstrap,
+                       draws=draws, seed=seed, out_dir=out_dir, progress=show,
+                       title="driverkit demo: what drives repurchase?", **opts)
+    _report_warnings(out.warnings)
+    _print_table(out, out.files, time.perf_counter() - start)
+
+
+def _demo_drivers(df: Any) -> list[str]:
+    skip = {"repurchase", "satisfaction", "overall_satisfaction", "recommend", "revenue",
+            "weight", "segment", "wave", "respondent_id", "id"}
+    return [str(c) for c in df.columns if str(c) not in skip
+            and str(df[c].dtype).startswith(("int", "float"))
+            and df[c].min() >= 1 and df[c].max() <= 10]
+
+
+@cli.command()
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("--outcome", "-y", help="Outcome column (e.g. repurchase).")
+@click.option("--drivers", "-d", multiple=True,
+              help="Driver columns, comma-separated (the flag may also be repeated).")
+@click.option("--weights", "-w", help="Survey-weight column.")
+@click.option("--revenue", help="Column of revenue per respondent (money columns).")
+@click.option("--revenue-per-customer", type=float, help="One revenue figure per customer.")
+@click.option("--customers", type=float, help="Customer base (default: weighted respondents).")
+@click.option("--margin", type=float, help="Profit margin on revenue (default 1).")
+@click.option("--budget", type=float, help="Optimise a plan for this budget.")
+@click.option("--kind", type=click.Choice(["linear", "logit", "probit", "ordinal"]),
+              help="Model kind (default: inferred from the outcome).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="YAML file with any of these options plus scales, groups, cost_curves.")
+@click.option("--bootstrap", type=click.IntRange(0), help="Bootstrap replicates (default 200).")
+@click.option("--draws", type=click.IntRange(0), help="Draws per scenario (default 500).")
+@click.option("--seed", type=int, help="Random seed (default 0).")
+@click.option("--sheet", help="Excel sheet to read (default: the first).")
+@click.option("--title", help="Report title.")
+@click.option("-o", "--output", "out_dir", default="driverkit_output", show_default=True,
+              type=click.Path(file_okay=False), help="Directory for report.html/report.xlsx.")
+@_progress_option
+def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: str | None,
+            revenue: str | None, revenue_per_customer: float | None, customers: float | None,
+            margin: float | None, budget: float | None, kind: str | None,
+            config_path: str | None, bootstrap: int | None, draws: int | None,
+            seed: int | None, sheet: str | None, title: str | None, out_dir: str,
+            progress: bool | None) -> None:
+    """Key-driver analysis of DATA (CSV, Excel or Parquet; one row per respondent).
+
+    \b
+    Example:
+      driverkit analyze survey.csv --outcome repurchase \\
+          --drivers staff,price,wait_time --weights w --revenue spend --budget 50000 -o out/
+    """
+    from ._pipeline import read_data, run_analysis
+
+    start = time.perf_counter()
+    cfg = _read_config(config_path)
+    flags = {"outcome": outcome, "weights": weights, "revenue": revenue,
+             "revenue_per_customer": revenue_per_customer, "customers": customers,
+             "margin": margin, "budget": budget, "kind": kind, "bootstrap": bootstrap,
+             "draws": draws, "seed": seed, "sheet": sheet, "title": title}
+    opts = {**cfg, **{k: v for k, v in flags.items() if v is not None}}
+    driver_list = _split_drivers(drivers) or _split_drivers(cfg.get("drivers"))
+    if not opts.get("outcome"):
+        raise InputError("Missing --outcome (the column to explain, e.g. --outcome repurchase).")
+    if not driver_list:
+        raise InputError("Missing --drivers (comma-separated columns, e.g. --drivers a,b,c).")
+    frame = read_data(data, sheet=opts.pop("sheet", None))
+    show = sys.stderr.isatty() if progress is None else progress
+    out = run_analysis(
+        frame, str(opts.pop("outcome")), driver_list, kind=opts.get("kind"),
+        weights=opts.get("weights"), revenue=opts.get("revenue"),
+        revenue_per_customer=opts.get("revenue_per_customer"),
+        customers=opts.get("customers"), margin=float(opts.get("margin", 1.0)),
+        budget=opts.get("budget"), scales=opts.get("scales"), groups=opts.get("groups"),
+        cost_curves=opts.get("cost_curves"), bootstrap=int(opts.get("bootstrap", 200)),
+        draws=int(opts.get("draws", 500)), seed=int(opts.get("seed", 0)),
+        positive=opts.get("positive"), out_dir=out_dir, title=opts.get("title"),
+        progress=show)
+    _report_warnings(out.warnings)
+    _print_table(out, out.files, time.perf_counter() - start)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``driverkit`` console script; returns the exit code."""
+    return int(cli.main(args=argv, standalone_mode=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
