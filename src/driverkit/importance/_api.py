@@ -923,8 +923,12 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
             notes.append("Bootstrap from a matrix: parametric (Wishart) replicates assuming "
                          "multivariate normal data with n = "
                          f"{prob.n:g}; BCa acceleration set to 0.")
-        elif prob.weight_type == "sampling" and prob.dd is not None and prob.dd.has_weights:
+        elif prob.weight_type == "sampling":
             notes.append("Bootstrap resamples respondents with their sampling weights.")
+        elif prob.weight_type == "frequency":
+            notes.append("Bootstrap resamples rows; with frequency weights a row stands for "
+                         "several respondents, so the intervals are too wide if rows are "
+                         "aggregated units.")
 
     def build(m: str) -> ImportanceResult:
         table = _table(names, point.values[m])
