@@ -24,7 +24,7 @@ from scipy.special import expit
 
 from .._validation import check_positive
 from ..exceptions import ConvergenceWarning, DataError, DriverkitError, SeparationError
-from ._stream import _Chunk, _iter_plan, _plan, _source_kind, _warn_dropped
+from ._stream import _Chunk, _plan, _source_kind, _warn_dropped, run_plan
 
 __all__ = ["GLMStats", "logit_irls", "ordered_logit_irls"]
 
@@ -118,15 +118,14 @@ class _Passes:
         self.count += 1
         if self.kind == "dask":
             return self._run_dask(fn, combine)
-        out: Any = None
-        n = dropped = 0
-        for X, w, d, chunk in _iter_plan(self.source, self.plan, self.chunksize,
-                                         self.progress if self.count == 1 else False):
-            dropped += d
-            n += X.shape[0]
-            w = _resample(w, chunk, self.resample)
-            r = fn(X[:, :-1], X[:, -1], w, chunk)
-            out = r if out is None else combine(out, r)
+        resample = self.resample
+
+        def per_chunk(X: np.ndarray, w: np.ndarray | None, chunk: _Chunk) -> Any:
+            return fn(X[:, :-1], X[:, -1], _resample(w, chunk, resample), chunk)
+
+        out, n, dropped = run_plan(self.source, self.plan, per_chunk, combine,
+                                   chunksize=self.chunksize,
+                                   progress=self.progress if self.count == 1 else False)
         self.n_obs, self.n_dropped = n, dropped
         if out is None or n == 0:
             raise DataError("No complete rows to fit.")

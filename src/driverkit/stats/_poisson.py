@@ -112,7 +112,7 @@ def bootstrap_stats(source: Any, columns: Sequence[str], *, replicates: int = 20
     >>> len(reps), reps[0].weight_type
     (20, 'frequency')
     """
-    from ._stream import _iter_plan, _plan, _source_kind, _warn_dropped
+    from ._stream import _plan, _source_kind, _warn_dropped, run_plan
 
     func = "bootstrap_stats"
     check_positive(replicates, "replicates", func)
@@ -130,11 +130,17 @@ def bootstrap_stats(source: Any, columns: Sequence[str], *, replicates: int = 20
         return dask_bootstrap_stats(source, columns, replicates=B, seed=root, weights=weights,
                                     weight_type=weight_type, missing=missing)
     plan = _plan(kind, source, columns, weights, weight_type, missing, func)
-    acc = _Accumulator(len(plan.columns), B)
-    dropped = 0
-    for X, w, d, chunk in _iter_plan(source, plan, chunksize, progress):
-        dropped += d
-        acc.add(X, w, chunk.start, len(chunk), chunk.keep, root)
+    k = len(plan.columns)
+
+    def per_chunk(X: np.ndarray, w: np.ndarray | None, chunk: Any) -> _Accumulator:
+        part = _Accumulator(k, B)
+        part.add(X, w, chunk.start, len(chunk), chunk.keep, root)
+        return part
+
+    acc, _, dropped = run_plan(source, plan, per_chunk, _Accumulator.merge,
+                               chunksize=chunksize, progress=progress)
+    if acc is None:
+        acc = _Accumulator(k, B)
     _warn_dropped(dropped, acc.n + dropped, func)
     return acc.result(plan.columns, plan.weight_type, dropped)
 

@@ -10,6 +10,7 @@ row number and column, e.g. ``row 3,000,123, column 'staff': value 'n/a' is not 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import warnings
@@ -380,8 +381,15 @@ def _series_to_float(s: pd.Series, name: str, label: str, offset: int, index: An
 def chunk_matrix(chunk: _Chunk, names: Sequence[str]) -> np.ndarray:
     """The named numeric columns of a chunk as an ``(m, k)`` Fortran-ordered float64 array."""
     m = len(chunk)
-    X = np.empty((m, len(names)), dtype=np.float64, order="F")
     frame = chunk.frame
+    if not isinstance(frame, pd.DataFrame) and m:
+        import pyarrow as pa
+
+        sel = frame.select(list(names))
+        if all(pa.types.is_float64(t) for t in sel.schema.types):
+            # one column-major copy in C++ (nulls become NaN)
+            return np.asarray(sel.to_tensor(null_to_nan=True, row_major=False).to_numpy())
+    X = np.empty((m, len(names)), dtype=np.float64, order="F")
     for j, name in enumerate(names):
         col = frame[name] if isinstance(frame, pd.DataFrame) else frame.column(name)
         X[:, j] = _to_float(col, name, chunk.label, chunk.offset, chunk.header_lines,
@@ -414,6 +422,10 @@ def _first_bad(mask: np.ndarray) -> int:
 def complete_rows(X: np.ndarray, w: np.ndarray | None, chunk: _Chunk, plan: _Plan
                   ) -> np.ndarray:
     """Validate a block (infinities, weights, missing policy); return the complete-row mask."""
+    if w is None or (np.isfinite(w).all() and (w >= 0).all()):
+        with np.errstate(invalid="ignore", over="ignore"):
+            if np.isfinite(X.sum(axis=1)).all():  # fast path: nothing missing or infinite
+                return np.ones(X.shape[0], dtype=bool)
     finite = np.isfinite(X)
     if not finite.all():
         infs = np.isinf(X)
@@ -524,23 +536,224 @@ def iter_arrays(source: Any, columns: Sequence[str], *, weights: Any = None,
 
 def _iter_plan(source: Any, plan: _Plan, chunksize: int | None, progress: bool | None
                ) -> Iterator[tuple[np.ndarray, np.ndarray | None, int, _Chunk]]:
-    k = len(plan.columns)
+    it = _iter_plan_sync(source, plan, chunksize, progress)
+    if isinstance(source, pd.DataFrame):
+        return it
+    return prefetch(it)
+
+
+def _iter_plan_sync(source: Any, plan: _Plan, chunksize: int | None, progress: bool | None
+                    ) -> Iterator[tuple[np.ndarray, np.ndarray | None, int, _Chunk]]:
     for chunk in iter_chunks(source, plan.needed, numeric=plan.needed, chunksize=chunksize,
                              progress=progress, func=plan.func):
-        A = chunk_matrix(chunk, plan.needed)
-        X = A[:, :k] if A.shape[1] > k else A
-        w: np.ndarray | None = None
-        if plan.weight_array is not None:
-            w = plan.weight_array[chunk.offset:chunk.offset + len(chunk)]
-        elif plan.weights is not None:
-            w = A[:, plan.needed.index(plan.weights)]
-        keep = complete_rows(X, w, chunk, plan)
-        dropped = int(len(keep) - keep.sum())
-        if dropped:
-            X = X[keep]
-            w = None if w is None else w[keep]
-            chunk.keep = keep
-        yield X, w, dropped, chunk
+        yield clean_chunk(chunk, plan)
+
+
+def clean_chunk(chunk: _Chunk, plan: _Plan
+                ) -> tuple[np.ndarray, np.ndarray | None, int, _Chunk]:
+    """Numeric block of a raw chunk after validation and listwise deletion."""
+    k = len(plan.columns)
+    A = chunk_matrix(chunk, plan.needed)
+    X = A[:, :k] if A.shape[1] > k else A
+    w: np.ndarray | None = None
+    if plan.weight_array is not None:
+        w = plan.weight_array[chunk.offset:chunk.offset + len(chunk)]
+    elif plan.weights is not None:
+        w = A[:, plan.needed.index(plan.weights)]
+    keep = complete_rows(X, w, chunk, plan)
+    dropped = int(len(keep) - keep.sum())
+    if dropped:
+        X = X[keep]
+        w = None if w is None else w[keep]
+        chunk.keep = keep
+    return X, w, dropped, chunk
+
+
+@dataclass
+class _Unit:
+    """One Parquet row group: the unit of parallel work."""
+
+    path: Path
+    row_group: int
+    offset: int  # first row within the file
+    start: int  # first row across all files
+    rows: int
+
+
+def _parquet_units(files: list[tuple[Path, str]], needed: Sequence[str]) -> list[_Unit] | None:
+    if any(fmt != "parquet" for _, fmt in files):
+        return None
+    import pyarrow.parquet as pq
+
+    units: list[_Unit] = []
+    start = 0
+    for path, _ in files:
+        pf = pq.ParquetFile(str(path))
+        _check_present(needed, pf.schema_arrow.names, f"file '{path.name}'")
+        offset = 0
+        md = pf.metadata
+        for i in range(md.num_row_groups):
+            rows = md.row_group(i).num_rows
+            if rows:
+                units.append(_Unit(path, i, offset, start, rows))
+            offset += rows
+            start += rows
+    return units
+
+
+def _iter_unit(u: _Unit, needed: Sequence[str], chunksize: int) -> Iterator[_Chunk]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(str(u.path))
+    offset = u.offset
+    for batch in pf.iter_batches(batch_size=chunksize, row_groups=[u.row_group],
+                                 columns=list(needed), use_threads=False):
+        m = batch.num_rows
+        if m:
+            yield _Chunk(f"file '{u.path.name}'", offset, 0, batch,
+                         start=u.start + offset - u.offset)
+            offset += m
+
+
+def default_threads() -> int:
+    """Worker threads for row-group parallel reading (the machine's CPU count, at most 8)."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def run_plan(source: Any, plan: _Plan, fn: Callable[..., Any], combine: Callable[[Any, Any], Any],
+             *, chunksize: int | None, progress: bool | None, threads: int | None = None,
+             raw_fn: Callable[[_Chunk, Any], Any] | None = None) -> tuple[Any, int, int]:
+    """Map ``fn(X, w, chunk)`` over the clean blocks of a source; fold in row order.
+
+    Returns ``(result, n_rows_used, n_dropped)``; ``result`` is None without rows. Parquet
+    files are processed row group by row group on ``threads`` worker threads (pyarrow
+    decoding and BLAS release the GIL), other sources sequentially with read-ahead. The
+    fold order is the row order whatever the thread timing, so results are reproducible.
+    ``raw_fn(chunk, scratch)``, if given, is tried first on each raw Parquet chunk (with a
+    per-thread ``scratch`` namespace for reusable buffers); it returns None to fall back to
+    validation + ``fn`` (missing values, bad weights).
+    """
+    threads = default_threads() if threads is None else int(threads)
+    cs = default_chunksize(len(plan.needed)) if chunksize is None else int(chunksize)
+    units = None
+    if threads > 1 and _source_kind(source, plan.func) == "files":
+        units = _parquet_units(resolve_files(source, plan.func), plan.needed)
+    if not units or len(units) < 2:
+        out: Any = None
+        n = dropped = 0
+        for X, w, d, chunk in _iter_plan(source, plan, chunksize, progress):
+            n += X.shape[0]
+            dropped += d
+            r = fn(X, w, chunk)
+            out = r if out is None else combine(out, r)
+        return out, n, dropped
+
+    pbar = _progress(sum(u.rows for u in units), progress, plan.func)
+
+    import threading
+
+    scratch = threading.local()
+
+    def task(u: _Unit) -> tuple[Any, int, int]:
+        acc: Any = None
+        n_ = d_ = 0
+        for chunk in _iter_unit(u, plan.needed, cs):
+            r = None if raw_fn is None else raw_fn(chunk, scratch)
+            if r is not None:
+                n_ += len(chunk)
+            else:
+                X, w, d, chunk = clean_chunk(chunk, plan)
+                n_ += X.shape[0]
+                d_ += d
+                r = fn(X, w, chunk)
+            acc = r if acc is None else combine(acc, r)
+            if pbar is not None:
+                pbar.update(len(chunk))
+        return acc, n_, d_
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = None
+    n = dropped = 0
+    ex = ThreadPoolExecutor(max_workers=min(threads, len(units)),
+                            thread_name_prefix="driverkit-read")
+    try:
+        with _blas_single_thread():
+            futures = [ex.submit(task, u) for u in units]
+            for fut in futures:
+                r, n_, d_ = fut.result()
+                n += n_
+                dropped += d_
+                if r is not None:
+                    out = r if out is None else combine(out, r)
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
+        if pbar is not None:
+            pbar.close()
+    return out, n, dropped
+
+
+def _blas_single_thread() -> Any:
+    """Limit BLAS to one thread while our own threads run (avoids oversubscription)."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=1, user_api="blas")
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def prefetch(iterator: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+    """Run ``iterator`` in a background thread, ``depth`` items ahead of the consumer.
+
+    Reading and decoding the next chunk (pyarrow, GIL released) overlaps with the
+    computation on the current one (BLAS, GIL released); memory grows by ``depth`` chunks.
+    Exceptions are re-raised in the consumer; closing the generator stops the thread.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in iterator:
+                if not put(("item", item)):
+                    return
+            put(("done", None))
+        except BaseException as e:  # re-raised in the consumer
+            put(("error", e))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None and stop.is_set():
+                close()
+
+    t = threading.Thread(target=work, name="driverkit-prefetch", daemon=True)
+    t.start()
+    try:
+        while True:
+            kind, val = q.get()
+            if kind == "item":
+                yield val
+            elif kind == "error":
+                raise val
+            else:
+                return
+    finally:
+        stop.set()
+        t.join(timeout=5)
 
 
 def _warn_dropped(n_dropped: int, n_total: int, func: str) -> None:
@@ -630,18 +843,12 @@ def sufficient_stats(source: Any, columns: Sequence[str], *, weights: Any = None
                                      missing=missing)
     plan = _plan(kind, source, columns, weights, weight_type, missing, func)
     k = len(plan.columns)
-    n = 0
-    W = W2 = slogw = 0.0
-    mean = np.zeros(k)
-    M = np.zeros((k, k))
-    dropped = 0
-    for X, w, d, _ in _iter_plan(source, plan, chunksize, progress):
-        dropped += d
-        cn, cW, cW2, cl, cm, cM = chunk_stats(X, w)
-        n += cn
-        W2 += cW2
-        slogw += cl
-        W, mean, M = _merge_moments(W, mean, M, cW, cm, cM)
+    res, n, dropped = run_plan(source, plan, _stats_fn, _merge_stats, chunksize=chunksize,
+                               progress=progress,
+                               raw_fn=functools.partial(_fast_chunk_stats, plan=plan))
+    if res is None:
+        res = (0, 0.0, 0.0, 0.0, np.zeros(k), np.zeros((k, k)))
+    _, W, W2, slogw, mean, M = res
     _warn_dropped(dropped, n + dropped, func)
     if n == 0:
         raise DataError(
@@ -649,6 +856,68 @@ def sufficient_stats(source: Any, columns: Sequence[str], *, weights: Any = None
         )
     return SufficientStats(plan.columns, n, W, mean, _symmetrise(M), weight_type=plan.weight_type,
                            sum_weights_sq=W2, sum_log_weights=slogw, n_dropped=dropped)
+
+
+def _stats_fn(X: np.ndarray, w: np.ndarray | None, chunk: _Chunk) -> tuple[Any, ...]:
+    return chunk_stats(X, w)
+
+
+def _fast_chunk_stats(chunk: _Chunk, scratch: Any, *, plan: _Plan) -> tuple[Any, ...] | None:
+    """Moments of a raw chunk in one BLAS call on a reused buffer, or None (use slow path).
+
+    ``Z = √w·[1, X]`` is written into a per-thread buffer (no fresh pages per chunk) and
+    ``ZᵀZ`` gives ``W``, ``Σwx`` and ``Σwxxᵀ`` at once; non-finite entries there mean a
+    missing or infinite value, which the validating path then handles.
+    """
+    m = len(chunk)
+    k = len(plan.columns)
+    if m == 0 or plan.weight_array is not None:
+        return None
+    buf = getattr(scratch, "buf", None)
+    if buf is None or buf.shape[0] < m or buf.shape[1] != k + 1:
+        buf = np.empty((m, k + 1), order="F")
+        scratch.buf = buf
+    Z = buf[:m]
+    frame = chunk.frame
+    for j, name in enumerate(plan.columns):
+        col = frame[name] if isinstance(frame, pd.DataFrame) else frame.column(name)
+        Z[:, j + 1] = _to_float(col, name, chunk.label, chunk.offset, chunk.header_lines,
+                                chunk.index)
+    if plan.weights is None:
+        Z[:, 0] = 1.0
+        W2 = float(m)
+        slogw = 0.0
+    else:
+        col = frame[plan.weights] if isinstance(frame, pd.DataFrame) else frame.column(
+            plan.weights)
+        w = _to_float(col, plan.weights, chunk.label, chunk.offset, chunk.header_lines,
+                      chunk.index)
+        if not (np.isfinite(w).all() and (w >= 0).all()):
+            return None
+        sw = np.sqrt(w)
+        Z[:, 0] = sw
+        Z[:, 1:] *= sw[:, None]
+        W2 = float(w @ w)
+        with np.errstate(divide="ignore"):
+            slogw = float(np.log(w).sum())
+    G = Z.T @ Z
+    if not np.isfinite(G).all():
+        return None
+    W = float(G[0, 0])
+    if W <= 0:
+        return m, 0.0, W2, slogw, np.zeros(k), np.zeros((k, k))
+    mean = G[0, 1:] / W
+    M = G[1:, 1:] - W * np.outer(mean, mean)
+    if not np.all(np.diag(M) * 1e3 >= W * mean * mean):
+        # cancellation: centre explicitly (√w·(x − x̄) = Z_x − √w·x̄)
+        Xc = Z[:, 1:] - Z[:, :1] * mean
+        M = Xc.T @ Xc
+    return m, W, W2, slogw, mean, _symmetrise(M)
+
+
+def _merge_stats(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
+    W, mean, M = _merge_moments(a[1], a[4], a[5], b[1], b[4], b[5])
+    return a[0] + b[0], W, a[2] + b[2], a[3] + b[3], mean, M
 
 
 def grouped_sufficient_stats(source: Any, columns: Sequence[str], by: str, *,

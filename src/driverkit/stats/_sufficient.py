@@ -46,8 +46,14 @@ def chunk_stats(X: np.ndarray, w: np.ndarray | None = None) -> tuple[
     if w is None:
         W = float(n)
         mean = X.mean(axis=0)
-        Xc = X - mean
-        M = Xc.T @ Xc
+        # raw cross-products minus n·x̄x̄ᵀ avoid a centred copy; fall back to centring when
+        # that would cancel more than ~3 digits (means large relative to the spread)
+        M = X.T @ X
+        M -= W * np.outer(mean, mean)
+        d = np.diag(M)
+        if not np.all(d * 1e3 >= W * mean * mean):
+            Xc = X - mean
+            M = Xc.T @ Xc
         return n, W, float(n), 0.0, mean, _symmetrise(M)
     W = float(w.sum())
     W2 = float(w @ w)
