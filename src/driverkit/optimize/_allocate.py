@@ -24,7 +24,7 @@ from scipy.special import expit
 
 from .._validation import check_fraction, check_kwargs, check_option, suggest
 from ..exceptions import ConvergenceWarning, DriverkitError, DriverkitTypeError, InfeasibleError
-from ._curves import CostCurve, as_curve
+from ._curves import CostCurve, Hill, Piecewise, Saturating, as_curve
 from ._protocol import OBJECTIVES, check_simulator, shift_scenario
 from ._results import Allocation
 
@@ -102,6 +102,7 @@ class _Problem:
         ])
         self.n_evals = 0
         self._cache: dict[tuple[bytes, float, str], float] = {}
+        self._cost_slope: dict[str, float] = {}
 
     def lifts(self, s: np.ndarray) -> np.ndarray:
         return np.array([float(c.lift(v)) for c, v in zip(self.curves, s, strict=True)])
@@ -151,9 +152,26 @@ class _Problem:
             step = lifts.copy()
             step[j] += self.h[j]
             g_lift[j] = (self.evaluate(step, cost) - f0) / self.h[j]
+        return f0, g_lift * self.dlift(s) + self.cost_slope(lifts, cost, f0)
+
+    def cost_slope(self, lifts: np.ndarray, cost: float, f0: float) -> float:
+        """d value / d cost. The simulated objectives are linear in the plan's cost (Δprofit =
+        margin·Δrevenue − cost; Δrevenue and Δrate ignore it), so it is computed once per
+        mode; only the smoothed P(> 0) is not linear and is re-evaluated."""
+        key = repr(self.risk)
+        linear = self.risk is None or self.risk[0] != "p_positive"
+        if linear and key in self._cost_slope:
+            return self._cost_slope[key]
         hc = 1e-7 * max(cost, 1.0)
-        g_cost = (self.evaluate(lifts, cost + hc) - f0) / hc
-        return f0, g_lift * self.dlift(s) + g_cost
+        slope = (self.evaluate(lifts, cost + hc) - f0) / hc
+        if linear:
+            # snap to the exact slope when it is one (-1 for profit, 0 otherwise) up to
+            # rounding of the finite difference
+            for exact in (-1.0, 0.0):
+                if abs(slope - exact) < 1e-5:
+                    slope = exact
+            self._cost_slope[key] = slope
+        return slope
 
 
 # --------------------------------------------------------------------------------------
@@ -356,7 +374,8 @@ def _clean(s: np.ndarray, lb: np.ndarray, ub: np.ndarray, cap: float | None,
 # --------------------------------------------------------------------------------------
 def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | None = None, *,
                     objective: str = "profit", bounds: Any = None, target: Any = None,
-                    risk: Any = None, draws: int = 500, seed: int = 0, n_starts: int = 2,
+                    risk: Any = None, draws: int = 500, seed: int = 0,
+                    n_starts: int | None = None,
                     maxiter: int = 200, **kwargs: Any) -> Allocation:
     r"""Split a budget over drivers to maximise the simulated value.
 
@@ -394,9 +413,11 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
         Draws per evaluation of a risk measure.
     seed : int, default=0
         Seed of the draws (fixed so the risk measure is a deterministic function of spend).
-    n_starts : int, default=2
-        Number of starting points for SLSQP (greedy marginal-return allocation, then a spread
-        in proportion to the marginal returns at zero spend).
+    n_starts : int, optional
+        Number of starting points for SLSQP: the greedy marginal-return allocation, then a
+        spread in proportion to each driver's average return, then an even spread. Default: 1
+        when every cost curve is concave (saturating, Hill with slope <= 1, a piecewise table
+        with falling slopes), else 2.
     maxiter : int, default=200
         SLSQP iteration limit per start.
 
@@ -486,6 +507,8 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
         c.validate(float(u), d)
     cap = budget if budget is not None else float(np.sum(ub_search))
 
+    if n_starts is None:
+        n_starts = 1 if all(_concave(c) for c in curves) else 2
     prob = _Problem(sim, drivers, curves, objective, risk_spec, int(draws), seed)
     if risk_spec is not None and risk_spec[0] == "p_positive":
         d0 = np.asarray(sim.value_draws(prob.scenario(prob.lifts(_spread(
@@ -504,6 +527,16 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
     return _build(prob, s, res, lb, ub, budget, tgt, notes)
 
 
+def _concave(curve: CostCurve) -> bool:
+    if isinstance(curve, Saturating):
+        return True
+    if isinstance(curve, Hill):
+        return curve.slope <= 1.0
+    if isinstance(curve, Piecewise):
+        return bool(np.all(np.diff(curve.slopes) <= 1e-12 * max(1.0, float(curve.slopes[0]))))
+    return False
+
+
 # --------------------------------------------------------------------------------------
 # modes
 # --------------------------------------------------------------------------------------
@@ -517,9 +550,7 @@ def _start_info(prob: _Problem, lb: np.ndarray) -> tuple[float, np.ndarray, floa
         step = lifts.copy()
         step[j] += prob.h[j]
         g[j] = (prob.evaluate(step, cost) - f0) / prob.h[j]
-    hc = 1e-7 * max(cost, 1.0)
-    gc = (prob.evaluate(lifts, cost + hc) - f0) / hc
-    return f0, g, gc
+    return f0, g, prob.cost_slope(lifts, cost, f0)
 
 
 def _scale_factor(prob: _Problem, g_lift: np.ndarray, g_cost: float, lb: np.ndarray,
