@@ -156,7 +156,7 @@ _progress_option = click.option(
 
 
 @cli.command()
-@click.option("-o", "--output", "out_dir", default="driverkit_demo", show_default=True,
+@click.option("-o", "--output", "out_dir", default="driverkit-demo", show_default=True,
               type=click.Path(file_okay=False), help="Directory for report.html/report.xlsx.")
 @click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(0),
               help="Bootstrap replicates for the importance intervals.")

@@ -1,0 +1,150 @@
+"""One contract for every result class in driverkit (like scikit-learn's estimator checks).
+
+Every subclass of ``driverkit._results.Result`` found in the package must have a builder
+below. For each: ``summary()`` and ``_repr_html_()`` render (title, every row label, notes
+shown; HTML escaped), the table has its required columns, ``plot_data()`` is a DataFrame,
+``plot()`` returns Axes (a new figure or the ``ax`` given), and ``dk.report`` accepts it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+import driverkit as dk
+from driverkit._results import Result
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+def _all_result_classes() -> set[type]:
+    for mod in pkgutil.walk_packages(dk.__path__, prefix="driverkit."):
+        if ".cli" in mod.name:
+            continue
+        importlib.import_module(mod.name)
+    seen: set[type] = set()
+    todo = list(Result.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        if cls not in seen and cls.__module__.startswith("driverkit."):
+            seen.add(cls)
+            todo += cls.__subclasses__()
+    return seen
+
+
+def _fake_sim():
+    spec = importlib.util.spec_from_file_location("optfakes", TESTS / "optimize" / "optfakes.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.FakeSim({"staff": 40.0, "price": 25.0}, kind="saturating")
+
+
+# builder: (fixtures) -> (result, required table columns)
+def _model(ctx):
+    return ctx["model"], ["estimate", "std_error", "ci_low", "ci_high", "p_value", "vif"]
+
+
+def _importance(ctx):
+    return ctx["shapley"], ["importance", "share", "rank", "std_error", "ci_low", "ci_high"]
+
+
+def _allocation(ctx):
+    curves = {"staff": dk.saturating(1.0, 30.0), "price": dk.saturating(1.0, 30.0)}
+    return (dk.optimize_budget(_fake_sim(), curves, 60.0, objective="revenue"),
+            ["spend", "lift", "delta_value", "marginal_roi"])
+
+
+def _portfolio(ctx):
+    return ctx["portfolio"], ["cost", "value", "chosen"]
+
+
+def _table(ctx):
+    from driverkit.report import TableResult
+
+    return TableResult(ctx["frontier_table"], title="Frontier"), ["budget", "value"]
+
+
+def _priority(ctx):
+    from driverkit.report._pipeline import PriorityTable
+
+    t = pd.DataFrame({"performance": [6.0, 8.0], "impact": [3.0, 1.0],
+                      "impact_low": [2.0, 0.5], "impact_high": [4.0, 1.5],
+                      "quadrant": ["fix first", "possible overkill"]}, index=["a", "b"])
+    return PriorityTable(t, meta={"impact": "delta_revenue"}), ["performance", "impact"]
+
+
+def _sensitivity(ctx):
+    from driverkit.report._pipeline import SensitivityTable
+
+    t = pd.DataFrame({"step": [-1.0, 1.0], "delta_rate": [-0.02, 0.015]},
+                     index=pd.Index(["a", "a"], name="driver"))
+    return SensitivityTable(t, meta={"column": "delta_rate"}), ["step", "delta_rate"]
+
+
+BUILDERS = {
+    "DriverModel": _model,
+    "ImportanceResult": _importance,
+    "Allocation": _allocation,
+    "Portfolio": _portfolio,
+    "TableResult": _table,
+    "PriorityTable": _priority,
+    "SensitivityTable": _sensitivity,
+}
+
+
+@pytest.fixture(scope="module")
+def ctx(model, shapley, portfolio, frontier_table):
+    return {"model": model, "shapley": shapley, "portfolio": portfolio,
+            "frontier_table": frontier_table}
+
+
+def test_every_result_class_has_a_contract_builder():
+    names = {c.__name__ for c in _all_result_classes()}
+    missing = sorted(names - set(BUILDERS))
+    assert not missing, (f"Result classes without a contract builder in {Path(__file__).name}: "
+                         f"{missing}. Add one to BUILDERS.")
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_result_contract(name, ctx, tmp_path):
+    result, required = BUILDERS[name](ctx)
+    assert isinstance(result, Result) and type(result).__name__ == name
+    table = result.table
+    assert isinstance(table, pd.DataFrame) and not table.empty
+    assert set(required) <= set(table.columns), set(required) - set(table.columns)
+    # text and HTML: title, every row label, every note; HTML is escaped and well formed
+    text = result.summary()
+    assert result.title in text and repr(result) == text
+    html = result._repr_html_()
+    assert html.count("<table>") == 1 and html.count("</table>") == 1
+    import html as _html
+
+    assert _html.escape(result.title) in html
+    for label in list(table.index)[:30]:
+        assert str(label) in text
+        assert _html.escape(str(label)) in html
+    for note in result.notes:
+        assert _html.escape(str(note)) in html
+    assert "<script" not in html
+    assert isinstance(result.to_latex(), str)
+    # plotting
+    data = result.plot_data()
+    assert isinstance(data, pd.DataFrame) and not data.empty
+    ax = result.plot()
+    assert isinstance(ax, matplotlib.axes.Axes) and ax.has_data()
+    _fig, given = plt.subplots()
+    assert result.plot(ax=given) is given
+    plt.close("all")
+    # the client report takes it
+    files = dk.report(result, path=tmp_path / "r.html")
+    assert "Chart not drawn" not in files.html.read_text(encoding="utf-8")
