@@ -165,3 +165,10 @@ def test_sheet_names_are_valid_and_unique():
     assert all(len(n) <= 31 for n in names)
     assert len({n.lower() for n in names}) == len(names)
     assert names[3] == "About (2)"
+
+
+def test_report_colours_importance_by_journey_stage(tmp_path, shapley):
+    stages = {"staff": "Store", "price": "Checkout", "wait_time": "Checkout"}
+    files = dk.report(shapley, path=tmp_path / "s.html", stages=stages)
+    text = files.html.read_text(encoding="utf-8")
+    assert "by journey stage" in text and "Chart not drawn" not in text

@@ -144,6 +144,19 @@ class AnalysisOutput:
         return out.sort_values("rank") if "rank" in out.columns else out
 
 
+def stage_map(stages: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """``{driver: stage}`` from ``{stage: [drivers]}`` or ``{driver: stage}``."""
+    if not stages:
+        return None
+    out: dict[str, str] = {}
+    for k, v in stages.items():
+        if isinstance(v, (list, tuple, set)):
+            out.update({str(d): str(k) for d in v})
+        else:
+            out[str(k)] = str(v)
+    return out
+
+
 def _steps_bar(total: int, show: bool) -> Any:
     from tqdm.auto import tqdm
 
@@ -183,15 +196,18 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                  customers: float | None = None, margin: float = 1.0,
                  budget: float | None = None, scales: Mapping[str, Any] | None = None,
                  groups: Mapping[str, Sequence[str]] | None = None,
-                 cost_curves: Mapping[str, Any] | None = None, bootstrap: int = 200,
+                 cost_curves: Mapping[str, Any] | None = None,
+                 stages: Mapping[str, Any] | None = None, bootstrap: int = 200,
                  draws: int = 500, seed: int = 0, positive: Any = None,
                  out_dir: str | Path = "driverkit_output", title: str | None = None,
                  progress: bool = False, echo: Callable[[str], None] | None = None,
                  ) -> AnalysisOutput:
     """Run the whole pipeline and write ``report.html`` and ``report.xlsx`` into ``out_dir``.
 
-    Parameters mirror ``driverkit analyze``; see its help. Warnings raised by the steps are
-    collected in ``.warnings`` (and shown in the report's notes).
+    Parameters mirror ``driverkit analyze``; see its help. ``stages`` maps each journey stage
+    to its drivers (``{"Store": ["staff", "queue"]}``) or each driver to its stage; it colours
+    the importance chart. Warnings raised by the steps are collected in ``.warnings`` (and
+    shown in the report's notes).
     """
     import driverkit as dk
 
@@ -253,6 +269,7 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         result = AnalysisOutput(model=model, importance=imp, sensitivity=sens, priority=prio,
                                 plan=plan)
         result.files = dk.report(*result.results, path=out / "report.html",
+                                 stages=stage_map(stages),
                                  title=title or f"Key drivers of {outcome}",
                                  subtitle=f"{len(data):,} respondents · {len(drivers)} drivers")
         bar.update()

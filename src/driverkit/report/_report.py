@@ -184,7 +184,21 @@ def _figure_uri(fig: Any, image_format: str, dpi: int) -> str:
     return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
 
 
-def _draw(section: _Section, image_format: str, dpi: int) -> None:
+def _stage_chart(obj: Any, stages: Mapping[str, Any]) -> Any:
+    """Importance bars coloured by journey stage (for an importance result's main chart)."""
+    from ._plots import importance_bars
+
+    def draw(ax: Any) -> Any:
+        data = obj.plot_data()
+        unit = "R²" if getattr(obj, "kind", "linear") == "linear" else "pseudo-R²"
+        return importance_bars(data, ax=ax, stages=stages, title=str(obj.title),
+                               xlabel=f"importance ({unit})")
+
+    return draw
+
+
+def _draw(section: _Section, image_format: str, dpi: int,
+          stages: Mapping[str, Any] | None = None) -> None:
     from matplotlib.figure import Figure
 
     from ._plots import dominance_lines
@@ -196,6 +210,9 @@ def _draw(section: _Section, image_format: str, dpi: int) -> None:
                                "caption": section.title})
         return
     jobs: list[tuple[str, Any]] = [(section.title, lambda ax: obj.plot(ax=ax))]
+    if (stages and section.kind == "ImportanceResult"
+            and {"importance"} <= set(obj.plot_data().columns)):
+        jobs[0] = (f"{section.title} by journey stage", _stage_chart(obj, stages))
     cond = next((t.frame for t in section.tables if t.caption == "conditional dominance"), None)
     if cond is not None:
         jobs.append(("Conditional dominance by model size",
@@ -406,6 +423,7 @@ def _write_excel(path: Path, title: str, sections: list[_Section], generated: st
 def report(*results: Any, path: str | Path = "driverkit_report.html",
            title: str = "Key-driver analysis", subtitle: str | None = None,
            excel: bool | str | Path = True, image_format: str = "png", dpi: int = 110,
+           stages: Mapping[str, Any] | None = None,
            assumptions: Iterable[str] = ()) -> ReportFiles:
     """Write a client report: one self-contained HTML file and an Excel workbook.
 
@@ -428,6 +446,8 @@ def report(*results: Any, path: str | Path = "driverkit_report.html",
         How charts are embedded (both as ``data:`` URIs, so the file has no dependencies).
     dpi : int, default=110
         Resolution of PNG charts.
+    stages : dict, optional
+        ``{driver: journey stage}``: importance charts colour their bars by stage.
     assumptions : iterable of str
         Extra assumptions to list (e.g. where the revenue figures come from).
 
@@ -484,7 +504,7 @@ def report(*results: Any, path: str | Path = "driverkit_report.html",
             if t.caption:
                 label = f"{s.title[:max(31 - len(t.caption) - 3, 6)].rstrip()} - {t.caption}"
             t.sheet = _sheet_name(label, sheets)
-        _draw(s, image_format, dpi)
+        _draw(s, image_format, dpi, stages)
 
     generated = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     context = {

@@ -21,7 +21,7 @@ from ..exceptions import DriverkitError, DriverkitTypeError
 __all__ = ["cli", "main"]
 
 _CONFIG_KEYS = ("outcome", "drivers", "weights", "revenue", "revenue_per_customer", "customers",
-                "margin", "budget", "kind", "scales", "groups", "cost_curves", "bootstrap",
+                "margin", "budget", "kind", "scales", "groups", "stages", "cost_curves", "bootstrap",
                 "draws", "seed", "positive", "title", "sheet")
 
 
@@ -183,6 +183,7 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
     df = dk.load_demo()
     truth = df.attrs.get("truth", {}) or {}
     drivers = [str(d) for d in truth.get("drivers", [])] or _demo_drivers(df)
+    stages = truth.get("stages") if isinstance(truth.get("stages"), Mapping) else None
     opts: dict[str, Any] = {}
     if "revenue" in df.columns:
         opts["revenue"] = "revenue"
@@ -191,7 +192,7 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
     out = run_analysis(df, "repurchase", drivers, kind="logit", budget=budget,
                        scales=dict.fromkeys(drivers, (1, 10)), bootstrap=bootstrap,
                        draws=draws, seed=seed, out_dir=out_dir, progress=show,
-                       title="driverkit demo: what drives repurchase?", **opts)
+                       title="driverkit demo: what drives repurchase?", stages=stages, **opts)
     _report_warnings(out.warnings)
     _print_table(out, out.files, time.perf_counter() - start)
 
@@ -218,7 +219,7 @@ def _demo_drivers(df: Any) -> list[str]:
 @click.option("--kind", type=click.Choice(["linear", "logit", "probit", "ordinal"]),
               help="Model kind (default: inferred from the outcome).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="YAML file with any of these options plus scales, groups, cost_curves.")
+              help="YAML file with any of these options plus scales, groups, stages, cost_curves.")
 @click.option("--bootstrap", type=click.IntRange(0), help="Bootstrap replicates (default 200).")
 @click.option("--draws", type=click.IntRange(0), help="Draws per scenario (default 500).")
 @click.option("--seed", type=int, help="Random seed (default 0).")
@@ -262,7 +263,7 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
         revenue_per_customer=opts.get("revenue_per_customer"),
         customers=opts.get("customers"), margin=float(opts.get("margin", 1.0)),
         budget=opts.get("budget"), scales=opts.get("scales"), groups=opts.get("groups"),
-        cost_curves=opts.get("cost_curves"), bootstrap=int(opts.get("bootstrap", 200)),
+        cost_curves=opts.get("cost_curves"), stages=opts.get("stages"), bootstrap=int(opts.get("bootstrap", 200)),
         draws=int(opts.get("draws", 500)), seed=int(opts.get("seed", 0)),
         positive=opts.get("positive"), out_dir=out_dir, title=opts.get("title"),
         progress=show)
