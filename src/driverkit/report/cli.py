@@ -21,8 +21,8 @@ from ..exceptions import DriverkitError, DriverkitTypeError
 __all__ = ["cli", "main"]
 
 _CONFIG_KEYS = ("outcome", "drivers", "weights", "revenue", "revenue_per_customer", "customers",
-                "margin", "budget", "kind", "scales", "groups", "stages", "cost_curves", "bootstrap",
-                "draws", "seed", "positive", "title", "sheet")
+                "margin", "budget", "kind", "scales", "groups", "stages", "cost_curves",
+                "bootstrap", "draws", "seed", "positive", "title", "sheet")
 
 
 class InputError(DriverkitError):
@@ -263,7 +263,8 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
         revenue_per_customer=opts.get("revenue_per_customer"),
         customers=opts.get("customers"), margin=float(opts.get("margin", 1.0)),
         budget=opts.get("budget"), scales=opts.get("scales"), groups=opts.get("groups"),
-        cost_curves=opts.get("cost_curves"), stages=opts.get("stages"), bootstrap=int(opts.get("bootstrap", 200)),
+        cost_curves=opts.get("cost_curves"), stages=opts.get("stages"),
+        bootstrap=int(opts.get("bootstrap", 200)),
         draws=int(opts.get("draws", 500)), seed=int(opts.get("seed", 0)),
         positive=opts.get("positive"), out_dir=out_dir, title=opts.get("title"),
         progress=show)
