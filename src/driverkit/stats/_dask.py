@@ -92,13 +92,14 @@ def _check_columns(ddf: Any, needed: Sequence[str]) -> None:
             )
 
 
-def partition_blocks(part: pd.DataFrame, i: int, plan: _Plan, start: int = 0
+def partition_blocks(part: pd.DataFrame, i: int, plan: _Plan, start: int = 0, offset: int = 0
                      ) -> tuple[np.ndarray, np.ndarray | None, int, _Chunk]:
     """Clean numeric block ``(X, w, n_dropped, chunk)`` of partition ``i`` (runs on a worker).
 
-    ``start`` is the global row number of the partition's first row (for resampling).
+    ``start`` is the global row number of the first row (for resampling); ``offset`` the
+    position of ``part`` within the partition (for row numbers in messages).
     """
-    chunk = _Chunk(f"partition {i} of the Dask DataFrame", 0, 0, part, index=part.index,
+    chunk = _Chunk(f"partition {i} of the Dask DataFrame", offset, 0, part, index=part.index,
                    start=start)
     A = chunk_matrix(chunk, plan.needed)
     k = len(plan.columns)
@@ -114,8 +115,25 @@ def partition_blocks(part: pd.DataFrame, i: int, plan: _Plan, start: int = 0
 
 
 def _partition_stats(part: pd.DataFrame, i: int, plan: _Plan) -> tuple[Any, ...]:
-    X, w, d, _ = partition_blocks(part, i, plan)
-    return (*chunk_stats(X, w), d)
+    from types import SimpleNamespace
+
+    from ._stream import _fast_chunk_stats, default_chunksize
+
+    label = f"partition {i} of the Dask DataFrame"
+    k = len(plan.columns)
+    cs = default_chunksize(len(plan.needed))
+    scratch = SimpleNamespace()  # one reused buffer for the slices of this partition
+    acc: tuple[Any, ...] = (0, 0.0, 0.0, 0.0, np.zeros(k), np.zeros((k, k)), 0)
+    for a in range(0, max(len(part), 1), cs):
+        sl = part.iloc[a:a + cs]
+        chunk = _Chunk(label, a, 0, sl, index=sl.index)
+        fast = _fast_chunk_stats(chunk, scratch, plan=plan) if len(sl) else None
+        if fast is not None:
+            acc = _merge_tuples(acc, (*fast, 0))
+        else:
+            X, w, d, _ = partition_blocks(sl, i, plan, offset=a)
+            acc = _merge_tuples(acc, (*chunk_stats(X, w), d))
+    return acc
 
 
 def _merge_tuples(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:

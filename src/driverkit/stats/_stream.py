@@ -136,8 +136,9 @@ def _source_kind(source: Any, func: str) -> str:
 
 
 def default_chunksize(n_columns: int) -> int:
-    """Rows per chunk so that one float64 chunk is about 32 MB."""
-    return max(10_000, (1 << 22) // max(n_columns, 1))
+    """Rows per chunk so that one float64 chunk is about 8 MB (cache-friendly; measured best
+    on the scale benchmark among 32k-190k rows for 21 columns)."""
+    return max(10_000, (1 << 20) // max(n_columns, 1))
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -785,7 +786,7 @@ def sufficient_stats(source: Any, columns: Sequence[str], *, weights: Any = None
         Weight column (or, for a DataFrame, one weight per row). The statistics carry the
         weights from here on; analyses that receive them must not be given weights again.
     chunksize : int, optional
-        Rows per chunk (default: about 32 MB of float64 per chunk). Results do not depend
+        Rows per chunk (default: about 8 MB of float64 per chunk). Results do not depend
         on it beyond floating-point round-off.
     weight_type : {"sampling", "frequency"}, default="sampling"
         What the weights mean (see :class:`SufficientStats`).
