@@ -32,7 +32,7 @@ _CDF = np.cumsum([math.exp(-1) / math.factorial(k) for k in range(20)])
 def resolve_seed(seed: Any) -> int:
     """An integer root seed (drawn once when ``seed`` is None, so all passes agree)."""
     if seed is None:
-        return int(np.random.SeedSequence().entropy % (1 << 63))
+        return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise DriverkitTypeError(f"'seed' must be None or an int for the Poisson bootstrap; "
                                  f"got {seed!r}.")
