@@ -51,6 +51,9 @@ __all__ = [
 
 # Each area re-exports its public names below (one block per package, kept sorted in __all__).
 # --- data ---
+from .data import load_demo, make_survey
+
+__all__ += ["load_demo", "make_survey"]
 # --- stats ---
 from .stats import SufficientStats, sufficient_stats
 

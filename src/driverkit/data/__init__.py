@@ -1,5 +1,7 @@
 """Data layer: validation of user input (:func:`prepare`), the survey generator and the demo."""
 
+from ._demo import load_demo
 from ._prepare import DesignSpec, DriverData, prepare
+from ._survey import make_survey, true_effect
 
-__all__ = ["DesignSpec", "DriverData", "prepare"]
+__all__ = ["DesignSpec", "DriverData", "load_demo", "make_survey", "prepare", "true_effect"]
