@@ -51,7 +51,8 @@ def test_logit_on_infert_against_r_glm_and_statsmodels():
 def test_logit_on_anes96_rating_scales_against_statsmodels():
     d = sm.datasets.anes96.load_pandas().data
     drivers = ["selfLR", "ClinLR", "DoleLR", "PID", "educ", "income"]
-    m = dk.fit(d, "vote", drivers, kind="logit", scales={"selfLR": (1, 7), "ClinLR": (1, 7), "DoleLR": (1, 7), "PID": (0, 6)})
+    scales = {"selfLR": (1, 7), "ClinLR": (1, 7), "DoleLR": (1, 7), "PID": (0, 6)}
+    m = dk.fit(d, "vote", drivers, kind="logit", scales=scales)
     ref = sm.Logit(d["vote"], sm.add_constant(d[drivers])).fit(disp=0, tol=1e-12)
     np.testing.assert_allclose(m.params.to_numpy(), ref.params.to_numpy(), atol=1e-7)
     np.testing.assert_allclose(m.table["std_error"].to_numpy(), ref.bse.to_numpy(), atol=1e-7)

@@ -183,6 +183,10 @@ class DriverModel(Result):
         """Fit the model to ``data`` (a DataFrame, or :class:`SufficientStats` for linear)."""
         if not isinstance(data, pd.DataFrame) and hasattr(data, "covariance"):
             return self._fit_from_stats(data)
+        from ._stats_fit import is_streamed_source
+
+        if is_streamed_source(data):
+            return self._fit_from_source(data)
         dd = prepare(
             data, self.outcome, self._drivers_arg, kind=self.kind, weights=self.weights,
             covariates=self._covariates_arg, scales=self._scales_arg, missing=self.missing,
@@ -229,8 +233,34 @@ class DriverModel(Result):
         self._warn_collinearity()
         return self
 
+    def _fit_from_source(self, source: Any) -> DriverModel:
+        if self._drivers_arg is None or "~" in self.outcome:
+            raise DriverkitError(
+                "Streamed fits (files, dask) need outcome and drivers=[...] as column names."
+            )
+        if self.positive is not None:
+            raise DriverkitError("positive= is not supported for streamed fits; use a 0/1 "
+                                 "outcome column.")
+        from ._stats_fit import fit_from_source
+
+        out, meta = fit_from_source(
+            source, self.kind, self.outcome, list(self._drivers_arg), weights=self.weights,
+            weight_type=self.weight_type, missing=self.missing, robust=self.robust, ci=self.ci)
+        cols = list(self._drivers_arg)
+        self._fit = out
+        self.data_ = None
+        self._spec = DesignSpec(columns=cols, terms={c: [i] for i, c in enumerate(cols)},
+                                numeric=cols, factors={}, order=cols)
+        self._stats_meta = meta
+        self._vif = meta.get("vif", np.full(len(cols), np.nan))
+        self._cond = meta.get("condition_number", np.nan)
+        self._fixed_scales = {k: (float(v[0]), float(v[1]))
+                              for k, v in (self._scales_arg or {}).items()}
+        self._warn_collinearity()
+        return self
+
     def _warn_collinearity(self) -> None:
-        if len(self._vif) and np.max(self._vif) > self.vif_threshold:
+        if len(self._vif) and np.nanmax(np.r_[self._vif, -np.inf]) > self.vif_threshold:
             names = self.columns
             high = [f"{names[j]} ({self._vif[j]:.1f})" for j in np.argsort(-self._vif)
                     if self._vif[j] > self.vif_threshold]
@@ -283,7 +313,9 @@ class DriverModel(Result):
 
     @property
     def outcome_levels(self) -> list[Any] | None:
-        return None if self.data_ is None else self.data_.outcome_levels
+        if self.data_ is None:
+            return getattr(self, "_stats_meta", {}).get("outcome_levels")
+        return self.data_.outcome_levels
 
     @property
     def params(self) -> pd.Series:
