@@ -53,6 +53,18 @@ def test_replicate_equals_a_direct_fit_on_the_resample(survey):
                                    atol=1e-10)
 
 
+@pytest.mark.parametrize("method", ["shapley", "relative_weights", "last", "car"])
+def test_replicates_with_always_and_groups_equal_direct_fits(survey, method):
+    opts = {"always": ["x3"], "groups": {"G": ["x1", "x2"]}, "weights": "w", "method": method}
+    res = dk.importance(survey, "y", ["x0", "x1", "x2"], bootstrap=2, seed=5, **opts)
+    counts = resample_counts(len(survey), 2, np.random.default_rng(5))
+    for b in range(2):
+        rows = survey.loc[survey.index.repeat(counts[b])]
+        direct = dk.importance(rows, "y", ["x0", "x1", "x2"], **opts)
+        np.testing.assert_allclose(res.replicates.iloc[b], direct.table["importance"],
+                                   atol=1e-10)
+
+
 def test_rank_and_pairwise_intervals(survey):
     res = dk.importance(survey, "y", DRV, bootstrap=300, seed=1)
     rc = res.rank_ci

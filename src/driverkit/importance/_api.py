@@ -558,7 +558,7 @@ def _batch_partial(Cb: np.ndarray, m: int, a: int) -> tuple[np.ndarray, np.ndarr
                     part[b] = Rb[b][np.ix_(P, P)] - Spa[b] @ np.linalg.solve(Saa[b], Spa[b].T)
                 except np.linalg.LinAlgError:
                     ok[b] = False
-        scale = 1.0 - part[:, -1, -1]
+        scale = part[:, -1, -1].copy()  # 1 − R²_always of the replicate
     else:
         part = Rb[:, P][:, :, P]
         scale = np.ones(B)
