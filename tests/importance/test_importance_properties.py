@@ -154,3 +154,14 @@ def test_sampling_budget_is_reported():
                             max_permutations=200, seed=1)
     assert res.diagnostics["stopped_by"] == "max_permutations"
     assert res.diagnostics["n_permutations"] <= 200
+
+
+def test_sampling_with_always_and_groups_matches_exact():
+    df = _frame(9, m=8)
+    drivers = [f"x{i}" for i in range(7)]
+    opts = {"always": ["x7"], "groups": {"G": ["x0", "x5"]}}
+    exact = dk.importance(df, "y", drivers, **opts)
+    sampled = dk.importance(df, "y", drivers, exact_max=3, tolerance=2e-4, seed=2, **opts)
+    z = (sampled.table["importance"] - exact.table["importance"]) / sampled.table["mc_se"]
+    assert z.abs().max() < 4.5
+    assert sampled.table["importance"].sum() == pytest.approx(exact.r2 - exact.r2_always)
