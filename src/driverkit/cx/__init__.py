@@ -1,8 +1,9 @@
 """CX analyses: NPS, penalty–reward (Kano) drivers, journey stages, segments, waves,
 stated vs derived importance and the loyalty chain."""
 
+from ._chain import ChainModel, ChainResult, chain
 from ._kano import BandedModel, PenaltyRewardResult, penalty_reward
 from ._nps import NPSResult, nps, nps_model, predicted_nps
 
-__all__ = ["BandedModel", "NPSResult", "PenaltyRewardResult", "nps", "nps_model",
-           "penalty_reward", "predicted_nps"]
+__all__ = ["BandedModel", "ChainModel", "ChainResult", "NPSResult", "PenaltyRewardResult",
+           "chain", "nps", "nps_model", "penalty_reward", "predicted_nps"]

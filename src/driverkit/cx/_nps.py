@@ -156,7 +156,7 @@ def nps(data: pd.DataFrame, column: str, *, weights: Any = None, ci: float = 0.9
     >>> res.value
     25.0
     >>> round(res.std_error, 2)
-    31.25
+    29.32
     """
     check_kwargs(kwargs, _FUNC)
     ci = check_fraction(ci, "ci", _FUNC)
