@@ -50,7 +50,7 @@ PROBIT_FACTOR = 0.625        # probit coefficients = logit coefficients x this
 RECOMMEND_SHARES = (0.03, 0.01, 0.015, 0.02, 0.025, 0.05, 0.06, 0.12, 0.19, 0.18, 0.30)
 STATED_SIGMA_PERSON, STATED_SIGMA_ITEM = 0.5, 0.7
 # shapes (value in the low band, value in the high band; middle band = 0) under asymmetric=True
-SHAPES = {"performance": (-2.0, 2.0), "basic": (-4.0, 0.5), "excitement": (-0.5, 4.0)}
+SHAPES = {"performance": (-2.0, 2.0), "basic": (-4.5, 0.5), "excitement": (-0.5, 4.5)}
 
 
 @dataclass(frozen=True)
@@ -71,17 +71,17 @@ _POOL = (
     _Attr("product_range", "before", 7.4, 1.8, "performance", 0.70, 0.5, 3.9, 0.0),
     _Attr("price_value", "before", 6.7, 2.1, "performance", 1.00, 1.0, 4.5, 0.0),
     _Attr("checkout_speed", "during", 7.8, 1.9, "performance", 0.90, 0.6, 3.7, 0.0),
-    _Attr("staff_friendliness", "during", 8.1, 1.8, "excitement", 0.80, 0.0, 3.3, 0.0),
+    _Attr("staff_friendliness", "during", 7.6, 1.8, "excitement", 0.80, 0.0, 3.3, 0.0),
     _Attr("delivery_speed", "after", 7.3, 2.0, "performance", 0.60, 0.0, 4.0, 0.0),
     _Attr("delivery_accuracy", "after", 8.3, 1.8, "basic", 0.90, 0.6, 4.4, 0.0),
-    _Attr("phone_support", "after", 6.9, 2.3, "basic", 0.60, 0.4, 4.1, 1.5),
+    _Attr("phone_support", "after", 7.6, 2.2, "basic", 0.60, 0.4, 4.1, 1.5),
     _Attr("returns_process", "after", 7.0, 2.1, "performance", 0.40, 0.0, 3.8, 1.25),
     _Attr("billing_clarity", "after", 7.7, 1.9, "basic", 0.55, 0.0, 4.2, 0.0),
     _Attr("app_experience", "during", 7.2, 2.0, "excitement", 0.30, 0.0, 2.9, 1.0),
     _Attr("packaging", "after", 7.9, 1.7, "performance", 0.15, 0.0, 2.8, 0.5),
     _Attr("store_cleanliness", "during", 8.0, 1.7, "performance", 0.30, 0.0, 3.4, 0.0),
     _Attr("loyalty_program", "after", 6.6, 2.2, "excitement", 0.35, 0.2, 3.0, 1.0),
-    _Attr("stock_availability", "before", 7.2, 2.0, "basic", 0.50, 0.0, 4.1, 0.0),
+    _Attr("stock_availability", "before", 7.9, 1.9, "basic", 0.50, 0.0, 4.1, 0.0),
     _Attr("payment_options", "during", 8.2, 1.7, "performance", 0.20, 0.0, 3.2, 0.0),
     _Attr("order_tracking", "after", 7.5, 2.0, "performance", 0.30, 0.0, 3.5, 0.5),
     _Attr("email_updates", "after", 7.1, 2.0, "performance", 0.15, 0.0, 2.7, 0.5),
@@ -89,7 +89,7 @@ _POOL = (
     _Attr("product_quality", "after", 7.9, 1.7, "basic", 0.80, 0.4, 4.6, 0.0),
     _Attr("opening_hours", "before", 7.7, 1.8, "performance", 0.20, 0.0, 3.1, 0.0),
     _Attr("promotions", "before", 6.5, 2.2, "excitement", 0.30, 0.0, 3.3, 0.0),
-    _Attr("complaint_handling", "after", 6.4, 2.4, "basic", 0.50, 0.0, 4.3, 1.5),
+    _Attr("complaint_handling", "after", 7.6, 2.2, "basic", 0.50, 0.0, 4.3, 1.5),
     _Attr("website_search", "before", 7.3, 1.9, "performance", 0.25, 0.0, 3.2, 0.0),
 )
 MAX_DRIVERS = 60
@@ -103,10 +103,13 @@ DEFAULT_SEGMENT_EFFECTS: dict[str, dict[str, float]] = {
 }
 # default known changes in rating means from wave 1 to later waves
 DEFAULT_WAVE_EFFECTS: dict[int, dict[str, float]] = {
-    2: {"delivery_speed": -0.6, "app_experience": 0.7},
-    3: {"delivery_speed": -0.3, "app_experience": 1.0, "checkout_speed": 0.4},
-    4: {"delivery_speed": 0.0, "app_experience": 1.1, "checkout_speed": 0.6},
-    5: {"delivery_speed": 0.2, "app_experience": 1.2, "checkout_speed": 0.6},
+    2: {"delivery_speed": -0.6, "returns_process": 0.5, "app_experience": 0.7},
+    3: {"delivery_speed": -0.3, "returns_process": 0.6, "app_experience": 1.0,
+        "checkout_speed": 0.4},
+    4: {"delivery_speed": 0.0, "returns_process": 0.6, "app_experience": 1.1,
+        "checkout_speed": 0.6},
+    5: {"delivery_speed": 0.2, "returns_process": 0.6, "app_experience": 1.2,
+        "checkout_speed": 0.6},
 }
 
 
@@ -665,7 +668,7 @@ def make_survey(
         Number of survey waves (1–5), labelled 1, 2, ...
     wave_effects : bool or dict, default=True
         Known changes of rating means in later waves, ``{wave: {driver: shift}}``; by default
-        delivery speed falls and the app improves in wave 2. ``False``: none.
+        delivery speed falls while returns and the app improve in wave 2. ``False``: none.
     wave_slopes : dict, optional
         ``{wave: {driver: extra coefficient}}`` in the main outcome's equation.
     stated : bool, default=False
@@ -700,8 +703,8 @@ def make_survey(
     ``z_ij = λ h_i + γ s_i,stage(j) + sqrt(1 − λ² − γ²) e_ij`` (halo ``h``, stage factor ``s``,
     all standard normal), giving inter-item correlations of about 0.3–0.55. Every equation
     uses ``u_j(x)``: the rating itself when ``asymmetric=False``; otherwise the band step
-    ``L_j [x ≤ a] + H_j [x > b]`` with ``(L, H)`` = (−3.5, 0.5) for basic, (−2, 2) for
-    performance and (−0.5, 3.5) for excitement attributes, so that penalty = coef·L and
+    ``L_j [x ≤ a] + H_j [x > b]`` with ``(L, H)`` = (−4.5, 0.5) for basic, (−2, 2) for
+    performance and (−0.5, 4.5) for excitement attributes, so that penalty = coef·L and
     reward = coef·H are exactly the coefficients of the penalty–reward model
     (Brandt 1987; Mittal, Ross & Baldasare 1998).
 
