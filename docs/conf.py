@@ -14,8 +14,8 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
-os.environ.setdefault("MPLBACKEND", "Agg")
+matplotlib.use("Agg")  # for this process (autodoc imports); notebook kernels draw inline
+os.environ.pop("MPLBACKEND", None)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -23,7 +23,7 @@ import driverkit  # noqa: E402
 
 project = "driverkit"
 author = "driverkit developers"
-copyright = "2026, driverkit developers"  # noqa: A001
+copyright = "2026, driverkit developers"
 release = driverkit.__version__
 version = ".".join(release.split(".")[:2])
 
@@ -110,7 +110,7 @@ def api_reference() -> str:
     return "\n".join(lines)
 
 
-def _inject_api(app, docname, source):  # noqa: ANN001
+def _inject_api(app, docname, source):
     if docname == "api":
         source[0] = source[0].replace(".. driverkit-api-reference::", api_reference())
 
@@ -126,7 +126,7 @@ def _escape_bars(line: str) -> str:
     return "".join(p if i % 2 else p.replace("|", "\\|") for i, p in enumerate(parts))
 
 
-def _process_docstring(app, what, name, obj, options, lines):  # noqa: ANN001
+def _process_docstring(app, what, name, obj, options, lines):
     in_code = False
     for i, line in enumerate(lines):
         stripped = line.strip()
@@ -139,7 +139,7 @@ def _process_docstring(app, what, name, obj, options, lines):  # noqa: ANN001
             lines[i] = _escape_bars(line)
 
 
-def setup(app):  # noqa: ANN001
+def setup(app):
     app.connect("source-read", _inject_api)
     # before numpydoc (priority 500) so its parsed sections see the escaped text
     app.connect("autodoc-process-docstring", _process_docstring, priority=400)

@@ -91,7 +91,32 @@ def _sensitivity(ctx):
     return SensitivityTable(t, meta={"column": "delta_rate"}), ["step", "delta_rate"]
 
 
+def _nps(ctx):
+    from driverkit.cx import nps
+
+    return nps(ctx["cx"], "recommend", weights="weight"), ["share"]
+
+
+def _penalty_reward(ctx):
+    from driverkit.cx import penalty_reward
+
+    df = ctx["cx"]
+    return (penalty_reward(df, "satisfaction", ctx["cx_drivers"], weights="weight"),
+            ["penalty", "reward", "kano_class", "p_value"])
+
+
+def _chain(ctx):
+    from driverkit.cx import chain
+
+    df = ctx["cx"]
+    return (chain(df, ctx["cx_drivers"], "satisfaction", "repurchase", kind="logit"),
+            ["direct", "indirect", "total"])
+
+
 BUILDERS = {
+    "NPSResult": _nps,
+    "PenaltyRewardResult": _penalty_reward,
+    "ChainResult": _chain,
     "DriverModel": _model,
     "ImportanceResult": _importance,
     "Allocation": _allocation,
@@ -104,8 +129,10 @@ BUILDERS = {
 
 @pytest.fixture(scope="module")
 def ctx(model, shapley, portfolio, frontier_table):
+    cx = dk.make_survey(n=800, n_drivers=5, seed=11)
     return {"model": model, "shapley": shapley, "portfolio": portfolio,
-            "frontier_table": frontier_table}
+            "frontier_table": frontier_table, "cx": cx,
+            "cx_drivers": list(cx.attrs["truth"]["drivers"])}
 
 
 def test_every_result_class_has_a_contract_builder():

@@ -26,12 +26,12 @@ __all__ = ["ReportFiles", "TableResult", "report"]
 
 # Extra tables a result may carry as attributes; each becomes its own table and sheet.
 _EXTRA_TABLES = {
-    "conditional": "conditional dominance",
-    "complete": "complete dominance",
-    "pairwise": "pairwise differences",
-    "rank_ci": "rank intervals",
-    "by_driver": "by driver",
-    "comparison": "model comparison",
+    "conditional": ("conditional dominance", "conditional"),
+    "complete": ("complete dominance", "complete"),
+    "pairwise": ("pairwise differences", "pairwise"),
+    "rank_ci": ("rank intervals", "ranks"),
+    "by_driver": ("by driver", "by driver"),
+    "comparison": ("model comparison", "comparison"),
 }
 
 
@@ -96,6 +96,7 @@ class _Table:
     frame: pd.DataFrame
     sheet: str = ""
     ci: float | None = None
+    short: str = ""
 
 
 @dataclass
@@ -140,13 +141,13 @@ def _as_section(name: str | None, obj: Any, position: int) -> _Section:
         title = name or str(obj.title)
         tables = [_Table("", obj.table, ci=_ci_level(obj))] if isinstance(
             obj.table, pd.DataFrame) else []
-        for attr, caption in _EXTRA_TABLES.items():
+        for attr, (caption, short) in _EXTRA_TABLES.items():
             try:
                 extra = getattr(obj, attr, None)
             except Exception:  # a property that does not apply to this result
                 extra = None
             if isinstance(extra, pd.DataFrame) and not extra.empty:
-                tables.append(_Table(caption, extra, ci=_ci_level(obj)))
+                tables.append(_Table(caption, extra, ci=_ci_level(obj), short=short))
         return _Section(title, obj, type(obj).__name__, tables)
     if _is_figure(obj):
         return _Section(name or f"Chart {position}", obj, "Figure", [])
@@ -166,6 +167,12 @@ def _unique(name: str, used: set[str], *, limit: int | None = None, casefold: bo
         k += 1
     used.add(key(cand))
     return cand
+
+
+def _sheet_base(title: str) -> str:
+    """A section title without its parenthetical detail, e.g. "Relative importance"."""
+    base = re.sub(r"\s*\([^)]*\)\s*$", "", title).strip()
+    return base or title
 
 
 def _sheet_name(text: str, used: set[str]) -> str:
@@ -500,9 +507,9 @@ def report(*results: Any, path: str | Path = "driverkit_report.html",
         s.title = _unique(s.title, titles)
         s.anchor = f"dk-section-{i}"
         for t in s.tables:
-            label = s.title
-            if t.caption:
-                label = f"{s.title[:max(31 - len(t.caption) - 3, 6)].rstrip()} - {t.caption}"
+            base = _sheet_base(s.title)
+            label = base if not t.caption else (
+                f"{base[:max(31 - len(t.short) - 1, 6)].rstrip()} {t.short}")
             t.sheet = _sheet_name(label, sheets)
         _draw(s, image_format, dpi, stages)
 
