@@ -12,6 +12,7 @@ import subprocess
 import sys
 import warnings
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,9 @@ def test_shipped_demo_is_byte_identical_to_regeneration(tmp_path):
 
 
 def test_regeneration_script_check_passes():
-    script = resources.files("driverkit").joinpath("../../scripts/make_demo.py")
+    script = Path(__file__).resolve().parents[2] / "scripts" / "make_demo.py"
+    if not script.exists():
+        pytest.skip("scripts/ is not part of this checkout")
     out = subprocess.run([sys.executable, str(script), "--check"], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr

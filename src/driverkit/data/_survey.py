@@ -158,7 +158,7 @@ def _check_int(value: Any, name: str, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise DriverkitTypeError(
             f"The '{name}' parameter of {_FUNC}() must be an integer. Got {value!r} instead.")
-    if value < low or (high is not None and value > high):
+    if int(value) < low or (high is not None and int(value) > high):
         rng = f">= {low}" if high is None else f"between {low} and {high}"
         raise DriverkitError(
             f"The '{name}' parameter of {_FUNC}() must be {rng}. Got {value!r} instead.")
@@ -194,7 +194,7 @@ def _check_effects(value: Any, name: str, keys: Sequence[str], drivers: Sequence
                 f"{{driver: shift}}. Got {shifts!r} instead.")
         expanded: dict[str, float] = {}
         for d, v in shifts.items():
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(float(v)):
                 raise DriverkitTypeError(
                     f"The '{name}' parameter of {_FUNC}() must give a finite number for "
                     f"{g!r}/{d!r}. Got {v!r} instead.")
@@ -308,10 +308,10 @@ def _build_truth(n: int, n_drivers: int, kind: str, seed: int, opts: dict[str, A
         brand_mean += sh * float(_rating_pmf(m, BRAND_SD) @ np.arange(1, 11))
 
     # --- coefficients (weights normalised so the index has similar spread for any n_drivers)
-    w = np.array([by_name[d].weight for d in drivers])
+    wts = np.array([by_name[d].weight for d in drivers])
     wd = np.array([by_name[d].direct for d in drivers])
-    wsum, wdsum = w.sum(), wd.sum()
-    a_coef = {d: _r(w[j] / wsum) for j, d in enumerate(drivers)}                 # → satisfaction
+    wsum, wdsum = wts.sum(), wd.sum()
+    a_coef = {d: _r(wts[j] / wsum) for j, d in enumerate(drivers)}                 # → satisfaction
     direct = {d: _r(0.5 * wd[j] / wdsum) if wdsum > 0 else 0.0 for j, d in enumerate(drivers)}
     rec_direct = {d: _r(0.4 * wd[j] / wdsum) if wdsum > 0 else 0.0
                   for j, d in enumerate(drivers)}
