@@ -83,6 +83,18 @@ from .optimize import (
 __all__ += ["Allocation", "CostCurve", "Portfolio", "frontier", "hill", "optimize_budget",
             "piecewise", "saturating", "select_initiatives"]
 # --- cx ---
+from .cx import (
+    ChainResult,
+    NPSResult,
+    PenaltyRewardResult,
+    chain,
+    nps,
+    nps_model,
+    penalty_reward,
+)
+
+__all__ += ["ChainResult", "NPSResult", "PenaltyRewardResult", "chain", "nps", "nps_model",
+            "penalty_reward"]
 # --- report ---
 from .report import report
 
