@@ -1,0 +1,1212 @@
+"""``dk.Simulator``: respondent-level what-if simulation in customers, revenue, profit and ROI."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._validation import (
+    check_columns,
+    check_kwargs,
+    check_option,
+    check_random_state,
+    suggest,
+    warn,
+)
+from ..exceptions import (
+    DataError,
+    DriverkitError,
+    DriverkitTypeError,
+    ExtrapolationWarning,
+    MissingDataWarning,
+)
+from ._engine import Branch, Kernel, Plan
+from ._money import (
+    BusinessInput,
+    Calibration,
+    business_input,
+    clv,
+    fit_logistic_calibration,
+    make_calibration,
+)
+from ._operators import Move, Operator
+from ._result import PriorityResult, SensitivityResult, SimulationResult
+from ._scenario import Scenario, as_scenarios
+from ._uncertainty import (
+    UNCERTAINTY,
+    bootstrap_params,
+    delta_jacobian,
+    delta_params,
+    percentile_interval,
+    spread_split,
+)
+
+__all__ = ["Simulator"]
+
+CAUSAL = ("Causal caveat: effects are what the model predicts if only the changed ratings move "
+          "(ceteris paribus) in observational survey data; validate with a pilot before acting.")
+OBJECTIVES = {"profit": "delta_profit", "revenue": "delta_revenue", "rate": "delta_rate",
+              "customers": "delta_customers"}
+MAX_RANDOM_OPERATORS = 10
+DELTA_BUSINESS_DRAWS = 2000
+
+
+@dataclass
+class _Sim:
+    """Everything computed for one scenario in one call."""
+
+    point: dict[str, float]
+    draws: dict[str, np.ndarray] | None  # joint draws of the output columns
+    se: dict[str, float] | None  # delta-method standard errors (no business randomness)
+    model_only: np.ndarray | None
+    business_only: np.ndarray | None
+
+
+class Simulator:
+    """What-if simulation of driver changes, respondent by respondent.
+
+    Parameters
+    ----------
+    model : DriverModel
+        A fitted model (``dk.fit``) or ``dk.fixed_model``; any object with the prediction
+        kernel (``design``, ``predict_design``, ``draw_params``, ``params``, ``drivers``,
+        ``scales``) works, e.g. a chain model.
+    data : pandas.DataFrame
+        The respondents whose ratings a scenario moves (never modified).
+    customers : float or distribution, optional
+        Number of customers N the respondents represent; default: the weighted number of
+        respondents Σw.
+    revenue_per_customer : float or distribution, optional
+        Revenue per customer R̄: Δrevenue = N·R̄·Δrate.
+    revenue : str, optional
+        Column of revenue per respondent instead: Δrevenue = N·Σ w_i R_i Δp_i / Σ w_i.
+    margin : float or distribution, default=1.0
+        Profit margin as a fraction of revenue (0–1): Δprofit = margin·Δrevenue − cost.
+    weights : str or array-like, optional
+        Survey weights; default: the model's weight column when it is in ``data``.
+    target : str, list or callable, optional
+        What the simulated "rate" is. Binary models: P(outcome = 1); linear: the mean
+        prediction. Ordinal models: ``"top"`` (default, P(top category)), ``"topk"`` (e.g.
+        ``"top2"``), ``"bottom"``, ``"expected"`` (expected score, numeric levels), a list of
+        levels (P(outcome in them)), or a callable mapping the category probabilities
+        (…, n, K) to one value per respondent (e.g. NPS: P(9–10) − P(0–6)). For other kinds a
+        callable maps the model's predictions to one value per respondent.
+    calibration : float, str or callable, optional
+        Map stated intention to observed behaviour, per respondent: a factor c (p ↦ min(cp, 1)),
+        the name of a 0/1 column of observed behaviour (CRM) on which a logistic
+        recalibration p ↦ expit(a + b·logit p) is fitted (rows with missing values ignored),
+        or a callable.
+    discount_rate : float, optional
+        Per-period discount rate i; adds ``delta_clv`` and ``delta_equity`` (customer equity
+        N·ΔCLV with retention = the repurchase rate, margin per period = margin·R̄).
+    horizon : int, optional
+        Periods of the CLV (default infinite).
+    missing : {"raise", "drop"}, default="raise"
+        Respondents with missing drivers (or weight/revenue): an error, or dropped with a
+        warning.
+    extrapolation_threshold : float, default=0.05
+        Warn (:class:`~driverkit.ExtrapolationWarning`) when more than this share of the
+        respondents in scope is moved outside the observed range of a driver.
+
+    Attributes
+    ----------
+    drivers : list of str
+        Numeric drivers a scenario may move.
+    scales : dict
+        ``{driver: (low, high)}`` used for clipping.
+    n, customers, has_money
+
+    Notes
+    -----
+    Every respondent is re-predicted and the predictions are averaged with the survey
+    weights: Δrate = Σ w_i [F(η'_i) − F(η_i)] / Σ w_i — never F(η̄') − F(η̄), which ignores
+    the non-linearity and the scale ceiling (Hanmer & Kalkan 2013). Ratings are clipped to
+    the declared scale. Money: Δcustomers = N·Δrate; Δrevenue = N·R̄·Δrate (or the revenue
+    column version); Δprofit = margin·Δrevenue − cost; ROI = Δprofit/cost for cost > 0.
+    Intervals: see :meth:`run`.
+
+    Examples
+    --------
+    >>> import pandas as pd, driverkit as dk
+    >>> m = dk.fixed_model("logit", intercept=-4.0, coef={"x1": 0.6, "x2": 0.3},
+    ...                    scales={"x1": (1, 10), "x2": (1, 10)})
+    >>> df = pd.DataFrame({"x1": [3, 6, 8, 10], "x2": [5, 7, 8, 4]})
+    >>> sim = dk.Simulator(m, df, customers=100_000, revenue_per_customer=500, margin=0.3)
+    >>> res = sim.run(dk.Scenario("x1 +2", {"x1": dk.shift(2)}))
+    >>> round(res.table.loc["x1 +2", "delta_rate"], 6)
+    0.104999
+    """
+
+    def __init__(self, model: Any, data: pd.DataFrame, *, customers: Any = None,
+                 revenue_per_customer: Any = None, revenue: str | None = None,
+                 margin: Any = 1.0, weights: Any = None, target: Any = None,
+                 calibration: Any = None, discount_rate: float | None = None,
+                 horizon: int | None = None, missing: str = "raise",
+                 extrapolation_threshold: float = 0.05, **kwargs: Any) -> None:
+        check_kwargs(kwargs, "Simulator")
+        check_option(missing, "missing", ["raise", "drop"], "Simulator")
+        for attr in ("design", "predict_design", "draw_params", "params", "drivers"):
+            if not hasattr(model, attr):
+                raise DriverkitTypeError(
+                    f"Simulator() needs a driver model (dk.fit(...) or dk.fixed_model(...)); "
+                    f"got {type(model).__name__}, which has no '{attr}'."
+                )
+        if getattr(model, "is_fitted", True) is False:
+            raise DriverkitError("The model is not fitted yet; call .fit(data) first.")
+        check_columns(data, [])
+        self.model = model
+        self._notes: list[str] = []
+        self.extrapolation_threshold = float(extrapolation_threshold)
+
+        if weights is None:
+            mw = getattr(model, "weights", None)
+            if isinstance(mw, str) and mw in data.columns:
+                weights = mw
+                self._notes.append(f"Survey weights '{mw}' taken from the model.")
+        data = self._complete_rows(data, weights, revenue, missing)
+        self.data = data
+        self.n = len(data)
+        if self.n == 0:
+            raise DataError("Simulator() got no respondents (empty data).")
+        self._w = self._weights(data, weights)
+        self._X = np.asarray(model.design(data), dtype=float)
+
+        self._setup_drivers(data)
+        self._setup_money(data, customers, revenue_per_customer, revenue, margin)
+        cal = calibration if isinstance(calibration, str) else make_calibration(calibration)
+        self.kernel = Kernel(model, self._X, target=target, calibration=None)
+        if isinstance(cal, str):
+            cal = self._fit_calibration(data, cal)
+        if cal is not None:
+            v = self.kernel.v0
+            if np.any((v < 0) | (v > 1)):
+                raise DriverkitError(
+                    "calibration maps probabilities, but the simulated rate of this model is not "
+                    "a probability (use a binary or ordinal model, or an ordinal target)."
+                )
+            self.kernel = Kernel(model, self._X, target=target, calibration=cal)
+            self._notes.append(f"Rates calibrated to observed behaviour: {cal.describe()}.")
+        self.calibration = cal
+        self._setup_clv(discount_rate, horizon)
+        self._moves: dict[Any, Move] = {}
+        self._seg_cache: dict[Any, tuple[np.ndarray | None, Any]] = {}
+        self._vif_cache: pd.Series | None = None
+
+    # ----------------------------------------------------------------------------------
+    # setup
+    # ----------------------------------------------------------------------------------
+    def _needed_columns(self, data: pd.DataFrame) -> list[str]:
+        spec = getattr(self.model, "_spec", None)
+        if spec is not None and hasattr(spec, "raw_variables"):
+            return [c for c in spec.raw_variables if c in data.columns]
+        cols = list(self.model.drivers) + list(getattr(self.model, "covariates", []) or [])
+        return [c for c in cols if c in data.columns]
+
+    def _complete_rows(self, data: pd.DataFrame, weights: Any, revenue: Any,
+                       missing: str) -> pd.DataFrame:
+        cols = self._needed_columns(data)
+        extra = [c for c in (weights, revenue) if isinstance(c, str) and c in data.columns]
+        na = data[cols + extra].isna().any(axis=1)
+        if not na.any() or missing == "raise":
+            return data
+        warn(f"Simulator(): {int(na.sum())} respondents with missing values in "
+             f"{', '.join(c for c in cols + extra if data[c].isna().any())} dropped.",
+             MissingDataWarning)
+        self._notes.append(f"{int(na.sum())} respondents with missing values dropped.")
+        return data.loc[~na.to_numpy()]
+
+    def _weights(self, data: pd.DataFrame, weights: Any) -> np.ndarray:
+        if weights is None:
+            return np.ones(len(data))
+        if isinstance(weights, str):
+            check_columns(data, [weights], role="weights column")
+            w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
+            name = f"weights column '{weights}'"
+        else:
+            w = np.asarray(weights, dtype=float).ravel()
+            name = "weights"
+            if w.size != len(data):
+                raise DataError(f"weights has {w.size} values for {len(data)} respondents.")
+        if not np.isfinite(w).all() or np.any(w < 0) or w.sum() <= 0:
+            raise DataError(f"The {name} must be finite, non-negative and not all zero.")
+        return w
+
+    def _setup_drivers(self, data: pd.DataFrame) -> None:
+        model = self.model
+        spec = getattr(model, "_spec", None)
+        factors = dict(getattr(spec, "factors", {}) or {})
+        columns = list(getattr(model, "columns", []) or [])
+        terms = dict(getattr(model, "terms", {}) or {})
+        model_scales = dict(getattr(model, "scales", {}) or {})
+        self._all_drivers = [str(d) for d in model.drivers]
+        self._factor_drivers = [d for d in self._all_drivers if d in factors]
+        self._col: dict[str, int] = {}
+        self._x: dict[str, np.ndarray] = {}
+        self._scales: dict[str, tuple[float, float]] = {}
+        self._observed: dict[str, tuple[float, float]] = {}
+        self._simple: dict[str, bool] = {}
+        observed_scale = []
+        formula = spec is None or getattr(spec, "formula_spec", None) is not None
+        for d in self._all_drivers:
+            if d in factors or d not in data.columns:
+                continue
+            idx = terms.get(d, [columns.index(d)] if d in columns else [])
+            if len(idx) != 1:
+                continue
+            x = pd.to_numeric(data[d], errors="coerce").to_numpy(dtype=float)
+            if not np.isfinite(x).all():
+                raise DataError(f"Driver '{d}' has missing or non-numeric values; drop or "
+                                "impute them (or pass missing='drop').")
+            self._col[d] = int(idx[0])
+            self._x[d] = x
+            self._observed[d] = (float(x.min()), float(x.max()))
+            if d in model_scales:
+                lo, hi = model_scales[d]
+                self._scales[d] = (float(lo), float(hi))
+            else:
+                self._scales[d] = self._observed[d]
+                observed_scale.append(d)
+            self._simple[d] = not formula or self._is_simple(data, d)
+        if observed_scale:
+            self._notes.append(
+                "No declared scale for " + ", ".join(observed_scale) + "; scenarios are clipped "
+                "to the observed min/max (declare scales={...} in the model).")
+        self.drivers = list(self._col)
+        self.scales = {d: self._scales[d] for d in self.drivers}
+
+    def _is_simple(self, data: pd.DataFrame, d: str) -> bool:
+        """True when moving driver d by +1 changes only its own design column, by +1."""
+        m = min(len(data), 64)
+        sub = data.iloc[:m].copy()
+        sub[d] = self._x[d][:m] + 1.0
+        try:
+            X1 = np.asarray(self.model.design(sub), dtype=float)
+        except Exception:
+            return False
+        diff = X1 - self._X[:m]
+        j = self._col[d]
+        expect = np.zeros_like(diff)
+        expect[:, j] = 1.0
+        return bool(np.allclose(diff, expect, rtol=0, atol=1e-9))
+
+    def _setup_money(self, data: pd.DataFrame, customers: Any, rpc: Any, revenue: Any,
+                     margin: Any) -> None:
+        W = float(self._w.sum())
+        if customers is None:
+            self.customers = BusinessInput("customers", W, None, f"{W:g} (Σ weights)")
+        else:
+            self.customers = business_input(customers, "customers", "Simulator()")
+        if revenue is not None and rpc is not None:
+            raise DriverkitError(
+                "Give either revenue_per_customer= (a number) or revenue= (a column of revenue "
+                "per respondent), not both."
+            )
+        self._rev_col: str | None = None
+        self._R = np.ones(self.n)
+        self.revenue_per_customer: BusinessInput | None = None
+        if revenue is not None:
+            if not isinstance(revenue, str):
+                raise DriverkitTypeError(
+                    "revenue= names a column of revenue per respondent; for one number use "
+                    "revenue_per_customer=."
+                )
+            check_columns(data, [revenue], role="revenue column")
+            R = pd.to_numeric(data[revenue], errors="coerce").to_numpy(dtype=float)
+            bad = ~np.isfinite(R)
+            if bad.any():
+                raise DataError(
+                    f"The revenue column '{revenue}' has {int(bad.sum())} missing or non-numeric "
+                    "values; fill them (e.g. 0 for no revenue) or drop those respondents."
+                )
+            if np.any(R < 0):
+                raise DataError(f"The revenue column '{revenue}' has negative values.")
+            self._rev_col = revenue
+            self._R = R
+            rbar = float(np.dot(self._w, R) / W)
+            self.revenue_per_customer = BusinessInput("revenue", rbar, None,
+                                                      f"column '{revenue}' (mean {rbar:g})")
+        elif rpc is not None:
+            self.revenue_per_customer = business_input(rpc, "revenue_per_customer",
+                                                       "Simulator()")
+        self.margin = business_input(margin, "margin", "Simulator()", upper=1.0)
+        self.has_money = self.revenue_per_customer is not None
+        self._W2 = np.column_stack([self._w, self._w * self._R])
+
+    def _fit_calibration(self, data: pd.DataFrame, column: str) -> Calibration:
+        check_columns(data, [column], role="calibration column")
+        y = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        if ok.sum() < 10 or not np.isin(y[ok], [0.0, 1.0]).all():
+            raise DataError(
+                f"The calibration column '{column}' must hold observed 0/1 behaviour for at "
+                "least 10 respondents (missing values are ignored)."
+            )
+        p = self.kernel.v0
+        if np.any((p <= 0) | (p >= 1)):
+            raise DriverkitError("A logistic calibration needs predicted probabilities in (0, 1).")
+        a, b = fit_logistic_calibration(p[ok], y[ok], self._w[ok])
+        return Calibration("logistic", a=a, b=b, n=int(ok.sum()))
+
+    def _setup_clv(self, discount_rate: Any, horizon: Any) -> None:
+        self.discount_rate = None
+        self.horizon = horizon
+        if discount_rate is None:
+            if horizon is not None:
+                raise DriverkitError("horizon= needs discount_rate= (the CLV view).")
+            return
+        if isinstance(discount_rate, bool) or not isinstance(discount_rate, numbers.Real) or \
+                not math.isfinite(discount_rate) or discount_rate <= -1:
+            raise DriverkitError(f"discount_rate must be a number > -1; got {discount_rate!r}.")
+        if not self.has_money:
+            raise DriverkitError("The CLV view (discount_rate=) needs revenue_per_customer= or "
+                                 "revenue=.")
+        v = self.kernel.v0
+        if np.any((v < 0) | (v > 1)):
+            raise DriverkitError("The CLV view needs a repurchase probability as the rate.")
+        self.discount_rate = float(discount_rate)
+
+    # ----------------------------------------------------------------------------------
+    # scenarios -> plans
+    # ----------------------------------------------------------------------------------
+    def _check_driver(self, d: str) -> None:
+        if d in self._col:
+            return
+        if d in self._factor_drivers:
+            raise DriverkitError(
+                f"Driver '{d}' is categorical; scenarios move numeric ratings only."
+            )
+        known = self.drivers
+        if d in self._all_drivers:
+            raise DriverkitError(f"Driver '{d}' cannot be moved (not a single numeric column of "
+                                 "the data).")
+        raise DriverkitError(
+            f"Unknown driver '{d}' in the scenario.{suggest(d, known)} Drivers of the model: "
+            f"{', '.join(known)}."
+        )
+
+    def _segment(self, seg: Any) -> tuple[np.ndarray | None, Any]:
+        if seg is None:
+            return None, None
+        if isinstance(seg, str):
+            key: Any = ("col", seg)
+        elif isinstance(seg, Mapping):
+            key = ("sel", tuple(sorted((str(k), repr(v)) for k, v in seg.items())))
+        else:
+            arr = np.asarray(seg)
+            key = ("mask", hashlib.sha1(np.ascontiguousarray(arr).tobytes()).hexdigest(),
+                   arr.shape)
+        if key in self._seg_cache:
+            return self._seg_cache[key]
+        data = self.data
+        if isinstance(seg, str):
+            check_columns(data, [seg], role="segment column")
+            s = data[seg]
+            if s.dtype == bool:
+                mask = s.to_numpy(dtype=bool)
+            else:
+                v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+                if not np.isin(v, [0.0, 1.0]).all():
+                    raise DataError(
+                        f"The segment column '{seg}' must be boolean (or 0/1); for a category "
+                        f"use segment={{'{seg}': value}}."
+                    )
+                mask = v == 1.0
+        elif isinstance(seg, Mapping):
+            check_columns(data, list(seg), role="segment column")
+            mask = np.ones(self.n, dtype=bool)
+            for col, val in seg.items():
+                vals = list(val) if isinstance(val, list | tuple | set) else [val]
+                mask &= data[col].isin(vals).to_numpy()
+        else:
+            mask = np.asarray(seg)
+            if mask.shape != (self.n,) or mask.dtype != bool:
+                raise DriverkitTypeError(
+                    f"A segment mask must be a boolean array with one value per respondent "
+                    f"({self.n}); got shape {mask.shape} and dtype {mask.dtype}."
+                )
+        if not mask.any():
+            raise DataError(f"The segment {seg!r} selects no respondents.")
+        out = (mask, key)
+        self._seg_cache[key] = out
+        return out
+
+    def _move(self, d: str, op: Operator, mask: np.ndarray | None, key: Any) -> Move:
+        ck = (d, op, key)
+        mv = self._moves.get(ck)
+        if mv is not None:
+            return mv
+        x = self._x[d]
+        scale = self._scales[d]
+        if mask is None:
+            mv = op.apply(x, self._w, scale, d)
+        else:
+            sub = op.apply(x[mask], self._w[mask], scale, d)
+            new = x.copy()
+            new[mask] = sub.new
+            clipped = np.zeros(self.n, dtype=bool)
+            clipped[mask] = sub.clipped
+            prob = None
+            if sub.prob is not None:
+                prob = np.zeros(self.n)
+                prob[mask] = sub.prob
+            mv = Move(new=new, prob=prob, clipped=clipped)
+        if len(self._moves) > 512:
+            self._moves.clear()
+        self._moves[ck] = mv
+        return mv
+
+    def _design_delta(self, dxs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        cols: dict[int, np.ndarray] = {}
+        complex_ = {d: dx for d, dx in dxs.items() if not self._simple[d]}
+        for d, dx in dxs.items():
+            if self._simple[d] and np.any(dx):
+                j = self._col[d]
+                cols[j] = cols[j] + dx if j in cols else dx
+        if complex_:
+            mod = self.data.copy()
+            for d, dx in complex_.items():
+                mod[d] = self._x[d] + dx
+            dX = np.asarray(self.model.design(mod), dtype=float) - self._X
+            for j in np.flatnonzero(np.any(dX != 0, axis=0)):
+                cols[int(j)] = cols[int(j)] + dX[:, j] if int(j) in cols else dX[:, j]
+        if not cols:
+            return np.empty(0, dtype=int), np.empty((0, self.n))
+        keys = sorted(cols)
+        return np.array(keys, dtype=int), np.vstack([cols[j] for j in keys])
+
+    def _compile(self, scenario: Scenario) -> Plan:
+        mask, key = self._segment(scenario.segment)
+        det: dict[str, np.ndarray] = {}
+        rnd: list[tuple[str, np.ndarray, np.ndarray]] = []
+        moves: dict[str, Move] = {}
+        for d, op in scenario.operators.items():
+            self._check_driver(d)
+            op.check(d, self._scales[d])
+            mv = self._move(d, op, mask, key)
+            moves[d] = mv
+            dx = mv.new - self._x[d]
+            if mv.prob is None:
+                det[d] = dx
+            else:
+                rnd.append((d, mv.prob, dx))
+        if len(rnd) > MAX_RANDOM_OPERATORS:
+            raise DriverkitError(
+                f"Scenario '{scenario.name}' has {len(rnd)} top_box changes; at most "
+                f"{MAX_RANDOM_OPERATORS} can be averaged exactly (2^k combinations)."
+            )
+        branches = []
+        for combo in itertools.product((False, True), repeat=len(rnd)):
+            prob: np.ndarray | None = None
+            dxs = dict(det)
+            for (d, p, dx), on in zip(rnd, combo, strict=True):
+                f = p if on else 1.0 - p
+                prob = f if prob is None else prob * f
+                if on:
+                    dxs[d] = dx
+            if prob is not None and not np.any(prob):
+                continue
+            cols, dX = self._design_delta(dxs)
+            branches.append(Branch(prob, cols, dX))
+        seg_w = self._w if mask is None else self._w * mask
+        Wm = np.column_stack([self._W2, seg_w])
+        return Plan(scenario.name, branches, Wm, mask, moves)
+
+    # ----------------------------------------------------------------------------------
+    # numbers
+    # ----------------------------------------------------------------------------------
+    @staticmethod
+    def _quantities(base: np.ndarray, delta: np.ndarray, W: np.ndarray) -> dict[str, Any]:
+        """Rates from weighted sums (last axis: w, w·R, w·segment)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {
+                "baseline_rate": base[..., 0] / W[..., 0],
+                "scenario_rate": (base[..., 0] + delta[..., 0]) / W[..., 0],
+                "delta_rate": delta[..., 0] / W[..., 0],
+                "unit_revenue": delta[..., 1] / W[..., 0],
+                "segment_baseline_rate": base[..., 2] / W[..., 2],
+                "segment_delta_rate": delta[..., 2] / W[..., 2],
+            }
+
+    def _money(self, q: Mapping[str, Any], N: Any, R: Any, m: Any, cost: Any,
+               ) -> dict[str, Any]:
+        """Output columns from rate quantities and business inputs (scalars or arrays)."""
+        out: dict[str, Any] = {"delta_rate": q["delta_rate"],
+                               "delta_customers": N * q["delta_rate"]}
+        if self.has_money:
+            unit = q["unit_revenue"] if self._rev_col is not None else R * q["delta_rate"]
+            rev = N * unit
+            profit = m * rev - cost
+            out["delta_revenue"] = rev
+            out["delta_profit"] = profit
+            cost_a = np.asarray(cost, dtype=float)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                roi = np.where(cost_a > 0, profit / np.where(cost_a > 0, cost_a, 1.0), np.nan)
+            out["roi"] = float(roi) if np.ndim(roi) == 0 else roi
+            if self.discount_rate is not None:
+                mp = m * R
+                r0 = np.clip(q["baseline_rate"], 0.0, 1.0)
+                r1 = np.clip(q["scenario_rate"], 0.0, 1.0)
+                dclv = (clv(mp, r1, self.discount_rate, self.horizon)
+                        - clv(mp, r0, self.discount_rate, self.horizon))
+                out["delta_clv"] = dclv
+                out["delta_equity"] = N * dclv
+        if q.get("has_segment", False):
+            out["segment_delta_rate"] = q["segment_delta_rate"]
+        return out
+
+    def _point_args(self, scenario: Scenario) -> tuple[float, float, float, float]:
+        R = self.revenue_per_customer.point if self.has_money else 0.0  # type: ignore[union-attr]
+        return self.customers.point, R, self.margin.point, scenario.cost
+
+    def _point_full(self, plan: Plan, scenario: Scenario,
+                    ) -> tuple[dict[str, float], dict[str, Any]]:
+        """The point row (output columns) and the rate quantities behind it, at θ̂."""
+        base, delta = self.kernel.point(plan)
+        q = self._quantities(base, delta, plan.Wm.sum(axis=0))
+        q["has_segment"] = plan.mask is not None
+        cols = self._money(q, *self._point_args(scenario))
+        out = {k: float(v) for k, v in cols.items()}
+        out["baseline_rate"] = float(q["baseline_rate"])
+        out["scenario_rate"] = float(q["scenario_rate"])
+        if plan.mask is not None:
+            out["segment_baseline_rate"] = float(q["segment_baseline_rate"])
+        return out, q
+
+    def _point(self, plan: Plan, scenario: Scenario) -> dict[str, float]:
+        return self._point_full(plan, scenario)[0]
+
+    def _business_draws(self, S: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        out = {"N": self.customers.draw(S, rng), "m": self.margin.draw(S, rng)}
+        out["R"] = (self.revenue_per_customer.draw(S, rng) if self.has_money  # type: ignore[union-attr]
+                    else np.zeros(S))
+        return out
+
+    def _business_random(self, scenarios: Sequence[Scenario]) -> bool:
+        inputs = [self.customers, self.margin, self.revenue_per_customer]
+        return any(i is not None and i.is_random for i in inputs) or any(
+            s.cost_input.is_random for s in scenarios)
+
+    def _model_uncertain(self) -> bool:
+        cov = getattr(self.model, "cov_params", None)
+        if cov is None:
+            return False
+        return bool(np.any(np.asarray(cov, dtype=float) != 0))
+
+    def _simulate(self, scenarios: list[Scenario], plans: list[Plan], *, draws: int,
+                  seed: Any, uncertainty: str) -> tuple[list[_Sim], dict[str, Any]]:
+        """Point estimates and draws for each scenario (common random numbers)."""
+        full = [self._point_full(p, s) for p, s in zip(plans, scenarios, strict=True)]
+        points = [f[0] for f in full]
+        qpoints = [f[1] for f in full]
+        info: dict[str, Any] = {"method": uncertainty, "draws": draws, "dropped": 0}
+        ss = _seed_sequence(seed)
+        rng_model, rng_bus, rng_cost = (np.random.default_rng(c) for c in ss.spawn(3))
+        cost_rngs = [np.random.default_rng(c) for c in
+                     np.random.SeedSequence(int(rng_cost.integers(2**63))).spawn(len(plans))]
+        bus_random = self._business_random(scenarios)
+        model_random = self._model_uncertain() or uncertainty == "bootstrap"
+        has_seg = [p.mask is not None for p in plans]
+
+        # --- model part: quantities per draw (or their delta-method jacobian) ---------------
+        q_draws: list[dict[str, np.ndarray]] | None = None
+        jac: list[dict[str, np.ndarray]] | None = None
+        se_cols: list[dict[str, float]] | None = None
+        S = draws
+        if model_random and uncertainty == "parametric":
+            theta = self.model.draw_params(draws, rng_model)
+            q_draws = self._draw_quantities(plans, theta)
+        elif model_random and uncertainty == "bootstrap":
+            theta, rows, dropped = bootstrap_params(self.model, self.data, draws, rng_model)
+            info["dropped"] = dropped
+            S = theta.shape[0]
+            per = [self._draw_quantities(plans, theta[b : b + 1], rows=rows[b])
+                   for b in range(S)]
+            q_draws = [{k: np.concatenate([per[b][i][k] for b in range(S)]) for k in per[0][i]}
+                       for i in range(len(plans))]
+        elif model_random:  # delta method
+            pm, h = delta_params(self.kernel.theta)
+            qpm = self._draw_quantities(plans, pm)
+            if bus_random:  # linearised model draws q̂ + J(θ⁽ˢ⁾ − θ̂), joint with business
+                jac = [{k: delta_jacobian(v[:, None], h)[0] for k, v in q.items()} for q in qpm]
+                S = draws or DELTA_BUSINESS_DRAWS
+                dtheta = self.model.draw_params(S, rng_model) - self.kernel.theta
+                q_draws = [{k: qp[k] + dtheta @ J[k] for k in J}
+                           for qp, J in zip(qpoints, jac, strict=True)]
+            else:  # analytic: se of every output column from its own jacobian
+                V = np.asarray(self.model.cov_params, dtype=float)
+                se_cols = []
+                for i, (q, sc) in enumerate(zip(qpm, scenarios, strict=True)):
+                    q["has_segment"] = has_seg[i]  # type: ignore[assignment]
+                    outs = self._money(q, *self._point_args(sc))
+                    se = {}
+                    for k, v in outs.items():
+                        g = delta_jacobian(np.broadcast_to(np.asarray(v, float),
+                                                           (2 * h.size,))[:, None], h)[0]
+                        se[k] = float(np.sqrt(max(g @ V @ g, 0.0))) if np.isfinite(g).all() \
+                            else float("nan")
+                    se_cols.append(se)
+                return [_Sim(pt, None, se, None, None)
+                        for pt, se in zip(points, se_cols, strict=True)], info
+        if not bus_random and q_draws is None:
+            return [_Sim(pt, None, None, None, None) for pt in points], info
+
+        S = S or DELTA_BUSINESS_DRAWS
+        bus = self._business_draws(S, rng_bus)
+        sims = []
+        for i, (pt, sc) in enumerate(zip(points, scenarios, strict=True)):
+            cost = sc.cost_input.draw(S, cost_rngs[i])
+            qp = qpoints[i]
+            point_args = self._point_args(sc)
+            if q_draws is not None:
+                qd = dict(q_draws[i])
+            else:
+                qd = {k: np.full(S, v) for k, v in qp.items() if k != "has_segment"}
+            qd["has_segment"] = has_seg[i]  # type: ignore[assignment]
+            joint = self._money(qd, bus["N"], bus["R"], bus["m"], cost)
+            model_only = self._money(qd, *point_args)
+            business_only = self._money(qp, bus["N"], bus["R"], bus["m"], cost)
+            sims.append(_Sim(pt, {k: np.broadcast_to(np.asarray(v, float), (S,)).copy()
+                                  for k, v in joint.items()},
+                             None, model_only, business_only))
+        info["draws"] = S
+        return sims, info
+
+    def _draw_quantities(self, plans: list[Plan], theta: np.ndarray,
+                         rows: Any = None) -> list[dict[str, np.ndarray]]:
+        sums = self.kernel.draws(plans, theta, rows=rows)
+        out = []
+        for (base, delta), plan in zip(sums, plans, strict=True):
+            W = plan.Wm.sum(axis=0) if rows is None else plan.Wm[rows].sum(axis=0)
+            q = self._quantities(base, delta, W)
+            out.append(q)
+        return out
+
+    # ----------------------------------------------------------------------------------
+    # public API
+    # ----------------------------------------------------------------------------------
+    def value(self, scenario: Any, objective: str = "profit") -> float:
+        """Point estimate of one column of ``run(scenario).table`` (same code path, no draws).
+
+        Parameters
+        ----------
+        scenario : Scenario or dict
+        objective : {"profit", "revenue", "rate", "customers"}, default="profit"
+            Reads ``delta_profit`` | ``delta_revenue`` | ``delta_rate`` | ``delta_customers``.
+
+        Examples
+        --------
+        >>> import pandas as pd, driverkit as dk
+        >>> m = dk.fixed_model("logit", intercept=-4.0, coef={"x1": 0.6},
+        ...                    scales={"x1": (1, 10)})
+        >>> sim = dk.Simulator(m, pd.DataFrame({"x1": [3, 6, 8, 10]}))
+        >>> sim.value({"x1": dk.shift(1)}, "rate") > 0
+        True
+        """
+        col = self._objective(objective, "value")
+        sc = as_scenarios(scenario)
+        if len(sc) != 1:
+            raise DriverkitError("value() takes one scenario.")
+        return self._point(self._compile(sc[0]), sc[0])[col]
+
+    def value_draws(self, scenario: Any, objective: str = "profit", *, draws: int = 1000,
+                    seed: Any = None, uncertainty: str = "parametric") -> np.ndarray:
+        """The objective over joint model and business-input draws (``draws`` values).
+
+        The same draws as ``run(scenario, draws=draws, seed=seed)`` uses for its interval.
+        """
+        col = self._objective(objective, "value_draws")
+        sc = as_scenarios(scenario)
+        if len(sc) != 1:
+            raise DriverkitError("value_draws() takes one scenario.")
+        draws = _check_draws(draws, "value_draws", allow_zero=False)
+        check_option(uncertainty, "uncertainty", UNCERTAINTY, "value_draws")
+        plan = self._compile(sc[0])
+        sims, _ = self._simulate(sc, [plan], draws=draws, seed=seed, uncertainty=uncertainty)
+        s = sims[0]
+        if s.draws is not None:
+            return s.draws[col].copy()
+        if s.se is not None:  # delta method without business randomness: normal draws
+            rng = np.random.default_rng(_seed_sequence(seed))
+            return s.point[col] + s.se[col] * rng.standard_normal(draws)
+        return np.full(draws, s.point[col])
+
+    def _objective(self, objective: str, func: str) -> str:
+        check_option(objective, "objective", list(OBJECTIVES), func)
+        col = OBJECTIVES[objective]
+        if col in ("delta_revenue", "delta_profit") and not self.has_money:
+            raise DriverkitError(
+                f"objective='{objective}' needs money: give the Simulator revenue_per_customer= "
+                "or revenue= (or use objective='rate')."
+            )
+        return col
+
+    def run(self, scenarios: Any, *, draws: int = 1000, seed: Any = None, ci: float = 0.95,
+            uncertainty: str = "parametric") -> SimulationResult:
+        """Simulate one or more scenarios with intervals.
+
+        Parameters
+        ----------
+        scenarios : Scenario, list of Scenario or dict
+            A scenario, a list, ``{"driver": operator}`` (one scenario) or
+            ``{"name": {driver: operator}}``.
+        draws : int, default=1000
+            Parameter draws (or bootstrap refits) for the intervals; ``0`` = delta method.
+        seed : int or Generator, optional
+            Makes the draws reproducible (the point estimates never depend on it).
+        ci : float, default=0.95
+        uncertainty : {"parametric", "delta", "bootstrap"}, default="parametric"
+            ``"bootstrap"`` refits ``model.clone()`` on ``draws`` resamples of the data (which
+            must then contain the outcome).
+
+        Returns
+        -------
+        SimulationResult
+
+        Notes
+        -----
+        Point estimates use the fitted coefficients; draws only give the percentile
+        intervals. Scenarios in one call share the same draws, so their differences are
+        consistent. Business inputs given as distributions are drawn jointly with the model
+        draws; ``.uncertainty`` splits the spread of Δprofit into model and business parts.
+        """
+        from .._validation import check_fraction
+
+        check_fraction(ci, "ci", "run")
+        draws = _check_draws(draws, "run")
+        check_option(uncertainty, "uncertainty", UNCERTAINTY, "run")
+        if draws == 0:
+            if uncertainty == "bootstrap":
+                raise DriverkitError("uncertainty='bootstrap' needs draws > 0 (the refits).")
+            uncertainty = "delta"
+        scs = as_scenarios(scenarios)
+        plans = [self._compile(s) for s in scs]
+        sims, info = self._simulate(scs, plans, draws=draws, seed=seed, uncertainty=uncertainty)
+        table, unc, draw_frames = self._table(scs, plans, sims, ci)
+        by_driver = self._by_driver(scs, plans, sims)
+        diag, warn_msgs = self._diagnostics(scs, plans)
+        for msg in warn_msgs:
+            warn(msg, ExtrapolationWarning)
+        notes = self._result_notes(scs, plans, table, diag, info, ci)
+        meta = self._meta(info, ci, draws)
+        return SimulationResult(table, by_driver=by_driver, diagnostics=diag, uncertainty=unc,
+                                draws=draw_frames, meta=meta, notes=notes)
+
+    # ----------------------------------------------------------------------------------
+    def _table(self, scs: list[Scenario], plans: list[Plan], sims: list[_Sim], ci: float,
+               ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+        z = float(stats.norm.ppf(0.5 + ci / 2))
+        any_seg = any(p.mask is not None for p in plans)
+        rows, unc_rows = [], []
+        draw_frames: dict[str, pd.DataFrame] = {}
+        obj = "delta_profit" if self.has_money else "delta_customers"
+        for sc, plan, sim in zip(scs, plans, sims, strict=True):
+            pt = sim.point
+            row: dict[str, Any] = {"baseline_rate": pt["baseline_rate"],
+                                   "scenario_rate": pt["scenario_rate"]}
+
+            def interval(col: str, sim: _Sim = sim, pt: dict[str, float] = pt,
+                         ) -> tuple[float, float]:
+                if sim.draws is not None:
+                    return percentile_interval(sim.draws[col], ci)
+                if sim.se is not None:
+                    return pt[col] - z * sim.se[col], pt[col] + z * sim.se[col]
+                return pt[col], pt[col]
+
+            cols = ["delta_rate", "delta_customers"]
+            if self.has_money:
+                cols += ["delta_revenue", "delta_profit"]
+            for c in cols:
+                row[c] = pt[c]
+                row[f"{c}_low"], row[f"{c}_high"] = interval(c)
+            row["cost"] = float(sc.cost)
+            if self.has_money:
+                row["roi"] = pt["roi"]
+                row["roi_low"], row["roi_high"] = interval("roi") if math.isfinite(pt["roi"]) \
+                    else (float("nan"), float("nan"))
+                if sim.draws is not None:
+                    row["prob_profit_positive"] = float(np.mean(sim.draws["delta_profit"] > 0))
+                elif sim.se is not None and sim.se["delta_profit"] > 0:
+                    row["prob_profit_positive"] = float(
+                        stats.norm.cdf(pt["delta_profit"] / sim.se["delta_profit"]))
+                else:
+                    row["prob_profit_positive"] = float(pt["delta_profit"] > 0)
+                row["saving"] = max(-float(sc.cost), 0.0)
+                row["revenue_at_risk"] = max(-pt["delta_revenue"], 0.0)
+                if self.discount_rate is not None:
+                    for c in ("delta_clv", "delta_equity"):
+                        row[c] = pt[c]
+                        row[f"{c}_low"], row[f"{c}_high"] = interval(c)
+            if any_seg:
+                mask = plan.mask
+                row["segment"] = _seg_label(sc.segment)
+                row["segment_share"] = (1.0 if mask is None
+                                        else float(self._w[mask].sum() / self._w.sum()))
+                row["segment_baseline_rate"] = pt.get("segment_baseline_rate",
+                                                      pt["baseline_rate"])
+                sd = "segment_delta_rate"
+                if mask is None:
+                    row[sd] = pt["delta_rate"]
+                    row[f"{sd}_low"], row[f"{sd}_high"] = row["delta_rate_low"], \
+                        row["delta_rate_high"]
+                else:
+                    row[sd] = pt[sd]
+                    row[f"{sd}_low"], row[f"{sd}_high"] = interval(sd)
+            rows.append(row)
+            unc_rows.append(self._uncertainty_row(sim, obj))
+            if sim.draws is not None:
+                keep = [c for c in sim.draws if c.startswith("delta_") or c == "roi"]
+                draw_frames[sc.name] = pd.DataFrame({c: sim.draws[c] for c in keep})
+        index = pd.Index([s.name for s in scs], name="scenario")
+        table = pd.DataFrame(rows, index=index)
+        if self.has_money and not ((table["cost"] < 0).any()
+                                   or (table["delta_revenue"] < 0).any()):
+            table = table.drop(columns=["saving", "revenue_at_risk"])
+        unc = pd.DataFrame(unc_rows, index=index)
+        return table, unc, draw_frames
+
+    @staticmethod
+    def _uncertainty_row(sim: _Sim, obj: str) -> dict[str, Any]:
+        pt = sim.point[obj]
+        if sim.draws is not None:
+            d = sim.draws[obj]
+            mo = np.broadcast_to(np.asarray(sim.model_only[obj], float), d.shape)  # type: ignore[index]
+            bo = np.broadcast_to(np.asarray(sim.business_only[obj], float), d.shape)  # type: ignore[index]
+            sm, sb = spread_split(mo, bo)
+            return {"objective": obj, "estimate": pt, "sd": float(np.std(d)),
+                    "sd_model": float(np.std(mo)), "sd_business": float(np.std(bo)),
+                    "share_model": sm, "share_business": sb,
+                    "prob_positive": float(np.mean(d > 0))}
+        se = 0.0 if sim.se is None else float(sim.se[obj])
+        prob = float(stats.norm.cdf(pt / se)) if se > 0 else float(pt > 0)
+        return {"objective": obj, "estimate": pt, "sd": se, "sd_model": se, "sd_business": 0.0,
+                "share_model": 1.0 if se > 0 else 0.0, "share_business": 0.0,
+                "prob_positive": prob}
+
+    def _by_driver(self, scs: list[Scenario], plans: list[Plan], sims: list[_Sim],
+                   ) -> pd.DataFrame:
+        rows = []
+        money = ["delta_revenue"] if self.has_money else []
+        for sc, sim in zip(scs, sims, strict=True):
+            total = {c: 0.0 for c in ["delta_rate", "delta_customers", *money]}
+            for d, op in sc.operators.items():
+                alone = sc.with_changes({d: op})
+                pt = self._point(self._compile(alone), alone) if len(sc.operators) > 1 \
+                    else sim.point
+                row = {"scenario": sc.name, "driver": d, "operator": repr(op)}
+                for c in total:
+                    row[c] = pt[c]
+                    total[c] += pt[c]
+                rows.append(row)
+            if sc.operators:
+                row = {"scenario": sc.name, "driver": "interaction", "operator": ""}
+                for c in total:
+                    row[c] = sim.point[c] - total[c] if len(sc.operators) > 1 else 0.0
+                rows.append(row)
+        cols = ["scenario", "driver", "operator", "delta_rate", "delta_customers", *money]
+        return pd.DataFrame(rows, columns=cols)
+
+    def vif(self) -> pd.Series:
+        """VIF of the movable drivers among the model's design columns, on these respondents."""
+        if self._vif_cache is None:
+            from ..models._model import vif_from_design
+
+            v = vif_from_design(self._X, self._w) if self._X.shape[1] else np.empty(0)
+            cols = list(getattr(self.model, "columns", []) or [])
+            s = pd.Series(v, index=cols[: len(v)], dtype=float)
+            self._vif_cache = pd.Series({d: float(s.iloc[self._col[d]]) for d in self.drivers},
+                                        name="vif", dtype=float)
+        return self._vif_cache
+
+    def _diagnostics(self, scs: list[Scenario], plans: list[Plan],
+                     ) -> tuple[pd.DataFrame, list[str]]:
+        rows, msgs = [], []
+        vif = self.vif()
+        w = self._w
+        for sc, plan in zip(scs, plans, strict=True):
+            scope = np.ones(self.n, dtype=bool) if plan.mask is None else plan.mask
+            ws = w * scope
+            Ws = ws.sum()
+            for d, mv in plan.moves.items():
+                x = self._x[d]
+                lo, hi = self._scales[d]
+                olo, ohi = self._observed[d]
+                after = mv.expected(x)
+                pmove = (mv.new != x).astype(float) if mv.prob is None else \
+                    mv.prob * (mv.new != x)
+                beyond = ((mv.new < olo) | (mv.new > ohi)).astype(float) * (
+                    1.0 if mv.prob is None else mv.prob)
+                row = {
+                    "scenario": sc.name, "driver": d, "operator": repr(sc.operators[d]),
+                    "mean_before": float(np.dot(w, x) / w.sum()),
+                    "mean_after": float(np.dot(w, after) / w.sum()),
+                    "share_moved": float(np.dot(ws, pmove) / Ws),
+                    "share_at_ceiling": float(np.dot(ws, x >= hi) / Ws),
+                    "share_at_floor": float(np.dot(ws, x <= lo) / Ws),
+                    "share_clipped": float(np.dot(ws, mv.clipped) / Ws),
+                    "share_beyond_observed": float(np.dot(ws, beyond) / Ws),
+                    "vif": float(vif[d]),
+                }
+                rows.append(row)
+                if row["share_beyond_observed"] > self.extrapolation_threshold:
+                    msgs.append(
+                        f"Scenario '{sc.name}' moves {row['share_beyond_observed']:.0%} of the "
+                        f"respondents in scope outside the observed range of '{d}' "
+                        f"({olo:g}–{ohi:g}); the model is extrapolating there."
+                    )
+        cols = ["scenario", "driver", "operator", "mean_before", "mean_after", "share_moved",
+                "share_at_ceiling", "share_at_floor", "share_clipped", "share_beyond_observed",
+                "vif"]
+        return pd.DataFrame(rows, columns=cols), msgs
+
+    def _result_notes(self, scs: list[Scenario], plans: list[Plan], table: pd.DataFrame,
+                      diag: pd.DataFrame, info: dict[str, Any], ci: float) -> list[str]:
+        notes = list(self._notes)
+        notes.append(f"Rate = {self.kernel.target_label}, averaged over respondents with "
+                     f"{'survey weights' if np.ptp(self._w) > 0 else 'equal weights'} "
+                     "(each respondent re-predicted, never the mean rating).")
+        for _, r in diag.iterrows():
+            op = self._op(scs, r["scenario"], r["driver"])
+            if op.direction() > 0 and r["share_at_ceiling"] >= 0.2:
+                notes.append(f"'{r['scenario']}': {r['share_at_ceiling']:.0%} of the respondents "
+                             f"in scope already rate '{r['driver']}' at the top of its scale "
+                             "and cannot improve.")
+            if op.direction() < 0 and r["share_at_floor"] >= 0.2:
+                notes.append(f"'{r['scenario']}': {r['share_at_floor']:.0%} of the respondents "
+                             f"in scope already rate '{r['driver']}' at the bottom of its scale.")
+            if r["share_beyond_observed"] > self.extrapolation_threshold:
+                notes.append(f"'{r['scenario']}': {r['share_beyond_observed']:.0%} moved outside "
+                             f"the observed range of '{r['driver']}' (extrapolation).")
+            if math.isfinite(r["vif"]) and r["vif"] > 5:
+                notes.append(f"'{r['driver']}' has VIF {r['vif']:.1f}: its coefficient (and so "
+                             "this effect) is unstable.")
+        if self.has_money and (table["cost"] <= 0).any():
+            notes.append("ROI is defined only for a positive cost; it is NaN for scenarios with "
+                         "cost <= 0 (see delta_profit, and saving vs revenue_at_risk for cuts).")
+        if not self._model_uncertain() and info["method"] != "bootstrap":
+            notes.append("The model has no sampling uncertainty (fixed coefficients): intervals "
+                         "reflect only business inputs given as distributions.")
+        elif info["method"] == "delta":
+            notes.append(f"{ci:.0%} intervals by the delta method (normal approximation).")
+        elif info["method"] == "bootstrap":
+            notes.append(f"{ci:.0%} percentile intervals from {info['draws']} bootstrap refits"
+                         + (f" ({info['dropped']} failed refits dropped)." if info["dropped"]
+                            else "."))
+        else:
+            notes.append(f"{ci:.0%} percentile intervals from {info['draws']} parameter draws "
+                         "(Krinsky & Robb 1986).")
+        if self._business_random(scs):
+            notes.append("Business inputs given as distributions are drawn jointly with the "
+                         "model draws; see .uncertainty for the split of the spread.")
+        notes.append(CAUSAL)
+        seen: set[str] = set()
+        return [n for n in notes if not (n in seen or seen.add(n))]
+
+    @staticmethod
+    def _op(scs: list[Scenario], name: str, driver: str) -> Operator:
+        for s in scs:
+            if s.name == name:
+                return s.operators[driver]
+        raise KeyError(name)  # pragma: no cover
+
+    def _meta(self, info: dict[str, Any], ci: float, draws: int) -> dict[str, Any]:
+        m: dict[str, Any] = {
+            "model": getattr(self.model, "kind", type(self.model).__name__),
+            "rate": self.kernel.target_label,
+            "respondents": self.n,
+            "customers": self.customers.describe(),
+        }
+        if self.has_money:
+            m["revenue per customer"] = self.revenue_per_customer.describe()  # type: ignore[union-attr]
+            m["margin"] = self.margin.describe()
+        if self.discount_rate is not None:
+            m["discount rate"] = self.discount_rate
+            m["horizon"] = "infinite" if self.horizon is None else self.horizon
+        m["intervals"] = {"parametric": "parameter draws", "delta": "delta method",
+                          "bootstrap": "bootstrap refits"}[info["method"]]
+        if info["method"] != "delta" or draws:
+            m["draws"] = info["draws"]
+        m["CI level"] = f"{ci:.0%}"
+        return m
+
+    # ----------------------------------------------------------------------------------
+    # sensitivity, impact, priority
+    # ----------------------------------------------------------------------------------
+    def _pick_drivers(self, drivers: Any, func: str) -> list[str]:
+        if drivers is None:
+            return list(self.drivers)
+        ds = [drivers] if isinstance(drivers, str) else [str(d) for d in drivers]
+        for d in ds:
+            self._check_driver(d)
+        return ds
+
+    def sensitivity(self, drivers: Any = None, steps: Any = None, *, draws: int = 1000,
+                    seed: Any = None, ci: float = 0.95, uncertainty: str = "parametric",
+                    ) -> SensitivityResult:
+        """Response curves: each driver moved alone by each step (clipped to its scale).
+
+        Parameters
+        ----------
+        drivers : list of str, optional
+            Default: every movable driver.
+        steps : iterable of float, default=range(-2, 3)
+            Shifts in rating points.
+        draws, seed, ci, uncertainty
+            As in :meth:`run` (all curves share the same draws).
+
+        Returns
+        -------
+        SensitivityResult
+
+        Examples
+        --------
+        >>> import pandas as pd, driverkit as dk
+        >>> m = dk.fixed_model("logit", intercept=-4.0, coef={"x1": 0.6},
+        ...                    scales={"x1": (1, 10)})
+        >>> sim = dk.Simulator(m, pd.DataFrame({"x1": [3, 6, 8, 10]}))
+        >>> sim.sensitivity(steps=[-1, 0, 1]).table["step"].tolist()
+        [-1.0, 0.0, 1.0]
+        """
+        ds = self._pick_drivers(drivers, "sensitivity")
+        st = [float(s) for s in (range(-2, 3) if steps is None else steps)]
+        if not st:
+            raise DriverkitError("sensitivity() needs at least one step.")
+        scs = [Scenario(f"{d} {s:+g}", {d: _shift(s, self._scales[d])}) for d in ds for s in st]
+        res = self.run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty)
+        t = res.table.reset_index(drop=True)
+        t.insert(0, "driver", [d for d in ds for _ in st])
+        t.insert(1, "step", [s for _ in ds for s in st])
+        t.insert(2, "mean_after", res.diagnostics["mean_after"].to_numpy())
+        col = "delta_revenue" if self.has_money else "delta_rate"
+        meta = dict(res.meta)
+        meta.update({"drivers": len(ds), "steps": ", ".join(f"{s:g}" for s in st),
+                     "column": col})
+        return SensitivityResult(t, meta=meta, notes=res.notes)
+
+    def impact(self, points: float = 5.0, drivers: Any = None, *, draws: int = 1000,
+               seed: Any = None, ci: float = 0.95, uncertainty: str = "parametric",
+               ) -> SimulationResult:
+        """ACSI-style impact: each driver raised by ``points`` on its 0–100 rescale, alone.
+
+        +``points`` index points = +``points``/100·(U − L) rating points (0.45 for +5 on a
+        1–10 scale), clipped to the scale (Fornell et al. 1996).
+
+        Returns
+        -------
+        SimulationResult
+            One row per driver (scenario ``"<driver> +5 pts"``) with extra columns
+            ``driver`` and ``shift`` (rating points).
+
+        Examples
+        --------
+        >>> import pandas as pd, driverkit as dk
+        >>> m = dk.fixed_model("logit", intercept=-4.0, coef={"x1": 0.6},
+        ...                    scales={"x1": (1, 10)})
+        >>> sim = dk.Simulator(m, pd.DataFrame({"x1": [3, 6, 8, 10]}))
+        >>> float(sim.impact(5).table["shift"].iloc[0])
+        0.45
+        """
+        ds = self._pick_drivers(drivers, "impact")
+        if isinstance(points, bool) or not isinstance(points, numbers.Real) or \
+                not 0 < abs(points) <= 100:
+            raise DriverkitError(f"impact(points=...) must be in (0, 100]; got {points!r}.")
+        shifts = {d: float(points) / 100.0 * (self._scales[d][1] - self._scales[d][0])
+                  for d in ds}
+        scs = [Scenario(f"{d} {points:+g} pts", {d: _shift(shifts[d], self._scales[d])})
+               for d in ds]
+        res = self.run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty)
+        res.table.insert(0, "driver", ds)
+        res.table.insert(1, "shift", [shifts[d] for d in ds])
+        res.meta["impact"] = f"+{points:g} points on the 0–100 rescale of each driver"
+        res._title = f"Impact of +{points:g} index points per driver"
+        return res
+
+    def priority(self, drivers: Any = None, *, step: float = 1.0, draws: int = 1000,
+                 seed: Any = None, ci: float = 0.95, uncertainty: str = "parametric",
+                 ) -> PriorityResult:
+        """Priority table: current performance vs the simulated impact of +``step`` per driver.
+
+        Impact is Δrevenue when the simulator has revenue, else Δrate, with its interval.
+        Quadrants split at the medians (as drawn by the priority matrix).
+
+        Examples
+        --------
+        >>> import pandas as pd, driverkit as dk
+        >>> m = dk.fixed_model("logit", intercept=-4.0, coef={"x1": 0.6, "x2": 0.3},
+        ...                    scales={"x1": (1, 10), "x2": (1, 10)})
+        >>> sim = dk.Simulator(m, pd.DataFrame({"x1": [3, 6, 8, 10], "x2": [5, 7, 8, 4]}))
+        >>> list(sim.priority().table.columns)[:2]
+        ['performance', 'performance_100']
+        """
+        from ..report._plots import priority_quadrants
+
+        ds = self._pick_drivers(drivers, "priority")
+        scs = [Scenario(f"{d} {step:+g}", {d: _shift(step, self._scales[d])}) for d in ds]
+        res = self.run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty)
+        col = "delta_revenue" if self.has_money else "delta_rate"
+        W = self._w.sum()
+        perf = np.array([np.dot(self._w, self._x[d]) / W for d in ds])
+        lo = np.array([self._scales[d][0] for d in ds])
+        hi = np.array([self._scales[d][1] for d in ds])
+        t = pd.DataFrame({
+            "performance": perf,
+            "performance_100": 100 * (perf - lo) / (hi - lo),
+            "step": float(step),
+            "impact": res.table[col].to_numpy(),
+            "impact_low": res.table[f"{col}_low"].to_numpy(),
+            "impact_high": res.table[f"{col}_high"].to_numpy(),
+        }, index=pd.Index(ds, name="driver"))
+        t["quadrant"] = priority_quadrants(t).to_numpy()
+        meta = dict(res.meta)
+        meta.update({"impact": col, "step": step})
+        return PriorityResult(t, meta=meta, notes=res.notes)
+
+    def __repr__(self) -> str:
+        return (f"Simulator({getattr(self.model, 'kind', 'model')} model, {self.n} respondents, "
+                f"drivers: {', '.join(self.drivers)})")
+
+
+# ------------------------------------------------------------------------------------------
+def _shift(step: float, scale: tuple[float, float]) -> Operator:
+    from ._operators import Shift
+
+    width = scale[1] - scale[0]
+    return Shift(float(np.clip(step, -width, width)))
+
+
+def _seg_label(seg: Any) -> str:
+    if seg is None:
+        return "all"
+    if isinstance(seg, str):
+        return seg
+    if isinstance(seg, Mapping):
+        return ", ".join(f"{k}={v}" for k, v in seg.items())
+    return "mask"
+
+
+def _check_draws(draws: Any, func: str, allow_zero: bool = True) -> int:
+    if isinstance(draws, bool) or not isinstance(draws, numbers.Integral) or draws < 0 or (
+            draws == 0 and not allow_zero):
+        raise DriverkitError(
+            f"The 'draws' parameter of {func}() must be an integer >= {0 if allow_zero else 1}. "
+            f"Got {draws!r} instead."
+        )
+    return int(draws)
+
+
+def _seed_sequence(seed: Any) -> np.random.SeedSequence:
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(int(seed.integers(2**63)))
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    check_random_state(seed)  # validates the type
+    return np.random.SeedSequence(None if seed is None else int(seed))
+
