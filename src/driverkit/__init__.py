@@ -67,6 +67,22 @@ from .importance import ImportanceResult, importance
 
 __all__ += ["ImportanceResult", "importance"]
 # --- simulate ---
+from .simulate import (
+    Scenario,
+    SimulationResult,
+    Simulator,
+    ceiling,
+    clv,
+    floor,
+    gap_close,
+    set_to,
+    shift,
+    target_mean,
+    top_box,
+)
+
+__all__ += ["Scenario", "SimulationResult", "Simulator", "ceiling", "clv", "floor", "gap_close",
+            "set_to", "shift", "target_mean", "top_box"]
 # --- optimize ---
 from .optimize import (
     Allocation,
