@@ -166,7 +166,8 @@ def _check_int(value: Any, name: str, low: int, high: int | None = None) -> int:
 
 
 def _check_effects(value: Any, name: str, keys: Sequence[str], drivers: Sequence[str],
-                   default: Mapping[Any, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+                   default: Mapping[Any, Mapping[str, float]], *, brand: bool = True
+                   ) -> dict[str, dict[str, float]]:
     """Normalise a {group: {driver | "*": shift}} option to {str(group): {driver: shift}}.
 
     ``True`` takes the defaults (restricted to the attributes and groups this survey has);
@@ -199,8 +200,8 @@ def _check_effects(value: Any, name: str, keys: Sequence[str], drivers: Sequence
                     f"The '{name}' parameter of {_FUNC}() must give a finite number for "
                     f"{g!r}/{d!r}. Got {v!r} instead.")
             if d == "*":
-                targets = [*drivers, BRAND]
-            elif d in drivers or d == BRAND:
+                targets = [*drivers, BRAND] if brand else list(drivers)
+            elif d in drivers or (brand and d == BRAND):
                 targets = [d]
             elif strict:
                 raise DriverkitError(
@@ -270,15 +271,10 @@ def _build_truth(n: int, n_drivers: int, kind: str, seed: int, opts: dict[str, A
                                   [str(w) for w in wave_names[1:]], drivers,
                                   {k: v for k, v in DEFAULT_WAVE_EFFECTS.items()})
     null_segments = opts["segment_effects"] is False
-    seg_slopes = _check_effects(opts["segment_slopes"], "segment_slopes", SEGMENTS, drivers, {})
+    seg_slopes = _check_effects(opts["segment_slopes"], "segment_slopes", SEGMENTS, drivers, {},
+                                brand=False)
     wave_slopes = _check_effects(opts["wave_slopes"], "wave_slopes",
-                                 [str(w) for w in wave_names[1:]], drivers, {})
-    for slopes, nm in ((seg_slopes, "segment_slopes"), (wave_slopes, "wave_slopes")):
-        for g, sl in slopes.items():
-            if BRAND in sl:
-                raise DriverkitError(
-                    f"The '{nm}' parameter of {_FUNC}() can only change attribute "
-                    f"coefficients; {BRAND!r} (group {g!r}) is not an attribute.")
+                                 [str(w) for w in wave_names[1:]], drivers, {}, brand=False)
     if null_segments and seg_slopes:
         raise DriverkitError(
             f"{_FUNC}(segment_effects=False, segment_slopes=...) contradicts itself: "
@@ -697,6 +693,20 @@ def make_survey(
         optionally ``imp_<driver>``. Rating columns are int64, or float64 holding integers
         and NaN when they have missing answers.
 
+        ``df.attrs["truth"]`` (JSON-serialisable) holds: ``drivers``; ``outcome`` (the main
+        outcome), ``intercept``, ``coef`` (and ``cuts`` for ordinal) of its equation;
+        ``equations`` (``satisfaction``, ``repurchase``, ``recommend``: intercept, ``coef``,
+        satisfaction and brand coefficients, ``penalty``/``reward`` per attribute when
+        asymmetric, cut points, slopes); ``recover`` (the dk.fit call that recovers which
+        ``params``, and whether it is ``exact``); ``chain`` (``a`` attribute → satisfaction,
+        ``b`` satisfaction → repurchase, ``direct``, ``indirect`` = b·a, ``total``);
+        ``kano`` (``class``, ``penalty``, ``reward`` in the main equation); ``shape`` and
+        ``bands``; ``stages`` and ``stage_of``; ``scales``; ``ratings`` (latent means and
+        sds, halo, stage loading, expected means per wave); ``segments`` (names, shares,
+        rating shifts, revenue medians, slopes, ``null``); ``waves`` (rating shifts,
+        ``expected_mean_change``, slopes); ``weights``; ``stated``; ``missing`` (rate per
+        column); ``options`` (every argument, to regenerate).
+
     Notes
     -----
     Ratings: ``x_ij = clip(round(μ_j + shift_segment + shift_wave + σ_j z_ij), 1, 10)`` with
@@ -722,6 +732,11 @@ def make_survey(
     With ``chain=False`` that is ``dk.fit(df, "repurchase", truth["drivers"], kind="logit")``
     recovering ``truth["intercept"]`` and ``truth["coef"]``. Segment and wave rating shifts
     and the weights (which depend on the segment only) keep it exact.
+
+    See Also
+    --------
+    true_effect : the exact effect of moving ratings, for checking simulators.
+    load_demo : the shipped demo survey made by this generator.
 
     Examples
     --------
