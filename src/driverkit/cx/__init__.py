@@ -4,6 +4,8 @@ stated vs derived importance and the loyalty chain."""
 from ._chain import ChainModel, ChainResult, chain
 from ._kano import BandedModel, PenaltyRewardResult, penalty_reward
 from ._nps import NPSResult, nps, nps_model, predicted_nps
+from ._stages import StageImportanceResult, stage_importance
 
 __all__ = ["BandedModel", "ChainModel", "ChainResult", "NPSResult", "PenaltyRewardResult",
-           "chain", "nps", "nps_model", "penalty_reward", "predicted_nps"]
+           "StageImportanceResult", "chain", "nps", "nps_model", "penalty_reward",
+           "predicted_nps", "stage_importance"]
