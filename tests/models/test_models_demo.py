@@ -50,7 +50,8 @@ def test_binary_on_demo_against_statsmodels(demo, kind, weighted):
         ref = (sm.Logit if kind == "logit" else sm.Probit)(df["repurchase"], X).fit(
             disp=0, tol=1e-12)
     np.testing.assert_allclose(m.params.to_numpy(), ref.params, atol=1e-8)
-    np.testing.assert_allclose(m.table["std_error"].to_numpy(), ref.bse, atol=1e-8)
+    # SEs: statsmodels' Logit/Probit and GLM Hessians agree to ~1e-7 relative
+    np.testing.assert_allclose(m.table["std_error"].to_numpy(), ref.bse, rtol=1e-6, atol=1e-8)
 
 
 def test_ordinal_on_demo_against_statsmodels(demo):
