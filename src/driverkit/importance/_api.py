@@ -45,7 +45,7 @@ from ..stats._subsets import (
     subset_values_batch,
 )
 from . import _bootstrap as bs
-from ._linear import LINEAR_METHODS, linear_metric
+from ._linear import LINEAR_METHODS, batch_partial_correlation, linear_metric
 from ._sampling import sample_shapley
 from ._shapley import LatticeSums, complete_dominance
 
@@ -537,45 +537,9 @@ def _linear_point(R: np.ndarray, players: list[list[int]], scale: float, methods
     return out
 
 
-def _batch_partial(Cb: np.ndarray, m: int, a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Batched version of the partial correlation: R (B, m+1, m+1), scale (B,), ok (B,)."""
-    B, d, _ = Cb.shape
-    sd = np.sqrt(np.clip(np.einsum("bii->bi", Cb), 0, None))
-    ok = np.all(sd > 0, axis=1)
-    sd[~ok] = 1.0
-    Rb = Cb / (sd[:, :, None] * sd[:, None, :])
-    P = np.r_[np.arange(m), d - 1]
-    if a:
-        A = np.arange(m, m + a)
-        Saa = Rb[:, A][:, :, A]
-        Spa = Rb[:, P][:, :, A]
-        try:
-            part = Rb[:, P][:, :, P] - Spa @ np.linalg.solve(Saa, np.swapaxes(Spa, 1, 2))
-        except np.linalg.LinAlgError:
-            part = np.full((B, m + 1, m + 1), np.nan)
-            for b in range(B):
-                try:
-                    part[b] = Rb[b][np.ix_(P, P)] - Spa[b] @ np.linalg.solve(Saa[b], Spa[b].T)
-                except np.linalg.LinAlgError:
-                    ok[b] = False
-        scale = part[:, -1, -1].copy()  # 1 − R²_always of the replicate
-    else:
-        part = Rb[:, P][:, :, P]
-        scale = np.ones(B)
-    psd = np.sqrt(np.clip(np.einsum("bii->bi", part), 0, None))
-    ok &= np.all(psd > 1e-12, axis=1) & np.all(np.isfinite(part), axis=(1, 2))
-    psd[~ok] = 1.0
-    R = part / (psd[:, :, None] * psd[:, None, :])
-    # positive definiteness of every replicate's driver block
-    ev_min = np.linalg.eigvalsh(np.where(ok[:, None, None], R, np.eye(m + 1)))[:, 0]
-    ok &= ev_min > 1e-10
-    R[~ok] = np.eye(m + 1)
-    return R, scale, ok
-
-
 def _linear_batch_stat(Cb: np.ndarray, prob: _Problem, methods: list[str]) -> np.ndarray:
     """Importances ``(B, len(methods) * p)`` from replicate covariance matrices."""
-    R, scale, ok = _batch_partial(Cb, prob.m, prob.a)
+    R, scale, ok = batch_partial_correlation(Cb, prob.m, prob.a)
     p = len(prob.players)
     B = R.shape[0]
     out = np.empty((B, len(methods) * p))

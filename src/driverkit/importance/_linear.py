@@ -30,6 +30,7 @@ import numpy as np
 
 __all__ = [
     "LINEAR_METHODS",
+    "batch_partial_correlation",
     "betasq",
     "car",
     "first",
@@ -170,3 +171,46 @@ def linear_metric(method: str, R: np.ndarray, players: Sequence[Sequence[int]],
 def vif(Rxx: np.ndarray) -> np.ndarray:
     """Variance inflation factors: the diagonal of the inverse correlation matrix."""
     return np.diag(np.linalg.inv(np.asarray(Rxx, dtype=float))).copy()
+
+
+def batch_partial_correlation(Cb: np.ndarray, m: int, a: int
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Residual correlation matrices of a batch of covariance matrices (bootstrap replicates).
+
+    ``Cb`` is ``(B, d, d)`` ordered as m player columns, a always-in columns, outcome.
+    Returns ``R (B, m + 1, m + 1)`` (players then outcome, given the always-in columns),
+    ``scale (B,)`` = 1 − R²_always and ``ok (B,)``: False for degenerate replicates
+    (a constant or collinear resample), whose ``R`` is replaced by the identity.
+    """
+    B, d, _ = Cb.shape
+    sd = np.sqrt(np.clip(np.einsum("bii->bi", Cb), 0, None))
+    ok = np.all(sd > 0, axis=1)
+    sd[~ok] = 1.0
+    Rb = Cb / (sd[:, :, None] * sd[:, None, :])
+    P = np.r_[np.arange(m), d - 1]
+    if a:
+        A = np.arange(m, m + a)
+        Saa = Rb[:, A][:, :, A]
+        Spa = Rb[:, P][:, :, A]
+        try:
+            part = Rb[:, P][:, :, P] - Spa @ np.linalg.solve(Saa, np.swapaxes(Spa, 1, 2))
+        except np.linalg.LinAlgError:
+            part = np.full((B, m + 1, m + 1), np.nan)
+            for b in range(B):
+                try:
+                    part[b] = Rb[b][np.ix_(P, P)] - Spa[b] @ np.linalg.solve(Saa[b], Spa[b].T)
+                except np.linalg.LinAlgError:
+                    ok[b] = False
+        scale = part[:, -1, -1].copy()  # 1 − R²_always of the replicate
+    else:
+        part = Rb[:, P][:, :, P]
+        scale = np.ones(B)
+    psd = np.sqrt(np.clip(np.einsum("bii->bi", part), 0, None))
+    ok &= np.all(psd > 1e-12, axis=1) & np.all(np.isfinite(part), axis=(1, 2))
+    psd[~ok] = 1.0
+    R = part / (psd[:, :, None] * psd[:, None, :])
+    # positive definiteness of every replicate's driver block
+    ev_min = np.linalg.eigvalsh(np.where(ok[:, None, None], R, np.eye(m + 1)))[:, 0]
+    ok &= ev_min > 1e-10
+    R[~ok] = np.eye(m + 1)
+    return R, scale, ok
