@@ -74,21 +74,28 @@ def _table(ctx):
     return TableResult(ctx["frontier_table"], title="Frontier"), ["budget", "value"]
 
 
-def _priority(ctx):
-    from driverkit.report._pipeline import PriorityTable
+@pytest.fixture(scope="module")
+def sim(survey, model):
+    return dk.Simulator(model, survey, revenue_per_customer=250.0, customers=10_000)
 
-    t = pd.DataFrame({"performance": [6.0, 8.0], "impact": [3.0, 1.0],
-                      "impact_low": [2.0, 0.5], "impact_high": [4.0, 1.5],
-                      "quadrant": ["fix first", "possible overkill"]}, index=["a", "b"])
-    return PriorityTable(t, meta={"impact": "delta_revenue"}), ["performance", "impact"]
+
+def _simulation(ctx):
+    sc = dk.Scenario("staff +1, price -1", {"staff": dk.shift(1), "price": dk.shift(-1)},
+                     cost=5_000)
+    return (ctx["sim"].run(sc, draws=100, seed=1),
+            ["baseline_rate", "scenario_rate", "delta_rate", "delta_customers",
+             "delta_revenue", "delta_profit", "cost", "roi", "delta_rate_low",
+             "delta_rate_high", "delta_revenue_low", "delta_revenue_high"])
 
 
 def _sensitivity(ctx):
-    from driverkit.report._pipeline import SensitivityTable
+    return (ctx["sim"].sensitivity(["staff", "price"], steps=[-1, 1], draws=50, seed=1),
+            ["driver", "step", "delta_rate", "delta_revenue"])
 
-    t = pd.DataFrame({"step": [-1.0, 1.0], "delta_rate": [-0.02, 0.015]},
-                     index=pd.Index(["a", "a"], name="driver"))
-    return SensitivityTable(t, meta={"column": "delta_rate"}), ["step", "delta_rate"]
+
+def _priority(ctx):
+    return (ctx["sim"].priority(draws=50, seed=1),
+            ["performance", "impact", "impact_low", "impact_high", "quadrant"])
 
 
 def _nps(ctx):
@@ -113,7 +120,16 @@ def _chain(ctx):
             ["direct", "indirect", "total"])
 
 
+def _stages(ctx):
+    from driverkit.cx._stages import stage_importance
+
+    df = ctx["cx"]
+    return (stage_importance(df, "satisfaction", df.attrs["truth"]["stages"], weights="weight"),
+            ["stage", "stage_importance", "importance", "share"])
+
+
 BUILDERS = {
+    "StageImportanceResult": _stages,
     "NPSResult": _nps,
     "PenaltyRewardResult": _penalty_reward,
     "ChainResult": _chain,
@@ -122,16 +138,17 @@ BUILDERS = {
     "Allocation": _allocation,
     "Portfolio": _portfolio,
     "TableResult": _table,
-    "PriorityTable": _priority,
-    "SensitivityTable": _sensitivity,
+    "PriorityResult": _priority,
+    "SensitivityResult": _sensitivity,
+    "SimulationResult": _simulation,
 }
 
 
 @pytest.fixture(scope="module")
-def ctx(model, shapley, portfolio, frontier_table):
+def ctx(model, shapley, portfolio, frontier_table, sim):
     cx = dk.make_survey(n=800, n_drivers=5, seed=11)
     return {"model": model, "shapley": shapley, "portfolio": portfolio,
-            "frontier_table": frontier_table, "cx": cx,
+            "frontier_table": frontier_table, "cx": cx, "sim": sim,
             "cx_drivers": list(cx.attrs["truth"]["drivers"])}
 
 

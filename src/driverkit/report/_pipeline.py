@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._results import Result
 from .._validation import check_columns, check_option
 from ..exceptions import DataError, DriverkitError
 
-__all__ = ["AnalysisOutput", "PriorityTable", "infer_kind", "read_data", "run_analysis"]
+__all__ = ["AnalysisOutput", "infer_kind", "read_data", "run_analysis", "stage_map"]
 
 KINDS = ("linear", "logit", "probit", "ordinal")
 _NPS_NAME = re.compile(r"recommend|nps|ltr|promot", re.IGNORECASE)
@@ -73,42 +72,6 @@ def read_data(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFra
     raise DataError(
         f"Cannot tell the format of '{p.name}'. Use a .csv, .tsv, .xlsx or .parquet file."
     )
-
-
-class PriorityTable(Result):
-    """Current performance × simulated impact of a one-point improvement, per driver.
-
-    ``.table`` (index driver): ``performance`` (weighted mean rating), ``impact`` (the
-    objective's change for +1 point) with ``impact_low``/``impact_high``, ``quadrant``.
-    """
-
-    _title = "Priority matrix"
-
-    def plot_data(self) -> pd.DataFrame:
-        return self.table[["performance", "impact", "impact_low", "impact_high"]].copy()
-
-    def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ._plots import priority_matrix
-
-        return priority_matrix(self.plot_data(), ax=ax, title=self.title,
-                               xlabel="current performance (mean rating)",
-                               ylabel=f"impact of +1 point ({self.meta.get('impact', 'Δ')})",
-                               **kwargs)
-
-
-class SensitivityTable(Result):
-    """Each driver moved by each step alone: long table of simulated effects."""
-
-    _title = "Sensitivity: each driver ±1 point"
-
-    def plot_data(self) -> pd.DataFrame:
-        return self.table.reset_index()
-
-    def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ._plots import sensitivity_curves
-
-        col = str(self.meta.get("column", "delta_rate"))
-        return sensitivity_curves(self.plot_data(), ax=ax, y=col, title=self.title, **kwargs)
 
 
 @dataclass
@@ -244,9 +207,10 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
             sim_kw["revenue"] = revenue
         elif revenue_per_customer is not None:
             sim_kw["revenue_per_customer"] = revenue_per_customer
-        sim = dk.Simulator(model, data, **sim_kw)
-        sens, prio = _sensitivity(sim, data, drivers, weights, draws=draws, seed=seed,
-                                  progress=progress)
+        sim = dk.Simulator(model, data, missing="drop", **sim_kw)
+        movable = [d for d in drivers if d in set(sim.drivers)]
+        sens = sim.sensitivity(movable, steps=[-1, 1], draws=draws, seed=seed)
+        prio = sim.priority(movable, step=1.0, draws=draws, seed=seed)
         bar.update()
 
         plan = None
@@ -281,47 +245,3 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
             msgs.append(text)
     result.warnings = msgs
     return result
-
-
-def _sensitivity(sim: Any, data: pd.DataFrame, drivers: Sequence[str], weights: str | None, *,
-                 draws: int, seed: int, progress: bool) -> tuple[Result, Result]:
-    """Each driver −1 and +1 alone (clipped to its scale) and the priority matrix."""
-    from tqdm.auto import tqdm
-
-    import driverkit as dk
-
-    from ._plots import priority_quadrants
-
-    movable = [d for d in drivers if d in set(sim.drivers)]
-    rows = []
-    for d in tqdm(movable, desc="simulating", disable=not progress, leave=False):
-        for step in (-1.0, 1.0):
-            res = sim.run(dk.Scenario(f"{d} {step:+g}", {d: dk.shift(step)}), draws=draws,
-                          seed=seed)
-            row = res.table.iloc[0].to_dict()
-            row.update({"driver": d, "step": step})
-            rows.append(row)
-    long = pd.DataFrame(rows)
-    money = "delta_revenue" in long.columns
-    col = "delta_revenue" if money else "delta_rate"
-    keep = ["driver", "step"] + [c for c in long.columns
-                                 if c.startswith(("delta_", "baseline_rate", "scenario_rate"))]
-    sens = SensitivityTable(long[keep].set_index("driver"),
-                            meta={"drivers": len(movable), "draws": draws, "column": col},
-                            notes=["Each driver moved alone by one rating point (clipped to its "
-                                   "scale), all other ratings as observed."])
-    w = data[weights].to_numpy(dtype=float) if weights else np.ones(len(data))
-    up = long[long["step"] > 0].set_index("driver")
-    perf = {}
-    for d in movable:
-        x = pd.to_numeric(data[d], errors="coerce").to_numpy(dtype=float)
-        ok = np.isfinite(x) & np.isfinite(w)
-        perf[d] = float(np.average(x[ok], weights=w[ok]))
-    prio = pd.DataFrame({"performance": pd.Series(perf), "impact": up[col],
-                         "impact_low": up.get(f"{col}_low", up[col]),
-                         "impact_high": up.get(f"{col}_high", up[col])})
-    prio.index.name = "driver"
-    prio["quadrant"] = priority_quadrants(prio)
-    prio_res = PriorityTable(prio, meta={"impact": col, "split": "medians"},
-                             notes=["Quadrants split at the medians of both axes."])
-    return sens, prio_res

@@ -326,12 +326,14 @@ def scenario_waterfall(steps: pd.Series | pd.DataFrame, *, ax: Any = None, basel
 
 def sensitivity_curves(frame: pd.DataFrame, *, ax: Any = None, x: str = "step",
                        y: str = "delta_rate", by: str = "driver", low: str | None = None,
-                       high: str | None = None, title: str = "", xlabel: str | None = None,
-                       ylabel: str | None = None, **kwargs: Any) -> Any:
+                       high: str | None = None, bands: bool | None = None, title: str = "",
+                       xlabel: str | None = None, ylabel: str | None = None,
+                       **kwargs: Any) -> Any:
     """Sensitivity curves: the effect of moving each driver by ``x`` rating points.
 
     ``frame`` is long: one row per (driver, step) with columns ``by``, ``x``, ``y`` and
-    optionally the interval ``<y>_low``/``<y>_high`` (shaded).
+    optionally the interval ``<y>_low``/``<y>_high``, shaded when ``bands`` is true (default:
+    only for up to four curves, where the bands stay readable).
 
     Examples
     --------
@@ -346,11 +348,16 @@ def sensitivity_curves(frame: pd.DataFrame, *, ax: Any = None, x: str = "step",
     ax = get_ax(ax)
     low = low or (f"{y}_low" if f"{y}_low" in frame.columns else None)
     high = high or (f"{y}_high" if f"{y}_high" in frame.columns else None)
+    if bands is None:
+        bands = frame[by].nunique() <= 4
+    if not bands:
+        low = high = None
     for i, (name, g) in enumerate(frame.groupby(by, sort=False)):
         g = g.sort_values(x)
         c = PALETTE[i % len(PALETTE)]
         ax.plot(g[x].to_numpy(dtype=float), g[y].to_numpy(dtype=float), marker="o", ms=3,
-                color=c, label=str(name), **kwargs)
+                color=c, label=str(name), ls=("-", "--", ":")[i // len(PALETTE) % 3],
+                **kwargs)
         if low and high:
             ax.fill_between(g[x].to_numpy(dtype=float), g[low].to_numpy(dtype=float),
                             g[high].to_numpy(dtype=float), color=c, alpha=0.15, lw=0)

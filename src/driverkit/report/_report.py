@@ -244,14 +244,24 @@ def _draw(section: _Section, image_format: str, dpi: int,
 # ---------------------------------------------------------------------------------------
 # HTML
 # ---------------------------------------------------------------------------------------
+_MAX_MAIN_ROWS = 40
+_MAX_EXTRA_ROWS = 20
+
+
 def _table_context(t: _Table) -> dict[str, Any]:
-    ft = display_table(t.frame, ci=t.ci)
+    limit = _MAX_EXTRA_ROWS if t.caption else _MAX_MAIN_ROWS
+    frame = t.frame.iloc[:limit]
+    ft = display_table(frame, ci=t.ci)
+    plain_index = isinstance(t.frame.index, pd.RangeIndex) and t.frame.index.name is None
+    rows = []
+    for i, row in zip(ft.index, ft.itertuples(index=False, name=None), strict=True):
+        cells = [{"text": str(v), "long": len(str(v)) > 40} for v in row]
+        rows.append({"label": str(i), "cells": cells})
     return {
-        "caption": t.caption, "sheet": t.sheet,
+        "caption": t.caption, "sheet": t.sheet, "show_index": not plain_index,
         "index_name": "" if ft.index.name is None else str(ft.index.name),
-        "columns": [str(c) for c in ft.columns],
-        "rows": [(str(i), [str(v) for v in row]) for i, row in zip(
-            ft.index, ft.itertuples(index=False, name=None), strict=True)],
+        "columns": [str(c) for c in ft.columns], "rows": rows,
+        "more": max(len(t.frame) - limit, 0),
     }
 
 

@@ -71,34 +71,42 @@ def _print_table(out: Any, files: Any, seconds: float) -> None:
     click.echo("")
     click.echo(f"Key drivers of {out.model.meta.get('outcome', '')} "
                f"({out.importance.method}, n = {out.model.n})")
-    head = f"{'rank':>4}  {'driver':<28}{'share':>8}  {'interval':<16}"
+    impact_col = str(out.priority.meta.get("impact", "impact")) if out.priority else ""
+    head = f"{'rank':>4}  {'driver':<26}{'share':>7}  {'interval':<14}"
     has_impact = "impact" in t.columns
     if has_impact:
-        head += f"{'+1 point':>14}"
+        head += f"{'+1 point: ' + impact_col:>26}"
     click.echo(head)
     for name, row in t.iterrows():
         ci = ""
         if "share_low" in t.columns:
             ci = f"[{row['share_low']:.1f}, {row['share_high']:.1f}]"
-        line = (f"{int(row['rank']):>4}  {str(name)[:27]:<28}{row['share']:>7.1f}%  {ci:<16}")
+        line = f"{int(row['rank']):>4}  {str(name)[:25]:<26}{row['share']:>6.1f}%  {ci:<14}"
         if has_impact:
-            line += f"{format_value(row['impact'], 'impact'):>14}"
+            line += f"{format_value(row['impact'], impact_col):>26}"
         click.echo(line)
     if out.plan is not None:
         plan = out.plan
-        funded = ", ".join(f"{d} {s:,.0f}" for d, s in plan.table["spend"].items() if s > 0)
-        click.echo(f"\nBudget plan ({plan.objective}): {funded or 'nothing funded'}; "
-                   f"value {plan.value:,.4g}")
+        click.echo(f"\nBudget plan: {plan.total_spend:,.0f} spent, {plan.objective} "
+                   f"{format_value(plan.value, plan.objective)}")
+        funded = plan.table[plan.table["spend"] > 0].sort_values("spend", ascending=False)
+        for d, r in funded.iterrows():
+            click.echo(f"      {str(d)[:25]:<26}{r['spend']:>12,.0f}   +{r['lift']:.2f} points")
     click.echo(f"\nWrote ({seconds:.1f} s):")
     for p in files.paths:
         click.echo(f"  {p}")
 
 
 def _report_warnings(msgs: Sequence[str]) -> None:
-    for m in msgs[:8]:
-        click.echo(f"warning: {m}", err=True)
-    if len(msgs) > 8:
-        click.echo(f"warning: ... and {len(msgs) - 8} more (see the report's notes)", err=True)
+    """One line per warning class (the first message), with how many similar ones followed."""
+    firsts: dict[str, tuple[str, int]] = {}
+    for m in msgs:
+        cls = m.split(":", 1)[0]
+        text, k = firsts.get(cls, (m, 0))
+        firsts[cls] = (text, k + 1)
+    for text, k in firsts.values():
+        more = f" (and {k - 1} similar)" if k > 1 else ""
+        click.echo(f"warning: {text}{more}", err=True)
 
 
 def _one_line(exc: BaseException) -> str:
