@@ -259,37 +259,136 @@ class Kernel:
         return base, delta
 
     # -- draw path -------------------------------------------------------------------------
+    def _compressed(self, plans: Sequence[Plan], rows: Any,
+                    ) -> tuple[np.ndarray, list[list[tuple[np.ndarray, np.ndarray]]],
+                               list[np.ndarray], list[list[Branch]]]:
+        """Respondents with identical design rows and identical changes share predictions.
+
+        Ratings are discrete, so a few drivers give far fewer distinct rows than respondents:
+        the weights (w, w·R, w·segment, times each branch's probability) are summed per
+        distinct row and only distinct rows are predicted — exact, not an approximation.
+        Returns the design, per plan the (weights, dX) of each branch, the plans' baseline
+        weights and their branches.
+        """
+        X = self.X if rows is None else self.X[rows]
+        parts = [X] + [b.dX.T if rows is None else b.dX[:, rows].T
+                       for p in plans for b in p.branches if b.cols.size]
+        K = np.ascontiguousarray(np.column_stack(parts))
+        nr = K.shape[0]
+        group = None
+        if nr > 64:
+            view = K.view(np.dtype((np.void, K.dtype.itemsize * K.shape[1]))).ravel()
+            _, first, inv = np.unique(view, return_index=True, return_inverse=True)
+            if first.size <= 0.6 * nr:
+                group = (first, inv.ravel())
+
+        def agg(W: np.ndarray) -> np.ndarray:
+            if group is None:
+                return W
+            first, inv = group
+            return np.column_stack([np.bincount(inv, weights=W[:, c], minlength=first.size)
+                                    for c in range(W.shape[1])])
+
+        def sub(a: np.ndarray) -> np.ndarray:
+            return a if group is None else a[..., group[0]]
+
+        Xc = X if group is None else X[group[0]]
+        base_w, per_plan, branches = [], [], []
+        for p in plans:
+            Wm = p.Wm if rows is None else p.Wm[rows]
+            base_w.append(agg(Wm))
+            items, bl = [], []
+            for b in p.branches:
+                if not b.cols.size:
+                    continue
+                pr = None if b.prob is None else (b.prob if rows is None else b.prob[rows])
+                Wb = agg(Wm if pr is None else Wm * pr[:, None])
+                dX = b.dX if rows is None else b.dX[:, rows]
+                items.append((Wb, sub(dX)))
+                bl.append(b)
+            per_plan.append(items)
+            branches.append(bl)
+        return Xc, per_plan, base_w, branches
+
     def draws(self, plans: Sequence[Plan], params: np.ndarray, rows: Any = None,
               ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Weighted sums (S, 3) of baseline values and changes for each plan, per draw.
 
-        Chunked over draws so that a chunk holds about ``CHUNK_ELEMENTS`` numbers.
+        Distinct rows only (see :meth:`_compressed`), chunked over draws so that a chunk
+        holds about ``CHUNK_ELEMENTS`` numbers, with single-threaded BLAS (the products are
+        thin; on a shared machine threads mostly contend).
         """
+        from ..stats._subsets import single_threaded_blas
+
         params = np.atleast_2d(np.asarray(params, dtype=float))
         S = params.shape[0]
-        nr = self.n if rows is None else len(rows)
-        X = self.X if rows is None else self.X[rows]
+        X, per_plan, base_w, branches = self._compressed(plans, rows)
+        nr = X.shape[0]
         out = [(np.empty((S, 3)), np.zeros((S, 3))) for _ in plans]
-        Wms = [p.Wm if rows is None else p.Wm[rows] for p in plans]
         step = max(1, CHUNK_ELEMENTS // max(nr, 1))
-        for a in range(0, S, step):
-            p = params[a : a + step]
-            if self.fast:
-                eta = self.model.linear_predictor(X, p)
-                v0 = self.values_eta(eta, p)
-            else:
-                eta = None
-                v0 = self.values_design(X, p)
-            for (base, delta), plan, Wm in zip(out, plans, Wms, strict=True):
-                base[a : a + step] = v0 @ Wm
-                for b in plan.branches:
-                    if not b.cols.size:
-                        continue
-                    v1 = self.branch_values(b, p, rows=rows, eta=eta)
-                    v1 -= v0
-                    if b.prob is None:
-                        delta[a : a + step] += v1 @ Wm
-                    else:
-                        pr = b.prob if rows is None else b.prob[rows]
-                        delta[a : a + step] += v1 @ (Wm * pr[:, None])
+        logit = self.fast and self.kind == "logit" and self.calibration is None \
+            and self.target is None
+        with single_threaded_blas():
+            if logit:
+                self._draws_logit(X, params, per_plan, base_w, branches, out, step)
+                return out
+            for a in range(0, S, step):
+                p = params[a : a + step]
+                if self.fast:
+                    eta = self.model.linear_predictor(X, p)
+                    v0 = self.values_eta(eta, p)
+                else:
+                    eta = None
+                    v0 = self.values_design(X, p)
+                for (base, delta), items, Wb0, bl in zip(out, per_plan, base_w, branches,
+                                                        strict=True):
+                    base[a : a + step] = v0 @ Wb0
+                    for (Wb, dX), b in zip(items, bl, strict=True):
+                        v1 = self._branch_values_dx(b, dX, p, X, eta)
+                        v1 -= v0
+                        delta[a : a + step] += v1 @ Wb
         return out
+
+    def _branch_values_dx(self, b: Branch, dX: np.ndarray, params: np.ndarray, X: np.ndarray,
+                          eta: np.ndarray | None) -> np.ndarray:
+        if self.fast:
+            assert eta is not None
+            return self.values_eta(eta + params[..., self.coef_index[b.cols]] @ dX, params)
+        X1 = X.copy()
+        X1[:, b.cols] += dX.T
+        return self.values_design(X1, params)
+
+    def _draws_logit(self, X: np.ndarray, params: np.ndarray, per_plan: list[Any],
+                     base_w: list[np.ndarray], branches: list[list[Branch]],
+                     out: list[tuple[np.ndarray, np.ndarray]], step: int) -> None:
+        """The logit draw path in preallocated buffers, on ν = −η: F = 1/(1 + e^ν)."""
+        S = params.shape[0]
+        nr = X.shape[0]
+        step = min(step, S)
+        Xt = np.ascontiguousarray(X.T)
+        neg = -params
+        icpt = neg[:, 0:1]
+        coef = neg[:, self.coef_index]
+        nu = np.empty((step, nr))
+        v0 = np.empty((step, nr))
+        v1 = np.empty((step, nr))
+        with np.errstate(over="ignore"):
+            for a in range(0, S, step):
+                m = min(step, S - a)
+                e0, f0, f1 = nu[:m], v0[:m], v1[:m]
+                np.matmul(coef[a : a + m], Xt, out=e0)
+                e0 += icpt[a : a + m]
+                np.exp(e0, out=f0)
+                f0 += 1.0
+                np.reciprocal(f0, out=f0)
+                for (base, delta), items, Wb0, bl in zip(out, per_plan, base_w, branches,
+                                                        strict=True):
+                    base[a : a + m] = f0 @ Wb0
+                    for (Wb, dX), b in zip(items, bl, strict=True):
+                        np.matmul(coef[a : a + m][:, b.cols], dX, out=f1)
+                        f1 += e0
+                        np.exp(f1, out=f1)
+                        f1 += 1.0
+                        np.reciprocal(f1, out=f1)
+                        f1 -= f0
+                        delta[a : a + m] += f1 @ Wb
