@@ -103,14 +103,18 @@ from .cx import (
     ChainResult,
     NPSResult,
     PenaltyRewardResult,
+    StageImportanceResult,
     chain,
+    delta_nps,
     nps,
     nps_model,
+    nps_target,
     penalty_reward,
+    stage_importance,
 )
 
-__all__ += ["ChainResult", "NPSResult", "PenaltyRewardResult", "chain", "nps", "nps_model",
-            "penalty_reward"]
+__all__ += ["ChainResult", "NPSResult", "PenaltyRewardResult", "StageImportanceResult", "chain",
+            "delta_nps", "nps", "nps_model", "nps_target", "penalty_reward", "stage_importance"]
 # --- report ---
 from .report import report
 

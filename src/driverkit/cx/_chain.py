@@ -500,6 +500,6 @@ def chain(data: pd.DataFrame, drivers: Sequence[str], mediator: str, outcome: st
     scales = {d: med_model.scales[d] for d in drv}
     model = ChainModel(kind=kind, drivers=drv, mediator=mediator, outcome=outcome,
                        params=np.concatenate([c_hat, a_hat]), cov=cov, scales=scales,
-                       names=names)
+                       names=names).bind(rows)
     return ChainResult(table, model=model, mediator_model=med_model, outcome_model=out_model,
                        replicates=replicates, meta=meta, notes=notes, data=data)

@@ -136,11 +136,20 @@ class BandedModel:
 
     @property
     def terms(self) -> dict[str, list[int]]:
+        """One design column per driver (its low-band dummy) so that simulators treat each
+        driver as one movable rating; a move changes both band dummies, which a simulator
+        finds by rebuilding the design (``design``), never by a unit step in this column."""
         cols = self.columns
-        out = {d: [cols.index(c) for c in band_columns(d)] for d in self._drivers}
+        out = {d: [cols.index(band_columns(d)[0])] for d in self._drivers}
         for c in self.covariates:
             out[c] = list(self.inner.terms[c])
         return out
+
+    @property
+    def band_terms(self) -> dict[str, list[int]]:
+        """Both band-dummy columns of each driver."""
+        cols = self.columns
+        return {d: [cols.index(c) for c in band_columns(d)] for d in self._drivers}
 
     @property
     def params(self) -> pd.Series:

@@ -77,10 +77,11 @@ def _subset_values_linear(dd: Any, players: list[list[int]], always_cols: list[i
     C = (Zc.T @ (Zc * w[:, None])) / w.sum()
     names = [*dd.columns, str(dd.outcome)]
     xs = [c for pl in players for c in pl]
-    R, _, _ = partial_correlation(C, names, len(names) - 1, xs, always_cols)
+    R, _, r2_always = partial_correlation(C, names, len(names) - 1, xs, always_cols)
     pos = {c: i for i, c in enumerate(xs)}
     local = [[pos[c] for c in pl] for pl in players]
-    return subset_values_batch(R[None], local)[:, 0]
+    # partial R² of the residualised outcome → R² gains on the original scale
+    return subset_values_batch(R[None], local)[:, 0] * (1.0 - r2_always)
 
 
 def _subset_values_logit(dd: Any, players: list[list[int]], always_cols: list[int]
