@@ -839,8 +839,8 @@ class Simulator:
                         stats.norm.cdf(pt["delta_profit"] / sim.se["delta_profit"]))
                 else:
                     row["prob_profit_positive"] = float(pt["delta_profit"] > 0)
-                row["saving"] = max(-float(sc.cost), 0.0)
-                row["revenue_at_risk"] = max(-pt["delta_revenue"], 0.0)
+                row["saving"] = max(-float(sc.cost), 0.0) + 0.0
+                row["revenue_at_risk"] = max(-pt["delta_revenue"], 0.0) + 0.0
                 if self.discount_rate is not None:
                     for c in ("delta_clv", "delta_equity"):
                         row[c] = pt[c]
@@ -919,7 +919,8 @@ class Simulator:
         if self._vif_cache is None:
             from ..models._model import vif_from_design
 
-            v = vif_from_design(self._X, self._w) if self._X.shape[1] else np.empty(0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = vif_from_design(self._X, self._w) if self._X.shape[1] else np.empty(0)
             cols = list(getattr(self.model, "columns", []) or [])
             s = pd.Series(v, index=cols[: len(v)], dtype=float)
             self._vif_cache = pd.Series({d: float(s.iloc[self._col[d]]) for d in self.drivers},
@@ -985,7 +986,10 @@ class Simulator:
             if r["share_beyond_observed"] > self.extrapolation_threshold:
                 notes.append(f"'{r['scenario']}': {r['share_beyond_observed']:.0%} moved outside "
                              f"the observed range of '{r['driver']}' (extrapolation).")
-            if math.isfinite(r["vif"]) and r["vif"] > 5:
+            if not math.isfinite(r["vif"]):
+                notes.append(f"VIF of '{r['driver']}' is undefined on these respondents "
+                             "(constant or perfectly collinear ratings).")
+            elif r["vif"] > 5:
                 notes.append(f"'{r['driver']}' has VIF {r['vif']:.1f}: its coefficient (and so "
                              "this effect) is unstable.")
         if self.has_money and (table["cost"] <= 0).any():
