@@ -34,7 +34,7 @@ def fixed_logit():
     return _fixed_logit
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def four():
     """The four respondents of the reference example."""
     return pd.DataFrame({"x1": [3, 6, 8, 10], "x2": [5, 7, 8, 4]})
