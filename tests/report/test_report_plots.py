@@ -90,6 +90,7 @@ def test_scenario_waterfall_ends_at_the_joint_result():
     bottoms = [p.get_y() for p in ax.patches]
     np.testing.assert_allclose(heights, [0.6, 0.03, -0.01, 0.005, 0.625], atol=1e-12)
     np.testing.assert_allclose(bottoms[1:4], [0.6, 0.63, 0.62], atol=1e-12)
+    assert ax.get_ylim()[0] > 0.5  # zoomed in on the steps, not 0..0.63
     ax2 = P.scenario_waterfall(pd.DataFrame({"delta": [1.0, 2.0]}, index=["a", "b"]))
     assert [x.get_text() for x in ax2.get_xticklabels()][-1] == "scenario"
     assert ax2.patches[-1].get_height() == pytest.approx(3.0)

@@ -318,7 +318,17 @@ def scenario_waterfall(steps: pd.Series | pd.DataFrame, *, ax: Any = None, basel
     ax.bar(x[-1], end, color=PALETTE[0], **kwargs)
     ax.plot([x[-1] - 1 + 0.4, x[-1] - 0.4], [level, level], color="#555555", lw=0.6)
     ax.set_xticks(x, labels, rotation=30, ha="right")
-    ax.axhline(0.0, color="black", lw=0.6)
+    levels = np.cumsum([baseline, *deltas])
+    lo, hi = float(min(levels.min(), end)), float(max(levels.max(), end))
+    moved = hi - lo
+    if baseline != 0 and moved > 0 and abs(baseline) > 5 * moved:
+        # Zoom in on the steps: a rate of 0.71 → 0.74 is invisible on a 0–0.74 axis.
+        pad = 0.6 * moved
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.text(0.01, 0.01, "axis does not start at 0", transform=ax.transAxes, fontsize=7,
+                color="#555555", va="bottom")
+    else:
+        ax.axhline(0.0, color="black", lw=0.6)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return ax
