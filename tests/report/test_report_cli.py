@@ -171,3 +171,19 @@ def test_demo_subprocess_names_the_files(tmp_path):
         assert path.exists() and str(path) in done.stdout
     assert "Key drivers of repurchase" in done.stdout
     assert elapsed < 60, f"driverkit demo took {elapsed:.0f} s"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("budget: lots\n", "'budget' in a.yaml must be a number"),
+    ("bootstrap: 2.5\n", "must be a whole number"),
+    ("scales: [1, 10]\n", "'scales' in a.yaml must be a mapping"),
+    ("outcome: satisfaction\ndrivers: [staff]\nbudget: 100\n"
+     "cost_curves: {staff: {max_lift: 1}}\n", "cost_curves['staff'] must be a mapping like"),
+])
+def test_bad_config_values_exit_2(tmp_path, csv_path, text, message):
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text(text, encoding="utf-8")
+    r = _invoke(["analyze", csv_path, "--config", cfg, "--outcome", "satisfaction",
+                 "--drivers", "staff", "--bootstrap", "0", "--draws", "0", "-o", tmp_path])
+    assert r.exit_code == 2, r.output
+    assert message in r.output and len(r.output.strip().splitlines()) == 1

@@ -139,17 +139,26 @@ def _default_curves(drivers: Sequence[str], budget: float, scales: Mapping[str, 
 def _build_curves(spec: Mapping[str, Any]) -> dict:
     import driverkit as dk
 
-    curves = {}
+    curves: dict[str, Any] = {}
     for d, c in spec.items():
-        if not isinstance(c, Mapping):
+        ok = isinstance(c, Mapping) and ({"spend", "lift"} <= set(c)
+                                         or {"max_lift", "scale"} <= set(c))
+        if not ok:
             raise DriverkitError(
                 f"cost_curves['{d}'] must be a mapping like {{max_lift: 1.5, scale: 20000}} or "
                 f"{{spend: [...], lift: [...]}}. Got {c!r}."
             )
-        if "spend" in c:
-            curves[str(d)] = dk.piecewise(spend=list(c["spend"]), lift=list(c["lift"]))
-        else:
-            curves[str(d)] = dk.saturating(max_lift=float(c["max_lift"]), scale=float(c["scale"]))
+        try:
+            if "spend" in c:
+                curves[str(d)] = dk.piecewise(spend=[float(v) for v in c["spend"]],
+                                              lift=[float(v) for v in c["lift"]])
+            else:
+                curves[str(d)] = dk.saturating(max_lift=float(c["max_lift"]),
+                                               scale=float(c["scale"]))
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, DriverkitError):
+                raise
+            raise DriverkitError(f"cost_curves['{d}']: {exc}") from exc
     return curves
 
 

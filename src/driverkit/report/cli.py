@@ -25,6 +25,11 @@ _CONFIG_KEYS = ("outcome", "drivers", "weights", "revenue", "revenue_per_custome
                 "bootstrap", "draws", "seed", "positive", "title", "sheet")
 
 
+_CONFIG_TYPES: dict[str, Any] = {"revenue_per_customer": float, "customers": float,
+                                  "margin": float, "budget": float, "bootstrap": int,
+                                  "draws": int, "seed": int}
+
+
 class InputError(DriverkitError):
     """Bad command-line input (exit code 2)."""
 
@@ -61,7 +66,22 @@ def _read_config(path: str | None) -> dict[str, Any]:
         if key not in _CONFIG_KEYS:
             raise InputError(f"Unknown option '{key}' in {p.name}.{suggest(str(key), _CONFIG_KEYS)}"
                              f" Known options: {', '.join(_CONFIG_KEYS)}.")
-    return dict(cfg)
+    out = dict(cfg)
+    for key, kind in _CONFIG_TYPES.items():
+        if out.get(key) is not None:
+            try:
+                value = kind(out[key])
+            except (TypeError, ValueError):
+                raise InputError(f"'{key}' in {p.name} must be a number; got {out[key]!r}."
+                                 ) from None
+            if kind is int and value != out[key]:
+                raise InputError(f"'{key}' in {p.name} must be a whole number; got {out[key]!r}.")
+            out[key] = value
+    for key in ("scales", "groups", "stages", "cost_curves"):
+        if out.get(key) is not None and not isinstance(out[key], Mapping):
+            raise InputError(f"'{key}' in {p.name} must be a mapping (name: value); "
+                             f"got {out[key]!r}.")
+    return out
 
 
 def _print_table(out: Any, files: Any, seconds: float) -> None:
@@ -138,7 +158,7 @@ def _run(group: click.Group, args: Sequence[str] | None, prog_name: str | None,
 class _Group(click.Group):
     """A click group whose bad-input errors are one line on stderr with exit code 2."""
 
-    def main(self, args: Sequence[str] | None = None,  # type: ignore[override]
+    def main(self, args: Sequence[str] | None = None,
              prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         code = _run(self, args, prog_name, **extra)
