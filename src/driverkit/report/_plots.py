@@ -247,8 +247,7 @@ def priority_matrix(frame: pd.DataFrame, *, ax: Any = None, x: str = "performanc
         err = _whiskers(ys, frame[low].to_numpy(dtype=float), frame[high].to_numpy(dtype=float))
         ax.errorbar(xs, ys, yerr=err, fmt="none", ecolor="#555555", capsize=3, lw=1, zorder=1)
     ax.scatter(xs, ys, c=colors, s=60, zorder=2, edgecolors="black", linewidths=0.5, **kwargs)
-    for name, a, b in zip(_labels(frame.index), xs, ys, strict=True):
-        ax.annotate(name, (a, b), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    _annotate_points(ax, _labels(frame.index), xs, ys)
     ax.axvline(xm, color=GREY, lw=0.8, ls="--")
     ax.axhline(ym, color=GREY, lw=0.8, ls="--")
     # Quadrant names in the corners (axes coordinates, so they never hide a point's label).
@@ -261,6 +260,31 @@ def priority_matrix(frame: pd.DataFrame, *, ax: Any = None, x: str = "performanc
     ax.set_ylabel(ylabel or y)
     ax.set_title(title)
     return ax
+
+
+def _annotate_points(ax: Any, names: Sequence[str], xs: np.ndarray, ys: np.ndarray) -> None:
+    """Label points, nudging labels that would overlap (greedy, in axes coordinates)."""
+    ax.autoscale_view()
+    to_axes = ax.transData + ax.transAxes.inverted()
+    placed: list[tuple[float, float]] = []
+    order = np.argsort(-np.nan_to_num(ys, nan=-np.inf))
+    for i in order:
+        if not (np.isfinite(xs[i]) and np.isfinite(ys[i])):
+            continue
+        px, py = to_axes.transform((xs[i], ys[i]))
+        dy = 0.0
+        for _ in range(12):
+            ty = py + 0.012 + dy
+            if all(abs(px - qx) > 0.16 or abs(ty - qy) > 0.035 for qx, qy in placed):
+                break
+            dy -= 0.035
+        placed.append((px, py + 0.012 + dy))
+        right = px > 0.78  # near the right edge: label to the left of the point
+        ax.annotate(names[i], (xs[i], ys[i]),
+                    xytext=(px - 0.012 if right else px + 0.012, py + 0.012 + dy),
+                    textcoords="axes fraction", fontsize=8, ha="right" if right else "left",
+                    arrowprops=({"arrowstyle": "-", "color": "#999999", "lw": 0.5}
+                                if dy else None))
 
 
 def priority_quadrants(frame: pd.DataFrame, *, x: str = "performance", y: str = "impact",
