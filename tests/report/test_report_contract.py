@@ -121,6 +121,7 @@ def _chain(ctx):
 
 
 def _stages(ctx):
+    pytest.importorskip("driverkit.cx._stages")
     from driverkit.cx._stages import stage_importance
 
     df = ctx["cx"]
@@ -128,7 +129,41 @@ def _stages(ctx):
             ["stage", "stage_importance", "importance", "share"])
 
 
+_COMPARE_COLUMNS = ["importance", "difference", "ci_low", "ci_high", "p_value", "q_value"]
+
+
+def _segments(ctx):
+    pytest.importorskip("driverkit.cx._segments")
+    from driverkit.cx._segments import compare_segments
+
+    df = ctx["cx"]
+    return (compare_segments(df, "satisfaction", ctx["cx_drivers"], "segment", weights="weight",
+                             bootstrap=50, seed=1), _COMPARE_COLUMNS)
+
+
+def _waves(ctx):
+    pytest.importorskip("driverkit.cx._waves")
+    from driverkit.cx._waves import compare_waves
+
+    df = ctx["cx"]
+    return (compare_waves(df, "satisfaction", ctx["cx_drivers"], "wave", weights="weight",
+                          bootstrap=50, seed=1), _COMPARE_COLUMNS)
+
+
+def _stated(ctx):
+    pytest.importorskip("driverkit.cx._stated")
+    from driverkit.cx._stated import stated_vs_derived
+
+    df = ctx["cx"]
+    stated = {d: f"imp_{d}" for d in ctx["cx_drivers"]}
+    return (stated_vs_derived(df, "satisfaction", ctx["cx_drivers"], stated, weights="weight"),
+            ["stated", "derived", "stated_rank", "derived_rank", "gap"])
+
+
 BUILDERS = {
+    "SegmentComparison": _segments,
+    "WaveComparison": _waves,
+    "StatedDerivedResult": _stated,
     "StageImportanceResult": _stages,
     "NPSResult": _nps,
     "PenaltyRewardResult": _penalty_reward,
@@ -146,7 +181,7 @@ BUILDERS = {
 
 @pytest.fixture(scope="module")
 def ctx(model, shapley, portfolio, frontier_table, sim):
-    cx = dk.make_survey(n=800, n_drivers=5, seed=11)
+    cx = dk.make_survey(n=800, n_drivers=5, seed=11, stated=True)
     return {"model": model, "shapley": shapley, "portfolio": portfolio,
             "frontier_table": frontier_table, "cx": cx, "sim": sim,
             "cx_drivers": list(cx.attrs["truth"]["drivers"])}
