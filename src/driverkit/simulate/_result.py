@@ -114,6 +114,7 @@ class SimulationResult(Result):
                             ecolor="#555555", capsize=3, lw=1)
             ax.axvline(0.0, color="black", lw=0.6)
             ax.set_yticks(y, [str(i) for i in d.index])
+            ax.invert_yaxis()  # first scenario on top
             ax.set_xlabel(col)
             ax.set_title(self.title)
             return ax
@@ -169,5 +170,6 @@ class PriorityResult(Result):
         return priority_matrix(
             self.plot_data(), ax=ax, title=self.title,
             xlabel="current performance (mean rating)",
-            ylabel=f"impact of +{self.meta.get('step', 1)} point ({self.meta.get('impact', 'Δ')})",
+            ylabel=(f"impact of +{float(self.meta.get('step', 1)):g} point "
+                    f"({self.meta.get('impact', 'Δ')})"),
             **kwargs)

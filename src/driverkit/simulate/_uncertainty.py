@@ -64,13 +64,15 @@ def bootstrap_params(model: Any, data: pd.DataFrame, B: int, rng: np.random.Gene
     names = list(model.params.index)
     n = len(data)
     out, rows_kept, dropped = [], [], 0
+    first_error: Exception | None = None
     for _ in range(B):
         rows = rng.integers(0, n, n)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fit = base.clone().fit(data.iloc[rows])
-        except (DriverkitError, ValueError, np.linalg.LinAlgError):
+        except (DriverkitError, ValueError, np.linalg.LinAlgError) as exc:
+            first_error = first_error or exc
             dropped += 1
             continue
         p = fit.params
@@ -80,7 +82,10 @@ def bootstrap_params(model: Any, data: pd.DataFrame, B: int, rng: np.random.Gene
         out.append(p.to_numpy(dtype=float))
         rows_kept.append(rows)
     if not out:
-        raise DriverkitError("Every bootstrap refit failed; use uncertainty='parametric'.")
+        raise DriverkitError(
+            f"Every bootstrap refit failed (first error: {first_error}). The simulator's data "
+            "must hold the outcome and the model's columns; else use uncertainty='parametric'."
+        )
     return np.vstack(out), rows_kept, dropped
 
 
