@@ -103,18 +103,26 @@ from .cx import (
     ChainResult,
     NPSResult,
     PenaltyRewardResult,
+    SegmentComparison,
     StageImportanceResult,
+    StatedDerivedResult,
+    WaveComparison,
     chain,
+    compare_segments,
+    compare_waves,
     delta_nps,
     nps,
     nps_model,
     nps_target,
     penalty_reward,
     stage_importance,
+    stated_vs_derived,
 )
 
-__all__ += ["ChainResult", "NPSResult", "PenaltyRewardResult", "StageImportanceResult", "chain",
-            "delta_nps", "nps", "nps_model", "nps_target", "penalty_reward", "stage_importance"]
+__all__ += ["ChainResult", "NPSResult", "PenaltyRewardResult", "SegmentComparison",
+            "StageImportanceResult", "StatedDerivedResult", "WaveComparison", "chain",
+            "compare_segments", "compare_waves", "delta_nps", "nps", "nps_model", "nps_target",
+            "penalty_reward", "stage_importance", "stated_vs_derived"]
 # --- report ---
 from .report import report
 

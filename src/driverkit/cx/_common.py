@@ -135,6 +135,7 @@ def group_labels(data: pd.DataFrame, column: str, func: str, role: str,
             levels = sorted(pd.unique(s))
         except TypeError:
             levels = sorted(pd.unique(s), key=str)
+    levels = [lv.item() if isinstance(lv, np.generic) else lv for lv in levels]
     if len(levels) < min_groups:
         raise DataError(
             f"{func}() needs at least {min_groups} distinct values in the {role} column "
