@@ -105,6 +105,20 @@ METHOD_NOTES: dict[str, tuple[str, str]] = {
         "Importance is computed per segment (or survey wave); differences come with bootstrap "
         "intervals and p-values adjusted for multiple comparisons (Benjamini–Hochberg q-values).",
     ),
+    "stages": (
+        "Journey stages",
+        "Each journey stage is one player: its importance is the Shapley value of the group of "
+        "its attributes (Grömping 2006). Within a stage, attributes share the stage's value by "
+        "Owen values (Owen 1977), so attributes add up to their stage and stages to the model "
+        "fit.",
+    ),
+    "stated": (
+        "Stated versus derived importance",
+        "Stated importance is what customers say matters (the mean, or top-box share, of an "
+        "importance question); derived importance is the Shapley share from the driver model. "
+        "A positive gap (stated rank minus derived rank) marks a driver that matters more than "
+        "customers say.",
+    ),
     "chain": (
         "Satisfaction–loyalty chain",
         "Attributes affect loyalty directly and through overall satisfaction; the indirect effect "
@@ -125,6 +139,8 @@ _CLASS_TOPICS = {
     "SegmentComparison": ["segments"],
     "WaveComparison": ["segments"],
     "ChainResult": ["chain"],
+    "StageImportanceResult": ["shapley", "stages"],
+    "StatedDerivedResult": ["stated", "shapley"],
 }
 
 
