@@ -14,7 +14,7 @@ w (rates), w·R (revenue per respondent) and w·1[segment] (the scenario's segme
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +113,7 @@ class Kernel:
             return list(range(K))
         return list(levels)
 
-    def _parse_target(self, target: Any) -> tuple[Callable[..., np.ndarray] | None, str]:
+    def _parse_target(self, target: Any) -> tuple[Any, str]:
         outcome = str(getattr(self.model, "outcome", "outcome")).split("~")[0].strip()
         if self.kind != "ordinal" or not self.fast:
             if target is None:
@@ -169,7 +169,7 @@ class Kernel:
     # -- values ----------------------------------------------------------------------------
     def _ordinal_values(self, eta: np.ndarray, params: np.ndarray) -> np.ndarray:
         cuts = params[..., self.P - self.n_cuts:]
-        how, arg = self.target  # type: ignore[misc]
+        how, arg = self.target
         c = cuts[:, None, :] if eta.ndim == 2 else cuts[None, :]
         if how == "top":
             j = self.n_cuts - arg  # P(Y >= K - k) = expit(η − c_{K-k-1})

@@ -88,13 +88,17 @@ def business_input(value: Any, name: str, func: str, *, nonneg: bool = True,
         if not lo <= hi:
             raise DriverkitError(
                 f"{where}: the range (low, high) needs low <= high. Got {value!r}.")
-        return BusinessInput(name, 0.5 * (lo + hi),
-                             lambda s, g, lo=lo, hi=hi: g.uniform(lo, hi, s),
-                             f"U({lo:g}, {hi:g})")
+        def uniform(s: int, g: np.random.Generator) -> np.ndarray:
+            return g.uniform(lo, hi, s)
+
+        return BusinessInput(name, 0.5 * (lo + hi), uniform, f"U({lo:g}, {hi:g})")
     if hasattr(value, "rvs") and hasattr(value, "mean"):
         mean = check(float(value.mean()), " (distribution mean)")
         dist = value
-        return BusinessInput(name, mean, lambda s, g: dist.rvs(size=s, random_state=g),
+        def frozen(s: int, g: np.random.Generator) -> np.ndarray:
+            return np.asarray(dist.rvs(size=s, random_state=g), dtype=float)
+
+        return BusinessInput(name, mean, frozen,
                              f"{getattr(getattr(dist, 'dist', None), 'name', 'dist')}"
                              f"(mean {mean:g})")
     if isinstance(value, list | np.ndarray):
@@ -103,8 +107,10 @@ def business_input(value: Any, name: str, func: str, *, nonneg: bool = True,
             raise DriverkitError(f"{where} is an empty array.")
         for v in arr:
             check(float(v), " (every value)")
-        return BusinessInput(name, float(arr.mean()),
-                             lambda s, g, a=arr: a[g.integers(0, a.size, s)],
+        def sample(s: int, g: np.random.Generator) -> np.ndarray:
+            return arr[g.integers(0, arr.size, s)]
+
+        return BusinessInput(name, float(arr.mean()), sample,
                              f"sample of {arr.size} (mean {arr.mean():g})")
     raise DriverkitTypeError(
         f"{where} must be a number, (low, high), an array of values or a scipy.stats frozen "
