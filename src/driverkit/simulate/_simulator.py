@@ -126,7 +126,7 @@ class Simulator(SummaryMixin):
     >>> df = pd.DataFrame({"x1": [3, 6, 8, 10], "x2": [5, 7, 8, 4]})
     >>> sim = dk.Simulator(m, df, customers=100_000, revenue_per_customer=500, margin=0.3)
     >>> res = sim.run(dk.Scenario("x1 +2", {"x1": dk.shift(2)}))
-    >>> round(res.table.loc["x1 +2", "delta_rate"], 6)
+    >>> float(round(res.table.loc["x1 +2", "delta_rate"], 6))
     0.104999
     """
 
