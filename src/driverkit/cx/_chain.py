@@ -417,9 +417,12 @@ def chain(data: pd.DataFrame, drivers: Sequence[str], mediator: str, outcome: st
         if m.data_ is not None and len(m.data_.factors):
             raise DataError(f"{_FUNC}() needs numeric ratings; {list(m.data_.factors)} are "
                             "text (factors).")
-    Xd = med_model.data_.X
-    m_obs = med_model.data_.y
-    y = out_model.data_.y
+    med_dd, out_dd = med_model.data_, out_model.data_
+    assert med_dd is not None and out_dd is not None and med_dd.y is not None
+    assert out_dd.y is not None
+    Xd: np.ndarray = med_dd.X
+    m_obs: np.ndarray = med_dd.y
+    y: np.ndarray = out_dd.y
     a_hat = med_model.params.to_numpy()
     c_hat = out_model.params.to_numpy()
     point = _effects(kind, Xd, m_obs, w, a_hat[None, :], c_hat[None, :])[0]

@@ -237,6 +237,7 @@ class PenaltyRewardResult(Result):
                  linear_model: Any, bands: dict[str, tuple[float, float]], meta: dict[str, Any],
                  notes: list[str]) -> None:
         super().__init__(table, meta=meta, notes=notes)
+        self._data: pd.DataFrame | None = None
         self.comparison = comparison
         self.model = model
         self.linear_model = linear_model
@@ -252,6 +253,8 @@ class PenaltyRewardResult(Result):
         from .. import simulate
 
         frame = data if data is not None else self._data
+        if frame is None:
+            raise DriverkitError("Pass the respondents: result.simulator(data).")
         return simulate.Simulator(self.model, frame, **options)
 
     def plot_data(self) -> pd.DataFrame:

@@ -184,8 +184,9 @@ def compare_segments(data: pd.DataFrame, outcome: str, drivers: Sequence[str], s
             fits[lv] = (b, a)
             continue
         m = lab == lv
-        common = {"weighted": weights is not None, "kind": kind, "bootstrap": B, "rng": rng,
-                  "ci": ci, "opts": opts, "func": _FUNC, "role": "segment"}
+        common: dict[str, Any] = {"weighted": weights is not None, "kind": kind,
+                                  "bootstrap": B, "rng": rng, "ci": ci, "opts": opts,
+                                  "func": _FUNC, "role": "segment"}
         fa = fit_group(data.loc[m], lv, outcome, drv, w[m], **common)
         fb = fit_group(data.loc[~m], f"rest of {lv}", outcome, drv, w[~m], **common)
         fits[lv] = (fa, fb)
