@@ -98,3 +98,14 @@ def test_not_a_model_and_categorical_driver(survey):
     assert s.drivers == ["staff", "speed"]
     with pytest.raises(dk.DriverkitError, match="'segment' is categorical"):
         s.run({"segment": dk.shift(1)})
+
+
+def test_dropping_rows_keeps_array_weights_aligned(fitted, survey):
+    bad = survey.assign(staff=survey["staff"].where(survey.index % 100 != 0))
+    w = survey["w"].to_numpy()
+    with pytest.warns(dk.MissingDataWarning, match="6 respondents"):
+        s = dk.Simulator(fitted, bad, weights=w, missing="drop")
+    keep = survey.index % 100 != 0
+    np.testing.assert_array_equal(s._w, w[keep])
+    ref = dk.Simulator(fitted, survey[keep], weights="w")
+    assert s.value({"speed": dk.shift(1)}, "rate") == ref.value({"speed": dk.shift(1)}, "rate")

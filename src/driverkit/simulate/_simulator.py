@@ -161,7 +161,7 @@ class Simulator(SummaryMixin):
         self.n = len(data)
         if self.n == 0:
             raise DataError("Simulator() got no respondents (empty data).")
-        self._w = self._weights(data, weights)
+        self._w = self._weights(data, getattr(self, "_weights_arg", weights))
         self._X = np.asarray(model.design(data), dtype=float)
 
         self._setup_drivers(data)
@@ -202,6 +202,10 @@ class Simulator(SummaryMixin):
         na = data[cols + extra].isna().any(axis=1)
         if not na.any() or missing == "raise":
             return data
+        if weights is not None and not isinstance(weights, str):
+            w = np.asarray(weights, dtype=float).ravel()
+            if w.size == len(data):
+                self._weights_arg = w[~na.to_numpy()]
         warn(f"Simulator(): {int(na.sum())} respondents with missing values in "
              f"{', '.join(c for c in cols + extra if data[c].isna().any())} dropped.",
              MissingDataWarning)

@@ -297,6 +297,8 @@ class SummaryMixin:
             m["horizon"] = "infinite" if self.horizon is None else self.horizon
         m["intervals"] = {"parametric": "parameter draws", "delta": "delta method",
                           "bootstrap": "bootstrap refits"}[info["method"]]
+        if not self._model_uncertain() and info["method"] != "bootstrap":
+            m["intervals"] = "none from the model (fixed coefficients)"
         if info["method"] != "delta" or draws:
             m["draws"] = info["draws"]
         m["CI level"] = f"{ci:.0%}"
