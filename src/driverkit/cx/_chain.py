@@ -92,9 +92,14 @@ def _effects(kind: str, Xd: np.ndarray, m: np.ndarray, w: np.ndarray, a: np.ndar
     if kind == "linear":
         fbar = np.ones(c.shape[0])
     else:
-        eta = c[:, :1] + g @ Xd.T + b[:, None] * m[None, :]
-        _, dens = _link(kind, eta)
-        fbar = dens @ w / w.sum()
+        # chunked over parameter sets: at most ~2.5 million linear predictors at a time
+        fbar = np.empty(c.shape[0])
+        step = max(1, 2_500_000 // max(Xd.shape[0], 1))
+        for s0 in range(0, c.shape[0], step):
+            sl = slice(s0, s0 + step)
+            eta = c[sl, :1] + g[sl] @ Xd.T + b[sl, None] * m[None, :]
+            _, dens = _link(kind, eta)
+            fbar[sl] = dens @ w / w.sum()
     ind = b[:, None] * A
     out = np.empty((c.shape[0], 6, g.shape[1]))
     out[:, 0] = fbar[:, None] * g
