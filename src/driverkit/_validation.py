@@ -134,7 +134,7 @@ def warn(message: str, category: type[Warning]) -> None:
     import warnings
 
     pkg_dir = os.path.dirname(os.path.abspath(__file__))
-    level = 1
+    level = 2  # stacklevel 2 is warn()'s caller, i.e. sys._getframe(1)
     frame = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(pkg_dir):
         frame = frame.f_back

@@ -301,3 +301,11 @@ def test_rescaling_a_driver_rescales_its_coefficient(small_frame, scale, shift, 
     assert m.r2 == pytest.approx(base.r2, rel=1e-8)
     assert m.table.loc["a", "p_value"] == pytest.approx(base.table.loc["a", "p_value"],
                                                         rel=1e-5, abs=1e-12)
+
+
+def test_warnings_point_at_the_callers_line(small_frame):
+    df = small_frame.copy()
+    df.loc[0, "a"] = np.nan
+    with pytest.warns(dk.MissingDataWarning) as rec:
+        dk.fit(df, "y_lin", DRIVERS)
+    assert rec[0].filename == __file__
