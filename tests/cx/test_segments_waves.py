@@ -210,3 +210,12 @@ def test_wave_bad_input():
         dk.compare_waves(df, "satisfaction", d, "wave", freq="Q")
     with pytest.raises(DataError, match="at least 2 distinct"):
         dk.compare_waves(df.assign(wave=1), "satisfaction", d, "wave")
+
+
+def test_segments_logit_outcome():
+    pytest.importorskip("driverkit.importance._glm")
+    df = dk.make_survey(n=2000, n_drivers=4, seed=12, chain=False)
+    d = df.attrs["truth"]["drivers"]
+    res = dk.compare_segments(df, "repurchase", d, "segment", kind="logit", bootstrap=50,
+                              seed=1)
+    assert res.table[["importance", "p_value", "coef_p_value"]].notna().all().all()

@@ -90,3 +90,28 @@ def test_stage_importance_bad_input(survey_linear):
         dk.stage_importance(survey_linear, "satisfaction", truth["stages"], kind="probit")
     with pytest.raises(DataError, match="no drivers"):
         dk.stage_importance(survey_linear, "satisfaction", {"a": d[:2], "b": []})
+
+
+def test_logit_subset_values_against_model_fits():
+    from driverkit.cx._stages import _subset_values_logit
+    from driverkit.data import prepare
+
+    df = dk.make_survey(n=1500, n_drivers=4, seed=6, chain=False)
+    d = df.attrs["truth"]["drivers"]
+    dd = prepare(df, "repurchase", d, kind="logit", weights="weight")
+    v = _subset_values_logit(dd, [[j] for j in range(4)], [])
+    full = dk.fit(df, "repurchase", d, kind="logit", weights="weight")
+    assert v[-1] == pytest.approx(full.r2, rel=1e-6)
+    two = dk.fit(df, "repurchase", d[:2], kind="logit", weights="weight")
+    assert v[0b0011] == pytest.approx(two.r2, rel=1e-6)
+    phi = owen_values(v, [[0, 1], [2, 3]])
+    assert phi.sum() == pytest.approx(full.r2, rel=1e-6)
+
+
+def test_stage_importance_logit():
+    pytest.importorskip("driverkit.importance._glm")
+    df = dk.make_survey(n=1500, n_drivers=5, seed=6, chain=False)
+    st = {"a": df.attrs["truth"]["drivers"][:2], "b": df.attrs["truth"]["drivers"][2:]}
+    res = dk.stage_importance(df, "repurchase", st, kind="logit")
+    sums = res.table.groupby("stage")["importance"].sum()
+    assert np.allclose(sums[res.stages.table.index], res.stages.table["importance"], atol=1e-6)
