@@ -58,7 +58,10 @@ def test_revenue_column_with_missing_values(fitted, survey):
 def test_missing_driver_values(fitted, survey):
     bad = survey.assign(staff=survey["staff"].where(survey.index != 3))
     with pytest.raises(dk.DataError, match="'staff'"):
-        dk.Simulator(fitted, bad)
+        dk.Simulator(fitted, bad, missing="raise")
+    with pytest.warns(dk.MissingDataWarning, match="1 respondents"):
+        s = dk.Simulator(fitted, bad)  # listwise by default, as dk.fit
+    assert s.n == len(bad) - 1
 
 
 @pytest.mark.parametrize("call, match", [

@@ -94,9 +94,11 @@ class Simulator(SummaryMixin):
         N·ΔCLV with retention = the repurchase rate, margin per period = margin·R̄).
     horizon : int, optional
         Periods of the CLV (default infinite).
-    missing : {"raise", "drop"}, default="raise"
-        Respondents with missing drivers (or weight/revenue): an error, or dropped with a
-        warning.
+    missing : {"listwise", "raise"}, default="listwise"
+        Respondents with missing driver ratings (or weights): dropped with a
+        :class:`~driverkit.MissingDataWarning` (``"listwise"``, as in :func:`~driverkit.fit`;
+        ``"drop"`` is an alias), or an error. A revenue column with missing values is always
+        an error: revenue is not imputed or silently dropped.
     extrapolation_threshold : float, default=0.05
         Warn (:class:`~driverkit.ExtrapolationWarning`) when more than this share of the
         respondents in scope is moved outside the observed range of a driver.
@@ -134,10 +136,10 @@ class Simulator(SummaryMixin):
                  revenue_per_customer: Any = None, revenue: str | None = None,
                  margin: Any = 1.0, weights: Any = None, target: Any = None,
                  calibration: Any = None, discount_rate: float | None = None,
-                 horizon: int | None = None, missing: str = "raise",
+                 horizon: int | None = None, missing: str = "listwise",
                  extrapolation_threshold: float = 0.05, **kwargs: Any) -> None:
         check_kwargs(kwargs, "Simulator")
-        check_option(missing, "missing", ["raise", "drop"], "Simulator")
+        check_option(missing, "missing", ["listwise", "raise", "drop"], "Simulator")
         for attr in ("design", "predict_design", "draw_params", "params", "drivers"):
             if not hasattr(model, attr):
                 raise DriverkitTypeError(
@@ -198,7 +200,10 @@ class Simulator(SummaryMixin):
     def _complete_rows(self, data: pd.DataFrame, weights: Any, revenue: Any,
                        missing: str) -> pd.DataFrame:
         cols = self._needed_columns(data)
-        extra = [c for c in (weights, revenue) if isinstance(c, str) and c in data.columns]
+        # revenue gaps are dropped only on explicit request (missing="drop"): by default a
+        # revenue column with missing values is an error rather than a smaller customer base
+        roles = (weights, revenue) if missing == "drop" else (weights,)
+        extra = [c for c in roles if isinstance(c, str) and c in data.columns]
         na = data[cols + extra].isna().any(axis=1)
         if not na.any() or missing == "raise":
             return data
@@ -253,7 +258,7 @@ class Simulator(SummaryMixin):
             x = pd.to_numeric(data[d], errors="coerce").to_numpy(dtype=float)
             if not np.isfinite(x).all():
                 raise DataError(f"Driver '{d}' has missing or non-numeric values; drop or "
-                                "impute them (or pass missing='drop').")
+                                "impute them (or pass missing='listwise').")
             self._col[d] = int(idx[0])
             self._x[d] = x
             self._observed[d] = (float(x.min()), float(x.max()))
