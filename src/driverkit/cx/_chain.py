@@ -126,9 +126,10 @@ class ChainModel:
     respondent, this is a binary model with coefficients g + b·a on the attributes and a
     respondent-specific offset b·(M − a₀ − a·x) that :meth:`design` carries as its last
     column. The offset needs each respondent's *baseline* ratings: :meth:`design` takes them
-    from the rows of the data the model is bound to (:meth:`bind`, done by
-    :meth:`ChainResult.simulator`), matched by index label; rows not found there are their
-    own baseline.
+    from the data the model is bound to (by :func:`chain`, to the rows it was fitted on, or
+    by :meth:`bind` / :meth:`ChainResult.simulator`), matched by index label. When some row
+    of the data is not found there, the data passed are taken as their own baseline (then
+    they must hold the mediator column). Bind the model to the respondents you simulate.
 
     Parameter vector (as in ``params``): ``[c₀, g₁..g_p, b, a₀, a₁..a_p]``.
     """
