@@ -985,13 +985,17 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
     if method == "relative_weights" and kind != "logit":
         raise DriverkitError("Relative weights for GLMs are defined for kind='logit' only "
                              "(Tonidandel & LeBreton 2010).")
+    if method == "relative_weights" and prob.a:
+        raise DriverkitError("Logistic relative weights do not support always= covariates; "
+                             "use method='shapley' (it partials them out).")
     if p > opts.exact_max:
         raise DriverkitError(
             f"GLM importance needs all 2^{p} subset fits; p = {p} is above exact_max = "
             f"{opts.exact_max}. Group drivers into fewer players."
         )
-    methods = ["shapley", "first", "last"] + (["relative_weights"] if kind == "logit" else []) \
-        if method == "all" else [method]
+    with_rw = kind == "logit" and not prob.a
+    methods = (["shapley", "first", "last"] + (["relative_weights"] if with_rw else [])
+               if method == "all" else [method])
     need_v = any(m in ("shapley", "dominance", "first", "last") for m in methods)
     values: dict[str, np.ndarray] = {}
     cond = comp = None
@@ -1007,15 +1011,19 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
     if "relative_weights" in methods:
         rw, r2_rw = _glm_rw(prob, fit_index)
         values["relative_weights"] = rw
-        if np.isnan(r2):
-            r2 = r2_rw
-            r2_always = 0.0
+        if np.isnan(r2):  # the fit index of the full model (one player holding all columns)
+            one = _Problem(**{**prob.__dict__, "players": [list(range(prob.m))]})
+            _, r2, r2_always = _glm_values(one, kind, fit_index)
+        rw_note = (f"Logistic relative weights (Tonidandel & LeBreton 2010) decompose Menard's "
+                   f"standardised R² = {r2_rw:.4f}, not the {fit_index} index.")
     diag: dict[str, Any] = {"r2": r2, "r2_always": r2_always, **_diagnostics(prob)}
     if "shapley" in values and "relative_weights" in values:
         gap = np.abs(values["shapley"] - values["relative_weights"])
         diag["rw_shapley_gap"] = float(gap.max())
         diag["rw_shapley_gap_driver"] = names[int(np.argmax(gap))]
     notes = list(prob.notes)
+    if "relative_weights" in values:
+        notes.append(rw_note)
     boot: dict[str, bs.BootstrapSummary] = {}
     reps_by: dict[str, np.ndarray] = {}
     if B:
@@ -1108,7 +1116,8 @@ def _glm_rw(prob: _Problem, fit_index: str, w: np.ndarray | None = None
     X = Z[:, : prob.m]
     y = Z[:, -1]
     ww = prob.w if w is None else w
-    res = glm.logistic_relative_weights(X, y, ww, players=prob.players)
+    res = glm.logistic_relative_weights(X, y, ww, players=prob.players,
+                                        weight_type=prob.weight_type)
     if isinstance(res, tuple):
         return np.asarray(res[0], dtype=float), float(res[1])
     vals = np.asarray(getattr(res, "weights", res), dtype=float)
