@@ -107,3 +107,34 @@ def test_logit_groups_and_bootstrap(binary):
     assert list(res.table.index) == ["x0", "G", "x3"]
     t = res.table
     assert ((t["ci_low"] <= t["importance"]) & (t["importance"] <= t["ci_high"])).all()
+
+
+def test_ordinal_shapley_against_statsmodels_ordered_logit():
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    rng = np.random.default_rng(4)
+    n = 300
+    df = pd.DataFrame({f"x{i}": rng.normal(size=n) for i in range(3)})
+    latent = 0.9 * df.x0 + 0.4 * df.x1 + rng.logistic(size=n)
+    df["sat"] = np.digitize(latent, [-1.0, 0.5, 1.5])
+    res = dk.importance(df, "sat", ["x0", "x1", "x2"], kind="ordinal")
+    counts = np.bincount(df["sat"])
+    ll0 = float(np.sum(counts * np.log(counts / n)))
+
+    def v(cols):
+        if not cols:
+            return 0.0
+        fit = OrderedModel(df["sat"], df[list(cols)], distr="logit").fit(
+            method="newton", disp=False, maxiter=200, tol=1e-12)
+        return 1 - fit.llf / ll0
+
+    vals = {frozenset(s): v([f"x{j}" for j in s]) for r in range(4)
+            for s in itertools.combinations(range(3), r)}
+    phi = np.zeros(3)
+    for order in itertools.permutations(range(3)):
+        s: set[int] = set()
+        for j in order:
+            phi[j] += vals[frozenset(s | {j})] - vals[frozenset(s)]
+            s.add(j)
+    np.testing.assert_allclose(res.table["importance"].to_numpy(), phi / 6, atol=1e-6)
+    assert res.r2 == pytest.approx(vals[frozenset(range(3))], abs=1e-6)
