@@ -157,7 +157,6 @@ def test_demo_subprocess_names_the_files(tmp_path):
     import sys
     import time
 
-    pytest.importorskip("driverkit.importance._glm")  # logit importance (lands with issue 3)
     exe = shutil.which("driverkit")
     cmd = [exe] if exe else [sys.executable, "-m", "driverkit.report.cli"]
     start = time.perf_counter()
@@ -169,7 +168,7 @@ def test_demo_subprocess_names_the_files(tmp_path):
     for name in ("report.html", "report.xlsx"):
         path = tmp_path / "demo" / name
         assert path.exists() and str(path) in done.stdout
-    assert "Key drivers of repurchase" in done.stdout
+    assert "Key drivers of satisfaction" in done.stdout and "Budget plan" in done.stdout
     assert elapsed < 60, f"driverkit demo took {elapsed:.0f} s"
 
 
@@ -187,3 +186,18 @@ def test_bad_config_values_exit_2(tmp_path, csv_path, text, message):
                  "--drivers", "staff", "--bootstrap", "0", "--draws", "0", "-o", tmp_path])
     assert r.exit_code == 2, r.output
     assert message in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_analyze_binary_outcome_infers_logit_and_skips_the_slow_bootstrap(csv_path, tmp_path):
+    pytest.importorskip("driverkit.importance._glm")
+    out = tmp_path / "bin"
+    r = _invoke(["analyze", csv_path, "--outcome", "repurchase", "--drivers", "staff,price",
+                 "--draws", "20", "-o", out])
+    assert r.exit_code == 0, r.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "binary logit" in html and "No bootstrap intervals" in html
+    r = _invoke(["analyze", csv_path, "--outcome", "repurchase", "--drivers", "staff,price",
+                 "--importance-outcome", "satisfaction", "--bootstrap", "20", "--draws", "20",
+                 "-o", out])
+    assert r.exit_code == 0, r.output
+    assert "Key drivers of satisfaction" in r.output

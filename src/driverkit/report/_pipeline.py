@@ -80,6 +80,7 @@ class AnalysisOutput:
 
     model: Any
     importance: Any
+    importance_outcome: str = ""
     sensitivity: Any = None
     priority: Any = None
     plan: Any = None
@@ -169,7 +170,8 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                  budget: float | None = None, scales: Mapping[str, Any] | None = None,
                  groups: Mapping[str, Sequence[str]] | None = None,
                  cost_curves: Mapping[str, Any] | None = None,
-                 stages: Mapping[str, Any] | None = None, bootstrap: int = 200,
+                 stages: Mapping[str, Any] | None = None, bootstrap: int | None = None,
+                 importance_outcome: str | None = None,
                  draws: int = 500, seed: int = 0, positive: Any = None,
                  out_dir: str | Path = "driverkit_output", title: str | None = None,
                  progress: bool = False, echo: Callable[[str], None] | None = None,
@@ -178,19 +180,27 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
 
     Parameters mirror ``driverkit analyze``; see its help. ``stages`` maps each journey stage
     to its drivers (``{"Store": ["staff", "queue"]}``) or each driver to its stage; it colours
-    the importance chart. Warnings raised by the steps are collected in ``.warnings`` (and
-    shown in the report's notes).
+    the importance chart. ``importance_outcome`` decomposes another outcome's fit (e.g.
+    satisfaction, while money flows through repurchase). ``bootstrap=None`` means 200
+    replicates for a linear importance outcome and none for binary/ordinal ones (each
+    replicate refits 2^p models). Warnings raised by the steps are collected in
+    ``.warnings`` (and shown in the report's notes).
     """
     import driverkit as dk
 
     drivers = [str(d) for d in drivers]
     if not drivers:
         raise DriverkitError("Give at least one driver (--drivers a,b,c).")
-    needed = [outcome, *drivers] + [c for c in (weights, revenue) if c]
+    imp_outcome = importance_outcome or outcome
+    needed = [outcome, *drivers] + [c for c in (weights, revenue, importance_outcome) if c]
     check_columns(data, needed)
     kind = kind or infer_kind(data[outcome])
     check_option(kind, "kind", KINDS, "analyze")
-    imp_kind = {"probit": "logit"}.get(kind, kind)
+    imp_kind = (infer_kind(data[imp_outcome]) if importance_outcome else kind)
+    imp_kind = {"probit": "logit"}.get(imp_kind, imp_kind)
+    auto_boot = bootstrap is None
+    if bootstrap is None:
+        bootstrap = 200 if imp_kind == "linear" else 0
     n_steps = 4 + (budget is not None)
     bar = _steps_bar(n_steps, progress)
     say = echo or (lambda s: None)
@@ -203,10 +213,14 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                        **({"positive": positive} if positive is not None else {}))
         bar.update()
         bar.set_postfix_str(f"importance (bootstrap {bootstrap})")
-        imp = dk.importance(data, outcome, drivers, kind=imp_kind, weights=weights,
+        imp = dk.importance(data, imp_outcome, drivers, kind=imp_kind, weights=weights,
                             groups=dict(groups) if groups else None, bootstrap=bootstrap,
                             seed=seed, progress=progress,
                             **({"positive": positive} if positive is not None else {}))
+        if auto_boot and not bootstrap:
+            imp.notes.append(
+                f"No bootstrap intervals: for a {imp_kind} outcome each replicate refits "
+                f"{2 ** len(drivers) - 1:,} models. Ask for them with --bootstrap B.")
         bar.update()
         say(f"model: {model.meta.get('kind', kind)}, n = {model.n}; importance done")
 
@@ -239,11 +253,11 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         bar.set_postfix_str("writing the report")
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        result = AnalysisOutput(model=model, importance=imp, sensitivity=sens, priority=prio,
-                                plan=plan)
+        result = AnalysisOutput(model=model, importance=imp, importance_outcome=imp_outcome,
+                                sensitivity=sens, priority=prio, plan=plan)
         result.files = dk.report(*result.results, path=out / "report.html",
                                  stages=stage_map(stages),
-                                 title=title or f"Key drivers of {outcome}",
+                                 title=title or f"Key drivers of {imp_outcome}",
                                  subtitle=f"{len(data):,} respondents · {len(drivers)} drivers")
         bar.update()
     bar.close()

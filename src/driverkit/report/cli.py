@@ -22,7 +22,8 @@ __all__ = ["cli", "main"]
 
 _CONFIG_KEYS = ("outcome", "drivers", "weights", "revenue", "revenue_per_customer", "customers",
                 "margin", "budget", "kind", "scales", "groups", "stages", "cost_curves",
-                "bootstrap", "draws", "seed", "positive", "title", "sheet")
+                "bootstrap", "draws", "seed", "positive", "title", "sheet",
+                "importance_outcome")
 
 
 _CONFIG_TYPES: dict[str, Any] = {"revenue_per_customer": float, "customers": float,
@@ -89,8 +90,8 @@ def _print_table(out: Any, files: Any, seconds: float) -> None:
 
     t = out.driver_table()
     click.echo("")
-    click.echo(f"Key drivers of {out.model.meta.get('outcome', '')} "
-               f"({out.importance.method}, n = {out.model.n})")
+    click.echo(f"Key drivers of {out.importance_outcome} "
+               f"({out.importance.method}, n = {out.importance.meta.get('n', out.model.n)})")
     impact_col = str(out.priority.meta.get("impact", "impact")) if out.priority else ""
     head = f"{'rank':>4}  {'driver':<26}{'share':>7}  {'interval':<14}"
     has_impact = "impact" in t.columns
@@ -103,7 +104,8 @@ def _print_table(out: Any, files: Any, seconds: float) -> None:
             ci = f"[{row['share_low']:.1f}, {row['share_high']:.1f}]"
         line = f"{int(row['rank']):>4}  {str(name)[:25]:<26}{row['share']:>6.1f}%  {ci:<14}"
         if has_impact:
-            line += f"{format_value(row['impact'], impact_col):>26}"
+            money = impact_col in ("delta_revenue", "delta_profit")
+            line += f"{row['impact']:>+26,.0f}" if money else f"{row['impact']:>+26.4f}"
         click.echo(line)
     if out.plan is not None:
         plan = out.plan
@@ -178,6 +180,9 @@ def cli() -> None:
     """
 
 
+DEMO_CUSTOMERS = 180_000  # the customer base the demo survey stands for
+DEMO_MARGIN = 0.35        # contribution margin on revenue
+
 _progress_option = click.option(
     "--progress/--no-progress", default=None,
     help="Progress bars on long steps (default: when writing to a terminal).")
@@ -190,7 +195,7 @@ _progress_option = click.option(
               help="Bootstrap replicates for the importance intervals.")
 @click.option("--draws", default=300, show_default=True, type=click.IntRange(0),
               help="Parameter draws per simulated scenario.")
-@click.option("--budget", default=50_000.0, show_default=True, type=float,
+@click.option("--budget", default=500_000.0, show_default=True, type=float,
               help="Budget of the illustrative plan.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @_progress_option
@@ -198,9 +203,10 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
          progress: bool | None) -> None:
     """Run the whole pipeline on the embedded demo survey and write the report.
 
-    Fits a logit model of repurchase, computes Shapley importance with a bootstrap, simulates
-    each driver −1 and +1, optimises an illustrative budget and writes report.html and
-    report.xlsx into the output directory.
+    Shapley importance of the 12 attributes for overall satisfaction (with a bootstrap), a
+    logit model of repurchase, each attribute −1 and +1 simulated in customers and revenue,
+    the priority matrix, an illustrative budget plan; writes report.html and report.xlsx
+    into the output directory.
     """
     import driverkit as dk
 
@@ -218,9 +224,12 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
     if "weight" in df.columns:
         opts["weights"] = "weight"
     out = run_analysis(df, "repurchase", drivers, kind="logit", budget=budget,
+                       customers=DEMO_CUSTOMERS, margin=DEMO_MARGIN,
+                       importance_outcome="satisfaction" if "satisfaction" in df else None,
                        scales=dict.fromkeys(drivers, (1, 10)), bootstrap=bootstrap,
                        draws=draws, seed=seed, out_dir=out_dir, progress=show,
-                       title="driverkit demo: what drives repurchase?", stages=stages, **opts)
+                       title="driverkit demo: what drives satisfaction and repurchase?",
+                       stages=stages, **opts)
     _report_warnings(out.warnings)
     _print_table(out, out.files, time.perf_counter() - start)
 
@@ -248,7 +257,12 @@ def _demo_drivers(df: Any) -> list[str]:
               help="Model kind (default: inferred from the outcome).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="YAML file with any of these options plus scales, groups, stages, cost_curves.")
-@click.option("--bootstrap", type=click.IntRange(0), help="Bootstrap replicates (default 200).")
+@click.option("--importance-outcome",
+              help="Decompose this outcome's fit instead (e.g. satisfaction), while the "
+                   "simulation and budget use --outcome.")
+@click.option("--bootstrap", type=click.IntRange(0),
+              help="Bootstrap replicates of the importance (default 200 for a numeric "
+                   "outcome, 0 for yes/no and ordinal ones, which refit 2^p models each).")
 @click.option("--draws", type=click.IntRange(0), help="Draws per scenario (default 500).")
 @click.option("--seed", type=int, help="Random seed (default 0).")
 @click.option("--sheet", help="Excel sheet to read (default: the first).")
@@ -259,7 +273,8 @@ def _demo_drivers(df: Any) -> list[str]:
 def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: str | None,
             revenue: str | None, revenue_per_customer: float | None, customers: float | None,
             margin: float | None, budget: float | None, kind: str | None,
-            config_path: str | None, bootstrap: int | None, draws: int | None,
+            config_path: str | None, importance_outcome: str | None,
+            bootstrap: int | None, draws: int | None,
             seed: int | None, sheet: str | None, title: str | None, out_dir: str,
             progress: bool | None) -> None:
     """Key-driver analysis of DATA (CSV, Excel or Parquet; one row per respondent).
@@ -276,6 +291,7 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
     flags = {"outcome": outcome, "weights": weights, "revenue": revenue,
              "revenue_per_customer": revenue_per_customer, "customers": customers,
              "margin": margin, "budget": budget, "kind": kind, "bootstrap": bootstrap,
+             "importance_outcome": importance_outcome,
              "draws": draws, "seed": seed, "sheet": sheet, "title": title}
     opts = {**cfg, **{k: v for k, v in flags.items() if v is not None}}
     driver_list = _split_drivers(drivers) or _split_drivers(cfg.get("drivers"))
@@ -292,7 +308,7 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
         customers=opts.get("customers"), margin=float(opts.get("margin", 1.0)),
         budget=opts.get("budget"), scales=opts.get("scales"), groups=opts.get("groups"),
         cost_curves=opts.get("cost_curves"), stages=opts.get("stages"),
-        bootstrap=int(opts.get("bootstrap", 200)),
+        bootstrap=opts.get("bootstrap"), importance_outcome=opts.get("importance_outcome"),
         draws=int(opts.get("draws", 500)), seed=int(opts.get("seed", 0)),
         positive=opts.get("positive"), out_dir=out_dir, title=opts.get("title"),
         progress=show)
