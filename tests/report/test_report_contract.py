@@ -209,9 +209,11 @@ def test_result_contract(name, ctx, tmp_path):
     import html as _html
 
     assert _html.escape(result.title) in html
+    from driverkit.report._render import index_label
+
     for label in list(table.index)[:30]:
-        assert str(label) in text
-        assert _html.escape(str(label)) in html
+        assert index_label(label) in text
+        assert _html.escape(index_label(label)) in html
     for note in result.notes:
         assert _html.escape(str(note)) in html
     assert "<script" not in html

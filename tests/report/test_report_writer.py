@@ -172,3 +172,14 @@ def test_report_colours_importance_by_journey_stage(tmp_path, shapley):
     files = dk.report(shapley, path=tmp_path / "s.html", stages=stages)
     text = files.html.read_text(encoding="utf-8")
     assert "by journey stage" in text and "Chart not drawn" not in text
+
+
+def test_report_multiindex_tables_round_trip(tmp_path):
+    idx = pd.MultiIndex.from_product([["staff", "price"], ["A", "B"]], names=["driver", "segment"])
+    t = pd.DataFrame({"importance": [0.1, 0.2, 0.3, 0.4], "q_value": [0.5, 0.01, 0.2, 0.03]},
+                     index=idx)
+    files = dk.report(("By segment", t), path=tmp_path / "m.html")
+    back = pd.read_excel(files.excel, sheet_name="By segment", index_col=[0, 1])
+    pd.testing.assert_frame_equal(back, t, check_exact=True)
+    text = files.html.read_text(encoding="utf-8")
+    assert "<th>driver / segment</th>" in text and "<th>staff / A</th>" in text

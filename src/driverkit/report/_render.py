@@ -16,6 +16,7 @@ __all__ = [
     "display_table",
     "format_table",
     "format_value",
+    "index_label",
     "render_html",
     "render_latex",
     "render_text",
@@ -65,12 +66,26 @@ def format_value(value: Any, column: str = "") -> str:
     return str(value)
 
 
+def index_label(label: Any) -> str:
+    """Display label of a row: a MultiIndex tuple becomes ``"a / b"``."""
+    if isinstance(label, tuple):
+        return " / ".join(str(v) for v in label)
+    return str(label)
+
+
 def format_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Return a string-valued copy of ``table`` formatted for display."""
-    out = pd.DataFrame(index=[str(i) for i in table.index])
+    """Return a string-valued copy of ``table`` formatted for display.
+
+    A MultiIndex is shown as one label per row (``"staff / Business"``).
+    """
+    out = pd.DataFrame(index=[index_label(i) for i in table.index])
     for col in table.columns:
         out[str(col)] = [format_value(v, str(col)) for v in table[col].tolist()]
-    out.index.name = table.index.name
+    if isinstance(table.index, pd.MultiIndex):
+        names = [n for n in table.index.names if n is not None]
+        out.index.name = " / ".join(str(n) for n in names) if names else None
+    else:
+        out.index.name = table.index.name
     return out
 
 

@@ -354,10 +354,13 @@ def _cell(value: Any) -> Any:
 
 
 def _write_sheet(wb: Any, ws: Any, frame: pd.DataFrame, fmts: dict[str, Any]) -> None:
+    """One table: index level(s) first, then the columns; raw values with number formats."""
     header = fmts["header"]
-    index_name = "" if frame.index.name is None else str(frame.index.name)
-    ws.write_string(0, 0, index_name, header)
-    for j, col in enumerate(frame.columns, start=1):
+    levels = frame.index.nlevels
+    names = [("" if n is None else str(n)) for n in frame.index.names]
+    for j, name in enumerate(names):
+        ws.write_string(0, j, name, header)
+    for j, col in enumerate(frame.columns, start=levels):
         ws.write_string(0, j, str(col), header)
     col_fmt = []
     for col in frame.columns:
@@ -365,30 +368,35 @@ def _write_sheet(wb: Any, ws: Any, frame: pd.DataFrame, fmts: dict[str, Any]) ->
         if spec not in fmts:
             fmts[spec] = wb.add_format({"num_format": spec})
         col_fmt.append(fmts[spec])
-    width0 = max([len(index_name), *[len(str(i)) for i in frame.index[:200]], 6])
-    ws.set_column(0, 0, min(width0 + 2, 45))
+    for j in range(levels):
+        values = frame.index.get_level_values(j)[:200]
+        width = max([len(names[j]), *[len(str(v)) for v in values], 6])
+        ws.set_column(j, j, min(width + 2, 45))
     for i, (label, row) in enumerate(zip(frame.index, frame.itertuples(index=False, name=None),
                                          strict=True), start=1):
-        lab = _cell(label)
-        if isinstance(lab, (int, float)) and not isinstance(lab, bool):
-            ws.write_number(i, 0, lab)
-        elif lab is not None:
-            ws.write_string(i, 0, str(lab))
-        for j, v in enumerate(row, start=1):
+        parts = label if levels > 1 else (label,)
+        for j, part in enumerate(parts):
+            lab = _cell(part)
+            if isinstance(lab, (int, float)) and not isinstance(lab, bool):
+                ws.write_number(i, j, lab)
+            elif lab is not None:
+                ws.write_string(i, j, str(lab))
+        for j, v in enumerate(row, start=levels):
             c = _cell(v)
+            fmt = col_fmt[j - levels]
             if c is None:
-                ws.write_blank(i, j, None, col_fmt[j - 1])
+                ws.write_blank(i, j, None, fmt)
             elif isinstance(c, bool):
                 ws.write_boolean(i, j, c)
             elif isinstance(c, (int, float)):
-                ws.write_number(i, j, c, col_fmt[j - 1])
+                ws.write_number(i, j, c, fmt)
             else:
                 ws.write_string(i, j, c)  # never a formula, even if it starts with "="
-    for j, col in enumerate(frame.columns, start=1):
+    for j, col in enumerate(frame.columns, start=levels):
         ws.set_column(j, j, min(max(len(str(col)) + 2, 11), 40))
-    ws.freeze_panes(1, 1)
+    ws.freeze_panes(1, levels)
     if len(frame):
-        ws.autofilter(0, 0, len(frame), len(frame.columns))
+        ws.autofilter(0, 0, len(frame), levels + len(frame.columns) - 1)
 
 
 def _write_excel(path: Path, title: str, sections: list[_Section], generated: str) -> list[str]:
