@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+from scipy import special, stats
 
 from .._validation import warn
 from ..data import DriverData
-from ..exceptions import ConvergenceWarning, SeparationError
+from ..exceptions import ConvergenceWarning, DriverkitError, SeparationError
 
 __all__ = ["FitOutput", "fit_binary", "fit_linear", "fit_ordinal"]
 
@@ -231,46 +232,77 @@ def _threshold_jacobian(theta: np.ndarray) -> np.ndarray:
     return J
 
 
-def fit_ordinal(dd: DriverData, *, robust: Any = None, ci: float = 0.95) -> FitOutput:
-    """Ordered logit (proportional odds) by statsmodels ``OrderedModel``.
+def _internal_from_thresholds(cuts: np.ndarray) -> np.ndarray:
+    """Increasing cut points → (c₁, log Δ₂, …), statsmodels' ``OrderedModel`` layout."""
+    out = np.empty_like(cuts)
+    out[0] = cuts[0]
+    out[1:] = np.log(np.diff(cuts))
+    return out
 
-    Weighted fits multiply each respondent's log-likelihood by its weight (sampling weights
-    rescaled to sum to n). Cut points are reported on their own scale with delta-method
-    standard errors.
+
+def _ordinal_scores(X: np.ndarray, codes: np.ndarray, beta: np.ndarray,
+                    cuts: np.ndarray) -> np.ndarray:
+    """Per-respondent score vectors ∂ℓᵢ/∂(β, c) of the proportional-odds logit (n × P)."""
+    n, k = X.shape
+    K1 = cuts.size
+    th = np.concatenate([[-np.inf], cuts, [np.inf]])
+    eta = X @ beta
+    a = th[codes + 1] - eta
+    b = th[codes] - eta
+    Fa, Fb = special.expit(a), special.expit(b)
+    fa = np.where(np.isfinite(a), Fa * (1 - Fa), 0.0)
+    fb = np.where(np.isfinite(b), Fb * (1 - Fb), 0.0)
+    P = np.clip(Fa - Fb, 1e-300, None)
+    ga, gb = fa / P, fb / P
+    S = np.zeros((n, k + K1))
+    S[:, :k] = -(ga - gb)[:, None] * X
+    up = codes < K1
+    S[np.where(up)[0], k + codes[up]] += ga[up]
+    lo = codes > 0
+    S[np.where(lo)[0], k + codes[lo] - 1] -= gb[lo]
+    return S
+
+
+def fit_ordinal(dd: DriverData, *, robust: Any = None, ci: float = 0.95) -> FitOutput:
+    """Ordered logit (proportional odds), fitted by Newton–Raphson with analytic derivatives.
+
+    The estimator is the chunk-capable Newton fit in :func:`driverkit.stats.ordered_logit_irls`
+    (it agrees with statsmodels' ``OrderedModel`` to ~1e-8 and is ~50× faster on survey-sized
+    data with many categories). Weighted fits multiply each respondent's log-likelihood by
+    its weight (sampling weights rescaled to sum to n). The covariance is the inverse
+    observed information, or a sandwich with analytic per-respondent scores (HC0/HC1,
+    the default with sampling weights). Cut points are reported on their own scale.
     """
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
+    from ..stats import ordered_logit_irls
 
     y = dd.y.astype(int)
     K = int(y.max()) + 1
-    if dd.has_weights:
-        lw = dd.loglike_weights()
-
-        class _Weighted(OrderedModel):  # type: ignore[misc]
-            def loglikeobs(self, params: np.ndarray) -> np.ndarray:
-                return lw * super().loglikeobs(params)
-
-        model = _Weighted(y, dd.X, distr="logit")
-    else:
-        model = OrderedModel(y, dd.X, distr="logit")
-    cov_type = _resolve_cov_type(robust, dd)
-    kw = {} if cov_type == "nonrobust" else {"cov_type": cov_type}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        start = model.fit(method="bfgs", disp=0, maxiter=2000, gtol=1e-8)
-        res = model.fit(method="newton", disp=0, maxiter=100, start_params=start.params, **kw)
-    if not res.mle_retvals.get("converged", True):
-        warnings.warn("The ordered logit fit did not converge.",
-ConvergenceWarning, stacklevel=2,
-)
     k = dd.k
-    internal = np.asarray(res.params, float)
-    icov = np.asarray(res.cov_params(), float)
-    beta = internal[:k]
-    cuts = thresholds_from_internal(internal[k:])
-    J = np.eye(internal.size)
-    J[k:, k:] = _threshold_jacobian(internal[k:])
-    cov = J @ icov @ J.T
-    params = np.concatenate([beta, cuts])
+    names = [f"x{j}" for j in range(k)]
+    frame = pd.DataFrame(dd.X, columns=names)
+    frame["__y__"] = y
+    w = None
+    if dd.has_weights:
+        frame["__w__"] = dd.w
+        w = "__w__"
+    wt = "frequency" if dd.weight_type == "frequency" else "sampling"
+    g = ordered_logit_irls(frame, "__y__", names, weights=w, weight_type=wt, progress=False)
+    if not g.converged:
+        warn("The ordered logit fit did not converge.", ConvergenceWarning)
+    params = g.params.to_numpy(float)
+    cov = g.cov_params.to_numpy(float)
+    beta, cuts = params[:k], params[k:]
+    cov_type = _resolve_cov_type(robust, dd)
+    if cov_type != "nonrobust":
+        if cov_type not in ("HC0", "HC1"):
+            raise DriverkitError(
+                f"robust={cov_type!r} is not available for ordinal models; use 'HC0' or 'HC1'."
+            )
+        lw = dd.loglike_weights()
+        S = _ordinal_scores(dd.X, y, beta, cuts) * lw[:, None]
+        cov = cov @ (S.T @ S) @ cov
+        if cov_type == "HC1":
+            cov *= dd.n / (dd.n - params.size)
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     zcrit = stats.norm.ppf(0.5 + ci / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -279,11 +311,11 @@ ConvergenceWarning, stacklevel=2,
     levels = [str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v))
               for v in (dd.outcome_levels or list(range(K)))]
     cut_names = [f"cut[{levels[i]}|{levels[i + 1]}]" for i in range(K - 1)]
-    lw = dd.loglike_weights()
-    counts = np.array([lw[y == c].sum() for c in range(K)])
-    props = counts / counts.sum()
-    ll0 = float(np.sum(counts[counts > 0] * np.log(props[counts > 0])))
-    ll = float(res.llf)
+    # the internal (log-increment) layout keeps parametric draws ordered
+    internal = np.concatenate([beta, _internal_from_thresholds(cuts)])
+    Jg = np.eye(params.size)
+    Jg[k:, k:] = np.linalg.inv(_threshold_jacobian(internal[k:]))
+    icov = Jg @ cov @ Jg.T
     return FitOutput(
         params=params,
         cov=cov,
@@ -292,14 +324,14 @@ ConvergenceWarning, stacklevel=2,
         ci_low=params - zcrit * se,
         ci_high=params + zcrit * se,
         p_value=pv,
-        loglike=ll,
-        loglike_null=ll0,
-        r2=1.0 - ll / ll0,
-        result=res,
+        loglike=float(g.loglike),
+        loglike_null=float(g.loglike_null),
+        r2=float(g.r2),
+        result=g,
         cov_type=cov_type,
         df_resid=float(dd.n - params.size),
         nobs=float(dd.w.sum()) if dd.weight_type == "frequency" else float(dd.n),
         internal_params=internal,
         internal_cov=icov,
-        extra={"n_categories": K},
+        extra={"n_categories": K, "iterations": g.iterations},
     )
