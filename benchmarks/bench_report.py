@@ -7,6 +7,10 @@ Usage::
 Target: ``driverkit demo`` (model, importance with bootstrap, each driver ±1 simulated, a
 budget plan, HTML + Excel report) finishes in ≤ 60 s on the reference 2-core machine,
 including interpreter start-up and imports.
+
+Measured (2-core machine shared with other jobs, Nov 2026): demo 3.0 s; analyze (linear,
+12 drivers, B = 200, budget) 3.3 s; dk.report of 4 results 0.56 s (PNG, 0.4 MB HTML) and
+0.44 s (SVG, no workbook); _repr_html_ of 5,000 rows 5 ms.
 """
 
 from __future__ import annotations
