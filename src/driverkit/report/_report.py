@@ -31,6 +31,8 @@ _EXTRA_TABLES = {
     "pairwise": ("pairwise differences", "pairwise"),
     "rank_ci": ("rank intervals", "ranks"),
     "by_driver": ("by driver", "by driver"),
+    "diagnostics": ("guardrails: moved, at the ceiling, beyond the observed range", "guardrails"),
+    "uncertainty": ("sources of uncertainty", "uncertainty"),
     "comparison": ("model comparison", "comparison"),
 }
 
