@@ -177,6 +177,14 @@ def _sheet_base(title: str) -> str:
     return base or title
 
 
+def _shorten(text: str, room: int) -> str:
+    """``text`` cut to at most ``room`` characters, at a word boundary when possible."""
+    if len(text) <= room:
+        return text
+    cut = text[:room + 1].rsplit(" ", 1)[0].rstrip(" -–,;:")
+    return cut if len(cut) >= room // 2 else text[:room].rstrip()
+
+
 def _sheet_name(text: str, used: set[str]) -> str:
     clean = re.sub(r"[\[\]:*?/\\]", "_", text).strip().strip("'") or "Sheet"
     return _unique(clean, used, limit=31, casefold=True)
@@ -528,8 +536,8 @@ def report(*results: Any, path: str | Path = "driverkit_report.html",
         s.anchor = f"dk-section-{i}"
         for t in s.tables:
             base = _sheet_base(s.title)
-            label = base if not t.caption else (
-                f"{base[:max(31 - len(t.short) - 1, 6)].rstrip()} {t.short}")
+            label = _shorten(base, 31) if not t.caption else (
+                f"{_shorten(base, max(31 - len(t.short) - 1, 6))} {t.short}")
             t.sheet = _sheet_name(label, sheets)
         _draw(s, image_format, dpi, stages)
 
