@@ -25,7 +25,8 @@ def test_readme_has_exactly_two_setup_commands():
 def test_ci_runs_the_readme_test_command():
     test_cmd = _readme_commands()[1]
     ci = (ROOT / ".ci" / "run").read_text()
-    ci_lines = [ln.strip() for ln in ci.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    ci_lines = [ln.strip() for ln in ci.splitlines()
+                if ln.strip() and not ln.strip().startswith("#")]
     runs = [ln for ln in ci_lines if ln == test_cmd or ln.startswith(test_cmd + " || exit")]
     assert runs, f"{test_cmd!r} not run by .ci/run"
 
