@@ -255,10 +255,19 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         out.mkdir(parents=True, exist_ok=True)
         result = AnalysisOutput(model=model, importance=imp, importance_outcome=imp_outcome,
                                 sensitivity=sens, priority=prio, plan=plan)
-        result.files = dk.report(*result.results, path=out / "report.html",
-                                 stages=stage_map(stages),
-                                 title=title or f"Key drivers of {imp_outcome}",
-                                 subtitle=f"{len(data):,} respondents · {len(drivers)} drivers")
+        try:
+            result.files = dk.report(*result.results, path=out / "report.html",
+                                     stages=stage_map(stages),
+                                     title=title or f"Key drivers of {imp_outcome}",
+                                     subtitle=f"{len(data):,} respondents · {len(drivers)} "
+                                              "drivers")
+        except ImportError as exc:
+            # a core-only install (no plotting/report extras): keep every number as CSV
+            result.files = _write_csv_tables(result.results, out)
+            warnings.warn(
+                f"The HTML/Excel report needs the report extras ({exc.name or exc}); wrote the "
+                "tables as CSV instead. Install them with: pip install 'driverkit[report]'",
+                UserWarning, stacklevel=2)
         bar.update()
     bar.close()
     msgs: list[str] = []
@@ -268,3 +277,20 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
             msgs.append(text)
     result.warnings = msgs
     return result
+
+
+@dataclass
+class CsvTables:
+    """Tables written as CSV when the report extras are not installed."""
+
+    paths: list[Path]
+
+
+def _write_csv_tables(results: Sequence[Any], out: Path) -> CsvTables:
+    paths = []
+    for i, res in enumerate(results, start=1):
+        name = "".join(ch if ch.isalnum() else "_" for ch in type(res).__name__).lower()
+        path = out / f"{i:02d}_{name}.csv"
+        res.table.to_csv(path)
+        paths.append(path)
+    return CsvTables(paths=paths)
