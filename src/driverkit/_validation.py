@@ -63,7 +63,8 @@ def check_positive(value: Any, name: str, func: str, *, strict: bool = True,
         raise DriverkitTypeError(
             f"The '{name}' parameter of {func}() must be a number. Got {value!r} instead."
         )
-    if not np.isfinite(value) or (value <= 0 if strict else value < 0):
+    v = float(value)
+    if not np.isfinite(v) or (v <= 0 if strict else v < 0):
         bound = "> 0" if strict else ">= 0"
         raise DriverkitError(
             f"The '{name}' parameter of {func}() must be a finite number {bound}. "
@@ -79,8 +80,9 @@ def check_fraction(value: Any, name: str, func: str, *, open_left: bool = True,
         raise DriverkitTypeError(
             f"The '{name}' parameter of {func}() must be a number in (0, 1). Got {value!r}."
         )
-    lo_ok = value > 0 if open_left else value >= 0
-    hi_ok = value < 1 if open_right else value <= 1
+    v = float(value)
+    lo_ok = v > 0 if open_left else v >= 0
+    hi_ok = v < 1 if open_right else v <= 1
     if not (lo_ok and hi_ok):
         lo = "(0" if open_left else "[0"
         hi = "1)" if open_right else "1]"
@@ -119,7 +121,7 @@ def check_random_state(seed: Any) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or isinstance(seed, numbers.Integral | np.random.SeedSequence):
-        return np.random.default_rng(seed)
+        return np.random.default_rng(seed)  # type: ignore[arg-type]
     raise DriverkitTypeError(f"'seed' must be None, an int or a numpy Generator; got {seed!r}.")
 
 
@@ -135,7 +137,7 @@ def warn(message: str, category: type[Warning]) -> None:
 
     pkg_dir = os.path.dirname(os.path.abspath(__file__))
     level = 2  # stacklevel 2 is warn()'s caller, i.e. sys._getframe(1)
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(pkg_dir):
         frame = frame.f_back
         level += 1

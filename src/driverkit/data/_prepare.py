@@ -547,6 +547,7 @@ def prepare(
     y: np.ndarray | None = None
     outcome_levels: list[Any] | None = None
     if y_series is not None:
+        assert outcome is not None
         if kind in ("logit", "probit"):
             y, outcome_levels = _binary_outcome(y_series, outcome, positive)
         elif kind == "ordinal":

@@ -65,6 +65,7 @@ def fit_linear(dd: DriverData, *, robust: Any = None, ci: float = 0.95) -> FitOu
     """OLS (unweighted), WLS (sampling weights) or frequency-weighted least squares."""
     X = sm.add_constant(dd.X, has_constant="add")
     y = dd.y
+    assert y is not None
     cov_type = _resolve_cov_type(robust, dd)
     kw = {} if cov_type == "nonrobust" else {"cov_type": cov_type}
     if dd.weight_type == "frequency":
@@ -275,6 +276,7 @@ def fit_ordinal(dd: DriverData, *, robust: Any = None, ci: float = 0.95) -> FitO
     """
     from ..stats import ordered_logit_irls
 
+    assert dd.y is not None
     y = dd.y.astype(int)
     K = int(y.max()) + 1
     k = dd.k

@@ -376,7 +376,7 @@ class DriverModel(Result):
 
     # ------------------------------------------------------------------------------
     @property
-    def table(self) -> pd.DataFrame:  # type: ignore[override]
+    def table(self) -> pd.DataFrame:
         out = self._check_fitted()
         vif = np.full(len(out.names), np.nan)
         pos = {c: i for i, c in enumerate(out.names)}
@@ -401,7 +401,7 @@ class DriverModel(Result):
         raise AttributeError("DriverModel.table is computed from the fit and cannot be set.")
 
     @property
-    def meta(self) -> dict[str, Any]:  # type: ignore[override]
+    def meta(self) -> dict[str, Any]:
         out = self._check_fitted()
         m: dict[str, Any] = {
             "outcome": self.outcome.split("~")[0].strip(),
@@ -427,7 +427,7 @@ class DriverModel(Result):
         pass
 
     @property
-    def notes(self) -> list[str]:  # type: ignore[override]
+    def notes(self) -> list[str]:
         if self._fit is None:
             return []
         notes = []
@@ -539,7 +539,8 @@ class DriverModel(Result):
         gen = check_random_state(rng)
         if self._fixed or not np.any(out.cov):
             return np.tile(out.params, (size, 1))
-        if self.kind == "ordinal" and out.internal_params is not None:
+        if (self.kind == "ordinal" and out.internal_params is not None
+                and out.internal_cov is not None):
             z = _mvn(gen, out.internal_params, out.internal_cov, size)
             k = len(self.columns)
             return np.concatenate([z[:, :k], thresholds_from_internal(z[:, k:])], axis=1)
