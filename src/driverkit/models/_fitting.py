@@ -91,6 +91,13 @@ def fit_linear(dd: DriverData, *, robust: Any = None, ci: float = 0.95) -> FitOu
         df_resid = float(res.df_resid)
         ll = float(res.llf)
         ll0 = _gaussian_ll(y, np.full_like(y, y.mean()), np.ones_like(y))
+    return _from_statsmodels(res, dd, ll=ll, ll0=ll0, r2=r2, cov_type=cov_type,
+                             df_resid=df_resid, ci=ci)
+
+
+def _from_statsmodels(res: Any, dd: DriverData, *, ll: float, ll0: float, r2: float,
+                      cov_type: str, df_resid: float, ci: float) -> FitOutput:
+    """Estimates, SEs, intervals and p-values exactly as statsmodels reports them."""
     ci_arr = np.asarray(res.conf_int(alpha=_alpha(ci)))
     return FitOutput(
         params=np.asarray(res.params, float),
@@ -194,24 +201,9 @@ def fit_binary(dd: DriverData, *, link: str = "logit", robust: Any = None,
     for c in caught:
         if not issubclass(c.category, DeprecationWarning):
             warnings.warn(c.message, c.category, stacklevel=3)
-    ci_arr = np.asarray(res.conf_int(alpha=_alpha(ci)))
     ll, ll0 = float(res.llf), float(res.llnull)
-    return FitOutput(
-        params=np.asarray(res.params, float),
-        cov=np.asarray(res.cov_params(), float),
-        names=["Intercept", *dd.columns],
-        std_error=np.asarray(res.bse, float),
-        ci_low=ci_arr[:, 0],
-        ci_high=ci_arr[:, 1],
-        p_value=np.asarray(res.pvalues, float),
-        loglike=ll,
-        loglike_null=ll0,
-        r2=1.0 - ll / ll0,
-        result=res,
-        cov_type=cov_type,
-        df_resid=float(res.df_resid),
-        nobs=float(dd.w.sum()) if dd.weight_type == "frequency" else float(dd.n),
-    )
+    return _from_statsmodels(res, dd, ll=ll, ll0=ll0, r2=1.0 - ll / ll0, cov_type=cov_type,
+                             df_resid=float(res.df_resid), ci=ci)
 
 
 def thresholds_from_internal(theta: np.ndarray) -> np.ndarray:
