@@ -44,11 +44,24 @@ def _calls(drivers, tmp_path):
         "chain": lambda df: dk.chain(df, drivers, "satisfaction", "repurchase"),
         "stage_importance": lambda df: dk.stage_importance(
             df, "satisfaction", {"early": drivers[:2], "late": drivers[2:]}),
+        "select_initiatives": lambda df: dk.select_initiatives(_initiatives(df), budget=50),
+        "frontier": lambda df: dk.frontier(_initiatives(df), [0, 50, 100]),
         "report": lambda df: dk.report(
             dk.importance(df, "satisfaction", drivers), path=tmp_path / "r.html", excel=False),
     }
 
 
+def _initiatives(df):
+    """The optimiser takes a frame of initiatives (not respondents); it is checked too."""
+    return _INITIATIVES
+
+
+_INITIATIVES = pd.DataFrame({"cost": [40.0, 25, 10, -30, 35],
+                             "delta_revenue": [120.0, 60, 35, -8, 50]},
+                            index=list("ABCDE"))
+
+
+_INITIATIVES_COPY = _INITIATIVES.copy(deep=True)
 NAMES = list(_calls(["a"], None))
 
 
@@ -64,4 +77,6 @@ def test_public_function_does_not_modify_input(survey, name, tmp_path):
         _calls(drivers, tmp_path)[name](df)
     pd.testing.assert_frame_equal(df, before, check_exact=True)
     assert df.attrs == attrs_before
+    if name in ("select_initiatives", "frontier"):
+        pd.testing.assert_frame_equal(_INITIATIVES, _INITIATIVES_COPY, check_exact=True)
     assert np.array_equal(df.index, before.index)
