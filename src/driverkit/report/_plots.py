@@ -152,7 +152,11 @@ def importance_bars(frame: pd.DataFrame, *, ax: Any = None, value: str = "import
         stage = [None if (isinstance(s, float) and math.isnan(s)) else s for s in d["stage"]]
     else:
         stage = [None] * len(d)
-    cmap = stage_colors([s for s in stage if s is not None])
+    present = {s for s in stage if s is not None}
+    # legend and colours follow the journey order as declared, not the bar order
+    declared = list(stages.values()) if stages is not None else [s for s in stage
+                                                                  if s is not None]
+    cmap = {k: c for k, c in stage_colors(declared).items() if k in present}
     colors = [cmap.get(s, GREY) if s is not None else (PALETTE[0] if not cmap else GREY)
               for s in stage]
     ax.barh(y, vals, color=colors, **kwargs)
