@@ -586,9 +586,9 @@ def _glm_module() -> Any:
     return _glm
 
 
-def _glm_values(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = None
-                ) -> tuple[np.ndarray, float, float]:
-    """(v relative to the always-in model, full fit, always-only fit) from batched GLM fits."""
+def _glm_fit(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = None,
+             start: Any = None) -> Any:
+    """Batched GLM fits of every subset (``start``: an earlier fit to warm-start from)."""
     glm = _glm_module()
     Z = prob.Z
     assert Z is not None
@@ -596,10 +596,15 @@ def _glm_values(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None 
     y = Z[:, -1]
     ww = prob.w if w is None else w
     always = list(range(prob.m, prob.m + prob.a)) or None
-    res = glm.glm_subset_values(X[:, : prob.m] if not always else X, y, ww, kind=kind,
-                                fit_index=fit_index, players=prob.players, always=always,
-                                weight_type=prob.weight_type)
-    return _unpack_glm(res)
+    return glm.glm_subset_values(X[:, : prob.m] if not always else X, y, ww, kind=kind,
+                                 fit_index=fit_index, players=prob.players, always=always,
+                                 weight_type=prob.weight_type, start=start)
+
+
+def _glm_values(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = None,
+                start: Any = None) -> tuple[np.ndarray, float, float]:
+    """(v relative to the always-in model, full fit, always-only fit) from batched GLM fits."""
+    return _unpack_glm(_glm_fit(prob, kind, fit_index, w, start))
 
 
 def _unpack_glm(res: Any) -> tuple[np.ndarray, float, float]:
@@ -1000,8 +1005,10 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
     values: dict[str, np.ndarray] = {}
     cond = comp = None
     r2 = r2_always = np.nan
+    full_fit = None
     if need_v:
-        v, r2, r2_always = _glm_values(prob, kind, fit_index)
+        full_fit = _glm_fit(prob, kind, fit_index)
+        v, r2, r2_always = _unpack_glm(full_fit)
         values.update(_glm_from_v(v, p))
         if method in ("dominance", "all"):
             cond = LatticeSums(p)
@@ -1038,7 +1045,8 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
                 try:
                     vals: dict[str, np.ndarray] = {}
                     if need_v:
-                        vb, _, _ = _glm_values(prob, kind, fit_index, W[b])
+                        # replicates start from the full-sample estimates of each subset
+                        vb, _, _ = _glm_values(prob, kind, fit_index, W[b], start=full_fit)
                         vals.update(_glm_from_v(vb, p))
                     if "relative_weights" in methods:
                         vals["relative_weights"] = _glm_rw(prob, fit_index, W[b])[0]

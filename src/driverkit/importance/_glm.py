@@ -54,6 +54,8 @@ class GLMSubsetFits:
     fit_index: str
     n: float
     iterations: int
+    coef: np.ndarray | None = None
+    thetas: np.ndarray | None = None
 
 
 def fit_index_value(ll: np.ndarray | float, ll0: float, n: float, fit_index: str) -> Any:
@@ -284,7 +286,8 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                       kind: str = "logit", fit_index: str = "mcfadden",
                       players: Sequence[Sequence[int]] | None = None,
                       always: Sequence[int] | None = None, weight_type: str = "sampling",
-                      tol: float = 1e-9, max_iter: int = 50) -> GLMSubsetFits:
+                      tol: float = 1e-9, max_iter: int = 50,
+                      start: GLMSubsetFits | None = None) -> GLMSubsetFits:
     """Fit index of the logit or ordered logit on every subset of players.
 
     Parameters
@@ -304,6 +307,10 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     weight_type : {"sampling", "frequency"}
     tol, max_iter
         Newton convergence: every step below ``tol · (1 + max|θ|)``.
+    start : GLMSubsetFits, optional
+        Fits of the same problem on other weights (e.g. the full sample when fitting bootstrap
+        replicates): each subset starts from its own earlier estimates instead of its
+        parent's, which saves Newton iterations.
 
     Returns
     -------
@@ -377,8 +384,12 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     n_masks = 1 << p
     width = Xa.shape[1]
     coef = np.zeros((n_masks, width))  # each subset's estimates in full-column layout
-    if kind == "ordinal":
-        thetas = np.zeros((n_masks, K - 1))
+    thetas = np.zeros((n_masks, K - 1)) if kind == "ordinal" else np.zeros((n_masks, 0))
+    # warm starts from an earlier fit of the same problem (bootstrap replicates)
+    prior_coef = start.coef if start is not None else None
+    if prior_coef is not None and prior_coef.shape != coef.shape:
+        prior_coef = None
+    prior_thetas = start.thetas if start is not None and prior_coef is not None else None
     ll = np.empty(n_masks)
     masks_by_size: dict[int, list[int]] = {}
     sizes = np.zeros(n_masks, dtype=int)
@@ -397,14 +408,15 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                 thetas[mask] = theta0
             continue
         block = max(1, _BLOCK_ELEMENTS // max(1, n * (m_cols if kind == "ordinal" else 4)))
-        for start in range(0, len(group), block):
-            batch = group[start : start + block]
+        for pos in range(0, len(group), block):
+            batch = group[pos : pos + block]
             cols = np.array([_subset_columns(mask, players_l, base_cols) for mask in batch])
             parents = np.array([mask & ~(1 << (mask.bit_length() - 1)) if mask else 0
                                 for mask in batch])
             if kind == "logit":
                 # warm start: the parent's estimates, zero for the new player's columns
-                init_full = coef[parents].copy()
+                init_full = (prior_coef[batch].copy() if prior_coef is not None
+                             else coef[parents].copy())
                 init_full[:, 0] = np.where(init_full[:, 0] == 0, special.logit(ybar),
                                            init_full[:, 0])
                 beta_full, lls, conv, it = _logit_batch(Xa, pairs, pair_index, y[None, :],
@@ -413,10 +425,14 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                 coef[batch] = beta_full
             else:
                 Xs = np.ascontiguousarray(Xa[:, cols].transpose(1, 0, 2))  # (B, n, m)
-                init = np.array([coef[parent, c] for parent, c in zip(parents, cols,
-                                                                      strict=True)])
-                th_init = np.array([thetas[mask & ~(1 << (mask.bit_length() - 1))] if mask
-                                    else theta0 for mask in batch])
+                src = prior_coef if prior_coef is not None else coef
+                rows_from = batch if prior_coef is not None else parents
+                init = np.array([src[r, c] for r, c in zip(rows_from, cols, strict=True)])
+                if prior_thetas is not None:
+                    th_init = prior_thetas[batch]
+                else:
+                    th_init = np.array([thetas[mask & ~(1 << (mask.bit_length() - 1))]
+                                        if mask else theta0 for mask in batch])
                 beta, th, lls, conv, it = _ordinal_batch(Xs, codes, v_w[None, :], init,
                                                          th_init, Eu, El, tol, max_iter)
                 thetas[batch] = th
@@ -434,7 +450,8 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     v = idx_all - idx_base
     v[0] = 0.0
     return GLMSubsetFits(v=v, loglike=ll, loglike_null=ll0, r2_full=float(idx_all[-1]),
-                         r2_always=idx_base, fit_index=fit_index, n=n_idx, iterations=iters)
+                         r2_always=idx_base, fit_index=fit_index, n=n_idx, iterations=iters,
+                         coef=coef, thetas=thetas if kind == "ordinal" else None)
 
 
 # ======================================================================================
