@@ -173,29 +173,25 @@ class ImportanceResult(Result):
             ax.legend(fontsize="small")
             ax.set_title(self.title)
             return ax
-        df = df.iloc[::-1]
-        labels = [str(s) for s in df.index]
-        groups = [g for g in dict.fromkeys(df["group"]) if g]
-        colors = [PALETTE[(groups.index(g) + 1) % len(PALETTE)] if g else PALETTE[0]
-                  for g in df["group"]]
-        xerr = None
-        if "ci_low" in df:
-            lo = (df["importance"] - df["ci_low"]).clip(lower=0).to_numpy()
-            hi = (df["ci_high"] - df["importance"]).clip(lower=0).to_numpy()
-            xerr = np.vstack([lo, hi])
-        ax.barh(labels, df["importance"].to_numpy(), color=colors, xerr=xerr,
-                error_kw={"ecolor": "#333333", "capsize": 3}, **kwargs)
-        unit = "R²" if self.kind == "linear" else f"pseudo-R² ({self.fit_index})"
-        ax.set_xlabel(f"importance ({unit})")
-        ax.set_title(self.title)
-        if groups:
-            from matplotlib.patches import Patch
+        from ..report._plots import importance_bars
 
-            handles = [Patch(color=PALETTE[(i + 1) % len(PALETTE)], label=g)
-                       for i, g in enumerate(groups)]
-            handles.append(Patch(color=PALETTE[0], label="single driver"))
-            ax.legend(handles=handles, fontsize="small", loc="lower right")
-        return ax
+        # colour by journey stage when given ({driver: stage} or {stage: [drivers]}),
+        # else mark grouped players apart from single drivers
+        stages = kwargs.pop("stages", None)
+        if stages:
+            flat: dict[str, Any] = {}
+            for key, val in stages.items():
+                if isinstance(val, list | tuple | set):
+                    flat.update({str(d): key for d in val})
+                else:
+                    flat[str(key)] = val
+            stages = flat
+        elif any(df["group"]):
+            stages = {str(n): ("group" if g else "single driver")
+                      for n, g in zip(df.index, df["group"], strict=True)}
+        unit = "R²" if self.kind == "linear" else f"pseudo-R² ({self.fit_index})"
+        return importance_bars(df, ax=ax, stages=stages, title=self.title,
+                               xlabel=f"importance ({unit})", **kwargs)
 
 
 _METHOD_LABELS = {
