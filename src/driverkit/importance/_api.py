@@ -616,6 +616,18 @@ def _unpack_glm(res: Any) -> tuple[np.ndarray, float, float]:
 # --------------------------------------------------------------------------------------
 # table building
 # --------------------------------------------------------------------------------------
+def _add_bootstrap(table: pd.DataFrame, summary: Any, reps: np.ndarray | None,
+                   names: list[str]) -> dict[str, Any]:
+    """Add a bootstrap summary's SE and interval columns; return the result's extra tables."""
+    if summary is None:
+        return {}
+    table["std_error"] = summary.std_error
+    table["ci_low"] = summary.ci_low
+    table["ci_high"] = summary.ci_high
+    return {"rank_ci": summary.rank_ci, "pairwise": summary.pairwise,
+            "replicates": pd.DataFrame(reps, columns=names)}
+
+
 def _table(names: list[str], imp: np.ndarray) -> pd.DataFrame:
     total = float(np.sum(imp))
     share = imp / total * 100 if total != 0 else np.zeros_like(imp)
@@ -899,14 +911,7 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
         table = _table(names, point.values[m])
         if point.sampling is not None and m == "shapley":
             table["mc_se"] = point.sampling.std_error
-        extras: dict[str, Any] = {}
-        if m in boot:
-            s = boot[m]
-            table["std_error"] = s.std_error
-            table["ci_low"] = s.ci_low
-            table["ci_high"] = s.ci_high
-            extras = {"rank_ci": s.rank_ci, "pairwise": s.pairwise,
-                      "replicates": pd.DataFrame(reps_by[m], columns=names)}
+        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names)
         meta = _base_meta(prob, m, "linear", r2, r2_always, None)
         meta["max VIF"] = float(diag["vif"].max()) if "vif" in diag else np.nan
         meta["condition number"] = diag.get("condition_number", np.nan)
@@ -1066,14 +1071,7 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
 
     def build(m: str) -> ImportanceResult:
         table = _table(names, values[m])
-        extras: dict[str, Any] = {}
-        if m in boot:
-            s = boot[m]
-            table["std_error"] = s.std_error
-            table["ci_low"] = s.ci_low
-            table["ci_high"] = s.ci_high
-            extras = {"rank_ci": s.rank_ci, "pairwise": s.pairwise,
-                      "replicates": pd.DataFrame(reps_by[m], columns=names)}
+        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names)
         meta = _base_meta(prob, m, kind, r2, r2_always, fit_index)
         if m in boot:
             meta["bootstrap"] = B
