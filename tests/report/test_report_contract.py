@@ -39,7 +39,8 @@ def _all_result_classes() -> set[type]:
         if cls not in seen and cls.__module__.startswith("driverkit."):
             seen.add(cls)
             todo += cls.__subclasses__()
-    return seen
+    # private bases (e.g. cx._GroupedResult) are never returned to users
+    return {c for c in seen if not c.__name__.startswith("_")}
 
 
 def _fake_sim():

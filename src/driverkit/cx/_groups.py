@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._results import Result
 from ..exceptions import DataError, DriverkitError
 
 __all__ = ["GroupFit", "fit_group", "importance_options"]
@@ -110,3 +111,21 @@ def fit_group(frame: pd.DataFrame, label: Any, outcome: str, drivers: list[str],
                     std_error=t["std_error"].astype(float), rank_low=rank_low.astype(float),
                     rank_high=rank_high.astype(float), coef=coef, coef_se=coef_se, result=res,
                     model=model)
+
+
+class _GroupedResult(Result):
+    """A result over groups of respondents (segments, waves) keeping each group's analysis.
+
+    Attributes
+    ----------
+    results : dict
+        ``{group: ImportanceResult}``.
+    models : dict
+        ``{group: DriverModel}``.
+    """
+
+    def __init__(self, table: pd.DataFrame, *, results: dict[Any, Any], models: dict[Any, Any],
+                 meta: dict[str, Any], notes: list[str]) -> None:
+        super().__init__(table, meta=meta, notes=notes)
+        self.results = results
+        self.models = models

@@ -8,12 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._results import Result
 from .._validation import check_columns, check_fraction, check_random_state
 from ..exceptions import DataError, DriverkitError, DriverkitTypeError
 from ._common import bh_fdr, group_labels, names_list, resolve_weights, warn_small, z_test
 from ._common import plain as _plain
-from ._groups import GroupFit, fit_group, importance_options
+from ._groups import GroupFit, _GroupedResult, fit_group, importance_options
 
 __all__ = ["SegmentComparison", "compare_segments"]
 
@@ -30,7 +29,7 @@ def check_bootstrap(bootstrap: Any, func: str) -> int:
     return int(bootstrap)
 
 
-class SegmentComparison(Result):
+class SegmentComparison(_GroupedResult):
     """Driver importance and coefficients per segment, each segment against the rest.
 
     Attributes
@@ -50,12 +49,6 @@ class SegmentComparison(Result):
     """
 
     _title = "Driver importance by segment (segment vs rest)"
-
-    def __init__(self, table: pd.DataFrame, *, results: dict[Any, Any], models: dict[Any, Any],
-                 meta: dict[str, Any], notes: list[str]) -> None:
-        super().__init__(table, meta=meta, notes=notes)
-        self.results = results
-        self.models = models
 
     def plot_data(self) -> pd.DataFrame:
         """Importance share (%) per driver (rows) and segment (columns)."""

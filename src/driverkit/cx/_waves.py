@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._results import Result
 from .._validation import check_columns, check_fraction, check_option, check_random_state
 from ..exceptions import DataError, DriverkitError, DriverkitTypeError
 from ._common import (
@@ -22,7 +21,7 @@ from ._common import (
     z_test,
 )
 from ._common import plain as _plain
-from ._groups import GroupFit, fit_group, importance_options
+from ._groups import GroupFit, _GroupedResult, fit_group, importance_options
 from ._segments import check_bootstrap
 
 __all__ = ["WaveComparison", "compare_waves"]
@@ -30,7 +29,7 @@ __all__ = ["WaveComparison", "compare_waves"]
 _FUNC = "compare_waves"
 
 
-class WaveComparison(Result):
+class WaveComparison(_GroupedResult):
     """Driver importance and performance per survey wave, with the change between waves.
 
     Attributes
@@ -54,12 +53,6 @@ class WaveComparison(Result):
     """
 
     _title = "Driver importance and performance by wave"
-
-    def __init__(self, table: pd.DataFrame, *, results: dict[Any, Any], models: dict[Any, Any],
-                 meta: dict[str, Any], notes: list[str]) -> None:
-        super().__init__(table, meta=meta, notes=notes)
-        self.results = results
-        self.models = models
 
     def plot_data(self) -> pd.DataFrame:
         """Importance share (%) per wave (rows) and driver (columns)."""
