@@ -344,6 +344,8 @@ def nps_target(model: Any) -> Any:
         return np.asarray(probs, float) @ scores
 
     nps_share.__name__ = "NPS"
+    # the simulator evaluates a score target from the two cut points that matter
+    nps_share.scores = scores  # type: ignore[attr-defined]
     return nps_share
 
 

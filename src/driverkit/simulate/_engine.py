@@ -148,6 +148,17 @@ class Kernel:
                 f"The 'target' parameter of Simulator() must be 'top', 'topk' (k < {K}), "
                 f"'bottom', 'expected', a list of levels or a callable. Got {target!r}."
             )
+        target_scores = getattr(target, "scores", None)
+        if callable(target) and target_scores is not None:
+            # a linear score over the levels (e.g. NPS: +1 promoters, −1 detractors) is
+            # evaluated from the cut points where the score changes, not from all K probs
+            sc = np.asarray(target_scores, dtype=float)
+            if sc.shape != (K,):
+                raise DriverkitError(
+                    f"target.scores must hold one score per outcome level ({K}); got "
+                    f"{sc.shape[0] if sc.ndim == 1 else sc.shape}."
+                )
+            return ("expected", sc), f"{getattr(target, '__name__', 'target')}(P)"
         if callable(target):
             return ("callable", target), f"{getattr(target, '__name__', 'target')}(P)"
         if isinstance(target, Sequence):
@@ -178,10 +189,13 @@ class Kernel:
         if how == "bottom":
             c0 = cuts[:, 0][:, None] if eta.ndim == 2 else cuts[0]
             return _logistic(c0 - eta)
-        upper = _logistic(eta[..., None] - c)  # P(Y >= m), m = 1..K-1
         if how == "expected":
+            # E[s(Y)] = s_0 + Σ_m P(Y ≥ m)(s_m − s_{m−1}): only cuts where the score steps
             steps = np.diff(arg)
-            return arg[0] + upper @ steps
+            nz = np.flatnonzero(steps)
+            up = _logistic(eta[..., None] - c[..., nz])
+            return arg[0] + up @ steps[nz]
+        upper = _logistic(eta[..., None] - c)  # P(Y >= m), m = 1..K-1
         ones = np.ones((*upper.shape[:-1], 1))
         zeros = np.zeros((*upper.shape[:-1], 1))
         probs = -np.diff(np.concatenate([ones, upper, zeros], axis=-1), axis=-1)
