@@ -6,6 +6,7 @@ revenue, profit and ROI, with intervals from parameter draws, the delta method o
 bootstrap. The optimisers evaluate plans only through :meth:`Simulator.value`.
 """
 
+from ._chunked import run_chunked
 from ._money import Calibration, clv, clv_elasticity, index_100
 from ._operators import Operator, ceiling, floor, gap_close, set_to, shift, target_mean, top_box
 from ._result import PriorityResult, SensitivityResult, SimulationResult
@@ -26,6 +27,7 @@ __all__ = [
     "floor",
     "gap_close",
     "index_100",
+    "run_chunked",
     "set_to",
     "shift",
     "target_mean",
