@@ -75,6 +75,7 @@ from .simulate import (
     clv,
     floor,
     gap_close,
+    run_chunked,
     set_to,
     shift,
     target_mean,
@@ -82,7 +83,7 @@ from .simulate import (
 )
 
 __all__ += ["Scenario", "SimulationResult", "Simulator", "ceiling", "clv", "floor", "gap_close",
-            "set_to", "shift", "target_mean", "top_box"]
+            "run_chunked", "set_to", "shift", "target_mean", "top_box"]
 # --- optimize ---
 from .optimize import (
     Allocation,
