@@ -475,6 +475,7 @@ class _Options:
     max_permutations: int
     progress: bool | None
     rng: np.random.Generator
+    client: Any = None
 
 
 def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
@@ -659,7 +660,8 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                strata: Any = None, ci_method: str = "percentile", exact_max: int = 25,
                tolerance: float = 0.001, max_time: float = 60.0,
                max_permutations: int = 200_000, progress: bool | None = None,
-               weight_type: str = "sampling", positive: Any = None) -> ImportanceResult:
+               weight_type: str = "sampling", positive: Any = None,
+               client: Any = None) -> ImportanceResult:
     """Relative importance of drivers: Shapley/LMG, dominance, relative weights and more.
 
     Parameters
@@ -714,6 +716,11 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     weight_type : {"sampling", "frequency"}, default="sampling"
     positive : optional
         The event value of a binary outcome given as text.
+    client : distributed.Client or "dask", optional
+        Run the bootstrap replicates of binary/ordinal importance (one batched refit of
+        every subset per replicate) as Dask tasks on this client (``"dask"``: the active
+        client or Dask's default scheduler). The replicates are drawn in the same order,
+        so the result equals the local run.
 
     Returns
     -------
@@ -757,7 +764,7 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     check_positive(max_time, "max_time", _FUNC)
     rng = check_random_state(seed)
     opts = _Options(exact_max, float(tolerance), float(max_time), max_permutations, progress,
-                    rng)
+                    rng, client)
     always_l = _as_names(always, "always")
     groups_d = _check_groups(groups, always_l)
 
@@ -1057,8 +1064,18 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
             return out
 
         show = opts.progress if opts.progress is not None else True
+        mapper = None
+        if opts.client is not None:
+            from ..stats._dask import run_tasks
+
+            client = None if isinstance(opts.client, str) else opts.client
+
+            def mapper(fn: Any, batches: list[np.ndarray]) -> list[Any]:
+                return run_tasks(fn, batches, client=client)
+
         reps = bs.bootstrap_rows(stat, Z.shape[0], B, opts.rng, weights=w, strata=prob.strata,
-                                 chunk=25, progress=bool(show))
+                                 chunk=25, progress=bool(show) and mapper is None,
+                                 mapper=mapper)
         jack = None
         if ci_method == "bca":
             jack = bs.jackknife_rows(stat, Z.shape[0], weights=w, rng=opts.rng, max_groups=50,

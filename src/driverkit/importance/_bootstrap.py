@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,7 +76,8 @@ def _progress_bar(total: int, show: bool, desc: str):  # pragma: no cover - cosm
 
 def bootstrap_rows(stat_batch: StatBatch, n: int, B: int, rng: np.random.Generator, *,
                    weights: np.ndarray | None = None, strata: np.ndarray | None = None,
-                   chunk: int = 250, progress: bool = False) -> np.ndarray:
+                   chunk: int = 250, progress: bool = False,
+                   mapper: Any = None) -> np.ndarray:
     """Run ``B`` respondent-bootstrap replicates of ``stat_batch``.
 
     Parameters
@@ -91,12 +93,25 @@ def bootstrap_rows(stat_batch: StatBatch, n: int, B: int, rng: np.random.Generat
         Survey weights carried by the resampled respondents.
     strata : (n,) array, optional
         Resample within these groups.
+    mapper : callable, optional
+        ``mapper(stat_batch, [weights batches]) -> [results]`` evaluates the batches
+        elsewhere (e.g. as Dask tasks); the batches are drawn first, in the same order as the
+        local loop, so the replicates are identical.
 
     Returns
     -------
     (B, p) array
     """
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    if mapper is not None:
+        batches = []
+        done = 0
+        while done < B:
+            size = min(chunk, B - done)
+            batches.append(resample_counts(n, size, rng, strata) * w[None, :])
+            done += size
+        results = mapper(stat_batch, batches)
+        return np.concatenate([np.asarray(r, dtype=float) for r in results], axis=0)
     out: list[np.ndarray] = []
     bar = _progress_bar(B, progress, "bootstrap")
     done = 0
