@@ -35,7 +35,7 @@ def _in_memory(df, model, scen):
 
 @pytest.mark.parametrize("fmt", ["frame", "parquet", "csv"])
 def test_chunked_equals_in_memory(setup, tmp_path, fmt):
-    df, drivers, model, scen = setup
+    df, _drivers, model, scen = setup
     src = df
     if fmt == "parquet":
         src = str(tmp_path / "s.parquet")
