@@ -201,3 +201,17 @@ def test_analyze_binary_outcome_infers_logit_and_skips_the_slow_bootstrap(csv_pa
                  "-o", out])
     assert r.exit_code == 0, r.output
     assert "Key drivers of satisfaction" in r.output
+
+
+def test_text_yes_no_outcome_needs_and_takes_positive(tmp_path, survey):
+    data = survey.drop(columns=["<script>alert(1)</script>"]).assign(
+        bought=np.where(survey["repurchase"] == 1, "Yes", "No"))
+    path = tmp_path / "yesno.csv"
+    data.to_csv(path, index=False)
+    r = _invoke(["analyze", path, "--outcome", "bought", "--drivers", "staff,price"])
+    assert r.exit_code == 2
+    assert "--positive" in r.output and "'Yes'" in r.output
+    r = _invoke(["analyze", path, "--outcome", "bought", "--positive", "Yes", "--drivers",
+                 "staff,price", "--no-progress", "-o", tmp_path / "out"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "out" / "report.html").exists()

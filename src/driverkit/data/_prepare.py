@@ -310,9 +310,11 @@ def _binary_outcome(s: pd.Series, name: str, positive: Any) -> tuple[np.ndarray,
             f"The outcome '{name}' takes the values {sorted(vals)}; a binary model needs 0/1. "
             f"Pass positive=<value of the event> (e.g. positive={max(vals)!r})."
         )
+    eventish = {"yes", "y", "true", "1", "churn", "churned", "bought", "repurchase"}
+    guess = next((v for v in vals if str(v).strip().lower() in eventish), sorted(vals, key=str)[-1])
     raise DataError(
-        f"The outcome '{name}' has the text values {', '.join(map(repr, vals))}. Pass "
-        f"positive=... to name the event (e.g. positive={vals[0]!r})."
+        f"The outcome '{name}' has the text values {', '.join(map(repr, vals))}. Name the "
+        f"event with positive= (command line: --positive), e.g. positive={guess!r}."
     )
 
 

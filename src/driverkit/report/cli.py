@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from .._validation import suggest
 from .._version import __version__
@@ -105,7 +106,12 @@ def _print_table(out: Any, files: Any, seconds: float) -> None:
         line = f"{int(row['rank']):>4}  {str(name)[:25]:<26}{row['share']:>6.1f}%  {ci:<14}"
         if has_impact:
             money = impact_col in ("delta_revenue", "delta_profit")
-            line += f"{row['impact']:>+26,.0f}" if money else f"{row['impact']:>+26.4f}"
+            if not np.isfinite(row["impact"]):
+                # a categorical driver has no "+1 point"
+                line += f"{'n/a (categorical)':>26}"
+            else:
+                line += (f"{row['impact']:>+26,.0f}" if money
+                         else f"{row['impact']:>+26.4f}")
         click.echo(line)
     if out.plan is not None:
         plan = out.plan
@@ -266,6 +272,8 @@ def _demo_drivers(df: Any) -> list[str]:
 @click.option("--draws", type=click.IntRange(0), help="Draws per scenario (default 500).")
 @click.option("--seed", type=int, help="Random seed (default 0).")
 @click.option("--sheet", help="Excel sheet to read (default: the first).")
+@click.option("--positive", help="The event value of a yes/no outcome given as text "
+                                 "(e.g. --positive Yes).")
 @click.option("--title", help="Report title.")
 @click.option("-o", "--output", "out_dir", default="driverkit_output", show_default=True,
               type=click.Path(file_okay=False), help="Directory for report.html/report.xlsx.")
@@ -275,8 +283,8 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
             margin: float | None, budget: float | None, kind: str | None,
             config_path: str | None, importance_outcome: str | None,
             bootstrap: int | None, draws: int | None,
-            seed: int | None, sheet: str | None, title: str | None, out_dir: str,
-            progress: bool | None) -> None:
+            seed: int | None, sheet: str | None, positive: str | None, title: str | None,
+            out_dir: str, progress: bool | None) -> None:
     """Key-driver analysis of DATA (CSV, Excel or Parquet; one row per respondent).
 
     \b
@@ -292,7 +300,8 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
              "revenue_per_customer": revenue_per_customer, "customers": customers,
              "margin": margin, "budget": budget, "kind": kind, "bootstrap": bootstrap,
              "importance_outcome": importance_outcome,
-             "draws": draws, "seed": seed, "sheet": sheet, "title": title}
+             "draws": draws, "seed": seed, "sheet": sheet, "positive": positive,
+             "title": title}
     opts = {**cfg, **{k: v for k, v in flags.items() if v is not None}}
     driver_list = _split_drivers(drivers) or _split_drivers(cfg.get("drivers"))
     if not opts.get("outcome"):
