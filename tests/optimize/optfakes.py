@@ -46,7 +46,10 @@ class FakeSim:
         self.customers = customers
         self.revenue = revenue
         self.noise = dict(noise or {})
-        self._scales = dict(scales or {d: (1.0, 10.0) for d in self.weights})
+        # closed-form kinds take lifts of any size (the reference examples use lifts up to 100);
+        # the logit kind is a 1–10 rating scale
+        wide = (0.0, 1000.0) if kind != "logit" else (1.0, 10.0)
+        self._scales = dict(scales or dict.fromkeys(self.weights, wide))
         self.calls = 0
 
     @property

@@ -25,7 +25,7 @@ from scipy.special import expit
 from .._validation import check_fraction, check_kwargs, check_option, suggest
 from ..exceptions import ConvergenceWarning, DriverkitError, DriverkitTypeError, InfeasibleError
 from ._curves import CostCurve, Hill, Piecewise, Saturating, as_curve
-from ._protocol import OBJECTIVES, check_simulator, shift_scenario
+from ._protocol import OBJECTIVES, check_simulator, quiet_search, shift_scenario
 from ._results import Allocation
 
 __all__ = ["optimize_budget"]
@@ -95,7 +95,8 @@ class _Problem:
         self.draws = draws
         self.seed = seed
         self.smooth: float | None = None
-        scales = getattr(sim, "scales", {}) or {}
+        scales = dict(getattr(sim, "scales", {}) or {})
+        self.scales = scales
         self.h = np.array([
             1e-6 * max(float(scales[d][1]) - float(scales[d][0]), 1.0) if d in scales else 1e-6
             for d in drivers
@@ -111,7 +112,8 @@ class _Problem:
         return np.array([float(c.derivative(v)) for c, v in zip(self.curves, s, strict=True)])
 
     def scenario(self, lifts: np.ndarray, cost: float, name: str = "budget allocation") -> Any:
-        return shift_scenario(name, dict(zip(self.drivers, lifts.tolist(), strict=True)), cost)
+        return shift_scenario(name, dict(zip(self.drivers, lifts.tolist(), strict=True)), cost,
+                              self.scales)
 
     def point(self, lifts: np.ndarray, cost: float, objective: str | None = None) -> float:
         """The simulator's point value (what ``run`` reports)."""
@@ -449,18 +451,17 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
 
     Examples
     --------
-    >>> import driverkit as dk
-    >>> from driverkit.optimize import optimize_budget
-    >>> class Sim:  # any object with the simulator protocol; dk.Simulator in practice
-    ...     drivers, scales = ["a", "b"], {"a": (1, 10), "b": (1, 10)}
-    ...     def value(self, scenario, objective="profit"):
-    ...         return sum(op.delta for op in scenario.operators.values())
-    ...     def run(self, scenario, **kw): ...
-    ...     def value_draws(self, scenario, objective="profit", **kw): ...
-    >>> curves = {"a": dk.saturating(100, 50), "b": dk.saturating(60, 20)}
-    >>> alloc = optimize_budget(Sim(), curves, 100, objective="revenue")
-    >>> alloc.table["spend"].round(2).tolist()
-    [65.64, 34.36]
+    >>> import pandas as pd, driverkit as dk
+    >>> m = dk.fixed_model("logit", intercept=-4.0, coef={"x1": 0.6, "x2": 0.3},
+    ...                    scales={"x1": (1, 10), "x2": (1, 10)})
+    >>> df = pd.DataFrame({"x1": [3, 6, 8, 10, 5], "x2": [5, 7, 8, 4, 2]})
+    >>> sim = dk.Simulator(m, df, customers=100_000, revenue_per_customer=500, margin=0.3)
+    >>> curves = {"x1": dk.saturating(2.0, 1e6), "x2": dk.saturating(2.0, 5e5)}
+    >>> plan = dk.optimize_budget(sim, curves, 2e6, objective="profit")
+    >>> plan.table["spend"].round(-3).tolist()  # budget not binding: marginal ROI 0
+    [701000.0, 375000.0]
+    >>> bool(plan.value == sim.run(plan.scenario).table["delta_profit"].iloc[0])
+    True
     """
     check_kwargs(kwargs, _FUNC)
     sim = check_simulator(sim, _FUNC)
@@ -510,19 +511,19 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
     if n_starts is None:
         n_starts = 1 if all(_concave(c) for c in curves) else 2
     prob = _Problem(sim, drivers, curves, objective, risk_spec, int(draws), seed)
-    if risk_spec is not None and risk_spec[0] == "p_positive":
-        d0 = np.asarray(sim.value_draws(prob.scenario(prob.lifts(_spread(
-            lb, ub_search, cap, np.ones(len(drivers)))), cap), objective, draws=int(draws),
-            seed=seed), dtype=float)
-        prob.smooth = 0.1 * max(float(np.std(d0)), abs(float(np.mean(d0))), 1e-12)
-
+    with quiet_search():
+        if risk_spec is not None and risk_spec[0] == "p_positive":
+            d0 = np.asarray(sim.value_draws(prob.scenario(prob.lifts(_spread(
+                lb, ub_search, cap, np.ones(len(drivers)))), cap), objective, draws=int(draws),
+                seed=seed), dtype=float)
+            prob.smooth = 0.1 * max(float(np.std(d0)), abs(float(np.mean(d0))), 1e-12)
+        if tgt is None:
+            s, res = _maximise(prob, lb, ub_search, cap, n_starts, maxiter, budget_given=True)
+        elif tgt[0] == "value":
+            s, res = _reach(prob, lb, ub_search, cap, tgt[1], n_starts, maxiter, budget)
+        else:
+            s, res = _roi_target(prob, lb, ub_search, cap, tgt[1], n_starts, maxiter, budget)
     notes: list[str] = []
-    if tgt is None:
-        s, res = _maximise(prob, lb, ub_search, cap, n_starts, maxiter, budget_given=True)
-    elif tgt[0] == "value":
-        s, res = _reach(prob, lb, ub_search, cap, tgt[1], n_starts, maxiter, budget)
-    else:
-        s, res = _roi_target(prob, lb, ub_search, cap, tgt[1], n_starts, maxiter, budget)
 
     return _build(prob, s, res, lb, ub, budget, tgt, notes)
 
@@ -739,11 +740,20 @@ def _roi_target(prob: _Problem, lb: np.ndarray, ub: np.ndarray, cap: float, rho:
 def _build(prob: _Problem, s: np.ndarray, res: sopt.OptimizeResult, lb: np.ndarray,
            ub: np.ndarray, budget: float | None, tgt: tuple[str, float] | None,
            notes: list[str]) -> Allocation:
-    drivers = prob.drivers
+
     lifts = prob.lifts(s)
     total = float(np.sum(s))
     scenario = prob.scenario(lifts, total)
     value = float(prob.sim.value(scenario, prob.objective))  # the simulator's own number
+    with quiet_search():
+        return _finish(prob, s, res, lb, ub, budget, tgt, notes, lifts, total, scenario, value)
+
+
+def _finish(prob: _Problem, s: np.ndarray, res: sopt.OptimizeResult, lb: np.ndarray,
+            ub: np.ndarray, budget: float | None, tgt: tuple[str, float] | None,
+            notes: list[str], lifts: np.ndarray, total: float, scenario: Any,
+            value: float) -> Allocation:
+    drivers = prob.drivers
     risk_value = None
     if prob.risk is not None:
         d = prob.sim.value_draws(scenario, prob.objective, draws=prob.draws, seed=prob.seed)

@@ -20,7 +20,7 @@ from scipy import optimize as sopt
 
 from .._validation import check_kwargs, check_option, suggest
 from ..exceptions import DriverkitError, DriverkitTypeError, InfeasibleError
-from ._protocol import OBJECTIVES, check_simulator, combine_scenarios
+from ._protocol import OBJECTIVES, check_simulator, combine_scenarios, quiet_search
 from ._results import Portfolio
 
 __all__ = ["select_initiatives"]
@@ -129,8 +129,11 @@ def _items(initiatives: Any, objective: str, simulator: Any, need_risk: bool,
     items = _Items(names=names, cost=cost, value=np.zeros(len(names)), scenarios=scenarios)
     col = OBJECTIVES[objective]
     if scenarios is not None:
-        recosted = [combine_scenarios(n, [s], c) for n, s, c in zip(names, scenarios, cost,
-                                                                     strict=True)]
+        # an initiative's own scenario is used as is when its cost agrees (keeping a cost
+        # distribution); otherwise a copy carries the cost column, so "profit" nets it
+        recosted = [s if float(getattr(s, "cost", math.nan)) == c
+                    else combine_scenarios(n, [s], c)
+                    for n, s, c in zip(names, scenarios, cost, strict=True)]
         items.scenarios = recosted
         items.value = np.array([float(simulator.value(s, objective)) for s in recosted])
         if need_risk:
@@ -570,8 +573,9 @@ def select_initiatives(initiatives: Any, budget: float | None = None, *, simulat
         raise DriverkitError(
             f"max_revenue_at_risk must be >= 0 (revenue lost); got {max_revenue_at_risk:g}."
         )
-    items = _items(initiatives, objective, simulator, max_revenue_at_risk is not None,
-                   area_limits is not None)
+    with quiet_search():
+        items = _items(initiatives, objective, simulator, max_revenue_at_risk is not None,
+                       area_limits is not None)
     edges = _requires_edges(requires, items.names)
     rows = _rows(items, budget, exclusive, edges, max_revenue_at_risk, area_limits, target)
     z, res = _solve(items, rows, target)
@@ -582,12 +586,13 @@ def select_initiatives(initiatives: Any, budget: float | None = None, *, simulat
     moves = 0
     if items.scenarios is not None:
         joint = _Joint(simulator, items, objective)
-        value = joint.value(z)
-        gap = value - standalone_sum
-        rel = abs(gap) / max(abs(value), abs(standalone_sum), 1e-300)
-        run_ls = local_search if local_search is not None else rel > gap_tolerance
-        if run_ls:
-            z, moves = _local_search(joint, z, rows, target, max_evals)
+        with quiet_search():
+            value = joint.value(z)
+            gap = value - standalone_sum
+            rel = abs(gap) / max(abs(value), abs(standalone_sum), 1e-300)
+            run_ls = local_search if local_search is not None else rel > gap_tolerance
+            if run_ls:
+                z, moves = _local_search(joint, z, rows, target, max_evals)
             if moves:
                 notes.append(f"The additivity gap was {rel:.1%} of the value; a local search on "
                              f"the joint value made {moves} improving move(s).")

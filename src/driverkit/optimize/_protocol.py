@@ -12,14 +12,17 @@ Scenarios are built here, in one place, from the public simulator API
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..exceptions import DriverkitError, DriverkitTypeError
+from ..exceptions import DriverkitError, DriverkitTypeError, ExtrapolationWarning
 
-__all__ = ["OBJECTIVES", "SimulatorProtocol", "check_simulator", "shift_scenario"]
+__all__ = ["OBJECTIVES", "SimulatorProtocol", "check_simulator", "combine_scenarios",
+           "quiet_search", "shift_scenario"]
 
 #: objective name -> the column of ``SimulationResult.table`` it reads
 OBJECTIVES: dict[str, str] = {
@@ -80,44 +83,40 @@ def check_simulator(sim: Any, func: str, name: str = "sim") -> SimulatorProtocol
     return sim
 
 
-class _Shift:
-    """Stand-in for ``dk.shift`` used only while :mod:`driverkit.simulate` is unavailable."""
+@contextlib.contextmanager
+def quiet_search() -> Iterator[None]:
+    """Silence the simulator's extrapolation warnings for the many trial plans of a search.
 
-    kind = "shift"
-
-    def __init__(self, delta: float) -> None:
-        self.delta = float(delta)
-
-    def __repr__(self) -> str:
-        return f"shift({self.delta:g})"
-
-
-class _PlanScenario:
-    """Stand-in for ``dk.Scenario`` used only while :mod:`driverkit.simulate` is unavailable."""
-
-    def __init__(self, name: str, operators: Mapping[str, Any], cost: float = 0.0,
-                 segment: Any = None) -> None:
-        self.name, self.operators, self.cost, self.segment = name, dict(operators), cost, segment
-
-    def __repr__(self) -> str:
-        return f"Scenario({self.name!r}, {self.operators!r}, cost={self.cost:g})"
+    Only the returned plan's warnings matter; the optimisers evaluate it once more outside
+    this context, so the user sees them for that plan.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtrapolationWarning)
+        yield
 
 
 def _scenario_api() -> tuple[Any, Any]:
-    try:
-        from ..simulate import Scenario, shift
-    except ImportError:
-        return _PlanScenario, _Shift
+    from ..simulate import Scenario, shift
+
     return Scenario, shift
 
 
-def shift_scenario(name: str, lifts: Mapping[str, float], cost: float) -> Any:
+def shift_scenario(name: str, lifts: Mapping[str, float], cost: float,
+                   scales: Mapping[str, tuple[float, float]] | None = None) -> Any:
     """Return ``dk.Scenario(name, {driver: dk.shift(lift)}, cost=cost)``.
 
     Drivers with a zero lift are left out, so an unfunded driver is not in the scenario.
+    With ``scales``, a lift beyond the width of a driver's scale is capped at that width
+    (it moves every respondent to the top either way, and ``dk.shift`` rejects more).
     """
     scenario_cls, shift = _scenario_api()
-    ops = {d: shift(float(v)) for d, v in lifts.items() if float(v) != 0.0}
+    ops = {}
+    for d, v in lifts.items():
+        v = float(v)
+        if scales is not None and d in scales:
+            v = min(v, float(scales[d][1]) - float(scales[d][0]))
+        if v != 0.0:
+            ops[d] = shift(v)
     return scenario_cls(name, ops, cost=float(cost))
 
 
@@ -131,6 +130,7 @@ def combine_scenarios(name: str, scenarios: Sequence[Any], cost: float) -> Any:
     scenario_cls, shift = _scenario_api()
     ops: dict[str, Any] = {}
     owners: dict[str, str] = {}
+    segment = _common_segment(scenarios)
     for sc in scenarios:
         for driver, op in _operators(sc).items():
             if driver not in ops:
@@ -147,7 +147,27 @@ def combine_scenarios(name: str, scenarios: Sequence[Any], cost: float) -> Any:
                 )
             ops[driver] = shift(a + b)
             owners[driver] = f"{owners[driver]} + {_name(sc)}"
-    return scenario_cls(name, ops, cost=float(cost))
+    return scenario_cls(name, ops, cost=float(cost), segment=segment)
+
+
+def _common_segment(scenarios: Sequence[Any]) -> Any:
+    """The segment shared by all ``scenarios`` (``None`` = everyone); mixed scopes are an error."""
+    segments = [getattr(sc, "segment", None) for sc in scenarios]
+    if not segments:
+        return None
+    first = segments[0]
+    for sc, seg in zip(scenarios, segments, strict=True):
+        same = seg is first or (
+            not isinstance(seg, np.ndarray) and not isinstance(first, np.ndarray) and seg == first
+        ) or (isinstance(seg, np.ndarray) and isinstance(first, np.ndarray)
+              and np.array_equal(seg, first))
+        if not same:
+            raise DriverkitError(
+                f"Initiatives '{_name(scenarios[0])}' and '{_name(sc)}' target different "
+                "segments, so their joint scenario is ambiguous. Give them the same segment= "
+                "or simulate the segments separately."
+            )
+    return first
 
 
 def _name(scenario: Any) -> str:
