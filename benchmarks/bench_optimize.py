@@ -44,7 +44,7 @@ def survey_problem(n_drivers: int = 20) -> tuple[Any, dict[str, Any], str]:
         source = f"dk.make_survey(n=2000, n_drivers={n_drivers}) (demo has fewer drivers)"
     drivers = drivers[:n_drivers]
     model = dk.fit(df, "repurchase", drivers, kind="logit", scales=dict.fromkeys(drivers, (1, 10)))
-    sim = dk.Simulator(model, df, customers=100_000, revenue_per_customer=500.0, margin=0.3)
+    sim = dk.Simulator(model, df, customers=1_000_000, revenue_per_customer=500.0, margin=0.3)
     rng = np.random.default_rng(7)
     curves = {d: dk.saturating(float(rng.uniform(0.3, 1.5)), float(rng.uniform(2e5, 1e6)))
               for d in drivers}
@@ -81,6 +81,10 @@ def main() -> int:
     rows.append(("25-point frontier, 200 initiatives", t, 20.0,
                  f"{int(tab['feasible'].sum())}/25 feasible"))
     if hasattr(dk, "Simulator"):
+        demo_sim, demo_curves, _ = survey_problem(12)
+        t, alloc = timed(lambda: dk.optimize_budget(demo_sim, demo_curves, 3e6))
+        rows.append(("12-driver allocation on dk.load_demo() (profit)", t, 2.0,
+                     f"{len(alloc.funded)} funded, {alloc.meta['simulator_calls']} sim calls"))
         sim, curves, source = survey_problem()
         budget = 3e6
         t, alloc = timed(lambda: dk.optimize_budget(sim, curves, budget, objective="profit"))

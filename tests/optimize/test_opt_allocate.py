@@ -284,3 +284,18 @@ def test_constraints_hold_in_every_plan(a, budget, cap, floor, objective):
         lifts = {n: float(curves[n](v)) for n, v in zip(names, plan, strict=True)}
         other = sim.value(shift_scenario("p", lifts, float(plan.sum())), objective)
         assert alloc.value >= other - 1e-6 * max(1.0, abs(other))
+
+
+def test_optimum_on_a_knot_is_reported_as_a_kink():
+    # a's table: 0.5 lift per unit up to 10, then 1/30; b: saturating, 0.2 per unit at zero
+    sim = FakeSim({"a": 1.0, "b": 1.0})
+    curves = {"a": dk.piecewise([0, 10, 40], [0, 5, 6]), "b": dk.saturating(10.0, 50.0)}
+    alloc = dk.optimize_budget(sim, curves, 20.0, objective="revenue")
+    t = alloc.table
+    assert t.loc["a", "spend"] == pytest.approx(10.0, abs=1e-4)
+    assert t.loc["b", "spend"] == pytest.approx(10.0, abs=1e-4)
+    assert t.loc["a", "status"] == "at a kink"
+    assert "0.5 just below" in t.loc["a", "reason"]
+    # the common marginal ROI is b's, bracketed by a's right (1/30) and left (0.5) slopes
+    assert alloc.marginal_roi == pytest.approx(0.2 * math.exp(-0.2), rel=1e-4)
+    assert 1 / 30 < alloc.marginal_roi < 0.5

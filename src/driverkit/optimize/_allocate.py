@@ -766,13 +766,18 @@ def _finish(prob: _Problem, s: np.ndarray, res: sopt.OptimizeResult, lb: np.ndar
             prob.point(np.where(np.arange(len(s)) == j, lifts, 0.0), float(s[j]))
             if s[j] > 0 else 0.0 for j in range(len(s))
         ])
+        S = max(total, budget or 0.0, 1.0)
+        funded = s > 1e-9 * S
+        left = _left_marginal(prob, s, lifts, total, funded, S)
     finally:
         prob.risk = saved_risk
-    S = max(total, budget or 0.0, 1.0)
-    funded = s > 1e-9 * S
     at_lb = funded & (s <= lb + 1e-9 * S) & (lb > 0)
     at_ub = funded & np.isfinite(ub) & (s >= ub - 1e-9 * S)
-    interior = funded & ~at_lb & ~at_ub
+    # a kink of the value (ratings reaching the scale ceiling, a knot of a piecewise curve):
+    # the left and right marginal returns differ and the equal-marginal rule does not apply
+    kink = funded & ~at_lb & ~at_ub & (
+        np.abs(left - marg) > 1e-3 * np.maximum(np.abs(left), np.abs(marg)) + 1e-12)
+    interior = funded & ~at_lb & ~at_ub & ~kink
     lam = float(np.mean(marg[interior])) if np.any(interior) else math.nan
     budget_binds = budget is not None and total >= budget * (1 - 1e-7)
     status, reasons = [], []
@@ -786,6 +791,12 @@ def _finish(prob: _Problem, s: np.ndarray, res: sopt.OptimizeResult, lb: np.ndar
         elif at_lb[j]:
             status.append("at lower bound")
             reasons.append(f"held at its lower spend bound {lb[j]:g}")
+        elif kink[j]:
+            status.append("at a kink")
+            reasons.append(
+                f"the value has a kink here (e.g. ratings reaching the scale ceiling or a knot "
+                f"of the cost curve): marginal ROI {left[j]:.3g} just below this spend, "
+                f"{marg[j]:.3g} just above")
         else:
             status.append("funded")
             reasons.append("")
@@ -823,6 +834,23 @@ def _finish(prob: _Problem, s: np.ndarray, res: sopt.OptimizeResult, lb: np.ndar
                       risk_value=risk_value, meta=meta, notes=notes)
 
 
+def _left_marginal(prob: _Problem, s: np.ndarray, lifts: np.ndarray, total: float,
+                   funded: np.ndarray, S: float) -> np.ndarray:
+    """Backward-difference marginal return of each funded driver (NaN-free; 0 if unfunded)."""
+    f0 = prob.evaluate(lifts, total)
+    g_cost = prob.cost_slope(lifts, total, f0)
+    out = np.zeros(len(s))
+    for j in np.flatnonzero(funded):
+        h = min(prob.h[j], float(lifts[j]))
+        if h <= 0:
+            continue
+        step = lifts.copy()
+        step[j] -= h
+        dl = float(prob.curves[j].derivative(max(float(s[j]) - 1e-9 * S, 0.0)))
+        out[j] = (f0 - prob.evaluate(step, total)) / h * dl + g_cost
+    return out
+
+
 def _reason(prob: _Problem, j: int, marg: float, lam: float, ub: float,
             budget_binds: bool) -> str:
     curve = prob.curves[j]
@@ -833,12 +861,13 @@ def _reason(prob: _Problem, j: int, marg: float, lam: float, ub: float,
     if getattr(curve, "slope", 1.0) > 1.0 and marg > 0 and math.isfinite(lam) and marg < lam:
         return ("its S-shaped cost curve buys almost nothing at low spend, and the budget does "
                 "not reach the spend where it pays off")
+    gross = marg + 1 if prob.objective == "profit" else marg
+    if gross <= 0:
+        return ("raising this driver does not raise the objective (its estimated effect is zero "
+                "or negative, or its ratings are at the scale ceiling)")
     if marg <= 0 and prob.objective == "profit":
-        return (f"the first unit of spend returns {marg + 1:.3g} per unit, which does not cover "
+        return (f"the first unit of spend returns {gross:.3g} per unit, which does not cover "
                 "its cost (marginal ROI <= 0)")
-    if marg <= 0:
-        return ("raising this driver does not raise the objective (at its scale ceiling or "
-                "no effect)")
     if math.isfinite(lam):
         return (f"its marginal return at zero spend ({marg:.3g}) is below the funded drivers' "
                 f"({lam:.3g})")
