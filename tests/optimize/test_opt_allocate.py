@@ -299,3 +299,19 @@ def test_optimum_on_a_knot_is_reported_as_a_kink():
     # the common marginal ROI is b's, bracketed by a's right (1/30) and left (0.5) slopes
     assert alloc.marginal_roi == pytest.approx(0.2 * math.exp(-0.2), rel=1e-4)
     assert 1 / 30 < alloc.marginal_roi < 0.5
+
+
+def test_frontier_over_cost_curves(concave):
+    sim, curves = _concave_problem(concave)
+    table = dk.frontier(curves, [-10, 0, 50, 100], simulator=sim, objective="revenue", draws=50)
+    assert list(table.columns) == ["budget", "chosen", "value", "net_cost", "roi", "feasible",
+                                   "value_low", "value_high", "roi_low", "roi_high", "allocation"]
+    assert not table["feasible"].iloc[0]  # a continuous allocation cannot save money
+    ok = table[table["feasible"]]
+    assert ok["value"].is_monotonic_increasing
+    assert ok["value"].iloc[-1] == pytest.approx(concave["value"], abs=concave["tolerance"])
+    assert ok["allocation"].iloc[-1]["d0"] == pytest.approx(concave["spend"][0], abs=1e-2)
+    assert (ok["net_cost"] <= ok["budget"]).all()
+    assert ok["chosen"].iloc[-1] == ["d0", "d1"]
+    with pytest.raises(dk.DriverkitError, match="simulator"):
+        dk.frontier(curves, [10])

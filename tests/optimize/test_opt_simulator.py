@@ -93,3 +93,13 @@ def test_portfolio_value_equals_simulator_run(fitted_sim):
     table = dk.frontier(ini, [-2e5, 0, 4e5, 8e5], simulator=fitted_sim, draws=100, seed=0)
     assert (table["value_low"] <= table["value"]).all()
     assert (table["value"] <= table["value_high"]).all()
+
+
+def test_continuous_frontier_intervals_from_the_simulator(fitted_sim, curves):
+    table = dk.frontier(curves, [0, 5e5, 1e6], simulator=fitted_sim, objective="revenue",
+                        draws=100, seed=2)
+    assert table["feasible"].all()
+    assert table["value"].is_monotonic_increasing
+    assert (table["value_low"] <= table["value"]).all()
+    assert (table["value"] <= table["value_high"]).all()
+    assert (table["net_cost"] <= table["budget"]).all()
