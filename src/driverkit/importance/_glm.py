@@ -1,28 +1,32 @@
 """Batched logit / ordered-logit fits for every subset of players (GLM relative importance).
 
-Dominance analysis and Shapley values for binary and ordinal outcomes need the fit index
-of all 2^p − 1 sub-models (Azen & Traxel 2009). Calling a general GLM fitter 2^p times is
-slow; here the fits are *batched*: subsets with the same number of design columns are
-stacked, and Newton–Raphson runs on all of them at once (batched matrix products and
-solves), each warm-started from its parent subset (the subset without its highest player).
+Dominance analysis and Shapley values for binary and ordinal outcomes need a fit index for
+all 2^p − 1 sub-models (Azen & Traxel 2009). Calling a general GLM fitter 2^p times is slow,
+so here the fits are *batched*: subsets with the same number of design columns are stacked,
+and Newton–Raphson runs on all of them at once with dense matrix products. Each subset is
+warm-started from its parent (the subset without its highest player).
 
-Fit indices (``ℓ_S`` the log-likelihood of the model with players S, ``ℓ_0`` of the
-intercept-only/thresholds-only model, ``n`` the number of rows, or Σw for frequency
-weights):
+Fit indices: ``ℓ_S`` is the log-likelihood of the model with players S, ``ℓ_0`` that of the
+intercept-only (thresholds-only) model, and ``n`` the number of rows, or Σw for frequency
+weights.
 
 * McFadden (1974): ``1 − ℓ_S/ℓ_0``
 * Cox & Snell (1989): ``1 − exp(2(ℓ_0 − ℓ_S)/n)``
 * Nagelkerke (1991): Cox–Snell / ``(1 − exp(2ℓ_0/n))``
 * Estrella (1998): ``1 − (ℓ_S/ℓ_0)^(−2ℓ_0/n)``
 
-Weights: sampling weights are rescaled to sum to the number of rows and enter as
-Σ wᵢ ℓᵢ; frequency weights are counts. McFadden is the same either way.
+Weights: sampling weights are rescaled to sum to the number of rows and enter as Σ wᵢ ℓᵢ.
+Frequency weights are counts. McFadden is the same either way.
+
+Public entry points (used by :mod:`driverkit.importance._api`): :func:`glm_subset_values`
+(returns :class:`GLMSubsetFits`), :func:`fit_index_value` and
+:func:`logistic_relative_weights`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +36,7 @@ from .._validation import check_option, warn
 from ..exceptions import ConvergenceWarning, DriverkitError
 
 __all__ = [
+    "FIT_INDICES",
     "GLMSubsetFits",
     "fit_index_value",
     "glm_subset_values",
@@ -39,12 +44,46 @@ __all__ = [
 ]
 
 FIT_INDICES = ("mcfadden", "nagelkerke", "cox_snell", "estrella")
-_BLOCK_ELEMENTS = 4_000_000  # n × block × columns per batched step (~32 MB of float64)
+MAX_PLAYERS = 20
+_BIG = 1e300  # stands in for ±∞ thresholds (tanh(±_BIG) = ±1 exactly, no inf·0 in products)
+_SEPARATION_ETA = 33.0  # |linear predictor| beyond which a probability is 0/1 in float64
+_CACHE_BYTES = 1 << 21  # one (subsets × rows) work array per batch: ~2 MB, stays in L2
+_REFRESH = (1, 2)  # logit: iterations that refresh the information matrix ...
+_REFRESH_EVERY = 4  # ... and every fourth after that (chord steps in between)
 
 
 @dataclass
 class GLMSubsetFits:
-    """All-subset fits: ``v`` (index relative to the always-only model), log-likelihoods."""
+    """Fits of a logit / ordered logit on every subset of players.
+
+    Attributes
+    ----------
+    v : ndarray (2^p,)
+        ``v[m]`` = index(S_m ∪ always) − index(always), where bit j of ``m`` marks player j;
+        ``v[0] = 0``. This is the value function for Shapley values and dominance analysis.
+    loglike : ndarray (2^p,)
+        Log-likelihood ℓ of each subset model. ``loglike[0]`` is the always-only model.
+    loglike_null : float
+        ℓ_0 of the intercept-only (thresholds-only for ordinal) model.
+    r2_full, r2_always : float
+        Fit index of the full model (all players plus always) and of the always-only model.
+        It is 0 without ``always``.
+    fit_index : str
+    n : float
+        The ``n`` in the Cox–Snell, Nagelkerke and Estrella formulas: the row count, or Σw for
+        frequency weights.
+    iterations : int
+        Largest number of Newton iterations that any batch needed.
+    coef : ndarray (2^p, k′)
+        Each subset's coefficients in the full column layout, zero outside the subset. For a
+        logit, column 0 is the intercept and column j + 1 is design column j. For an ordinal
+        model, column j is design column j. Used as warm starts through ``start=``.
+    thetas : ndarray (2^p, K−1) or None
+        Ordinal cut points (increasing) of each subset.
+    converged : ndarray of bool (2^p,)
+        Whether each subset's Newton run met the tolerance.
+    kind : str
+    """
 
     v: np.ndarray
     loglike: np.ndarray
@@ -56,276 +95,532 @@ class GLMSubsetFits:
     iterations: int
     coef: np.ndarray | None = None
     thetas: np.ndarray | None = None
+    converged: np.ndarray | None = field(default=None, repr=False)
+    kind: str = "logit"
+
+    def index(self, fit_index: str) -> np.ndarray:
+        """All subset models' values of another fit index (absolute, not relative to always).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2))
+        >>> y = (rng.random(200) < 1 / (1 + np.exp(-X[:, 0]))).astype(float)
+        >>> fits = glm_subset_values(X, y)
+        >>> bool(np.allclose(fits.index("mcfadden")[1:], fits.v[1:]))
+        True
+        """
+        check_option(fit_index, "fit_index", list(FIT_INDICES), "importance")
+        return np.asarray(fit_index_value(self.loglike, self.loglike_null, self.n, fit_index))
 
 
 def fit_index_value(ll: np.ndarray | float, ll0: float, n: float, fit_index: str) -> Any:
-    """Pseudo-R² of log-likelihood(s) ``ll`` against the null ``ll0`` (see module notes)."""
+    """Pseudo-R² of log-likelihood(s) ``ll`` against the null model's ``ll0``.
+
+    Parameters
+    ----------
+    ll : float or ndarray
+        Log-likelihood(s) of the model(s).
+    ll0 : float
+        Log-likelihood of the intercept-only model.
+    n : float
+        Row count (sampling weights rescaled to sum to it) or Σw (frequency weights).
+    fit_index : {"mcfadden", "nagelkerke", "cox_snell", "estrella"}
+
+    Returns
+    -------
+    float or ndarray
+
+    Notes
+    -----
+    McFadden (1974) ``1 − ℓ/ℓ_0``; Cox & Snell (1989) ``1 − exp(2(ℓ_0 − ℓ)/n)``;
+    Nagelkerke (1991) Cox–Snell divided by its maximum ``1 − exp(2ℓ_0/n)``; Estrella (1998)
+    ``1 − (ℓ/ℓ_0)^(−2ℓ_0/n)``.
+
+    Examples
+    --------
+    >>> round(float(fit_index_value(-60.0, -80.0, 200, "mcfadden")), 6)
+    0.25
+    >>> round(float(fit_index_value(-80.0, -80.0, 200, "nagelkerke")), 6)
+    0.0
+    """
     ll = np.asarray(ll, dtype=float)
     if fit_index == "mcfadden":
         return 1.0 - ll / ll0
-    cs = 1.0 - np.exp(2.0 * (ll0 - ll) / n)
+    cs = -np.expm1(2.0 * (ll0 - ll) / n)
     if fit_index == "cox_snell":
         return cs
     if fit_index == "nagelkerke":
-        return cs / (1.0 - np.exp(2.0 * ll0 / n))
+        return cs / -np.expm1(2.0 * ll0 / n)
     if fit_index == "estrella":
         return 1.0 - (ll / ll0) ** (-2.0 * ll0 / n)
-    raise DriverkitError(f"Unknown fit index {fit_index!r}.")
+    raise DriverkitError(
+        f"Unknown fit_index={fit_index!r}; use one of {', '.join(FIT_INDICES)}.")
 
 
-def _likelihood_weights(w: np.ndarray | None, n: int, weight_type: str) -> tuple[np.ndarray, float]:
-    if w is None:
+def _likelihood_weights(w: np.ndarray | None, n: int, weight_type: str
+                        ) -> tuple[np.ndarray, float]:
+    """(per-row log-likelihood weights, the n of the fit-index formulas)."""
+    check_option(weight_type, "weight_type", ["sampling", "frequency", "none"], "importance")
+    if w is None or weight_type == "none":
         return np.ones(n), float(n)
     w = np.asarray(w, dtype=float)
+    if w.shape != (n,):
+        raise DriverkitError(f"weights must have one value per row ({n}); got shape {w.shape}.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise DriverkitError("weights must be finite, non-negative and not all zero.")
     if weight_type == "frequency":
         return w, float(w.sum())
     return w * (n / w.sum()), float(n)
 
 
-def _subset_columns(mask: int, players: list[list[int]], base: list[int]) -> list[int]:
-    cols = list(base)
-    j = 0
-    while mask:
-        if mask & 1:
-            cols.extend(players[j])
-        mask >>= 1
-        j += 1
-    return cols
+def _softplus_sum(x: np.ndarray, v: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """Σ_i v_i log(1 + e^{x_bi}) for every row b (``tmp`` is scratch of x's shape).
+
+    ``log1p(exp(x))`` is accurate in float64 for every x below the overflow point of exp
+    (≈ 709); rows that overflow are recomputed as max(x, 0) + log1p(exp(−|x|)).
+    """
+    with np.errstate(over="ignore"):
+        np.exp(x, out=tmp)
+    np.log1p(tmp, out=tmp)
+    out = tmp @ v
+    bad = ~np.isfinite(out)
+    if bad.any():
+        xb = x[bad]
+        out[bad] = (np.maximum(xb, 0.0) + np.log1p(np.exp(-np.abs(xb)))) @ v
+    return out
+
+
+def _pair_layout(K: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column pairs i ≤ j of a K-column design and the (i, j) → pair position map."""
+    iu, ju = np.triu_indices(K)
+    index = np.empty((K, K), dtype=np.intp)
+    index[iu, ju] = np.arange(iu.size)
+    index[ju, iu] = np.arange(iu.size)
+    return iu, ju, index
+
+
+def _solve_batch(N: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Solve N_b s_b = g_b for a batch of symmetric PSD systems (pinv where singular)."""
+    try:
+        return np.linalg.solve(N, g[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.empty_like(g)
+        for b in range(N.shape[0]):
+            try:
+                out[b] = np.linalg.solve(N[b], g[b])
+            except np.linalg.LinAlgError:
+                out[b] = np.linalg.pinv(N[b], hermitian=True) @ g[b]
+        return out
+
+
+def _invert_batch(N: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(N)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(N, hermitian=True)
+
+
+class _Work:
+    """Scratch arrays of shape (rows, n) reused across batches (no allocation per step)."""
+
+    def __init__(self, rows: int, n: int, count: int) -> None:
+        self.bufs = [np.empty((rows, n)) for _ in range(count)]
+
+    def get(self, i: int, B: int) -> np.ndarray:
+        return self.bufs[i][:B]
 
 
 # ======================================================================================
 # binary logit
 # ======================================================================================
-def _logit_loglike(eta: np.ndarray, y: np.ndarray, v: np.ndarray) -> np.ndarray:
-    # Σ v [y·η − log(1 + e^η)], computed stably
-    return (v * (y * eta - np.logaddexp(0.0, eta))).sum(axis=1)
+class _Logit:
+    """Newton for the logit on batches of column subsets, in the full column layout.
 
-
-def _logit_batch(Xa: np.ndarray, pairs: np.ndarray, pair_index: np.ndarray, y: np.ndarray,
-                 v: np.ndarray, cols: np.ndarray, beta: np.ndarray, tol: float,
-                 max_iter: int, *, safe: bool = False
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Newton on a batch of subsets with the same number of columns.
-
-    Parameters are kept in the *full* column layout (``beta`` (B, K), zeros outside each
-    subset), so every heavy product is one dense matrix product over the whole batch:
-    η = βXᵀ, the score (y − p)·X, and the weighted cross-products of all column pairs
-    W·[x_i x_j] (``pairs``, n × K(K+1)/2), from which each subset's Hessian is gathered
-    (``pair_index`` maps a column pair to its position). ``cols`` (B, m) are the subsets'
-    columns. The Hessian is refreshed on the first two iterations and every fourth after
-    that (chord steps in between); the log-likelihood is evaluated once at the end, and
-    subsets that did not converge are refitted with step halving (``safe=True``).
-
-    Returns (beta, loglike, converged, iterations).
+    With t = tanh(η/2), p = (1 + t)/2, so the score Σ v(y − p)x = c₀ − ½·t·(v∘X) and the
+    information Σ v p(1 − p) x xᵀ = ¼(g₀ − t²·(v∘x_i x_j)). Every heavy product is one dense
+    GEMM over the batch, and each subset's m × m system is gathered from the pair products.
     """
-    B, m = cols.shape
-    rows = np.arange(B)[:, None]
-    conv = np.zeros(B, dtype=bool)
-    hidx = pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
-    eta = beta @ Xa.T
-    ll = _logit_loglike(eta, y, v) if safe else None
-    Hinv = None
-    it = 0
-    for it in range(1, max_iter + 1):
-        p = special.expit(eta)
-        score = ((v * (y - p)) @ Xa)[rows, cols]
-        if Hinv is None or it <= 2 or it % 4 == 0 or safe:
-            G = (v * p * (1.0 - p)) @ pairs
-            H = np.take_along_axis(G, hidx, axis=1).reshape(B, m, m)
-            try:
-                Hinv = np.linalg.inv(H)
-            except np.linalg.LinAlgError:
-                Hinv = np.linalg.pinv(H)
-        step_sub = np.matmul(Hinv, score[..., None])[..., 0]
-        step_sub[conv] = 0.0
-        step = np.zeros_like(beta)
-        step[rows, cols] = step_sub
-        dstep = step @ Xa.T
-        t = np.ones(B)
-        new_eta = eta + dstep
+
+    def __init__(self, Xa: np.ndarray, y: np.ndarray, v: np.ndarray, block: int) -> None:
+        n, K = Xa.shape
+        self.n, self.K, self.v = n, K, v
+        self.XaT = np.ascontiguousarray(Xa.T)
+        self.Xv = Xa * v[:, None]
+        self.c0 = (y - 0.5) @ self.Xv
+        self.cy = y @ self.Xv
+        self.cv = v @ Xa
+        iu, ju, self.pair_index = _pair_layout(K)
+        self.pairsV = self.Xv[:, iu] * Xa[:, ju]
+        self.g0 = self.pairsV.sum(axis=0)
+        self.work = _Work(block, n, 3)
+        self.n_par_extra = 0
+
+    def loglike(self, beta: np.ndarray, extreme: np.ndarray | None = None) -> np.ndarray:
+        """ℓ = β·Σv y x − Σ v softplus(η), for a batch of full-layout coefficient rows.
+
+        ``extreme`` (B,) receives max_i |η_i| of each row (a separation flag).
+        """
+        B = beta.shape[0]
+        eta = np.matmul(beta, self.XaT, out=self.work.get(0, B))
+        if extreme is not None:
+            extreme[:] = np.maximum(eta.max(axis=1), -eta.min(axis=1))
+        return beta @ self.cy - _softplus_sum(eta, self.v, self.work.get(1, B))
+
+    def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
+               max_iter: int, safe: bool
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """Newton on a batch of subsets with the same number of columns.
+
+        ``cols`` (B, m) are the subsets' columns; ``beta`` (B, K) and ``theta`` (B, J) the
+        starting values (full layout, zero outside the subset). Returns ``(beta, theta,
+        loglike, converged, extreme, iterations)``, where ``extreme`` is the largest
+        |linear predictor| (|cut point − η| for ordinal) of each fit, a separation flag.
+        """
+        B, m = cols.shape
+        beta = beta.copy()
+        conv = np.zeros(B, dtype=bool)
+        act = np.arange(B)
+        c_act = cols
+        hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
+        eta = np.matmul(beta, self.XaT, out=self.work.get(0, B))
+        ll = self.loglike(beta) if safe else None
         if safe:
-            assert ll is not None
-            new_ll = _logit_loglike(new_eta, y, v)
-            for _ in range(40):
-                bad = new_ll < ll - 1e-12 * np.abs(ll)
-                if not bad.any():
+            eta = np.matmul(beta, self.XaT, out=self.work.get(0, B))
+        Ninv = None
+        it = 0
+        for it in range(1, max_iter + 1):
+            na = act.size
+            rows = np.arange(na)[:, None]
+            T = self.work.get(1, na)
+            np.multiply(eta, 0.5, out=T)
+            np.tanh(T, out=T)
+            score = (self.c0 - 0.5 * (T @ self.Xv))[rows, c_act]
+            if safe or Ninv is None or it in _REFRESH or it % _REFRESH_EVERY == 0:
+                np.multiply(T, T, out=T)
+                G = 0.25 * (self.g0 - T @ self.pairsV)
+                Ninv = _invert_batch(np.take_along_axis(G, hidx, axis=1).reshape(na, m, m))
+            step = np.matmul(Ninv, score[..., None])[..., 0]
+            dec = np.einsum("bm,bm->b", step, score)
+            full = np.zeros((na, self.K))
+            full[rows, c_act] = step
+            D = np.matmul(full, self.XaT, out=self.work.get(2, na))
+            if safe:
+                assert ll is not None
+                t = np.ones(na)
+                base = beta[act]
+                for _ in range(60):
+                    trial = base + t[:, None] * full
+                    new_ll = self.loglike(trial)  # uses work 0/1: restore eta below
+                    bad = ~(new_ll >= ll[act] - 1e-12 * np.abs(ll[act]))
+                    if not bad.any():
+                        break
+                    t = np.where(bad, t / 2, t)
+                beta[act] = base + t[:, None] * full
+                ll[act] = new_ll
+                eta = np.matmul(beta[act], self.XaT, out=self.work.get(0, na))
+            else:
+                eta += D
+                beta[act] += full
+            finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
+            done = (dec <= eps) & finite
+            if not finite.all() and not safe:  # diverged: leave unconverged, refit safely
+                beta[act[~finite]] = np.nan
+            if (done | ~finite).any():
+                conv[act[done]] = True
+                keep = ~(done | ~finite)
+                act, c_act, hidx, Ninv = act[keep], c_act[keep], hidx[keep], Ninv[keep]
+                if act.size == 0:
                     break
-                t = np.where(bad, t / 2, t)
-                new_eta = eta + t[:, None] * dstep
-                new_ll = _logit_loglike(new_eta, y, v)
-            ll = new_ll
-        beta = beta + t[:, None] * step
-        eta = new_eta
-        conv |= np.abs(t[:, None] * step_sub).max(axis=1) <= tol * (
-            1.0 + np.abs(beta).max(axis=1))
-        if conv.all():
-            break
-    final_ll = _logit_loglike(eta, y, v)
-    if not safe:
-        redo = ~conv | ~np.isfinite(final_ll)
-        if redo.any():
-            start = np.zeros_like(beta[redo])
-            start[:, 0] = beta[redo, 0]
-            r_beta, r_ll, r_conv, r_it = _logit_batch(
-                Xa, pairs, pair_index, y, v, cols[redo], start, tol, max(max_iter, 100),
-                safe=True)
-            beta[redo], final_ll[redo], conv[redo] = r_beta, r_ll, r_conv
-            it = max(it, r_it)
-    return beta, final_ll, conv, it
-
-
-def _pair_products(Xa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x_i·x_j for every column pair i ≤ j (n × K(K+1)/2) and the pair → position map."""
-    K = Xa.shape[1]
-    iu, ju = np.triu_indices(K)
-    index = np.empty((K, K), dtype=np.intp)
-    index[iu, ju] = np.arange(iu.size)
-    index[ju, iu] = np.arange(iu.size)
-    return Xa[:, iu] * Xa[:, ju], index
+                buf = self.work.get(0, keep.size)
+                buf[: act.size] = eta[keep]
+                eta = buf[: act.size]
+        extreme = np.zeros(B)
+        final_ll = self.loglike(np.nan_to_num(beta), extreme)
+        ok = conv & np.isfinite(final_ll)
+        return beta, theta, final_ll, ok, extreme, it
 
 
 # ======================================================================================
-# ordered logit (cumulative logit, P(y ≤ j) = F(θ_j − η))
+# ordered logit (cumulative logit, P(y ≤ j | x) = F(θ_j − xβ))
 # ======================================================================================
-def _ordinal_parts(Xs: np.ndarray, theta: np.ndarray, beta: np.ndarray, y: np.ndarray
-                   ) -> tuple[np.ndarray, ...]:
-    K1 = theta.shape[1]
-    eta = np.einsum("bnm,bm->bn", Xs, beta) if Xs.shape[2] else np.zeros((theta.shape[0],
-                                                                          y.size))
-    th = np.concatenate([np.full((theta.shape[0], 1), -np.inf), theta,
-                         np.full((theta.shape[0], 1), np.inf)], axis=1)
-    a = th[:, y + 1] - eta  # upper: θ_y
-    b = th[:, y] - eta  # lower: θ_{y−1}
-    Fa, Fb = special.expit(a), special.expit(b)
-    P = np.clip(Fa - Fb, 1e-300, None)
-    del K1
-    return a, b, Fa, Fb, P
+class _Ordinal:
+    """Newton for the proportional-odds model on batches of column subsets.
 
-
-def _ordinal_loglike(Xs: np.ndarray, theta: np.ndarray, beta: np.ndarray, y: np.ndarray,
-                     v: np.ndarray) -> np.ndarray:
-    *_, P = _ordinal_parts(Xs, theta, beta, y)
-    return (v * np.log(P)).sum(axis=1)
-
-
-def _ordinal_batch(Xs: np.ndarray, y: np.ndarray, v: np.ndarray, beta: np.ndarray,
-                   theta: np.ndarray, Eu: np.ndarray, El: np.ndarray, tol: float,
-                   max_iter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Newton for the proportional-odds model on a batch of designs Xs (B, n, m).
-
-    Eu / El are (n, K−1) one-hot matrices of the upper (θ_y) and lower (θ_{y−1}) thresholds
-    of each respondent (zero rows where the threshold is ±∞).
+    With a = θ_y − η, b = θ_{y−1} − η and t_a = tanh(a/2), t_b = tanh(b/2):
+    ∂ℓ/∂η = (t_a + t_b)/2 and −∂²ℓ/∂η² = ((1 − t_a²) + (1 − t_b²))/4. The cut-point
+    scores and the cross terms come from GEMMs with one-hot maps of each respondent's upper
+    and lower cut point. The log-likelihood is concave in (β, θ) (Pratt 1981), so Newton
+    runs on the cut points themselves. A step is shortened whenever it would break their
+    order, so the cut points stay strictly increasing.
     """
-    B, _, m = Xs.shape
-    K1 = theta.shape[1]
-    conv = np.zeros(B, dtype=bool)
-    ll = _ordinal_loglike(Xs, theta, beta, y, v)
-    it = 0
-    while it < max_iter:
-        it += 1
-        a, b, Fa, Fb, P = _ordinal_parts(Xs, theta, beta, y)
-        fa, fb = Fa * (1 - Fa), Fb * (1 - Fb)
-        fa = np.where(np.isfinite(a), fa, 0.0)
-        fb = np.where(np.isfinite(b), fb, 0.0)
-        dfa = fa * (1 - 2 * Fa)
-        dfb = fb * (1 - 2 * Fb)
-        ga, gb, ha, hb = fa / P, fb / P, dfa / P, dfb / P
-        # score
-        s_eta = -(ga - gb) * v
-        g_beta = np.einsum("bnm,bn->bm", Xs, s_eta)
-        g_theta = (v * ga) @ Eu - (v * gb) @ El
-        # Hessian blocks
-        d_ee = v * ((ha - hb) - (ga - gb) ** 2)
-        c_u = v * (-ha + (ga - gb) * ga)
-        c_l = v * (hb - (ga - gb) * gb)
-        H = np.empty((B, m + K1, m + K1))
-        H[:, :m, :m] = np.matmul(Xs.transpose(0, 2, 1) * d_ee[:, None, :], Xs)
-        H[:, :m, m:] = (np.matmul(Xs.transpose(0, 2, 1) * c_u[:, None, :], Eu)
-                        + np.matmul(Xs.transpose(0, 2, 1) * c_l[:, None, :], El))
-        H[:, m:, :m] = H[:, :m, m:].transpose(0, 2, 1)
-        tt = np.zeros((B, K1, K1))
-        diag = (v * (ha - ga**2)) @ Eu + (v * (-hb - gb**2)) @ El
-        idx = np.arange(K1)
-        tt[:, idx, idx] = diag
-        if K1 > 1:
-            # (j, j−1) entries: respondents whose upper threshold is j and lower is j−1
-            off = (v * ga * gb) @ (Eu[:, 1:] * El[:, :-1])
-            tt[:, idx[1:], idx[:-1]] = off
-            tt[:, idx[:-1], idx[1:]] = off
-        H[:, m:, m:] = tt
-        g = np.concatenate([g_beta, g_theta], axis=1)
-        try:
-            step = -np.linalg.solve(H, g[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = -np.stack([np.linalg.pinv(H[k]) @ g[k] for k in range(B)])
-        step[conv] = 0.0
-        t = np.ones(B)
-        for _ in range(30):
-            nb = beta + t[:, None] * step[:, :m]
-            nt = theta + t[:, None] * step[:, m:]
-            ordered = np.all(np.diff(nt, axis=1) > 0, axis=1) if K1 > 1 else np.ones(B, bool)
-            new_ll = np.where(ordered, _ordinal_loglike(Xs, np.where(
-                ordered[:, None], nt, theta), nb, y, v), -np.inf)
-            bad = new_ll < ll - 1e-12 * np.abs(ll)
-            if not bad.any():
-                break
-            t = np.where(bad, t / 2, t)
-        beta, theta, ll = nb, nt, new_ll
-        size = np.abs(t[:, None] * step).max(axis=1)
-        scale = 1.0 + np.maximum(np.abs(beta).max(axis=1, initial=0), np.abs(theta).max(axis=1))
-        conv |= size <= tol * scale
-        if conv.all():
-            break
-    return beta, theta, ll, conv, it
+
+    def __init__(self, X: np.ndarray, codes: np.ndarray, v: np.ndarray, J: int,
+                 block: int) -> None:
+        n, K = X.shape
+        self.n, self.K, self.J, self.v = n, K, J, v
+        self.XT = np.ascontiguousarray(X.T)
+        self.Xv = X * v[:, None]
+        iu, ju, self.pair_index = _pair_layout(K)
+        self.pairsV = self.Xv[:, iu] * X[:, ju]
+        Eu = np.zeros((n, J))
+        El = np.zeros((n, J))
+        up = codes < J
+        Eu[np.flatnonzero(up), codes[up]] = 1.0
+        lo = codes > 0
+        El[np.flatnonzero(lo), codes[lo] - 1] = 1.0
+        self.EuV, self.ElV = Eu * v[:, None], El * v[:, None]
+        self.XEuV = (self.Xv[:, :, None] * Eu[:, None, :]).reshape(n, K * J)
+        self.XElV = (self.Xv[:, :, None] * El[:, None, :]).reshape(n, K * J)
+        self.OffV = self.EuV[:, 1:] * El[:, :-1]
+        self.up, self.lo = codes + 1, codes  # positions in the ±∞-padded cut points
+        self.cat_w = np.bincount(codes, weights=v, minlength=J + 1)
+        self.work = _Work(block, n, 6)
+
+    def _pad(self, theta: np.ndarray) -> np.ndarray:
+        B = theta.shape[0]
+        return np.concatenate([np.full((B, 1), -_BIG), theta, np.full((B, 1), _BIG)], axis=1)
+
+    def loglike(self, beta: np.ndarray, theta: np.ndarray,
+                extreme: np.ndarray | None = None) -> np.ndarray:
+        """ℓ = Σ v log(F(a) − F(b)) with F(a) − F(b) = F(a)·F(−b)·(1 − e^{b−a}).
+
+        ``extreme`` (B,) receives how far the fit goes towards a perfect prediction: the
+        largest distance of some η_i beyond the outer cut points, or half the widest gap
+        between cut points.
+        """
+        B = beta.shape[0]
+        eta = np.matmul(beta, self.XT, out=self.work.get(0, B))
+        if extreme is not None:
+            gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
+            extreme[:] = np.maximum.reduce([eta.max(axis=1) - theta[:, -1],
+                                            theta[:, 0] - eta.min(axis=1), gaps])
+        th = self._pad(theta)
+        x = self.work.get(1, B)
+        tmp = self.work.get(2, B)
+        np.take(th, self.up, axis=1, out=x)
+        np.subtract(eta, x, out=x)  # −a
+        ll = -_softplus_sum(x, self.v, tmp)
+        np.take(th, self.lo, axis=1, out=x)
+        np.subtract(x, eta, out=x)  # b
+        ll -= _softplus_sum(x, self.v, tmp)
+        with np.errstate(divide="ignore"):
+            gap = np.log(-np.expm1(th[:, :-1] - th[:, 1:]))  # per category, ≤ 0
+        ll += np.where(self.cat_w > 0, gap, 0.0) @ self.cat_w
+        return ll
+
+    def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
+               max_iter: int, safe: bool
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """Newton on a batch of subsets (see :meth:`_Logit.newton`)."""
+        B, m = cols.shape
+        J, K = self.J, self.K
+        beta, theta = beta.copy(), theta.copy()
+        conv = np.zeros(B, dtype=bool)
+        act = np.arange(B)
+        c_act = cols
+        hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
+        ll = self.loglike(beta, theta) if safe else None
+        it = 0
+        jj = np.arange(J)
+        while it < max_iter:
+            it += 1
+            na = act.size
+            rows = np.arange(na)[:, None]
+            b_a, th_a = beta[act], theta[act]
+            th = self._pad(th_a)
+            eta = np.matmul(b_a, self.XT, out=self.work.get(0, na))
+            ta, tb = self.work.get(1, na), self.work.get(2, na)
+            np.take(th, self.up, axis=1, out=ta)
+            np.subtract(ta, eta, out=ta)
+            ta *= 0.5
+            np.tanh(ta, out=ta)
+            np.take(th, self.lo, axis=1, out=tb)
+            np.subtract(tb, eta, out=tb)
+            tb *= 0.5
+            np.tanh(tb, out=tb)
+            qa = np.add(ta, tb, out=eta)  # ∂ℓ/∂η = (t_a + t_b)/2; eta is not needed again
+            g_beta = (0.5 * (qa @ self.Xv))[rows, c_act]
+            gb = np.subtract(ta, tb, out=self.work.get(3, na))
+            np.maximum(gb, 1e-300, out=gb)
+            np.divide(0.5, gb, out=gb)  # 1/(2(t_a − t_b)) = 1/(4P)
+            np.multiply(ta, ta, out=qa)
+            np.subtract(1.0, qa, out=qa)  # 1 − t_a² = 4 f(a)
+            qb = self.work.get(4, na)
+            np.multiply(tb, tb, out=qb)
+            np.subtract(1.0, qb, out=qb)
+            ga = self.work.get(5, na)
+            np.multiply(qa, gb, out=ga)  # f(a)/P
+            np.multiply(qb, gb, out=gb)  # f(b)/P
+            g_theta = ga @ self.EuV - gb @ self.ElV
+            # negative Hessian N of (β_S, θ)
+            N = np.empty((na, m + J, m + J))
+            G = 0.25 * ((qa + qb) @ self.pairsV)
+            N[:, :m, :m] = np.take_along_axis(G, hidx, axis=1).reshape(na, m, m)
+            cross = -0.25 * (qa @ self.XEuV + qb @ self.XElV).reshape(na, K, J)
+            N[:, :m, m:] = cross[rows, c_act]
+            N[:, m:, :m] = N[:, :m, m:].transpose(0, 2, 1)
+            tt = np.zeros((na, J, J))
+            if J > 1:
+                off = -(np.multiply(ga, gb, out=qa) @ self.OffV)
+                tt[:, jj[1:], jj[:-1]] = off
+                tt[:, jj[:-1], jj[1:]] = off
+            np.add(ta, ga, out=ta)
+            np.multiply(ta, ga, out=ta)  # g_a (t_a + g_a)
+            np.subtract(gb, tb, out=tb)
+            np.multiply(tb, gb, out=tb)  # g_b (g_b − t_b)
+            tt[:, jj, jj] = ta @ self.EuV + tb @ self.ElV
+            N[:, m:, m:] = tt
+            g = np.concatenate([g_beta, g_theta], axis=1)
+            step = _solve_batch(N, g)
+            dec = np.einsum("bm,bm->b", step, g)
+            finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
+            step[~finite] = 0.0
+            full = np.zeros((na, K))
+            full[rows, c_act] = step[:, :m]
+            dth = step[:, m:]
+            t = np.ones(na)
+            for _ in range(60):  # keep the cut points increasing
+                ok = np.all(np.diff(th_a + t[:, None] * dth, axis=1) > 0, axis=1)
+                if ok.all():
+                    break
+                t = np.where(ok, t, t / 2)
+            if safe:
+                assert ll is not None
+                for _ in range(60):
+                    new_ll = self.loglike(b_a + t[:, None] * full, th_a + t[:, None] * dth)
+                    bad = ~(new_ll >= ll[act] - 1e-12 * np.abs(ll[act]))
+                    if not bad.any():
+                        break
+                    t = np.where(bad, t / 2, t)
+                ll[act] = np.where(bad, ll[act], new_ll)
+                t = np.where(bad, 0.0, t)
+            beta[act] = b_a + t[:, None] * full
+            theta[act] = th_a + t[:, None] * dth
+            done = (dec <= eps) & finite & ((t == 1.0) | safe)
+            if (done | ~finite).any():
+                conv[act[done]] = True
+                keep = ~(done | ~finite)
+                act, c_act, hidx = act[keep], c_act[keep], hidx[keep]
+                if act.size == 0:
+                    break
+        extreme = np.zeros(B)
+        final_ll = self.loglike(beta, theta, extreme)
+        return beta, theta, final_ll, conv & np.isfinite(final_ll), extreme, it
 
 
 # ======================================================================================
 # driver
 # ======================================================================================
+def _players(k: int, players: Sequence[Sequence[int]] | None,
+             always: Sequence[int] | None) -> tuple[list[list[int]], list[int]]:
+    always_l = [int(c) for c in (always or [])]
+    if players is None:
+        players_l = [[j] for j in range(k) if j not in always_l]
+    else:
+        players_l = [[int(c) for c in pl] for pl in players]
+    seen: dict[int, str] = {}
+    for where, cols in [("always", always_l)] + [(f"player {j}", pl)
+                                                 for j, pl in enumerate(players_l)]:
+        if where != "always" and not cols:
+            raise DriverkitError(f"{where} has no design columns.")
+        for c in cols:
+            if not 0 <= c < k:
+                raise DriverkitError(f"{where} names design column {c}; X has {k} columns.")
+            if c in seen:
+                raise DriverkitError(
+                    f"Design column {c} is in both {seen[c]} and {where}; each column may "
+                    "belong to one player (or to always) only.")
+            seen[c] = where
+    return players_l, always_l
+
+
 def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *,
                       kind: str = "logit", fit_index: str = "mcfadden",
                       players: Sequence[Sequence[int]] | None = None,
-                      always: Sequence[int] | None = None, weight_type: str = "sampling",
-                      tol: float = 1e-9, max_iter: int = 50,
-                      start: GLMSubsetFits | None = None) -> GLMSubsetFits:
-    """Fit index of the logit or ordered logit on every subset of players.
+                      always: Sequence[int] | None = None,
+                      n_categories: int | None = None, weight_type: str = "sampling",
+                      names: Sequence[str] | None = None, tol: float = 1e-10,
+                      max_iter: int = 50, start: GLMSubsetFits | None = None,
+                      block: int | None = None) -> GLMSubsetFits:
+    """Fit a logit or ordered logit on every subset of players, with the fit index of each.
 
     Parameters
     ----------
     X : ndarray of shape (n, k)
-        Design columns (no intercept).
+        Design columns without an intercept: numeric drivers, factor dummies, covariates.
     y : ndarray of shape (n,)
-        0/1 outcome (``kind="logit"``) or category codes 0..K−1 (``kind="ordinal"``).
+        0/1 outcome (``kind="logit"``) or integer category codes 0..K−1
+        (``kind="ordinal"``).
     w : ndarray of shape (n,), optional
-        Sampling (default) or frequency weights.
+        Weights. By default these are sampling weights, rescaled to sum to n in the
+        log-likelihood.
     kind : {"logit", "ordinal"}
+        Binary logit with intercept, or cumulative (proportional-odds) logit with K − 1 cut
+        points and no intercept.
     fit_index : {"mcfadden", "nagelkerke", "cox_snell", "estrella"}
+        Which pseudo-R² goes into ``v``. ``loglike`` lets you get the others cheaply (see
+        :meth:`GLMSubsetFits.index`).
     players : list of lists of int, optional
-        Design columns of each player (default: one player per column not in ``always``).
+        Design columns of each player; a factor or a journey stage is one player. The
+        default is one player per column not in ``always``. Columns in no player and not in
+        ``always`` are left out of every model.
     always : list of int, optional
-        Columns kept in every model (the baseline of ``v``).
+        Design columns kept in every model. ``v`` is then relative to the always-only model.
+    n_categories : int, optional
+        Number of ordinal categories K. Codes must lie in 0..K−1. A category with no
+        (positive-weight) respondent is dropped: its cut points are not identified, and the
+        likelihood is the same as without it. Default: ``max(y) + 1``.
     weight_type : {"sampling", "frequency"}
-    tol, max_iter
-        Newton convergence: every step below ``tol · (1 + max|θ|)``.
+        Frequency weights are counts, so the ``n`` in the Cox–Snell, Nagelkerke and Estrella
+        formulas is Σw.
+    names : list of str, optional
+        Player names for warnings (default ``"player 0"``, ...).
+    tol : float
+        A subset has converged when the Newton decrement gᵀN⁻¹g, about twice the
+        log-likelihood still to gain, is at most ``tol · max(1, |ℓ_0|)``.
+    max_iter : int
+        Iteration limit of the fast pass. Subsets that fail it are refitted with a line
+        search (up to ``max(max_iter, 100)`` iterations).
     start : GLMSubsetFits, optional
-        Fits of the same problem on other weights (e.g. the full sample when fitting bootstrap
-        replicates): each subset starts from its own earlier estimates instead of its
-        parent's, which saves Newton iterations.
+        Fits of the same problem on other weights, for example the full sample when
+        fitting bootstrap replicates. Each subset then starts from its own earlier
+        estimates instead of its parent's.
+    block : int, optional
+        Subsets per batch. The default keeps one (subsets × n) work array near 2 MB.
 
     Returns
     -------
     GLMSubsetFits
-        ``v[m]`` is the index of the model with players ``{j : bit j of m}`` (plus
-        ``always``) minus the index of the always-only model; ``v[0] = 0``.
-        ``loglike[m]`` are the log-likelihoods; ``r2_full`` / ``r2_always`` the indices of
-        the full and always-only models.
+        ``v`` (length 2^p, indexed by bitmask ``m = Σ_{j∈S} 2^j``, ``v[0] = 0``),
+        ``loglike``, ``loglike_null``, ``r2_full``, ``r2_always``, ``coef``, ``thetas``,
+        ``converged``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If some subset models do not converge, which usually means (quasi-)complete
+        separation. The warning names the drivers of one such subset. Their fit index is
+        taken at the last iterate, which is the highest likelihood reached; it is finite.
 
     Notes
     -----
-    Subsets are processed by number of design columns; each Newton run starts from the
-    parent subset's estimates (zeros for the new player's columns), so most converge in
-    2–4 iterations. Batched Hessians are formed with one batched matrix product per
-    iteration. See Azen & Traxel (2009) for dominance analysis with these indices.
+    Subsets are processed in order of their number of design columns, in batches. All
+    subsets of a batch share each Newton iteration. The linear predictors of the whole batch
+    are one matrix product. The score and the weighted cross-products of every column pair
+    (from which each subset's information matrix is gathered) are matrix products as well.
+    The small systems are solved in one batched call. The information matrix is refreshed on
+    iterations 1, 2 and every fourth after that, with chord steps in between. Converged
+    subsets leave the batch. Each subset starts from its parent's estimates (the subset
+    without its highest player), with zeros for the new columns, so most converge in 2–4
+    iterations. The first pass runs without a line search. Subsets it does not settle are
+    refitted with step halving, which always converges for these concave likelihoods
+    unless the data are separated.
+
+    Dominance analysis with these indices: Azen & Traxel (2009). Fit indices: McFadden
+    (1974), Cox & Snell (1989), Nagelkerke (1991), Estrella (1998). The ordered-logit
+    likelihood is concave in (β, θ) (Pratt 1981).
 
     Examples
     --------
@@ -334,124 +629,171 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     >>> X = rng.normal(size=(300, 3))
     >>> y = (rng.random(300) < 1 / (1 + np.exp(-X @ [1.0, 0.5, 0.0]))).astype(float)
     >>> fits = glm_subset_values(X, y)
-    >>> fits.v.shape, round(float(fits.v[0]), 12)
-    ((8,), 0.0)
+    >>> fits.v.shape, float(fits.v[0]), bool(fits.v[0b011] > fits.v[0b001] > 0)
+    ((8,), 0.0, True)
+    >>> round(float(fits.v[-1] - fits.r2_full), 12)
+    0.0
     """
     check_option(kind, "kind", ["logit", "ordinal"], "importance")
     check_option(fit_index, "fit_index", list(FIT_INDICES), "importance")
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise DriverkitError(f"X must be (n, k) and y (n,); got {X.shape} and {y.shape}.")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise DriverkitError("X and y must be finite (drop or impute missing values first).")
     n, k = X.shape
-    always_l = [int(c) for c in (always or [])]
-    if players is None:
-        players_l = [[j] for j in range(k) if j not in always_l]
-    else:
-        players_l = [[int(c) for c in pl] for pl in players]
+    players_l, always_l = _players(k, players, always)
     p = len(players_l)
-    if p > 20:
+    if p > MAX_PLAYERS:
         raise DriverkitError(
-            f"Exact GLM dominance over {p} players needs 2^{p} logit fits; use at most 20 "
-            "players (group drivers into journey stages with groups=...)."
-        )
+            f"Exact GLM importance over {p} players needs 2^{p} model fits; use at most "
+            f"{MAX_PLAYERS} players (group drivers into journey stages with groups=...).")
+    names_l = [f"player {j}" for j in range(p)] if names is None else [str(s) for s in names]
+    if len(names_l) != p:
+        raise DriverkitError(f"names has {len(names_l)} entries for {p} players.")
     v_w, n_idx = _likelihood_weights(w, n, weight_type)
+    if block is None:
+        block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
+    engine: _Logit | _Ordinal
     if kind == "ordinal":
-        codes = y.astype(int)
-        K = int(codes.max()) + 1
-        counts = np.bincount(codes, weights=v_w, minlength=K)
-        if np.any(counts <= 0):
-            raise DriverkitError("Every outcome category must occur (with positive weight).")
+        if np.any(y != np.round(y)) or y.min() < 0:
+            raise DriverkitError("An ordinal outcome must be coded 0..K−1 (integers).")
+        codes = y.astype(np.intp)
+        K_cat = int(codes.max()) + 1 if n_categories is None else int(n_categories)
+        if codes.max() >= K_cat:
+            raise DriverkitError(f"Outcome code {codes.max()} is outside 0..{K_cat - 1} "
+                                 f"(n_categories={K_cat}).")
+        counts = np.bincount(codes, weights=v_w, minlength=K_cat)
+        present = np.flatnonzero(counts > 0)
+        if present.size < 2:
+            raise DriverkitError("An ordinal outcome needs at least two categories present.")
+        codes = np.searchsorted(present, codes)  # drop empty categories
+        counts = counts[present]
         props = counts / counts.sum()
         ll0 = float(np.sum(counts * np.log(props)))
+        J = present.size - 1
         theta0 = special.logit(np.cumsum(props)[:-1])
-        Eu = np.zeros((n, K - 1))
-        El = np.zeros((n, K - 1))
-        up = codes < K - 1
-        Eu[np.where(up)[0], codes[up]] = 1.0
-        lo = codes > 0
-        El[np.where(lo)[0], codes[lo] - 1] = 1.0
-        Xa = X  # no intercept: the thresholds play its role
-        base_cols = always_l
+        design = X
+        cols_of = players_l
+        base = always_l
+        engine = _Ordinal(design, codes, v_w, J, block)
+        width = k
+        intercept0 = 0.0
     else:
-        ybar = float(np.sum(v_w * y) / v_w.sum())
+        if not np.all((y == 0) | (y == 1)):
+            raise DriverkitError("A binary (logit) outcome must be coded 0/1.")
+        ybar = float(v_w @ y / v_w.sum())
         if not 0 < ybar < 1:
-            raise DriverkitError("The binary outcome must take both values.")
-        ll0 = float(v_w.sum() * (ybar * np.log(ybar) + (1 - ybar) * np.log(1 - ybar)))
-        Xa = np.column_stack([np.ones(n), X])
-        players_l = [[c + 1 for c in pl] for pl in players_l]
-        base_cols = [0] + [c + 1 for c in always_l]
-        theta0 = None
-        pairs, pair_index = _pair_products(Xa)
+            raise DriverkitError("The binary outcome must take both values (with positive "
+                                 "weight).")
+        ll0 = float(v_w.sum() * (ybar * np.log(ybar) + (1 - ybar) * np.log1p(-ybar)))
+        J = 0
+        theta0 = np.zeros(0)
+        design = np.column_stack([np.ones(n), X])
+        cols_of = [[c + 1 for c in pl] for pl in players_l]
+        base = [0] + [c + 1 for c in always_l]
+        engine = _Logit(design, y, v_w, block)
+        width = k + 1
+        intercept0 = float(special.logit(ybar))
+
+    # subset bookkeeping, vectorised over all 2^p masks
     n_masks = 1 << p
-    width = Xa.shape[1]
-    coef = np.zeros((n_masks, width))  # each subset's estimates in full-column layout
-    thetas = np.zeros((n_masks, K - 1)) if kind == "ordinal" else np.zeros((n_masks, 0))
-    # warm starts from an earlier fit of the same problem (bootstrap replicates)
-    prior_coef = start.coef if start is not None else None
-    if prior_coef is not None and prior_coef.shape != coef.shape:
-        prior_coef = None
-    prior_thetas = start.thetas if start is not None and prior_coef is not None else None
+    masks = np.arange(n_masks, dtype=np.int64)
+    bits = ((masks[:, None] >> np.arange(p)) & 1).astype(bool)
+    member = np.zeros((n_masks, width), dtype=bool)
+    member[:, base] = True
+    for j, cols in enumerate(cols_of):
+        member[:, cols] |= bits[:, j : j + 1]
+    sizes = member.sum(axis=1)
+    high = np.zeros(n_masks, dtype=np.int64)
+    for j in range(p):
+        high[masks >= (1 << j)] = 1 << j
+    parents = masks - high
+    order = np.lexsort((masks, sizes))
+
+    coef = np.zeros((n_masks, width))
+    thetas = np.zeros((n_masks, J))
     ll = np.empty(n_masks)
-    masks_by_size: dict[int, list[int]] = {}
-    sizes = np.zeros(n_masks, dtype=int)
-    for mask in range(n_masks):
-        m_cols = len(base_cols) + sum(len(players_l[j]) for j in range(p) if mask >> j & 1)
-        sizes[mask] = m_cols
-        # parents (fewer columns) are always fitted before their children
-        masks_by_size.setdefault(m_cols, []).append(mask)
+    conv = np.ones(n_masks, dtype=bool)
+    extreme = np.zeros(n_masks)
+    if not always_l:  # the baseline is the null model: closed form
+        order = order[order != 0]
+        ll[0] = ll0
+        thetas[0] = theta0
+        if kind == "logit":
+            coef[0, 0] = intercept0
+    prior = start if (start is not None and start.coef is not None
+                      and start.coef.shape == coef.shape
+                      and (J == 0 or (start.thetas is not None
+                                      and start.thetas.shape == thetas.shape))) else None
+    eps = tol * max(1.0, abs(ll0))
     iters = 0
-    not_conv: list[int] = []
-    for m_cols in sorted(masks_by_size):
-        group = masks_by_size[m_cols]
-        if m_cols == 0:  # ordinal, no columns: the null model
-            for mask in group:
-                ll[mask] = ll0
-                thetas[mask] = theta0
-            continue
-        block = max(1, _BLOCK_ELEMENTS // max(1, n * (m_cols if kind == "ordinal" else 4)))
-        for pos in range(0, len(group), block):
-            batch = group[pos : pos + block]
-            cols = np.array([_subset_columns(mask, players_l, base_cols) for mask in batch])
-            parents = np.array([mask & ~(1 << (mask.bit_length() - 1)) if mask else 0
-                                for mask in batch])
-            if kind == "logit":
-                # warm start: the parent's estimates, zero for the new player's columns
-                init_full = (prior_coef[batch].copy() if prior_coef is not None
-                             else coef[parents].copy())
-                init_full[:, 0] = np.where(init_full[:, 0] == 0, special.logit(ybar),
-                                           init_full[:, 0])
-                beta_full, lls, conv, it = _logit_batch(Xa, pairs, pair_index, y[None, :],
-                                                        v_w[None, :], cols, init_full, tol,
-                                                        max_iter)
-                coef[batch] = beta_full
+    bounds = np.flatnonzero(np.diff(sizes[order])) + 1
+    for level in np.split(order, bounds) if order.size else []:
+        m_cols = int(sizes[level[0]])
+        for pos in range(0, level.size, block):
+            batch = level[pos : pos + block]
+            cols = np.nonzero(member[batch])[1].reshape(batch.size, m_cols)
+            if prior is not None:
+                b0 = prior.coef[batch]
+                t0 = prior.thetas[batch] if J else thetas[batch]
             else:
-                Xs = np.ascontiguousarray(Xa[:, cols].transpose(1, 0, 2))  # (B, n, m)
-                src = prior_coef if prior_coef is not None else coef
-                rows_from = batch if prior_coef is not None else parents
-                init = np.array([src[r, c] for r, c in zip(rows_from, cols, strict=True)])
-                if prior_thetas is not None:
-                    th_init = prior_thetas[batch]
-                else:
-                    th_init = np.array([thetas[mask & ~(1 << (mask.bit_length() - 1))]
-                                        if mask else theta0 for mask in batch])
-                beta, th, lls, conv, it = _ordinal_batch(Xs, codes, v_w[None, :], init,
-                                                         th_init, Eu, El, tol, max_iter)
-                thetas[batch] = th
-                for b_i, mask in enumerate(batch):
-                    coef[mask, cols[b_i]] = beta[b_i]
+                b0 = coef[parents[batch]]
+                t0 = thetas[parents[batch]]
+                if batch[0] == 0:  # the always-only model starts from the null model
+                    b0 = b0.copy()
+                    b0[0] = 0.0
+                    if kind == "logit":
+                        b0[0, 0] = intercept0
+                    t0 = t0.copy()
+                    t0[0] = theta0
+            b0 = b0 * member[batch]  # zero outside the subset
+            beta, th, lls, ok, ext, it = engine.newton(cols, b0, t0, eps, max_iter,
+                                                       safe=False)
+            if not ok.all():
+                bad = np.flatnonzero(~ok)
+                b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
+                    cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
+                beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = b_s, th_s, ll_s, ok_s, ext_s
+                it = max(it, it_s)
+            coef[batch], thetas[batch], ll[batch], conv[batch] = beta, th, lls, ok
+            extreme[batch] = ext
             iters = max(iters, it)
-            ll[batch] = lls
-            not_conv += [mask for mask, c in zip(batch, conv, strict=True) if not c]
-    ll_base = ll[0]  # intercept (thresholds) + always-in columns
-    if not_conv:
-        warn(f"{len(not_conv)} of {n_masks} subset fits did not converge (e.g. subset mask "
-             f"{not_conv[0]}); separation in those sub-models is likely.", ConvergenceWarning)
-    idx_all = fit_index_value(ll, ll0, n_idx, fit_index)
-    idx_base = float(fit_index_value(ll_base, ll0, n_idx, fit_index))
+    if not np.all(np.isfinite(ll)):
+        bad_mask = int(np.flatnonzero(~np.isfinite(ll))[0])
+        raise DriverkitError(
+            "The fit of the model with "
+            f"{_describe(bad_mask, names_l, bool(always_l))} failed (non-finite "
+            "log-likelihood); check the drivers for extreme values.")
+    separated = extreme > _SEPARATION_ETA
+    if not conv.all():
+        bad = np.flatnonzero(~conv)
+        warn(f"{bad.size} of {n_masks} subset models did not converge, probably because of "
+             "(quasi-)complete separation; e.g. the model with "
+             f"{_describe(int(bad[0]), names_l, bool(always_l))}. Their fit index is taken at "
+             "the highest likelihood reached.", ConvergenceWarning)
+    elif separated.any():
+        bad = np.flatnonzero(separated)
+        warn(f"{bad.size} of {n_masks} subset models predict some respondents perfectly "
+             "(fitted probabilities of 0 or 1, i.e. (quasi-)complete separation); e.g. the "
+             f"model with {_describe(int(bad[0]), names_l, bool(always_l))}. Their "
+             "coefficients are not finite; the fit index is the limit the likelihood "
+             "approaches.", ConvergenceWarning)
+    idx_all = np.asarray(fit_index_value(ll, ll0, n_idx, fit_index))
+    idx_base = float(idx_all[0]) if always_l else 0.0
     v = idx_all - idx_base
     v[0] = 0.0
     return GLMSubsetFits(v=v, loglike=ll, loglike_null=ll0, r2_full=float(idx_all[-1]),
                          r2_always=idx_base, fit_index=fit_index, n=n_idx, iterations=iters,
-                         coef=coef, thetas=thetas if kind == "ordinal" else None)
+                         coef=coef, thetas=thetas if kind == "ordinal" else None,
+                         converged=conv, kind=kind)
+
+
+def _describe(mask: int, names: list[str], has_always: bool) -> str:
+    drivers = [names[j] for j in range(len(names)) if mask >> j & 1]
+    text = "drivers " + ", ".join(drivers) if drivers else "no drivers"
+    return text + (" (plus the always-in covariates)" if has_always else "")
 
 
 # ======================================================================================
@@ -459,29 +801,43 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
 # ======================================================================================
 def logistic_relative_weights(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *,
                               players: Sequence[Sequence[int]] | None = None,
-                              weight_type: str = "sampling") -> tuple[np.ndarray, float]:
+                              weight_type: str = "sampling", tol: float = 1e-12
+                              ) -> tuple[np.ndarray, float]:
     """Relative weights for a binary logit (Tonidandel & LeBreton 2010).
 
     Parameters
     ----------
     X : ndarray (n, k)
-    y : ndarray (n,), 0/1
+        Design columns (no intercept), non-singular.
+    y : ndarray (n,)
+        0/1 outcome.
     w : ndarray (n,), optional
+        Sampling (default) or frequency weights. All moments and the logit are weighted.
     players : list of lists of int, optional
-        Columns of each player; a player's weight is the sum over its columns.
+        Columns of each player; a player's weight is the sum over its columns (default: one
+        player per column).
+    weight_type : {"sampling", "frequency"}
+    tol : float
+        Newton tolerance of the logit on the orthogonal predictors.
 
     Returns
     -------
     weights : ndarray (n_players,)
+        Raw relative weights. They are non-negative and sum to ``r2``.
     r2 : float
-        Their sum Σ b*², the (Menard-standardised) R² the weights decompose.
+        R²_O = corr(y, p̂)², the squared correlation of the outcome with the fitted
+        probabilities of the full logit. This is the pseudo-R² the weights decompose. It is
+        *not* McFadden's index.
 
     Notes
     -----
-    Johnson's (2000) orthogonalisation Z = X_s Q Λ^{-1/2} Qᵀ of the standardised drivers, a
-    logit of y on Z, fully standardised coefficients b*_k = b_k s_{Z_k} R / s_{logit ŷ}
-    (Menard 2004; R = corr(y, ŷ)), and weights ε_j = Σ_k Λ*_{jk}² b*_k² with
-    Λ* = Q Λ^{1/2} Qᵀ. The weights sum to Σ b*², close to R²_O = corr(y, ŷ)² of the model.
+    Johnson (2000) orthogonalises the standardised drivers: X_s = P Δ Qᵀ (with R = Q Λ Qᵀ the
+    weighted correlation matrix) and Z = X_s Q Λ^{−1/2} Qᵀ, whose columns are orthonormal and
+    as close as possible to X_s. Λ* = Q Λ^{1/2} Qᵀ then holds the correlations of X_s with
+    Z. Tonidandel & LeBreton (2010) fit a logit of y on Z and standardise its coefficients
+    fully, as Menard (2004) does: b*_k = b_k · s_{Z_k} · R_O / s_{logit p̂}, with R_O =
+    corr(y, p̂). The relative weight of driver j is ε_j = Σ_k Λ*_{jk}² b*_k². Because Z is
+    orthonormal, s²_{logit p̂} = Σ b_k², so Σ_j ε_j = Σ_k b*_k² = R_O² exactly.
 
     Examples
     --------
@@ -496,10 +852,16 @@ def logistic_relative_weights(X: np.ndarray, y: np.ndarray, w: np.ndarray | None
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     n, k = X.shape
+    if not np.all((y == 0) | (y == 1)):
+        raise DriverkitError("Logistic relative weights need a 0/1 outcome.")
     v_w, _ = _likelihood_weights(w, n, weight_type)
     sw = v_w / v_w.sum()
     mu = sw @ X
     sd = np.sqrt(sw @ (X - mu) ** 2)
+    if np.any(sd <= 0):
+        j = int(np.flatnonzero(sd <= 0)[0])
+        raise DriverkitError(f"Design column {j} is constant; relative weights need "
+                             "varying drivers.")
     Xs = (X - mu) / sd
     R = (Xs * sw[:, None]).T @ Xs
     lam, Q = np.linalg.eigh(R)
@@ -509,21 +871,31 @@ def logistic_relative_weights(X: np.ndarray, y: np.ndarray, w: np.ndarray | None
     Z = Xs @ (Q @ np.diag(lam**-0.5) @ Q.T)
     lam_star = Q @ np.diag(lam**0.5) @ Q.T
     Za = np.column_stack([np.ones(n), Z])
-    pairs, pair_index = _pair_products(Za)
-    beta, _, conv, _ = _logit_batch(Za, pairs, pair_index, y[None, :], v_w[None, :],
-                                    np.arange(k + 1)[None, :], np.zeros((1, k + 1)), 1e-10,
-                                    100)
+    engine = _Logit(Za, y, v_w, 1)
+    b_init = np.zeros((1, k + 1))
+    ybar = float(sw @ y)
+    if not 0 < ybar < 1:
+        raise DriverkitError("The binary outcome must take both values.")
+    b_init[0, 0] = special.logit(ybar)
+    cols = np.arange(k + 1)[None, :]
+    eps = tol * n
+    beta, _, _, conv, _, _ = engine.newton(cols, b_init, np.zeros((1, 0)), eps, 50,
+                                           safe=False)
     if not conv[0]:
-        warn("The logit behind the relative weights did not converge.", ConvergenceWarning)
+        beta, _, _, conv, _, _ = engine.newton(cols, b_init, np.zeros((1, 0)), eps, 200,
+                                               safe=True)
+    if not conv[0]:
+        warn("The logit behind the relative weights did not converge (separation?); the "
+             "weights use the last iterate.", ConvergenceWarning)
     b = beta[0, 1:]
     eta = Za @ beta[0]
     phat = special.expit(eta)
-    r = float(np.sum(sw * (y - sw @ y) * (phat - sw @ phat))
-              / np.sqrt(np.sum(sw * (y - sw @ y) ** 2) * np.sum(sw * (phat - sw @ phat) ** 2)))
+    yc, pc = y - sw @ y, phat - sw @ phat
+    r = float(np.sum(sw * yc * pc) / np.sqrt(np.sum(sw * yc**2) * np.sum(sw * pc**2)))
     s_eta = float(np.sqrt(sw @ (eta - sw @ eta) ** 2))
     s_z = np.sqrt(sw @ (Z - sw @ Z) ** 2)
     b_star = b * s_z * r / s_eta
-    eps = (lam_star**2) @ (b_star**2)
+    eps_w = (lam_star**2) @ (b_star**2)
     groups = [[j] for j in range(k)] if players is None else [list(pl) for pl in players]
-    weights = np.array([eps[g].sum() for g in groups])
+    weights = np.array([eps_w[g].sum() for g in groups])
     return weights, float(np.sum(b_star**2))
