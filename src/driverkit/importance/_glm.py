@@ -162,8 +162,10 @@ def fit_index_value(ll: np.ndarray | float, ll0: float, n: float, fit_index: str
 def _likelihood_weights(w: np.ndarray | None, n: int, weight_type: str
                         ) -> tuple[np.ndarray, float]:
     """(per-row log-likelihood weights, the n of the fit-index formulas)."""
+    # "none" (DriverData without weights) acts like "sampling": bootstrap replicates pass
+    # their resampling counts as weights.
     check_option(weight_type, "weight_type", ["sampling", "frequency", "none"], "importance")
-    if w is None or weight_type == "none":
+    if w is None:
         return np.ones(n), float(n)
     w = np.asarray(w, dtype=float)
     if w.shape != (n,):
@@ -572,9 +574,10 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         Number of ordinal categories K. Codes must lie in 0..K−1. A category with no
         (positive-weight) respondent is dropped: its cut points are not identified, and the
         likelihood is the same as without it. Default: ``max(y) + 1``.
-    weight_type : {"sampling", "frequency"}
+    weight_type : {"sampling", "frequency", "none"}
         Frequency weights are counts, so the ``n`` in the Cox–Snell, Nagelkerke and Estrella
-        formulas is Σw.
+        formulas is Σw. ``"none"`` (data without survey weights) treats a given ``w`` like
+        sampling weights, e.g. bootstrap resampling counts.
     names : list of str, optional
         Player names for warnings (default ``"player 0"``, ...).
     tol : float
