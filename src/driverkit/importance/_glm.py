@@ -752,14 +752,17 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                     t0 = t0.copy()
                     t0[0] = theta0
             b0 = b0 * member[batch]  # zero outside the subset
-            beta, th, lls, ok, ext, it = engine.newton(cols, b0, t0, eps, max_iter,
-                                                       safe=False)
-            if not ok.all():
-                bad = np.flatnonzero(~ok)
-                b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
-                    cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
-                beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = b_s, th_s, ll_s, ok_s, ext_s
-                it = max(it, it_s)
+            # overflow in separated/diverging fits is detected and handled below
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                beta, th, lls, ok, ext, it = engine.newton(cols, b0, t0, eps, max_iter,
+                                                           safe=False)
+                if not ok.all():
+                    bad = np.flatnonzero(~ok)
+                    b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
+                        cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
+                    beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = (b_s, th_s, ll_s, ok_s,
+                                                                       ext_s)
+                    it = max(it, it_s)
             coef[batch], thetas[batch], ll[batch], conv[batch] = beta, th, lls, ok
             extreme[batch] = ext
             iters = max(iters, it)
