@@ -249,6 +249,7 @@ class _Logit:
         n, K = Xa.shape
         self.n, self.K, self.v = n, K, v
         self.XaT = np.ascontiguousarray(Xa.T)
+        self.XhT = 0.5 * self.XaT  # β·XhT = η/2, the argument of tanh
         self.Xv = Xa * v[:, None]
         self.c0 = (y - 0.5) @ self.Xv
         self.cy = y @ self.Xv
@@ -256,7 +257,7 @@ class _Logit:
         iu, ju, self.pair_index = _pair_layout(K)
         self.pairsV = self.Xv[:, iu] * Xa[:, ju]
         self.g0 = self.pairsV.sum(axis=0)
-        self.work = _Work(block, n, 3)
+        self.work = _Work(block, n, 2)
         self.n_par_extra = 0
 
     def loglike(self, beta: np.ndarray, extreme: np.ndarray | None = None) -> np.ndarray:
@@ -270,15 +271,26 @@ class _Logit:
             extreme[:] = np.maximum(eta.max(axis=1), -eta.min(axis=1))
         return beta @ self.cy - _softplus_sum(eta, self.v, self.work.get(1, B))
 
+    def _first(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Full-layout score and pair products (G) at the coefficient rows ``src``."""
+        U = src.shape[0]
+        T = np.matmul(src, self.XhT, out=self.work.get(1, U))
+        np.tanh(T, out=T)
+        score_full = self.c0 - 0.5 * (T @ self.Xv)
+        np.multiply(T, T, out=T)
+        return score_full, 0.25 * (self.g0 - T @ self.pairsV)
+
     def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
-               max_iter: int, safe: bool
+               max_iter: int, safe: bool, shared: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         """Newton on a batch of subsets with the same number of columns.
 
         ``cols`` (B, m) are the subsets' columns; ``beta`` (B, K) and ``theta`` (B, J) the
-        starting values (full layout, zero outside the subset). Returns ``(beta, theta,
-        loglike, converged, extreme, iterations)``, where ``extreme`` is the largest
-        |linear predictor| (|cut point − η| for ordinal) of each fit, a separation flag.
+        starting values (full layout, zero outside the subset). ``shared`` (B,) optionally
+        groups subsets whose starting linear predictors are equal (children of one parent):
+        the first iteration's score and information are then computed once per group.
+        Returns ``(beta, theta, loglike, converged, extreme, iterations)``, where
+        ``extreme`` is the largest |linear predictor| of each fit (a separation flag).
         """
         B, m = cols.shape
         beta = beta.copy()
@@ -286,46 +298,50 @@ class _Logit:
         act = np.arange(B)
         c_act = cols
         hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
-        eta = np.matmul(beta, self.XaT, out=self.work.get(0, B))
         ll = self.loglike(beta) if safe else None
-        if safe:
-            eta = np.matmul(beta, self.XaT, out=self.work.get(0, B))
         Ninv = None
         it = 0
-        for it in range(1, max_iter + 1):
+        while it < max_iter:
+            it += 1
             na = act.size
             rows = np.arange(na)[:, None]
-            T = self.work.get(1, na)
-            np.multiply(eta, 0.5, out=T)
-            np.tanh(T, out=T)
-            score = (self.c0 - 0.5 * (T @ self.Xv))[rows, c_act]
-            if safe or Ninv is None or it in _REFRESH or it % _REFRESH_EVERY == 0:
-                np.multiply(T, T, out=T)
-                G = 0.25 * (self.g0 - T @ self.pairsV)
+            if it == 1 and shared is not None and not safe:
+                first, inverse = np.unique(shared, return_index=True, return_inverse=True)[1:]
+                score_full, G = self._first(beta[first])
+                score_full, G = score_full[inverse], G[inverse]
+            else:
+                T = np.matmul(beta[act], self.XhT, out=self.work.get(1, na))  # η/2
+                np.tanh(T, out=T)
+                score_full = self.c0 - 0.5 * (T @ self.Xv)
+                G = None
+                if safe or Ninv is None or it in _REFRESH or it % _REFRESH_EVERY == 0:
+                    np.multiply(T, T, out=T)
+                    G = 0.25 * (self.g0 - T @ self.pairsV)
+            score = score_full[rows, c_act]
+            if G is not None:
                 Ninv = _invert_batch(np.take_along_axis(G, hidx, axis=1).reshape(na, m, m))
+            assert Ninv is not None
             step = np.matmul(Ninv, score[..., None])[..., 0]
             dec = np.einsum("bm,bm->b", step, score)
+            finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
+            step[~finite] = 0.0
             full = np.zeros((na, self.K))
             full[rows, c_act] = step
-            D = np.matmul(full, self.XaT, out=self.work.get(2, na))
             if safe:
                 assert ll is not None
                 t = np.ones(na)
                 base = beta[act]
                 for _ in range(60):
-                    trial = base + t[:, None] * full
-                    new_ll = self.loglike(trial)  # uses work 0/1: restore eta below
+                    new_ll = self.loglike(base + t[:, None] * full)
                     bad = ~(new_ll >= ll[act] - 1e-12 * np.abs(ll[act]))
                     if not bad.any():
                         break
                     t = np.where(bad, t / 2, t)
+                t = np.where(bad, 0.0, t)
+                ll[act] = np.where(bad, ll[act], new_ll)
                 beta[act] = base + t[:, None] * full
-                ll[act] = new_ll
-                eta = np.matmul(beta[act], self.XaT, out=self.work.get(0, na))
             else:
-                eta += D
                 beta[act] += full
-            finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
             done = (dec <= eps) & finite
             if not finite.all() and not safe:  # diverged: leave unconverged, refit safely
                 beta[act[~finite]] = np.nan
@@ -335,9 +351,6 @@ class _Logit:
                 act, c_act, hidx, Ninv = act[keep], c_act[keep], hidx[keep], Ninv[keep]
                 if act.size == 0:
                     break
-                buf = self.work.get(0, keep.size)
-                buf[: act.size] = eta[keep]
-                eta = buf[: act.size]
         extreme = np.zeros(B)
         final_ll = self.loglike(np.nan_to_num(beta), extreme)
         ok = conv & np.isfinite(final_ll)
@@ -413,9 +426,9 @@ class _Ordinal:
         return ll
 
     def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
-               max_iter: int, safe: bool
+               max_iter: int, safe: bool, shared: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-        """Newton on a batch of subsets (see :meth:`_Logit.newton`)."""
+        """Newton on a batch of subsets (see :meth:`_Logit.newton`; ``shared`` is unused)."""
         B, m = cols.shape
         J, K = self.J, self.K
         beta, theta = beta.copy(), theta.copy()
@@ -713,7 +726,7 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     for j in range(p):
         high[masks >= (1 << j)] = 1 << j
     parents = masks - high
-    order = np.lexsort((masks, sizes))
+    order = np.lexsort((masks, parents, sizes))  # by size; siblings next to each other
 
     coef = np.zeros((n_masks, width))
     thetas = np.zeros((n_masks, J))
@@ -754,8 +767,9 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
             b0 = b0 * member[batch]  # zero outside the subset
             # overflow in separated/diverging fits is detected and handled below
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                beta, th, lls, ok, ext, it = engine.newton(cols, b0, t0, eps, max_iter,
-                                                           safe=False)
+                beta, th, lls, ok, ext, it = engine.newton(
+                    cols, b0, t0, eps, max_iter, safe=False,
+                    shared=parents[batch] if prior is None else None)
                 if not ok.all():
                     bad = np.flatnonzero(~ok)
                     b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
