@@ -106,7 +106,7 @@ def main() -> None:
         X, y, res = fits[p] if kind == "logit" else fits[("ord", p)]
         sec, ref = timed(lambda X=X, y=y, kind=kind: statsmodels_loop(X, y, kind))
         diff = float(np.max(np.abs(ref - res.v)))
-        ours = [r[2] for r in rows if r[1] == p and r[0].startswith(kind)][0]
+        ours = next(r[2] for r in rows if r[1] == p and r[0].startswith(kind))
         add(f"statsmodels {kind} loop", p, sec, "-",
             f"{sec / ours:.0f}× slower; max |Δv| = {diff:.1e}")
 

@@ -142,8 +142,8 @@ def fit_index_value(ll: np.ndarray | float, ll0: float, n: float, fit_index: str
     --------
     >>> round(float(fit_index_value(-60.0, -80.0, 200, "mcfadden")), 6)
     0.25
-    >>> round(float(fit_index_value(-80.0, -80.0, 200, "nagelkerke")), 6)
-    0.0
+    >>> round(float(fit_index_value(-60.0, -80.0, 200, "nagelkerke")), 4)
+    0.3292
     """
     ll = np.asarray(ll, dtype=float)
     if fit_index == "mcfadden":
@@ -878,8 +878,9 @@ def logistic_relative_weights(X: np.ndarray, y: np.ndarray, w: np.ndarray | None
     sw = v_w / v_w.sum()
     mu = sw @ X
     sd = np.sqrt(sw @ (X - mu) ** 2)
-    if np.any(sd <= 0):
-        j = int(np.flatnonzero(sd <= 0)[0])
+    flat = sd <= 1e-12 * np.maximum(1.0, np.abs(mu))
+    if flat.any():
+        j = int(np.flatnonzero(flat)[0])
         raise DriverkitError(f"Design column {j} is constant; relative weights need "
                              "varying drivers.")
     Xs = (X - mu) / sd
