@@ -364,38 +364,40 @@ class _Ordinal:
     """Newton for the proportional-odds model on batches of column subsets.
 
     With a = θ_y − η, b = θ_{y−1} − η and t_a = tanh(a/2), t_b = tanh(b/2):
-    ∂ℓ/∂η = (t_a + t_b)/2 and −∂²ℓ/∂η² = ((1 − t_a²) + (1 − t_b²))/4. The cut-point
-    scores and the cross terms come from GEMMs with one-hot maps of each respondent's upper
-    and lower cut point. The log-likelihood is concave in (β, θ) (Pratt 1981), so Newton
-    runs on the cut points themselves. A step is shortened whenever it would break their
-    order, so the cut points stay strictly increasing.
+    ∂ℓ/∂η = (t_a + t_b)/2 and −∂²ℓ/∂η² = ((1 − t_a²) + (1 − t_b²))/4. Rows are sorted by
+    category once, so each cut point's score and cross terms are sums over contiguous row
+    slices. The log-likelihood is concave in (β, θ) (Pratt 1981), so Newton runs on the cut
+    points themselves, and a step is shortened whenever it would break their order: the cut
+    points stay strictly increasing.
     """
 
     def __init__(self, X: np.ndarray, codes: np.ndarray, v: np.ndarray, J: int,
                  block: int) -> None:
+        order = np.argsort(codes, kind="stable")  # sums over rows do not care about order
+        X, v, codes = X[order], v[order], codes[order]
         n, K = X.shape
         self.n, self.K, self.J, self.v = n, K, J, v
         self.XT = np.ascontiguousarray(X.T)
+        self.XhT = 0.5 * self.XT
         self.Xv = X * v[:, None]
         iu, ju, self.pair_index = _pair_layout(K)
         self.pairsV = self.Xv[:, iu] * X[:, ju]
-        Eu = np.zeros((n, J))
-        El = np.zeros((n, J))
-        up = codes < J
-        Eu[np.flatnonzero(up), codes[up]] = 1.0
-        lo = codes > 0
-        El[np.flatnonzero(lo), codes[lo] - 1] = 1.0
-        self.EuV, self.ElV = Eu * v[:, None], El * v[:, None]
-        self.XEuV = (self.Xv[:, :, None] * Eu[:, None, :]).reshape(n, K * J)
-        self.XElV = (self.Xv[:, :, None] * El[:, None, :]).reshape(n, K * J)
-        self.OffV = self.EuV[:, 1:] * El[:, :-1]
-        self.up, self.lo = codes + 1, codes  # positions in the ±∞-padded cut points
-        self.cat_w = np.bincount(codes, weights=v, minlength=J + 1)
+        starts = np.searchsorted(codes, np.arange(J + 2))
+        self.sl = [slice(int(starts[c]), int(starts[c + 1])) for c in range(J + 1)]
+        self.n_low = int(starts[J])  # rows below the top category (finite upper cut point)
+        self.n_bottom = int(starts[1])  # rows of the bottom category (no lower cut point)
+        self.cat_w = np.array([v[sl].sum() for sl in self.sl])
         self.work = _Work(block, n, 6)
 
-    def _pad(self, theta: np.ndarray) -> np.ndarray:
-        B = theta.shape[0]
-        return np.concatenate([np.full((B, 1), -_BIG), theta, np.full((B, 1), _BIG)], axis=1)
+    def _fill(self, out: np.ndarray, cuts: np.ndarray, eta: np.ndarray, upper: bool,
+              fill: float) -> None:
+        """out = cut point − η per row (upper: θ_y, else θ_{y−1}); ``fill`` where none."""
+        for c, sl in enumerate(self.sl):
+            j = c if upper else c - 1
+            if 0 <= j < self.J:
+                np.subtract(cuts[:, j : j + 1], eta[:, sl], out=out[:, sl])
+            else:
+                out[:, sl] = fill
 
     def loglike(self, beta: np.ndarray, theta: np.ndarray,
                 extreme: np.ndarray | None = None) -> np.ndarray:
@@ -411,15 +413,14 @@ class _Ordinal:
             gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
             extreme[:] = np.maximum.reduce([eta.max(axis=1) - theta[:, -1],
                                             theta[:, 0] - eta.min(axis=1), gaps])
-        th = self._pad(theta)
         x = self.work.get(1, B)
         tmp = self.work.get(2, B)
-        np.take(th, self.up, axis=1, out=x)
-        np.subtract(eta, x, out=x)  # −a
+        self._fill(x, theta, eta, True, _BIG)  # a
+        np.negative(x, out=x)
         ll = -_softplus_sum(x, self.v, tmp)
-        np.take(th, self.lo, axis=1, out=x)
-        np.subtract(x, eta, out=x)  # b
+        self._fill(x, theta, eta, False, -_BIG)  # b
         ll -= _softplus_sum(x, self.v, tmp)
+        th = np.concatenate([np.full((B, 1), -_BIG), theta, np.full((B, 1), _BIG)], axis=1)
         with np.errstate(divide="ignore"):
             gap = np.log(-np.expm1(th[:, :-1] - th[:, 1:]))  # per category, ≤ 0
         ll += np.where(self.cat_w > 0, gap, 0.0) @ self.cat_w
@@ -430,7 +431,8 @@ class _Ordinal:
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         """Newton on a batch of subsets (see :meth:`_Logit.newton`; ``shared`` is unused)."""
         B, m = cols.shape
-        J, K = self.J, self.K
+        J, K, v, sl = self.J, self.K, self.v, self.sl
+        lo, bot = self.n_low, self.n_bottom
         beta, theta = beta.copy(), theta.copy()
         conv = np.zeros(B, dtype=bool)
         act = np.arange(B)
@@ -438,24 +440,19 @@ class _Ordinal:
         hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
         ll = self.loglike(beta, theta) if safe else None
         it = 0
-        jj = np.arange(J)
         while it < max_iter:
             it += 1
             na = act.size
             rows = np.arange(na)[:, None]
             b_a, th_a = beta[act], theta[act]
-            th = self._pad(th_a)
-            eta = np.matmul(b_a, self.XT, out=self.work.get(0, na))
+            etah = np.matmul(b_a, self.XhT, out=self.work.get(0, na))  # η/2
+            thh = 0.5 * th_a
             ta, tb = self.work.get(1, na), self.work.get(2, na)
-            np.take(th, self.up, axis=1, out=ta)
-            np.subtract(ta, eta, out=ta)
-            ta *= 0.5
-            np.tanh(ta, out=ta)
-            np.take(th, self.lo, axis=1, out=tb)
-            np.subtract(tb, eta, out=tb)
-            tb *= 0.5
-            np.tanh(tb, out=tb)
-            qa = np.add(ta, tb, out=eta)  # ∂ℓ/∂η = (t_a + t_b)/2; eta is not needed again
+            self._fill(ta, thh, etah, True, 1.0)
+            np.tanh(ta[:, :lo], out=ta[:, :lo])  # t_a = 1 in the top category
+            self._fill(tb, thh, etah, False, -1.0)
+            np.tanh(tb[:, bot:], out=tb[:, bot:])  # t_b = −1 in the bottom category
+            qa = np.add(ta, tb, out=etah)  # ∂ℓ/∂η = (t_a + t_b)/2; η/2 is not needed again
             g_beta = (0.5 * (qa @ self.Xv))[rows, c_act]
             gb = np.subtract(ta, tb, out=self.work.get(3, na))
             np.maximum(gb, 1e-300, out=gb)
@@ -468,24 +465,31 @@ class _Ordinal:
             ga = self.work.get(5, na)
             np.multiply(qa, gb, out=ga)  # f(a)/P
             np.multiply(qb, gb, out=gb)  # f(b)/P
-            g_theta = ga @ self.EuV - gb @ self.ElV
+            # cut point j is the upper one of category j and the lower one of category j + 1
+            g_theta = np.empty((na, J))
+            cross = np.empty((na, K, J))
+            for j in range(J):
+                u, d = sl[j], sl[j + 1]
+                g_theta[:, j] = ga[:, u] @ v[u] - gb[:, d] @ v[d]
+                cross[:, :, j] = -0.25 * (qa[:, u] @ self.Xv[u] + qb[:, d] @ self.Xv[d])
             # negative Hessian N of (β_S, θ)
             N = np.empty((na, m + J, m + J))
-            G = 0.25 * ((qa + qb) @ self.pairsV)
+            np.add(qa, qb, out=qa)
+            G = 0.25 * (qa @ self.pairsV)
             N[:, :m, :m] = np.take_along_axis(G, hidx, axis=1).reshape(na, m, m)
-            cross = -0.25 * (qa @ self.XEuV + qb @ self.XElV).reshape(na, K, J)
             N[:, :m, m:] = cross[rows, c_act]
             N[:, m:, :m] = N[:, :m, m:].transpose(0, 2, 1)
             tt = np.zeros((na, J, J))
-            if J > 1:
-                off = -(np.multiply(ga, gb, out=qa) @ self.OffV)
-                tt[:, jj[1:], jj[:-1]] = off
-                tt[:, jj[:-1], jj[1:]] = off
+            for j in range(1, J):  # (j, j − 1): respondents of category j, between both
+                tt[:, j, j - 1] = tt[:, j - 1, j] = -((ga[:, sl[j]] * gb[:, sl[j]])
+                                                      @ v[sl[j]])
             np.add(ta, ga, out=ta)
             np.multiply(ta, ga, out=ta)  # g_a (t_a + g_a)
             np.subtract(gb, tb, out=tb)
             np.multiply(tb, gb, out=tb)  # g_b (g_b − t_b)
-            tt[:, jj, jj] = ta @ self.EuV + tb @ self.ElV
+            for j in range(J):
+                u, d = sl[j], sl[j + 1]
+                tt[:, j, j] = ta[:, u] @ v[u] + tb[:, d] @ v[d]
             N[:, m:, m:] = tt
             g = np.concatenate([g_beta, g_theta], axis=1)
             step = _solve_batch(N, g)
@@ -719,8 +723,8 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     bits = ((masks[:, None] >> np.arange(p)) & 1).astype(bool)
     member = np.zeros((n_masks, width), dtype=bool)
     member[:, base] = True
-    for j, cols in enumerate(cols_of):
-        member[:, cols] |= bits[:, j : j + 1]
+    for j, player_cols in enumerate(cols_of):
+        member[:, player_cols] |= bits[:, j : j + 1]
     sizes = member.sum(axis=1)
     high = np.zeros(n_masks, dtype=np.int64)
     for j in range(p):
@@ -752,8 +756,9 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
             batch = level[pos : pos + block]
             cols = np.nonzero(member[batch])[1].reshape(batch.size, m_cols)
             if prior is not None:
+                assert prior.coef is not None
                 b0 = prior.coef[batch]
-                t0 = prior.thetas[batch] if J else thetas[batch]
+                t0 = prior.thetas[batch] if J and prior.thetas is not None else thetas[batch]
             else:
                 b0 = coef[parents[batch]]
                 t0 = thetas[parents[batch]]
