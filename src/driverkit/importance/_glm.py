@@ -620,23 +620,32 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     Warns
     -----
     ConvergenceWarning
-        If some subset models do not converge, which usually means (quasi-)complete
-        separation. The warning names the drivers of one such subset. Their fit index is
-        taken at the last iterate, which is the highest likelihood reached; it is finite.
+        If some subset models do not converge, or predict some respondents perfectly
+        (|linear predictor| > 33, i.e. fitted probabilities of 0 or 1: (quasi-)complete
+        separation). The warning names the drivers of one such subset. Their fit index is
+        taken at the highest likelihood reached; it is finite, never NaN.
 
     Notes
     -----
     Subsets are processed in order of their number of design columns, in batches. All
-    subsets of a batch share each Newton iteration. The linear predictors of the whole batch
-    are one matrix product. The score and the weighted cross-products of every column pair
-    (from which each subset's information matrix is gathered) are matrix products as well.
-    The small systems are solved in one batched call. The information matrix is refreshed on
-    iterations 1, 2 and every fourth after that, with chord steps in between. Converged
-    subsets leave the batch. Each subset starts from its parent's estimates (the subset
-    without its highest player), with zeros for the new columns, so most converge in 2–4
-    iterations. The first pass runs without a line search. Subsets it does not settle are
-    refitted with step halving, which always converges for these concave likelihoods
-    unless the data are separated.
+    subsets of a batch share each Newton iteration. Coefficients are kept in the full column
+    layout (zeros outside a subset), so the linear predictors of the whole batch are one
+    matrix product. The score and the weighted cross-products of every column pair, from
+    which each subset's information matrix is gathered, are matrix products as well. With
+    t = tanh(η/2), the logit score is c − ½·t·(w∘X) and the information ¼(g − t²·(w∘x_i x_j)),
+    so the only elementwise work per row is a tanh and a square. The small systems are
+    solved in one batched call.
+
+    Each subset starts from its parent's estimates (the subset without its highest
+    player), with zeros for the new columns, so most converge in 3–4 iterations.
+    Siblings start from the same linear predictor, so their first iteration is computed
+    once per parent. The information matrix is refreshed on iterations 1, 2 and every
+    fourth after that, with chord steps in between. Converged subsets leave the batch. The
+    first pass runs without a line search. Subsets it does not settle are refitted with step
+    halving, which converges for these concave likelihoods unless the data are separated.
+    For the ordered logit, rows are sorted by category, so the cut-point terms are sums
+    over contiguous slices. Newton runs on the cut points themselves, and a step is
+    shortened whenever it would break their order.
 
     Dominance analysis with these indices: Azen & Traxel (2009). Fit indices: McFadden
     (1974), Cox & Snell (1989), Nagelkerke (1991), Estrella (1998). The ordered-logit
