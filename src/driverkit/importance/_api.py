@@ -595,7 +595,8 @@ def _glm_fit(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = N
     always = list(range(prob.m, prob.m + prob.a)) or None
     return glm.glm_subset_values(X[:, : prob.m] if not always else X, y, ww, kind=kind,
                                  fit_index=fit_index, players=prob.players, always=always,
-                                 weight_type=prob.weight_type, start=start)
+                                 weight_type=prob.weight_type, start=start,
+                                 names=prob.player_names)
 
 
 def _glm_values(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = None,
