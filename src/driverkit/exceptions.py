@@ -17,6 +17,7 @@ __all__ = [
     "ColumnNotFoundError",
     "ConvergenceWarning",
     "DataError",
+    "DataQualityWarning",
     "DriverkitError",
     "DriverkitTypeError",
     "DriverkitWarning",
@@ -79,3 +80,7 @@ class MissingDataWarning(DriverkitWarning):
 
 class SmallSampleWarning(DriverkitWarning):
     """A group (segment, wave) has too few respondents for stable estimates."""
+
+
+class DataQualityWarning(DriverkitWarning):
+    """Values that look like "don't know" codes or mis-read numbers (decimal commas)."""
