@@ -17,11 +17,12 @@ from ._stream import (
     map_chunks,
     sufficient_stats,
 )
-from ._sufficient import OLSStats, SufficientStats
+from ._sufficient import OLSStats, PairwiseStats, SufficientStats, nearest_correlation
 
 __all__ = [
     "GLMStats",
     "OLSStats",
+    "PairwiseStats",
     "SufficientStats",
     "bootstrap_stats",
     "grouped_sufficient_stats",
@@ -29,6 +30,7 @@ __all__ = [
     "iter_frames",
     "logit_irls",
     "map_chunks",
+    "nearest_correlation",
     "ordered_logit_irls",
     "poisson_counts",
     "sufficient_stats",
