@@ -113,7 +113,8 @@ def code_like_values(x: np.ndarray, scale: tuple[float, float] | None = None) ->
         return []
     if scale is not None:
         lo, hi = scale
-        return [float(c) for c in cand if c < lo or c > hi]
+        return [float(c) for c in cand
+                if (c > hi and rest.max() <= hi) or (c < lo and rest.min() >= lo)]
     lo, hi = float(rest.min()), float(rest.max())
     span = hi - lo
     return [float(c) for c in cand if c > hi + 0.5 * span or c < lo - 0.5 * span]

@@ -756,7 +756,8 @@ def prepare(
             if y is not None:
                 look.insert(0, str(outcome), y)
             info = _missing.missing_summary(look, outcome)
-            parts = [f"'{c}' ({k})" for c, k in info["per_column"].items()]
+            parts = [("outcome " if c == outcome else "") + f"'{c}' ({k})"
+                     for c, k in info["per_column"].items()]
             if missing == "raise":
                 raise DataError(
                     "Missing values in " + ", ".join(parts) + ". Drop or impute them, or pass "

@@ -19,7 +19,7 @@ from ..data._missing import pool_rubin, t_interval
 from ..exceptions import MissingDataWarning
 from ._fitting import FitOutput
 
-__all__ = ["fit_pairwise", "fit_pooled", "pairwise_sufficient"]
+__all__ = ["fit_pairwise", "fit_pooled", "pairwise_covariance", "pairwise_sufficient"]
 
 
 def fit_pooled(fits: list[FitOutput], *, ci: float = 0.95, linear: bool = False) -> FitOutput:
@@ -57,19 +57,12 @@ def fit_pooled(fits: list[FitOutput], *, ci: float = 0.95, linear: bool = False)
     )
 
 
-def pairwise_sufficient(dd: DriverData) -> tuple[Any, dict[str, Any]]:
-    """SufficientStats of ``[design, outcome]`` from pairwise-complete covariances.
-
-    Warns (:class:`~driverkit.MissingDataWarning`) when the matrix had to be repaired to the
-    nearest correlation matrix (Higham 2002). Returns the statistics and their facts.
-    """
+def _pairwise(Z: np.ndarray, names: list[str], w: np.ndarray, weight_type: str
+              ) -> tuple[Any, dict[str, Any]]:
     from ..stats import PairwiseStats
 
-    names = [*dd.columns, str(dd.outcome)]
-    Z = np.column_stack([dd.X, dd.y])
-    weighted = dd.weight_type != "none"
-    ps = PairwiseStats.from_arrays(Z, names, dd.w if weighted else None,
-                                   weight_type=dd.weight_type)
+    weighted = weight_type != "none"
+    ps = PairwiseStats.from_arrays(Z, names, w if weighted else None, weight_type=weight_type)
     st, info = ps.to_sufficient()
     a, b = info["n_min_pair"]
     notes = [f"Pairwise deletion: inference uses the smallest pairwise n = {info['n_min']} "
@@ -83,6 +76,23 @@ def pairwise_sufficient(dd: DriverData) -> tuple[Any, dict[str, Any]]:
     info["notes"] = notes
     info["stats"] = ps
     return st, info
+
+
+def pairwise_sufficient(dd: DriverData) -> tuple[Any, dict[str, Any]]:
+    """SufficientStats of ``[design, outcome]`` from pairwise-complete covariances.
+
+    Warns (:class:`~driverkit.MissingDataWarning`) when the matrix had to be repaired to the
+    nearest correlation matrix (Higham 2002). Returns the statistics and their facts.
+    """
+    names = [*dd.columns, str(dd.outcome)]
+    return _pairwise(np.column_stack([dd.X, dd.y]), names, dd.w, dd.weight_type)
+
+
+def pairwise_covariance(Z: np.ndarray, w: np.ndarray, names: list[str], weight_type: str
+                        ) -> tuple[np.ndarray, float, list[str]]:
+    """(covariance with divisor Σw, smallest pairwise n, notes) of ``Z`` with NaN."""
+    st, info = _pairwise(Z, names, w, weight_type)
+    return st.covariance(ddof=0).to_numpy(), float(info["n_min"]), info["notes"]
 
 
 def fit_pairwise(dd: DriverData, *, robust: Any = None, ci: float = 0.95
