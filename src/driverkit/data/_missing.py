@@ -471,3 +471,76 @@ def warn_filled(policy: str, func: str, columns: list[str], n_filled: int) -> No
              "(missing='mean'); this shrinks variances and biases coefficients towards zero. "
              "Prefer missing='impute' for answers skipped at random.", MissingDataWarning)
 
+
+
+# --------------------------------------------------------------------------------------
+# completing respondent frames (simulation inputs)
+# --------------------------------------------------------------------------------------
+def impute_frames(data: pd.DataFrame, columns: Sequence[str], *, m: int, seed: Any = None,
+                  predictors: Sequence[str] = ()) -> list[pd.DataFrame]:
+    """``m`` copies of ``data`` whose numeric ``columns`` are multiply imputed (PMM).
+
+    ``predictors`` (e.g. the outcome) help the imputation but are not filled in the copies.
+    Categorical columns with skipped answers are an error (impute ratings only).
+    """
+    cols = list(dict.fromkeys([*columns, *[p for p in predictors if p not in columns]]))
+    num = {}
+    extra = []
+    for c in cols:
+        s = data[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            num[c] = s.to_numpy(dtype=float)
+        elif s.isna().any():
+            if c in columns:
+                raise DataError(
+                    f"The categorical column '{c}' has skipped answers; multiple imputation "
+                    "imputes ratings only. Recode the gaps as their own level, e.g. "
+                    f"df['{c}'].fillna('Not answered')."
+                )
+        else:
+            extra.append(pd.get_dummies(s.astype(str), drop_first=True, dtype=float).to_numpy())
+    names = list(num)
+    Z = np.column_stack([num[c] for c in names]) if names else np.empty((len(data), 0))
+    ex = np.hstack(extra) if extra else None
+    done = impute_chained(Z, m=m, seed=seed, names=names, extra=ex)
+    out = []
+    for Zi in done:
+        f = data.copy(deep=False)
+        for j, c in enumerate(names):
+            if c in columns:
+                f[c] = Zi[:, j]
+        out.append(f)
+    return out
+
+
+def fill_frame(data: pd.DataFrame, columns: Sequence[str], spec: Any,
+               w: np.ndarray | None = None) -> pd.DataFrame:
+    """``data`` with skipped answers in ``columns`` filled for prediction.
+
+    A model fitted with the dummy-variable adjustment keeps its fills and gets its
+    "not answered" indicators as columns (computed before filling); otherwise numeric
+    columns get their weighted mean.
+    """
+    out = data.copy(deep=False)
+    indicators = dict(getattr(spec, "indicators", {}) or {})
+    fills = dict(getattr(spec, "fill", {}) or {})
+    na_levels = set(getattr(spec, "na_levels", set()) or set())
+    for ind, src in indicators.items():
+        out[ind] = data[src].isna().astype(float)
+    ww = np.ones(len(data)) if w is None else np.asarray(w, dtype=float)
+    for c in columns:
+        s = data[c]
+        if not s.isna().any():
+            continue
+        if c in na_levels:
+            out[c] = s.astype(object).where(s.notna(), NOT_ANSWERED)
+        elif pd.api.types.is_numeric_dtype(s):
+            x = s.to_numpy(dtype=float)
+            v = fills.get(c, weighted_mean_fill(x, ww))
+            out[c] = np.where(np.isnan(x), v, x)
+        else:
+            raise DataError(
+                f"The categorical column '{c}' has skipped answers; recode them as a level, "
+                f"e.g. df['{c}'].fillna('Not answered'), or use missing='listwise'."
+            )
+    return out

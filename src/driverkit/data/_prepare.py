@@ -149,7 +149,8 @@ class DesignSpec:
         """``data`` with the fills of the dummy/mean adjustment applied (a shallow copy)."""
         out = data.copy(deep=False)
         for ind, src in self.indicators.items():
-            out[ind] = data[src].isna().astype(float)
+            if ind not in data.columns:  # a frame completed for simulation carries its own
+                out[ind] = data[src].isna().astype(float)
         for c, v in self.fill.items():
             out[c] = pd.to_numeric(data[c], errors="coerce").fillna(v) \
                 if not pd.api.types.is_numeric_dtype(data[c]) else data[c].fillna(v)

@@ -137,9 +137,14 @@ class Simulator(SummaryMixin):
                  margin: Any = 1.0, weights: Any = None, target: Any = None,
                  calibration: Any = None, discount_rate: float | None = None,
                  horizon: int | None = None, missing: str = "listwise",
-                 extrapolation_threshold: float = 0.05, **kwargs: Any) -> None:
+                 extrapolation_threshold: float = 0.05, na_values: Any = None,
+                 imputations: int = 20, seed: Any = None, **kwargs: Any) -> None:
         check_kwargs(kwargs, "Simulator")
-        check_option(missing, "missing", ["listwise", "raise", "drop"], "Simulator")
+        if missing != "drop":
+            from .._validation import check_missing
+
+            check_missing(missing, "Simulator")
+        self._imputed: list[Simulator] = []
         for attr in ("design", "predict_design", "draw_params", "params", "drivers"):
             if not hasattr(model, attr):
                 raise DriverkitTypeError(
@@ -158,6 +163,14 @@ class Simulator(SummaryMixin):
             if isinstance(mw, str) and mw in data.columns:
                 weights = mw
                 self._notes.append(f"Survey weights '{mw}' taken from the model.")
+        if na_values is not None or missing in ("impute", "mean", "dummy", "pairwise"):
+            data = self._apply_policy(data, weights, na_values, missing, imputations, seed,
+                                      dict(customers=customers,
+                                           revenue_per_customer=revenue_per_customer,
+                                           revenue=revenue, margin=margin, target=target,
+                                           calibration=calibration,
+                                           discount_rate=discount_rate, horizon=horizon,
+                                           extrapolation_threshold=extrapolation_threshold))
         data = self._complete_rows(data, weights, revenue, missing)
         self.data = data
         self.n = len(data)
@@ -216,6 +229,43 @@ class Simulator(SummaryMixin):
              MissingDataWarning)
         self._notes.append(f"{int(na.sum())} respondents with missing values dropped.")
         return data.loc[~na.to_numpy()]
+
+    def _apply_policy(self, data: pd.DataFrame, weights: Any, na_values: Any, missing: str,
+                      imputations: int, seed: Any, kw: dict[str, Any]) -> pd.DataFrame:
+        """na_values, then the missing-data policy (data layer): impute → one simulator
+        per imputed copy (``run`` pools them); mean/dummy/pairwise → skipped ratings filled
+        (a dummy-adjusted model keeps its fills and indicators)."""
+        from ..data._missing import apply_na_values, check_imputations, fill_frame, impute_frames
+
+        cols = self._needed_columns(data)
+        data, counts = apply_na_values(data, na_values, cols, "Simulator")
+        if counts:
+            self._notes.append("Codes treated as missing (na_values): " + "; ".join(
+                f"'{c}': " + ", ".join(f"{k!r} ×{v}" for k, v in per.items())
+                for c, per in counts.items()) + ".")
+        if not data[cols].isna().to_numpy().any() or missing in ("listwise", "raise", "drop"):
+            return data
+        spec = getattr(self.model, "_spec", None)
+        if missing == "impute":
+            m = check_imputations(imputations, "Simulator")
+            outcome = getattr(self.model, "outcome", None)
+            outcome = outcome.split("~")[0].strip() if isinstance(outcome, str) else None
+            preds = [outcome] if outcome in data.columns else []
+            frames = impute_frames(data, cols, m=m, seed=seed, predictors=preds)
+            self._imputed = [Simulator(self.model, f, weights=weights, missing="raise", **kw)
+                             for f in frames]
+            self._notes.append(f"Skipped ratings multiply imputed ({m} copies); scenarios run "
+                               "on every copy and are pooled.")
+            return frames[0]
+        w = None
+        if isinstance(weights, str) and weights in data.columns:
+            w = pd.to_numeric(data[weights], errors="coerce").fillna(0).to_numpy(dtype=float)
+        out = fill_frame(data, cols, spec, w)
+        self._notes.append(f"Skipped ratings filled for simulation (missing='{missing}': "
+                           + ("the model's fills and 'not answered' indicators)."
+                              if spec is not None and getattr(spec, "indicators", None)
+                              else "weighted means)."))
+        return out
 
     def _weights(self, data: pd.DataFrame, weights: Any) -> np.ndarray:
         if weights is None:
@@ -709,6 +759,8 @@ class Simulator(SummaryMixin):
         sc = as_scenarios(scenario)
         if len(sc) != 1:
             raise DriverkitError("value() takes one scenario.")
+        if self._imputed:
+            return float(np.mean([s.value(sc[0], objective) for s in self._imputed]))
         return self._point(self._compile(sc[0]), sc[0])[col]
 
     def value_draws(self, scenario: Any, objective: str = "profit", *, draws: int = 1000,
@@ -723,6 +775,13 @@ class Simulator(SummaryMixin):
             raise DriverkitError("value_draws() takes one scenario.")
         draws = _check_draws(draws, "value_draws", allow_zero=False)
         check_option(uncertainty, "uncertainty", UNCERTAINTY, "value_draws")
+        if self._imputed:
+            seeds = _seed_sequence(seed).spawn(len(self._imputed))
+            each = -(-draws // len(self._imputed))
+            pooled = np.concatenate([
+                s.value_draws(sc[0], objective, draws=each, seed=sd, uncertainty=uncertainty)
+                for s, sd in zip(self._imputed, seeds, strict=True)])
+            return pooled[:draws]
         plan = self._compile(sc[0])
         sims, _ = self._simulate(sc, [plan], draws=draws, seed=seed, uncertainty=uncertainty)
         s = sims[0]
@@ -782,6 +841,16 @@ class Simulator(SummaryMixin):
                 raise DriverkitError("uncertainty='bootstrap' needs draws > 0 (the refits).")
             uncertainty = "delta"
         scs = as_scenarios(scenarios)
+        if self._imputed:
+            from ._pooled import pool_runs
+
+            m = len(self._imputed)
+            seeds = _seed_sequence(seed).spawn(m)
+            each = -(-draws // m) if draws else 0
+            runs = [s.run(scs, draws=each, seed=sd, ci=ci,
+                          uncertainty=uncertainty) for s, sd in zip(self._imputed, seeds,
+                                                                    strict=True)]
+            return pool_runs(runs, ci, self.n)
         plans = [self._compile(s) for s in scs]
         sims, info = self._simulate(scs, plans, draws=draws, seed=seed, uncertainty=uncertainty)
         table, unc, draw_frames = self._table(scs, plans, sims, ci)
