@@ -53,9 +53,9 @@ __all__ = [
 
 # Each area re-exports its public names below (one block per package, kept sorted in __all__).
 # --- data ---
-from .data import load_demo, make_survey
+from .data import MissingReport, load_demo, make_survey, missing_report
 
-__all__ += ["load_demo", "make_survey"]
+__all__ += ["MissingReport", "load_demo", "make_survey", "missing_report"]
 # --- stats ---
 from .stats import SufficientStats, sufficient_stats
 
