@@ -177,7 +177,8 @@ def apply_na_values(data: pd.DataFrame, na_values: Any, columns: Sequence[Any],
                 f"is left to analyse. Check the codes, or leave '{col}' out of {func}()."
             )
         new = s.where(~hit)
-        if not isinstance(s.dtype, pd.CategoricalDtype) and new.dtype == object:
+        if not isinstance(s.dtype, pd.CategoricalDtype) \
+                and not pd.api.types.is_numeric_dtype(new):
             # a text column that held only numbers and codes becomes numeric again
             parsed = pd.to_numeric(new.dropna().astype(str).str.strip(), errors="coerce")
             if len(parsed) and parsed.notna().all():

@@ -175,6 +175,7 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                  draws: int = 500, seed: int = 0, positive: Any = None,
                  out_dir: str | Path = "driverkit_output", title: str | None = None,
                  progress: bool = False, echo: Callable[[str], None] | None = None,
+                 missing: str = "listwise", na_values: Any = None, imputations: int = 20,
                  ) -> AnalysisOutput:
     """Run the whole pipeline and write ``report.html`` and ``report.xlsx`` into ``out_dir``.
 
@@ -208,14 +209,15 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         warnings.simplefilter("always")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         bar.set_postfix_str("fitting the model")
-        model = dk.fit(data, outcome, drivers, kind=kind, weights=weights,
+        miss = {"missing": missing, "na_values": na_values, "imputations": imputations}
+        model = dk.fit(data, outcome, drivers, kind=kind, weights=weights, seed=seed, **miss,
                        scales=dict(scales) if scales else None,
                        **({"positive": positive} if positive is not None else {}))
         bar.update()
         bar.set_postfix_str(f"importance (bootstrap {bootstrap})")
         imp = dk.importance(data, imp_outcome, drivers, kind=imp_kind, weights=weights,
                             groups=dict(groups) if groups else None, bootstrap=bootstrap,
-                            seed=seed, progress=progress,
+                            seed=seed, progress=progress, **miss,
                             **({"positive": positive} if positive is not None else {}))
         if auto_boot and not bootstrap:
             imp.notes.append(
@@ -230,7 +232,9 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
             sim_kw["revenue"] = revenue
         elif revenue_per_customer is not None:
             sim_kw["revenue_per_customer"] = revenue_per_customer
-        sim = dk.Simulator(model, data, missing="drop", **sim_kw)
+        sim = dk.Simulator(model, data, **sim_kw, na_values=na_values, seed=seed,
+                           imputations=imputations,
+                           missing="drop" if missing == "listwise" else missing)
         movable = [d for d in drivers if d in set(sim.drivers)]
         sens = sim.sensitivity(movable, steps=[-1, 1], draws=draws, seed=seed)
         prio = sim.priority(movable, step=1.0, draws=draws, seed=seed)
