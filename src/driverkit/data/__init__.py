@@ -5,5 +5,5 @@ from ._prepare import DesignSpec, DriverData, prepare
 from ._report import MissingReport, missing_report
 from ._survey import make_survey, true_effect
 
-__all__ = ["DesignSpec", "DriverData", "MissingReport", "load_demo", "make_survey", "missing_report",
-           "prepare", "true_effect"]
+__all__ = ["DesignSpec", "DriverData", "MissingReport", "load_demo", "make_survey",
+           "missing_report", "prepare", "true_effect"]

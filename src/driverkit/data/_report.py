@@ -103,7 +103,7 @@ def missing_report(data: pd.DataFrame, columns: Sequence[str] | None = None, *,
     table = table.sort_values(["share_missing"], ascending=False, kind="stable")
     key = na.to_numpy()
     if n:
-        uniq, inverse, freq = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+        uniq, freq = np.unique(key, axis=0, return_counts=True)
         order = np.argsort(-freq, kind="stable")[:top]
         pat = pd.DataFrame(np.where(uniq[order], "x", ""), columns=cols)
         pat["rows"] = freq[order]
@@ -111,7 +111,6 @@ def missing_report(data: pd.DataFrame, columns: Sequence[str] | None = None, *,
         pat.index = pd.RangeIndex(1, len(pat) + 1, name="pattern")
     else:
         pat = pd.DataFrame(columns=[*cols, "rows", "share"])
-        inverse = np.empty(0)
     complete = int((~key.any(axis=1)).sum()) if n else 0
     O = (~key).astype(float)
     N = O.T @ O if n else np.zeros((len(cols), len(cols)))

@@ -304,7 +304,7 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
       driverkit analyze survey.csv --outcome repurchase \\
           --drivers staff,price,wait_time --weights w --revenue spend --budget 50000 -o out/
     """
-    from ._pipeline import read_data, run_analysis
+    from ._pipeline import run_analysis
 
     start = time.perf_counter()
     cfg = _read_config(config_path)
