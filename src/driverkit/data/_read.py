@@ -138,6 +138,11 @@ def read_table(path: str | Path, *, sep: str | None = None, decimal: str | None 
                         encoding=encoding or "utf-8",
                         note=f"Read '{p.name}' (compressed text).")
             return df, info
+        if not name.endswith((".csv", ".txt", ".tsv", ".tab", ".dat")):
+            raise DataError(
+                f"Cannot tell the format of '{p.name}'. Use a .csv, .tsv, .txt, .xlsx or "
+                ".parquet file."
+            )
         raw = p.read_bytes()
     except (OSError, ImportError, ValueError) as exc:
         if isinstance(exc, DataError):
@@ -190,7 +195,9 @@ def check_read_columns(data: pd.DataFrame, columns: Sequence[str], info: dict[st
             hint = " The file was read as one column: give the separator with --sep."
         raise ColumnNotFoundError(
             f"The column '{col}' is not in '{info.get('file', 'the data')}'{how}."
-            + (f" Close matches: {', '.join(repr(c) for c in close)}." if close else "")
+            + (f" Did you mean {close[0]!r}?" if close else "")
+            + (f" (other close matches: {', '.join(repr(c) for c in close[1:])})"
+               if len(close) > 1 else "")
             + hint + f" Columns: {', '.join(present[:30])}"
             + (" ..." if len(present) > 30 else "")
         )
@@ -204,8 +211,11 @@ def read_survey_file(path: str, opts: dict[str, Any], columns: Sequence[Any],
     analysis (``missing``, ``na_values`` as a list, ``imputations``)."""
     df, info = read_table(path, sep=opts.pop("sep", None), decimal=opts.pop("decimal", None),
                           encoding=opts.pop("encoding", None), sheet=opts.pop("sheet", None))
-    if echo is not None and info.get("note"):
-        echo(info["note"])
+    plain = info.get("format") != "csv" or (info.get("sep") == "," and
+                                             info.get("decimal") == "." and
+                                             info.get("encoding") == "UTF-8")
+    if echo is not None and info.get("note") and not (plain and "sheets:" not in info["note"]):
+        echo(info["note"])  # say what was detected whenever it is not the plain default
     check_read_columns(df, [c for c in columns if c], info)
     na = opts.pop("na_values", None)
     if isinstance(na, str):

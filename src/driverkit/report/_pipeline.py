@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_columns, check_option
-from ..exceptions import DataError, DriverkitError
+from ..exceptions import DriverkitError
 
 __all__ = ["AnalysisOutput", "infer_kind", "read_data", "run_analysis", "stage_map"]
 
@@ -52,26 +52,13 @@ def infer_kind(values: pd.Series) -> str:
     return "linear"
 
 
-def read_data(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
-    """Read respondents from CSV (also ``.csv.gz``/``.txt``/``.tsv``), Excel or Parquet."""
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"The data file '{p}' does not exist.")
-    name = p.name.lower()
-    try:
-        if name.endswith((".csv", ".csv.gz", ".txt", ".csv.zip", ".csv.bz2")):
-            return pd.read_csv(p)
-        if name.endswith((".tsv", ".tsv.gz", ".tab")):
-            return pd.read_csv(p, sep="\t")
-        if name.endswith((".xlsx", ".xlsm", ".xls")):
-            return pd.read_excel(p, sheet_name=0 if sheet is None else sheet)
-        if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(p)
-    except (OSError, ValueError, ImportError) as exc:
-        raise DataError(f"Could not read '{p}': {exc}") from exc
-    raise DataError(
-        f"Cannot tell the format of '{p.name}'. Use a .csv, .tsv, .xlsx or .parquet file."
-    )
+def read_data(path: str | Path, *, sheet: str | int | None = None, **options: Any
+              ) -> pd.DataFrame:
+    """Read respondents from CSV/TSV/TXT (separator, decimal comma and encoding detected),
+    Excel or Parquet; ``options``: ``sep``, ``decimal``, ``encoding`` overrides."""
+    from ..data._read import read_table
+
+    return read_table(path, sheet=sheet, **options)[0]
 
 
 @dataclass
