@@ -30,6 +30,8 @@ from .exceptions import (
     ScaleWarning,
     SeparationError,
     SmallSampleWarning,
+    SuppressorWarning,
+    WaveOrderWarning,
 )
 
 __all__ = [
@@ -46,6 +48,8 @@ __all__ = [
     "ScaleWarning",
     "SeparationError",
     "SmallSampleWarning",
+    "SuppressorWarning",
+    "WaveOrderWarning",
     "__version__",
 ]
 

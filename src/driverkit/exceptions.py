@@ -26,6 +26,8 @@ __all__ = [
     "ScaleWarning",
     "SeparationError",
     "SmallSampleWarning",
+    "SuppressorWarning",
+    "WaveOrderWarning",
 ]
 
 
@@ -79,3 +81,11 @@ class MissingDataWarning(DriverkitWarning):
 
 class SmallSampleWarning(DriverkitWarning):
     """A group (segment, wave) has too few respondents for stable estimates."""
+
+
+class WaveOrderWarning(DriverkitWarning):
+    """The time order of survey waves was guessed from their text labels."""
+
+
+class SuppressorWarning(DriverkitWarning):
+    """A driver's coefficient has the opposite sign to its correlation with the outcome."""
