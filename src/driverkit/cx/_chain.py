@@ -15,7 +15,6 @@ marginal effect over respondents.
 from __future__ import annotations
 
 import copy
-
 from collections.abc import Sequence
 from typing import Any
 
