@@ -36,6 +36,8 @@ from .exceptions import (
     ScaleWarning,
     SeparationError,
     SmallSampleWarning,
+    SuppressorWarning,
+    WaveOrderWarning,
 )
 
 __all__ = [
@@ -53,6 +55,8 @@ __all__ = [
     "ScaleWarning",
     "SeparationError",
     "SmallSampleWarning",
+    "SuppressorWarning",
+    "WaveOrderWarning",
     "__version__",
 ]
 

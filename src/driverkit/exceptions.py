@@ -27,6 +27,8 @@ __all__ = [
     "ScaleWarning",
     "SeparationError",
     "SmallSampleWarning",
+    "SuppressorWarning",
+    "WaveOrderWarning",
 ]
 
 
@@ -84,3 +86,11 @@ class SmallSampleWarning(DriverkitWarning):
 
 class DataQualityWarning(DriverkitWarning):
     """Values that look like "don't know" codes or mis-read numbers (decimal commas)."""
+
+
+class WaveOrderWarning(DriverkitWarning):
+    """The time order of survey waves was guessed from their text labels."""
+
+
+class SuppressorWarning(DriverkitWarning):
+    """A driver's coefficient has the opposite sign to its correlation with the outcome."""

@@ -647,15 +647,40 @@ def _unpack_glm(res: Any) -> tuple[np.ndarray, float, float]:
 # table building
 # --------------------------------------------------------------------------------------
 def _add_bootstrap(table: pd.DataFrame, summary: Any, reps: np.ndarray | None,
-                   names: list[str]) -> dict[str, Any]:
-    """Add a bootstrap summary's SE and interval columns; return the result's extra tables."""
+                   names: list[str], ci: float = 0.95) -> dict[str, Any]:
+    """Add a bootstrap summary's SE and interval columns; return the result's extra tables.
+
+    ``share_low``/``share_high`` are percentiles of the bootstrap distribution of the shares
+    themselves (each replicate's importances over their own sum, in %), not the importance
+    interval over the point total (which is too wide and can pass 100 %).
+    """
     if summary is None:
         return {}
     table["std_error"] = summary.std_error
     table["ci_low"] = summary.ci_low
     table["ci_high"] = summary.ci_high
+    table["share_low"], table["share_high"] = share_interval(reps, ci, len(names))
     return {"rank_ci": summary.rank_ci, "pairwise": summary.pairwise,
             "replicates": pd.DataFrame(reps, columns=names)}
+
+
+def share_interval(reps: np.ndarray | None, ci: float, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of the shares (%) over bootstrap replicates ``(B, p)``.
+
+    Replicates whose importances sum to zero (no share defined) or are not finite are left
+    out; with none left the interval is NaN.
+    """
+    nan = np.full(p, np.nan)
+    if reps is None:
+        return nan, nan.copy()
+    r = np.asarray(reps, dtype=float).reshape(-1, p)
+    tot = r.sum(axis=1)
+    ok = np.isfinite(r).all(axis=1) & (np.abs(tot) > 1e-300)
+    if not ok.any():
+        return nan, nan.copy()
+    shares = r[ok] / tot[ok, None] * 100.0
+    a = (1.0 - ci) / 2.0
+    return np.quantile(shares, a, axis=0), np.quantile(shares, 1.0 - a, axis=0)
 
 
 def _table(names: list[str], imp: np.ndarray) -> pd.DataFrame:
@@ -981,7 +1006,7 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
         table = _table(names, point.values[m])
         if point.sampling is not None and m == "shapley":
             table["mc_se"] = point.sampling.std_error
-        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names)
+        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names, ci)
         meta = _base_meta(prob, m, "linear", r2, r2_always, None)
         meta["max VIF"] = float(diag["vif"].max()) if "vif" in diag else np.nan
         meta["condition number"] = diag.get("condition_number", np.nan)
@@ -1155,7 +1180,7 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
 
     def build(m: str) -> ImportanceResult:
         table = _table(names, values[m])
-        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names)
+        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names, ci)
         meta = _base_meta(prob, m, kind, r2, r2_always, fit_index)
         if m in boot:
             meta["bootstrap"] = B

@@ -346,6 +346,29 @@ class DriverModel(Result):
         return dict(getattr(self, "_fixed_scales", {}) or {})
 
     @property
+    def outcome_type(self) -> str:
+        """``"score"`` or ``"rate"``: what a simulated change of this model's outcome means.
+
+        A linear model of an outcome with more than two distinct values (satisfaction 1–10)
+        predicts a *score*: simulations report mean changes in scale points, never customers
+        or money. A linear model of a 0/1 outcome (linear probability model), binary and
+        ordinal models predict *rates* (probabilities). A ``fixed_model`` is a rate model
+        unless declared with ``outcome_type="score"``; a linear model fitted from sufficient
+        statistics is a score model unless its outcome was 0/1.
+        """
+        declared = getattr(self, "_outcome_type", None)
+        if declared is not None:
+            return str(declared)
+        if self.kind != "linear" or self._fixed:
+            return "rate"
+        if self.data_ is not None and self.data_.y is not None:
+            y = np.asarray(self.data_.y, dtype=float)
+            return "score" if np.unique(y[np.isfinite(y)]).size > 2 else "rate"
+        meta = getattr(self, "_stats_meta", {}) or {}
+        levels = meta.get("outcome_levels")
+        return "rate" if levels is not None and len(levels) <= 2 else "score"
+
+    @property
     def outcome_levels(self) -> list[Any] | None:
         if self.data_ is None:
             return getattr(self, "_stats_meta", {}).get("outcome_levels")
@@ -658,6 +681,7 @@ def fixed_model(
     scales: Mapping[str, Sequence[float]] | None = None,
     cuts: Sequence[float] | None = None,
     outcome: str = "outcome",
+    outcome_type: str = "rate",
 ) -> DriverModel:
     """A model with given coefficients and no sampling uncertainty.
 
@@ -676,6 +700,9 @@ def fixed_model(
     cuts : list of float, optional
         Increasing cut points of an ordinal model.
     outcome : str, default="outcome"
+    outcome_type : {"rate", "score"}, default="rate"
+        ``"score"`` declares a linear model of a score (e.g. satisfaction 1–10): simulations
+        then report ``delta_mean`` in scale points and no customers or money.
 
     Examples
     --------
@@ -686,6 +713,11 @@ def fixed_model(
     [0.331812]
     """
     check_option(kind, "kind", KINDS, "fixed_model")
+    check_option(outcome_type, "outcome_type", ["rate", "score"], "fixed_model")
+    if outcome_type == "score" and kind != "linear":
+        raise DriverkitError(
+            f"fixed_model(outcome_type='score') needs kind='linear'; a {kind} model predicts "
+            "probabilities (a rate).")
     if not isinstance(coef, Mapping) or not coef:
         raise DriverkitTypeError("fixed_model() needs coef={'driver': value, ...}.")
     names = [str(c) for c in coef]
@@ -714,6 +746,7 @@ def fixed_model(
         pnames = ["Intercept", *names]
     m = DriverModel(outcome, names, kind=kind)
     m._fixed = True
+    m._outcome_type = outcome_type
     m._fixed_scales = sc
     m._spec = DesignSpec(columns=names, terms={c: [i] for i, c in enumerate(names)},
                          numeric=names, factors={}, order=names)

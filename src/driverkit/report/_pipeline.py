@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_columns, check_option
-from ..exceptions import DriverkitError
+from ..exceptions import DataError, DriverkitError, DriverkitWarning
 from ..optimize import piecewise, saturating
 
 __all__ = ["AnalysisOutput", "infer_kind", "read_data", "run_analysis", "stage_map"]
@@ -83,13 +83,10 @@ class AnalysisOutput:
     def driver_table(self) -> pd.DataFrame:
         """The short table the CLI prints: share, interval, rank and the +1 effect per driver."""
         t = self.importance.table
-        cols = [c for c in ("share", "ci_low", "ci_high", "rank") if c in t.columns]
+        # the share interval is the bootstrap percentile interval of the shares themselves
+        # (never the importance interval divided by the point total: too wide, above 100 %)
+        cols = [c for c in ("share", "share_low", "share_high", "rank") if c in t.columns]
         out = t[cols].copy()
-        if "ci_low" in out.columns:
-            total = float(t["importance"].sum())
-            scale = 100.0 / total if total else np.nan
-            out["share_low"] = out.pop("ci_low") * scale
-            out["share_high"] = out.pop("ci_high") * scale
         if self.priority is not None:
             p = self.priority.table
             out = out.join(p[["performance", "impact"]], how="left")
@@ -220,6 +217,19 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
             sim_kw["revenue"] = revenue
         elif revenue_per_customer is not None:
             sim_kw["revenue_per_customer"] = revenue_per_customer
+        score = getattr(model, "outcome_type", "rate") == "score"
+        if score:
+            # a score (satisfaction 1–10) changes in scale points: no customers or money
+            dropped = [k for k in ("revenue", "revenue_per_customer", "customers")
+                       if sim_kw.get(k) is not None]
+            for k in ("revenue", "revenue_per_customer", "customers"):
+                sim_kw.pop(k, None)
+            if dropped:
+                warnings.warn(
+                    f"The outcome '{outcome}' is a score (scale points), so its simulated changes "
+                    f"are not customers or money; {', '.join(dropped)} ignored. Use a 0/1 "
+                    "behaviour outcome (e.g. repurchase) for money.", DriverkitWarning,
+                    stacklevel=2)
         sim = Simulator(model, data, **sim_kw, na_values=na_values, seed=seed,
                         imputations=imputations,
                         missing="drop" if missing == "listwise" else missing)
@@ -233,7 +243,7 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
             bar.set_postfix_str(f"optimising a budget of {budget:,.0f}")
             curves = (_build_curves(cost_curves) if cost_curves
                       else _default_curves(sim.drivers, budget, sim.scales))
-            objective = "profit" if (revenue or revenue_per_customer is not None) else "rate"
+            objective = ("mean" if score else "profit" if sim.has_money else "rate")
             plan = optimize_budget(sim, curves, float(budget), objective=objective)
             if not cost_curves:
                 plan.notes.append(
