@@ -26,6 +26,7 @@ from .exceptions import (
     DriverkitWarning,
     ExtrapolationWarning,
     InfeasibleError,
+    MeasurementWarning,
     MissingDataWarning,
     ScaleWarning,
     SeparationError,
@@ -42,6 +43,7 @@ __all__ = [
     "DriverkitWarning",
     "ExtrapolationWarning",
     "InfeasibleError",
+    "MeasurementWarning",
     "MissingDataWarning",
     "ScaleWarning",
     "SeparationError",
@@ -54,6 +56,9 @@ __all__ = [
 from .data import load_demo, make_survey
 
 __all__ += ["load_demo", "make_survey"]
+from .data import LatentTruth, latent_truth
+
+__all__ += ["LatentTruth", "latent_truth"]
 # --- stats ---
 from .stats import SufficientStats, sufficient_stats
 
@@ -62,6 +67,9 @@ __all__ += ["SufficientStats", "sufficient_stats"]
 from .models import DriverModel, fit, fixed_model
 
 __all__ += ["DriverModel", "fit", "fixed_model"]
+from .models import PLSModel, pls
+
+__all__ += ["PLSModel", "pls"]
 # --- importance ---
 from .importance import ImportanceResult, importance
 

@@ -22,6 +22,7 @@ __all__ = [
     "DriverkitWarning",
     "ExtrapolationWarning",
     "InfeasibleError",
+    "MeasurementWarning",
     "MissingDataWarning",
     "ScaleWarning",
     "SeparationError",
@@ -79,3 +80,8 @@ class MissingDataWarning(DriverkitWarning):
 
 class SmallSampleWarning(DriverkitWarning):
     """A group (segment, wave) has too few respondents for stable estimates."""
+
+
+class MeasurementWarning(DriverkitWarning):
+    """A measurement model falls below a conventional quality threshold (reliability, AVE,
+    HTMT) or has negative outer weights."""
