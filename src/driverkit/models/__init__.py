@@ -3,5 +3,5 @@
 from ._model import DriverModel, condition_number, fit, fixed_model, vif_from_design
 from ._pls_model import PLSModel, pls
 
-__all__ = ["DriverModel", "condition_number", "fit", "fixed_model", "vif_from_design",
-           "PLSModel", "pls"]
+__all__ = ["DriverModel", "PLSModel", "condition_number", "fit", "fixed_model", "pls",
+           "vif_from_design"]
