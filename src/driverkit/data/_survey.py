@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from .._validation import check_columns, check_kwargs, check_option
 from ..exceptions import DriverkitError, DriverkitTypeError
@@ -520,6 +520,8 @@ def _calibration(key: str) -> tuple[float, tuple[float, ...]]:
     the options, never on ``n`` or ``seed``: the base rate and the shares of recommend
     0–10 are then right in the population up to the calibration sample's noise.
     """
+    from scipy import optimize  # only here: scipy.optimize takes ~1 s to import
+
     truth = json.loads(key)
     segment, wave, X, brand, _ = _draw_ratings(truth, CALIBRATION_N, CALIBRATION_SEED)
     idx = _indices(truth, X, segment, wave, brand)

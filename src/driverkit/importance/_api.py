@@ -132,7 +132,7 @@ class ImportanceResult(Result):
         """Plain-text summary; for dominance also the conditional and complete tables."""
         text = super().summary()
         if self.conditional is not None and self.complete is not None:
-            from ..report._render import format_table
+            from ..display._render import format_table
 
             cond = self.conditional.copy()
             cond.columns = [f"k={c}" for c in cond.columns]
@@ -155,7 +155,7 @@ class ImportanceResult(Result):
         return df.sort_values("importance", ascending=False)
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         df = self.plot_data()
         if self.method == "all":
@@ -173,7 +173,7 @@ class ImportanceResult(Result):
             ax.legend(fontsize="small")
             ax.set_title(self.title)
             return ax
-        from ..report._plots import importance_bars
+        from ..display._plots import importance_bars
 
         # colour by journey stage when given ({driver: stage} or {stage: [drivers]}),
         # else mark grouped players apart from single drivers

@@ -459,7 +459,7 @@ class DriverModel(Result):
         return tab.loc[keep, ["estimate", "ci_low", "ci_high", "p_value"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         d = self.plot_data().sort_values("estimate")
         y = np.arange(len(d))

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .._validation import check_columns, check_option
 from ..exceptions import DataError, DriverkitError
+from ..optimize import piecewise, saturating
 
 __all__ = ["AnalysisOutput", "infer_kind", "read_data", "run_analysis", "stage_map"]
 
@@ -129,17 +130,13 @@ def _steps_bar(total: int, show: bool) -> Any:
 
 
 def _default_curves(drivers: Sequence[str], budget: float, scales: Mapping[str, Any]) -> dict:
-    import driverkit as dk
-
     # Illustrative: each driver can gain up to one point; half of that costs 70% of an equal
     # share of the budget. Real plans should use the client's cost curves (config file).
     share = abs(float(budget)) / max(len(drivers), 1)
-    return {d: dk.saturating(max_lift=1.0, scale=share) for d in drivers}
+    return {d: saturating(max_lift=1.0, scale=share) for d in drivers}
 
 
 def _build_curves(spec: Mapping[str, Any]) -> dict:
-    import driverkit as dk
-
     curves: dict[str, Any] = {}
     for d, c in spec.items():
         ok = isinstance(c, Mapping) and ({"spend", "lift"} <= set(c)
@@ -151,10 +148,10 @@ def _build_curves(spec: Mapping[str, Any]) -> dict:
             )
         try:
             if "spend" in c:
-                curves[str(d)] = dk.piecewise(spend=[float(v) for v in c["spend"]],
+                curves[str(d)] = piecewise(spend=[float(v) for v in c["spend"]],
                                               lift=[float(v) for v in c["lift"]])
             else:
-                curves[str(d)] = dk.saturating(max_lift=float(c["max_lift"]),
+                curves[str(d)] = saturating(max_lift=float(c["max_lift"]),
                                                scale=float(c["scale"]))
         except (TypeError, ValueError) as exc:
             if isinstance(exc, DriverkitError):
@@ -186,7 +183,11 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
     replicate refits 2^p models). Warnings raised by the steps are collected in
     ``.warnings`` (and shown in the report's notes).
     """
-    import driverkit as dk
+    from ..importance import importance
+    from ..models import fit
+    from ..optimize import optimize_budget
+    from ..simulate import Simulator
+    from ._report import report
 
     drivers = [str(d) for d in drivers]
     if not drivers:
@@ -208,12 +209,12 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         warnings.simplefilter("always")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         bar.set_postfix_str("fitting the model")
-        model = dk.fit(data, outcome, drivers, kind=kind, weights=weights,
+        model = fit(data, outcome, drivers, kind=kind, weights=weights,
                        scales=dict(scales) if scales else None,
                        **({"positive": positive} if positive is not None else {}))
         bar.update()
         bar.set_postfix_str(f"importance (bootstrap {bootstrap})")
-        imp = dk.importance(data, imp_outcome, drivers, kind=imp_kind, weights=weights,
+        imp = importance(data, imp_outcome, drivers, kind=imp_kind, weights=weights,
                             groups=dict(groups) if groups else None, bootstrap=bootstrap,
                             seed=seed, progress=progress,
                             **({"positive": positive} if positive is not None else {}))
@@ -230,7 +231,7 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
             sim_kw["revenue"] = revenue
         elif revenue_per_customer is not None:
             sim_kw["revenue_per_customer"] = revenue_per_customer
-        sim = dk.Simulator(model, data, missing="drop", **sim_kw)
+        sim = Simulator(model, data, missing="drop", **sim_kw)
         movable = [d for d in drivers if d in set(sim.drivers)]
         sens = sim.sensitivity(movable, steps=[-1, 1], draws=draws, seed=seed)
         prio = sim.priority(movable, step=1.0, draws=draws, seed=seed)
@@ -242,7 +243,7 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
             curves = (_build_curves(cost_curves) if cost_curves
                       else _default_curves(sim.drivers, budget, sim.scales))
             objective = "profit" if (revenue or revenue_per_customer is not None) else "rate"
-            plan = dk.optimize_budget(sim, curves, float(budget), objective=objective)
+            plan = optimize_budget(sim, curves, float(budget), objective=objective)
             if not cost_curves:
                 plan.notes.append(
                     "Illustrative cost curves: each driver can gain at most one rating point and "
@@ -256,7 +257,7 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         result = AnalysisOutput(model=model, importance=imp, importance_outcome=imp_outcome,
                                 sensitivity=sens, priority=prio, plan=plan)
         try:
-            result.files = dk.report(*result.results, path=out / "report.html",
+            result.files = report(*result.results, path=out / "report.html",
                                      stages=stage_map(stages),
                                      title=title or f"Key drivers of {imp_outcome}",
                                      subtitle=f"{len(data):,} respondents · {len(drivers)} "

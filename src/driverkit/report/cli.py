@@ -87,7 +87,7 @@ def _read_config(path: str | None) -> dict[str, Any]:
 
 
 def _print_table(out: Any, files: Any, seconds: float) -> None:
-    from ._render import format_value
+    from ..display._render import format_value
 
     t = out.driver_table()
     click.echo("")
@@ -214,13 +214,12 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
     the priority matrix, an illustrative budget plan; writes report.html and report.xlsx
     into the output directory.
     """
-    import driverkit as dk
-
+    from ..data import load_demo
     from ._pipeline import run_analysis
 
     start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
-    df = dk.load_demo()
+    df = load_demo()
     truth = df.attrs.get("truth", {}) or {}
     drivers = [str(d) for d in truth.get("drivers", [])] or _demo_drivers(df)
     stages = truth.get("stages") if isinstance(truth.get("stages"), Mapping) else None

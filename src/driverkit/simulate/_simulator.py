@@ -37,7 +37,7 @@ from ._money import (
     make_calibration,
 )
 from ._operators import Move, Operator
-from ._result import PriorityResult, SensitivityResult, SimulationResult
+from ._result import PriorityResult, SensitivityResult, SimulationResult, priority_quadrants
 from ._scenario import Scenario, as_scenarios
 from ._summaries import SummaryMixin, _Sim
 from ._uncertainty import (
@@ -903,8 +903,6 @@ class Simulator(SummaryMixin):
         >>> list(sim.priority().table.columns)[:2]
         ['performance', 'performance_100']
         """
-        from ..report._plots import priority_quadrants
-
         ds = self._pick_drivers(drivers, "priority")
         scs = [Scenario(f"{d} {step:+g}", {d: _shift(step, self._scales[d])}) for d in ds]
         res = self.run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty)

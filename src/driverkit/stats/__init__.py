@@ -8,14 +8,13 @@ Poisson(1) weights that need no second look at the data (:func:`bootstrap_stats`
 
 from __future__ import annotations
 
+from ._entry import bootstrap_stats, map_chunks, sufficient_stats
 from ._irls import GLMStats, logit_irls, ordered_logit_irls
-from ._poisson import bootstrap_stats, poisson_counts
+from ._poisson import poisson_counts
 from ._stream import (
     grouped_sufficient_stats,
     iter_arrays,
     iter_frames,
-    map_chunks,
-    sufficient_stats,
 )
 from ._sufficient import OLSStats, SufficientStats
 
