@@ -59,6 +59,7 @@ class PLSModel(Result):
     """
 
     _title = "PLS path model"
+    is_pls = True  # the simulator plugs PLS models in through simulate/_pls.py
 
     def __init__(self, constructs: Any, paths: Any, *, modes: Any = None, scheme: str = "path",
                  weights: Any = None, scales: Any = None, missing: str = "listwise",
