@@ -112,7 +112,7 @@ class PLSModel(Result):
                  ConvergenceWarning)
             notes.append(f"Not converged after {MAX_ITER} iterations.")
         self._stats = {k: v[0] for k, v in batch_stats(b, spec, d.low, d.width).items()}
-        self._quality(notes)
+        self._quality(notes, m, cov)
         self._index_checks(notes)
         self._boot: Replicates | None = None
         meta: dict[str, Any] = {"n": self.n, "constructs": spec.c, "items": spec.p,
@@ -165,7 +165,7 @@ class PLSModel(Result):
                     "them or use mode 'A'."
                 )
 
-    def _quality(self, notes: list[str]) -> None:
+    def _quality(self, notes: list[str], mean: np.ndarray, cov: np.ndarray) -> None:
         spec, b = self.spec, self._b
         R, C = b.R[0], b.C[0]
         self._R, self._C = R, C
@@ -173,7 +173,7 @@ class PLSModel(Result):
         self._htmt = quality.htmt(R, spec)
         self._item_vif = quality.item_vif(R, spec)
         self._svif = quality.structural_vif(C, spec)
-        self._f2 = quality.f_squared(C, b.r2[0], spec)
+        self._f2 = quality.f_squared(C, b.r2[0], spec, mean, cov, self.scheme)
         multi = [n for n in spec.constructs if len(spec.items[n]) > 1 and spec.modes[n] == "A"]
         rel = self._rel.loc[multi]
         msgs = []

@@ -3,13 +3,14 @@
 * Cronbach's α of the standardised items (Cronbach 1951).
 * Composite reliability ρ_C = (Σλ)² / ((Σλ)² + Σ(1 − λ²)) (Jöreskog 1971).
 * ρ_A = (ŵ'ŵ)² · ŵ'(S − diag S)ŵ / ŵ'(ŵŵ' − diag ŵŵ')ŵ with ŵ the outer weights scaled to
-  unit score variance (Dijkstra & Henseler 2015, MIS Quarterly 39(2)).
+  unit score variance (Dijkstra & Henseler 2015, MIS Quarterly 39(2)); 1 for mode B.
 * AVE = mean λ² (Fornell & Larcker 1981).
-* HTMT = mean heterotrait correlation / sqrt(product of mean monotrait correlations)
-  (Henseler, Ringle & Sarstedt 2015, JAMS 43); a single-item construct's monotrait mean is
-  taken as 1.
-* f² = (R²_incl − R²_excl)/(1 − R²_incl) (Cohen 1988); VIF = diag of the inverse correlation
-  matrix of a formative block or of an equation's predictors.
+* HTMT = mean heterotrait correlation / sqrt(product of mean monotrait correlations) of the
+  absolute item correlations (Henseler, Ringle & Sarstedt 2015, JAMS 43; as seminr and cSEM);
+  a single-item construct's monotrait mean is taken as 1.
+* f² = (R²_incl − R²_excl)/(1 − R²_incl) (Cohen 1988), R²_excl from the PLS model
+  re-estimated without that path (outer weights re-iterated, as seminr); VIF = diag of
+  the inverse correlation matrix of a formative block or of an equation's predictors.
 
 Thresholds are conventions (Hair et al. 2019, EBR 31(1)): α and ρ_C ≥ 0.7, AVE ≥ 0.5,
 HTMT < 0.9, VIF < 5. Crossing one gives a warning, never a refusal.
@@ -31,7 +32,7 @@ def reliability(R: np.ndarray, weights: np.ndarray, loadings: np.ndarray,
                 spec: PLSSpec) -> pd.DataFrame:
     """α, ρ_C, ρ_A and AVE per construct (single items: 1, 1, 1, 1)."""
     rows = []
-    for j, _name in enumerate(spec.constructs):
+    for j, name in enumerate(spec.constructs):
         idx = np.flatnonzero(spec.block == j)
         k = idx.size
         lam = loadings[idx]
@@ -46,7 +47,9 @@ def reliability(R: np.ndarray, weights: np.ndarray, loadings: np.ndarray,
         ww = np.outer(w, w)
         num = w @ (S - np.diag(np.diag(S))) @ w
         den = w @ (ww - np.diag(np.diag(ww))) @ w
-        rho_a = (w @ w) ** 2 * num / den
+        # ρ_A measures a common factor's reliability; for formative (mode B) composites it is
+        # set to 1, as seminr does (the composite is its own construct)
+        rho_a = 1.0 if spec.modes[name] == "B" else (w @ w) ** 2 * num / den
         rows.append((alpha, rho_c, rho_a, float(np.mean(lam**2))))
     return pd.DataFrame(rows, columns=["alpha", "rho_c", "rho_a", "ave"],
                         index=pd.Index(spec.constructs, name="construct"))
@@ -55,6 +58,7 @@ def reliability(R: np.ndarray, weights: np.ndarray, loadings: np.ndarray,
 def htmt(R: np.ndarray, spec: PLSSpec) -> pd.DataFrame:
     """The heterotrait–monotrait ratio for every pair of constructs (NaN on the diagonal)."""
     c = spec.c
+    R = np.abs(R)
     blocks = [np.flatnonzero(spec.block == j) for j in range(c)]
     mono = np.ones(c)
     for j, b in enumerate(blocks):
@@ -105,17 +109,32 @@ def structural_vif(C: np.ndarray, spec: PLSSpec) -> dict[tuple[str, str], float]
     return out
 
 
-def f_squared(C: np.ndarray, r2: np.ndarray, spec: PLSSpec) -> dict[tuple[str, str], float]:
-    """Cohen's f² of each path: the R² the target loses without that predictor."""
+def f_squared(C: np.ndarray, r2: np.ndarray, spec: PLSSpec, mean: np.ndarray,
+              cov: np.ndarray, scheme: str) -> dict[tuple[str, str], float]:
+    """Cohen's f² of each path: the R² the target loses when the model is re-estimated
+    without that path. A path whose removal would leave a construct in no path is scored on
+    the full model's construct correlations instead."""
+    from dataclasses import replace
+
+    from ._pls_kernel import estimate_batch
+
     out = {}
     for j, t in enumerate(spec.constructs):
         pr = spec.predecessors(j)
         for i in pr:
             rest = pr[pr != i]
-            if rest.size:
-                b = np.linalg.solve(C[np.ix_(rest, rest)], C[rest, j])
-                r2x = float(b @ C[rest, j])
+            A = spec.adjacency.copy()
+            A[i, j] = False
+            isolated = not (A[i].any() or A[:, i].any()) or not (A[j].any() or A[:, j].any())
+            if isolated or not rest.size:
+                if rest.size:
+                    b = np.linalg.solve(C[np.ix_(rest, rest)], C[rest, j])
+                    r2x = float(b @ C[rest, j])
+                else:
+                    r2x = 0.0
             else:
-                r2x = 0.0
+                sub = replace(spec, adjacency=A, edges=[e for e in spec.edges
+                                                        if e != (spec.constructs[i], t)])
+                r2x = float(estimate_batch(mean[None], cov[None], sub, scheme).r2[0, j])
             out[(spec.constructs[i], t)] = (r2[j] - r2x) / (1.0 - r2[j])
     return out
