@@ -23,6 +23,7 @@ __all__ = [
     "DriverkitWarning",
     "ExtrapolationWarning",
     "InfeasibleError",
+    "MeasurementWarning",
     "MissingDataWarning",
     "ScaleWarning",
     "SeparationError",
@@ -94,3 +95,8 @@ class WaveOrderWarning(DriverkitWarning):
 
 class SuppressorWarning(DriverkitWarning):
     """A driver's coefficient has the opposite sign to its correlation with the outcome."""
+
+
+class MeasurementWarning(DriverkitWarning):
+    """A measurement model falls below a conventional quality threshold (reliability, AVE,
+    HTMT) or has negative outer weights."""

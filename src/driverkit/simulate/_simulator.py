@@ -162,6 +162,16 @@ class Simulator(SummaryMixin):
 
             check_missing(missing, "Simulator")
         self._imputed: list[Simulator] = []
+        if getattr(model, "is_pls", False):  # latent constructs: see _pls.py
+            from ._pls import pls_adapter
+
+            check_columns(data, [])
+            if link is None and (revenue is not None or revenue_per_customer is not None):
+                raise DriverkitError("Money from a PLS model needs link= (a 0/1 behaviour "
+                                     "column) to turn the index into a rate.")
+            model, data = pls_adapter(model, data, target=target, link=link, weights=weights)
+            target = None
+            link = None  # the adapter's model already predicts the linked behaviour
         for attr in ("design", "predict_design", "draw_params", "params", "drivers"):
             if not hasattr(model, attr):
                 raise DriverkitTypeError(
@@ -379,6 +389,8 @@ class Simulator(SummaryMixin):
                 "to the observed min/max (declare scales={...} in the model).")
         self.drivers = list(self._col)
         self.scales = {d: self._scales[d] for d in self.drivers}
+        groups = getattr(model, "driver_groups", None) or {}
+        self.constructs = {g: [d for d in its if d in self._col] for g, its in groups.items()}
 
     def _is_simple(self, data: pd.DataFrame, d: str) -> bool:
         """True when moving driver d by +1 changes only its own design column, by +1."""
@@ -495,6 +507,9 @@ class Simulator(SummaryMixin):
     def _check_driver(self, d: str) -> None:
         if d in self._col:
             return
+        if d in self.constructs:
+            raise DriverkitError(f"Construct '{d}' cannot be moved here; move its items "
+                                 f"({', '.join(self.constructs[d])}) or use a scenario.")
         if d in self._factor_drivers:
             raise DriverkitError(
                 f"Driver '{d}' is categorical; scenarios move numeric ratings only."
@@ -600,6 +615,7 @@ class Simulator(SummaryMixin):
         return np.array(keys, dtype=int), np.vstack([cols[j] for j in keys])
 
     def _compile(self, scenario: Scenario) -> Plan:
+        scenario = self._expand(scenario)
         mask, key = self._segment(scenario.segment)
         det: dict[str, np.ndarray] = {}
         rnd: list[tuple[str, np.ndarray, np.ndarray]] = []
@@ -635,6 +651,14 @@ class Simulator(SummaryMixin):
         seg_w = self._w if mask is None else self._w * mask
         Wm = np.column_stack([self._W2, seg_w])
         return Plan(scenario.name, branches, Wm, mask, moves)
+
+    def _expand(self, scenario: Scenario) -> Scenario:
+        """Construct-level changes (PLS models) applied to each of the construct's items."""
+        if not self.constructs:
+            return scenario
+        from ._pls import expand_groups
+
+        return expand_groups(scenario, self.constructs)
 
     # ----------------------------------------------------------------------------------
     # numbers
@@ -925,7 +949,7 @@ class Simulator(SummaryMixin):
             if uncertainty == "bootstrap":
                 raise DriverkitError("uncertainty='bootstrap' needs draws > 0 (the refits).")
             uncertainty = "delta"
-        scs = as_scenarios(scenarios)
+        scs = [self._expand(s) for s in as_scenarios(scenarios)]
         if self._imputed:
             from ._pooled import pool_runs
 
@@ -939,6 +963,9 @@ class Simulator(SummaryMixin):
         plans = [self._compile(s) for s in scs]
         sims, info = self._simulate(scs, plans, draws=draws, seed=seed, uncertainty=uncertainty)
         table, unc, draw_frames = self._table(scs, plans, sims, ci)
+        if getattr(self.model, "kind", None) == "pls" and self.model.link is None:
+            table = table.rename(columns=lambda c: c.replace("_rate", "_index")).drop(
+                columns=[c for c in table.columns if c.startswith("delta_customers")])
         by_driver = self._by_driver(scs, plans, sims)
         diag, warn_msgs = self._diagnostics(scs, plans)
         for msg in warn_msgs:
