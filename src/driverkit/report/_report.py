@@ -67,7 +67,10 @@ class TableResult(Result):
         from ..display._plots import budget_frontier, table_bar
 
         if {"budget", "value"} <= set(self.table.columns):
-            return budget_frontier(self.table, ax=ax, title=self.title, **kwargs)
+            # cost-curve frontiers (an allocation per budget) are continuous; portfolios step
+            kind = kwargs.pop("kind", None) or (
+                "continuous" if "allocation" in self.table.columns else None)
+            return budget_frontier(self.table, ax=ax, title=self.title, kind=kind, **kwargs)
         return table_bar(self.plot_data(), ax=ax, title=self.title, **kwargs)
 
 
