@@ -129,18 +129,23 @@ class ImportanceResult(Result):
         self.groups = dict(groups or {})
         self.fit_index = fit_index
 
-    def summary(self) -> str:
-        """Plain-text summary; for dominance also the conditional and complete tables."""
-        text = super().summary()
-        if self.conditional is not None and self.complete is not None:
-            from ..display._render import format_table
+    def summary(self, **options: Any) -> str:
+        """Plain-text summary; for dominance also the conditional and complete tables.
 
-            cond = self.conditional.copy()
-            cond.columns = [f"k={c}" for c in cond.columns]
-            text += "\n\nConditional dominance (mean R² gain by number of other drivers)\n"
-            text += format_table(cond).to_string()
-            text += "\n\nComplete dominance (share of comparisons the row driver wins)\n"
-            text += format_table(self.complete).to_string()
+        ``labels=``, ``currency=`` and ``locale=`` work as in :meth:`Result.summary`.
+        """
+        from ..display._format import format_options
+        from ..display._render import format_table
+
+        with format_options(self._format(options, "summary")):
+            text = super().summary()
+            if self.conditional is not None and self.complete is not None:
+                cond = self.conditional.copy()
+                cond.columns = [f"k={c}" for c in cond.columns]
+                text += "\n\nConditional dominance (mean R² gain by number of other drivers)\n"
+                text += format_table(cond).to_string()
+                text += "\n\nComplete dominance (share of comparisons the row driver wins)\n"
+                text += format_table(self.complete).to_string()
         return text
 
     def plot_data(self) -> pd.DataFrame:
