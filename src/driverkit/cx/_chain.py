@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from .._results import Result
 from .._validation import check_columns, check_fraction, check_option, check_random_state
 from ..exceptions import DataError, DriverkitError, DriverkitTypeError
+from ..stats._glmfit import fit_binary
+from ..stats._links import get_link
 from ._common import names_list, resolve_weights
 from ._common import plain as _plain
 
@@ -41,38 +42,24 @@ def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.linalg.solve(Xw.T @ X, Xw.T @ y)
 
 
-def _link(kind: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, density) of the inverse link at ``eta``."""
-    if kind == "logit":
-        p = special.expit(eta)
-        return p, p * (1 - p)
-    if kind == "probit":
-        return special.ndtr(eta), np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
-    return eta, np.ones_like(eta)
+def _density(kind: str, eta: np.ndarray) -> np.ndarray:
+    """``F'(η)`` of the outcome equation's inverse link (1 for a linear outcome)."""
+    if kind == "linear":
+        return np.ones_like(eta)
+    return get_link(kind).pdf(eta)
 
 
-def _glm(X: np.ndarray, y: np.ndarray, w: np.ndarray, kind: str, start: np.ndarray,
-         max_iter: int = 25, tol: float = 1e-10) -> np.ndarray:
-    """Weighted binary GLM by Fisher scoring from ``start`` (the full-sample estimate)."""
-    beta = start.copy()
-    for _ in range(max_iter):
-        eta = X @ beta
-        mu, dens = _link(kind, eta)
-        mu = np.clip(mu, 1e-12, 1 - 1e-12)
-        var = mu * (1 - mu)
-        W = w * dens**2 / var
-        z = eta + (y - mu) / np.maximum(dens, 1e-300)
-        XW = X * W[:, None]
-        try:
-            new = np.linalg.solve(XW.T @ X, XW.T @ z)
-        except np.linalg.LinAlgError:
-            return np.full_like(beta, np.nan)
-        if not np.all(np.isfinite(new)):
-            return np.full_like(beta, np.nan)
-        if np.max(np.abs(new - beta)) < tol * (1 + np.max(np.abs(beta))):
-            return new
-        beta = new
-    return beta
+def _glm(X: np.ndarray, y: np.ndarray, w: np.ndarray, kind: str, start: np.ndarray
+         ) -> np.ndarray:
+    """Weighted binary GLM refit warm-started from ``start`` (the full-sample estimate);
+    NaN when it fails (the replicate is dropped)."""
+    try:
+        fit = fit_binary(X, y, w, link=kind, start=start, max_iter=25)
+    except np.linalg.LinAlgError:
+        return np.full_like(start, np.nan)
+    if not np.all(np.isfinite(fit.params)):
+        return np.full_like(start, np.nan)
+    return fit.params
 
 
 # ------------------------------------------------------------------------------------------
@@ -98,7 +85,7 @@ def _effects(kind: str, Xd: np.ndarray, m: np.ndarray, w: np.ndarray, a: np.ndar
         for s0 in range(0, c.shape[0], step):
             sl = slice(s0, s0 + step)
             eta = c[sl, :1] + g[sl] @ Xd.T + b[sl, None] * m[None, :]
-            _, dens = _link(kind, eta)
+            dens = _density(kind, eta)
             fbar[sl] = dens @ w / w.sum()
     ind = b[:, None] * A
     out = np.empty((c.shape[0], 6, g.shape[1]))
@@ -235,8 +222,8 @@ class ChainModel:
         return c0[:, None] + coef @ Xd.T + b[:, None] * r[None, :]
 
     def predict_design(self, X: np.ndarray, params: np.ndarray | None = None) -> np.ndarray:
-        mu, _ = _link(self.kind, self.linear_predictor(X, params))
-        return mu
+        eta = self.linear_predictor(X, params)
+        return eta if self.kind == "linear" else get_link(self.kind).cdf(eta)
 
     def predict(self, data: pd.DataFrame) -> np.ndarray:
         return self.predict_design(self.design(data))
