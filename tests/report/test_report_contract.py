@@ -206,7 +206,7 @@ def test_result_contract(name, ctx, tmp_path):
     import html as _html
 
     assert _html.escape(result.title) in html
-    from driverkit.report._render import index_label
+    from driverkit.display._render import index_label
 
     for label in list(table.index)[:30]:
         assert index_label(label) in text
