@@ -140,7 +140,7 @@ def test_ordinal_score_is_the_gradient(seed):
     codes = rng.integers(0, 4, 60)
     codes[:4] = [0, 1, 2, 3]
     theta = np.concatenate([rng.normal(scale=0.3, size=2), [-1.0, 0.2, 1.5]])
-    ll, g, H, _ = ordinal_terms(X, codes, None, theta, 4)
+    _, g, H, _ = ordinal_terms(X, codes, None, theta, 4)
     h = 1e-6
     E = np.eye(5) * h
     g_num = np.array([(ordinal_terms(X, codes, None, theta + e, 4)[0]

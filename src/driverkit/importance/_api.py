@@ -12,7 +12,6 @@ outcomes use batched GLM subset fits (:mod:`driverkit.importance._glm`).
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +23,12 @@ from scipy import stats as sps
 from .._results import Result
 from .._validation import (
     check_fraction,
+    check_int,
+    check_kind,
     check_missing,
     check_option,
     check_positive,
+    check_progress,
     check_random_state,
     suggest,
     warn,
@@ -60,6 +62,7 @@ __all__ = ["ImportanceResult", "SubsetValues", "importance", "subset_values"]
 METHODS = ("shapley", "dominance", "relative_weights", "pratt", "first", "last", "betasq",
            "car", "all")
 ALL_METHODS = ("shapley", "relative_weights", "pratt", "first", "last", "betasq", "car")
+#: Kinds importance supports (of the shared ``_validation.KINDS``): no probit subset kernel.
 KINDS = ("linear", "logit", "ordinal")
 FIT_INDICES = ("mcfadden", "nagelkerke", "cox_snell", "estrella")
 CI_METHODS = ("percentile", "bca")
@@ -707,15 +710,6 @@ def _table(names: list[str], imp: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _check_int(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise DriverkitError(
-            f"The '{name}' parameter of importance() must be an integer >= {low}. "
-            f"Got {value!r} instead."
-        )
-    return int(value)
-
-
 # --------------------------------------------------------------------------------------
 # public function
 # --------------------------------------------------------------------------------------
@@ -833,16 +827,17 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     0.5844
     """
     check_option(method, "method", METHODS, _FUNC)
-    check_option(kind, "kind", KINDS, _FUNC)
+    check_kind(kind, _FUNC, KINDS)
     check_option(fit_index, "fit_index", FIT_INDICES, _FUNC)
     check_option(ci_method, "ci_method", CI_METHODS, _FUNC)
     ci = check_fraction(ci, "ci", _FUNC)
     B = bs.check_bootstrap(bootstrap)
-    exact_max = _check_int(exact_max, "exact_max", 1)
-    max_permutations = _check_int(max_permutations, "max_permutations", 2)
+    exact_max = check_int(exact_max, "exact_max", _FUNC, low=1)
+    max_permutations = check_int(max_permutations, "max_permutations", _FUNC, low=2)
     check_positive(tolerance, "tolerance", _FUNC)
     check_positive(max_time, "max_time", _FUNC)
     rng = check_random_state(seed)
+    progress = check_progress(progress, _FUNC)
     opts = _Options(exact_max, float(tolerance), float(max_time), max_permutations, progress,
                     rng, client)
     always_l = _as_names(always, "always")
@@ -942,7 +937,7 @@ def subset_values(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
     >>> len(sv.v), bool(abs(sv.v[-1] - sv.r2) < 1e-12)
     (8, True)
     """
-    check_option(kind, "kind", KINDS, "subset_values")
+    check_kind(kind, "subset_values", KINDS)
     check_option(fit_index, "fit_index", FIT_INDICES, "subset_values")
     always_l = _as_names(always, "always")
     prob = _from_data(data, outcome, list(drivers), kind=kind, weights=weights, groups={},

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_columns, check_option
-from ..exceptions import DataError, DriverkitError, DriverkitWarning
+from ..exceptions import DriverkitError, DriverkitWarning
 from ..optimize import piecewise, saturating
 
 __all__ = ["AnalysisOutput", "infer_kind", "read_data", "run_analysis", "stage_map"]
