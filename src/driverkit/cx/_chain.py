@@ -15,6 +15,7 @@ marginal effect over respondents.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +23,12 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validation import check_columns, check_fraction, check_option, check_random_state
+from .._validation import (
+    check_columns,
+    check_fraction,
+    check_kind,
+    check_random_state,
+)
 from ..exceptions import DataError, DriverkitError, DriverkitTypeError
 from ..stats._glmfit import fit_binary
 from ..stats._links import get_link
@@ -32,6 +38,7 @@ from ._common import plain as _plain
 __all__ = ["ChainModel", "ChainResult", "chain"]
 
 _FUNC = "chain"
+#: The kinds of outcome equation the chain supports (of ``_validation.KINDS``).
 KINDS = ("logit", "probit", "linear")
 
 
@@ -309,9 +316,26 @@ class ChainResult(Result):
         return ax
 
 
-def chain(data: pd.DataFrame, drivers: Sequence[str], mediator: str, outcome: str, *,
-          kind: str = "logit", bootstrap: int = 0, seed: Any = None, weights: Any = None,
-          ci: float = 0.95, draws: int = 2000, positive: Any = None) -> ChainResult:
+def _argument_order(outcome: Any, drivers: Any, mediator: Any) -> tuple[Any, Any, Any]:
+    """(outcome, drivers, mediator), accepting the 0.1 order (drivers, mediator, outcome)."""
+    if (outcome is not None and not isinstance(outcome, str) and isinstance(drivers, str)
+            and isinstance(mediator, str)):
+        warnings.warn(
+            "chain(data, drivers, mediator, outcome) is deprecated and will be removed in the "
+            "next release; call chain(data, outcome, drivers, mediator=...) (the order of "
+            "every other driverkit function).", DeprecationWarning, stacklevel=3)
+        return mediator, outcome, drivers
+    if outcome is None or drivers is None or mediator is None:
+        raise DriverkitTypeError(
+            f"{_FUNC}() needs outcome=, drivers= and mediator=, e.g. chain(df, 'repurchase', "
+            "['staff', 'price'], mediator='satisfaction').")
+    return outcome, drivers, mediator
+
+
+def chain(data: pd.DataFrame, outcome: str | None = None, drivers: Sequence[str] | None = None,
+          mediator: str | None = None, *, kind: str = "logit", bootstrap: int = 0,
+          seed: Any = None, weights: Any = None, ci: float = 0.95, draws: int = 2000,
+          positive: Any = None) -> ChainResult:
     """Loyalty chain: attributes → mediator → outcome, with direct, indirect and total effects.
 
     Parameters
@@ -319,12 +343,18 @@ def chain(data: pd.DataFrame, drivers: Sequence[str], mediator: str, outcome: st
     data : pandas.DataFrame
         Respondents (not modified). Rows with a missing value in any chain column are
         dropped (listwise) from both equations.
+    outcome : str
+        The final outcome, e.g. repurchase (0/1).
     drivers : list of str
         Attribute ratings (numeric).
     mediator : str
         The mediator, e.g. overall satisfaction (modelled linearly on the attributes).
-    outcome : str
-        The final outcome, e.g. repurchase (0/1).
+
+        .. versionchanged:: 0.2
+           The order is ``(data, outcome, drivers, mediator=...)`` as in every other
+           function. The 0.1 order ``chain(data, drivers, mediator, outcome)`` still works
+           (recognised by the list in second place) with a :class:`DeprecationWarning`,
+           for one release.
     kind : {"logit", "probit", "linear"}, default="logit"
         Model of the outcome on the attributes and the mediator.
     bootstrap : int, default=0
@@ -361,8 +391,8 @@ def chain(data: pd.DataFrame, drivers: Sequence[str], mediator: str, outcome: st
     --------
     >>> import driverkit as dk
     >>> df = dk.make_survey(n=1500, n_drivers=4, asymmetric=False, seed=2)
-    >>> res = dk.chain(df, df.attrs["truth"]["drivers"], "satisfaction", "repurchase",
-    ...                seed=1)
+    >>> res = dk.chain(df, "repurchase", df.attrs["truth"]["drivers"],
+    ...                mediator="satisfaction", seed=1)
     >>> list(res.table.columns[:3])
     ['direct', 'direct_low', 'direct_high']
     >>> bool((res.table["total"] > 0).all())
@@ -370,7 +400,8 @@ def chain(data: pd.DataFrame, drivers: Sequence[str], mediator: str, outcome: st
     """
     from ..models import DriverModel
 
-    check_option(kind, "kind", KINDS, _FUNC)
+    outcome, drivers, mediator = _argument_order(outcome, drivers, mediator)
+    check_kind(kind, _FUNC, KINDS)
     ci = check_fraction(ci, "ci", _FUNC)
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) \
             or bootstrap < 0 or bootstrap == 1:

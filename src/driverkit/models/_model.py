@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validation import check_fraction, check_kwargs, check_option, suggest, warn
+from .._validation import KINDS, check_fraction, check_kwargs, check_option, suggest, warn
 from ..data import DriverData, prepare
-from ..data._prepare import KINDS, DesignSpec
+from ..data._prepare import DesignSpec
 from ..exceptions import CollinearityWarning, DataError, DriverkitError, DriverkitTypeError
 
 # one definition of each diagnostic (re-exported here for the models' users)
