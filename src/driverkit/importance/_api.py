@@ -12,7 +12,6 @@ outcomes use batched GLM subset fits (:mod:`driverkit.importance._glm`).
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +23,12 @@ from scipy import stats as sps
 from .._results import Result
 from .._validation import (
     check_fraction,
+    check_int,
+    check_kind,
     check_missing,
     check_option,
     check_positive,
+    check_progress,
     check_random_state,
     suggest,
     warn,
@@ -37,6 +39,11 @@ from ..exceptions import (
     DataError,
     DriverkitError,
     DriverkitTypeError,
+)
+from ..stats._collinearity import (
+    condition_number,
+    condition_number_from_crossproducts,
+    vif_from_corr,
 )
 from ..stats._subsets import (
     announce_cost,
@@ -50,11 +57,12 @@ from ._linear import LINEAR_METHODS, batch_partial_correlation, linear_metric
 from ._sampling import sample_shapley
 from ._shapley import LatticeSums, complete_dominance
 
-__all__ = ["ImportanceResult", "importance"]
+__all__ = ["ImportanceResult", "SubsetValues", "importance", "subset_values"]
 
 METHODS = ("shapley", "dominance", "relative_weights", "pratt", "first", "last", "betasq",
            "car", "all")
 ALL_METHODS = ("shapley", "relative_weights", "pratt", "first", "last", "betasq", "car")
+#: Kinds importance supports (of the shared ``_validation.KINDS``): no probit subset kernel.
 KINDS = ("linear", "logit", "ordinal")
 FIT_INDICES = ("mcfadden", "nagelkerke", "cox_snell", "estrella")
 CI_METHODS = ("percentile", "bca")
@@ -238,6 +246,7 @@ class _Problem:
     notes: list[str] = field(default_factory=list)
     pairwise: bool = False  # Z holds NaN; covariances are pairwise complete
     imputed: list[_Problem] = field(default_factory=list)  # missing="impute": one per set
+    crossproducts: np.ndarray | None = None  # [1, X]ᵀW[1, X] of SufficientStats input
 
 
 def _as_names(x: Any, name: str) -> list[str]:
@@ -472,9 +481,11 @@ def _from_matrix(corr: Any, outcome: Any, drivers: Any, *, groups: dict[str, lis
     names, players, members, order = _assemble(drv, driver_cols, always_cols, groups, drv)
     ordered = [drv[i] for i in order[: len(drv)]] + list(always)
     var_names = [*ordered, outcome]
+    xtx = None
     if source == "stats":
         C = np.asarray(corr.covariance(var_names), dtype=float)
         n_val = float(getattr(corr, "n_obs", np.nan))
+        xtx = np.asarray(corr.crossproducts(var_names[:-1], intercept=True), dtype=float)
     else:
         frame = corr.copy()
         frame.index = [str(i) for i in frame.index]
@@ -489,7 +500,8 @@ def _from_matrix(corr: Any, outcome: Any, drivers: Any, *, groups: dict[str, lis
             n_val = float(n)
     return _Problem(player_names=names, players=players, members=members, var_names=var_names,
                     C=C, m=len(drv), a=len(always), n=None if np.isnan(n_val) else n_val,
-                    source=source, outcome=outcome)
+                    source=source, outcome=outcome,
+                    crossproducts=xtx)
 
 
 def _is_stats(obj: Any) -> bool:
@@ -591,15 +603,20 @@ def _linear_batch_stat(Cb: np.ndarray, prob: _Problem, methods: list[str]) -> np
 
 
 def _diagnostics(prob: _Problem) -> dict[str, Any]:
+    """VIFs and the condition number (one definition each: :mod:`driverkit.stats._collinearity`)."""
     d = prob.m + prob.a
     if d == 0:
         return {}
     C = prob.C[:d, :d]
     s = np.sqrt(np.diag(C))
-    Rx = C / np.outer(s, s)
-    ev = np.linalg.eigvalsh(Rx)
-    vif = pd.Series(np.diag(np.linalg.inv(Rx)), index=prob.var_names[:d], name="vif")
-    return {"vif": vif, "condition_number": float(np.sqrt(ev[-1] / max(ev[0], 1e-300)))}
+    vif = pd.Series(vif_from_corr(C / np.outer(s, s)), index=prob.var_names[:d], name="vif")
+    if prob.Z is not None:
+        cond = condition_number(prob.Z[:, :d], prob.w)
+    elif prob.crossproducts is not None:
+        cond = condition_number_from_crossproducts(prob.crossproducts)
+    else:  # a correlation matrix has no means: the scaled, uncentred design is unknown
+        cond = float("nan")
+    return {"vif": vif, "condition_number": cond}
 
 
 # --------------------------------------------------------------------------------------
@@ -696,15 +713,6 @@ def _table(names: list[str], imp: np.ndarray) -> pd.DataFrame:
          "rank": sps.rankdata(-imp, method="min").astype(int)},
         index=pd.Index(names, name="driver"),
     )
-
-
-def _check_int(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise DriverkitError(
-            f"The '{name}' parameter of importance() must be an integer >= {low}. "
-            f"Got {value!r} instead."
-        )
-    return int(value)
 
 
 # --------------------------------------------------------------------------------------
@@ -824,16 +832,17 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     0.5844
     """
     check_option(method, "method", METHODS, _FUNC)
-    check_option(kind, "kind", KINDS, _FUNC)
+    check_kind(kind, _FUNC, KINDS)
     check_option(fit_index, "fit_index", FIT_INDICES, _FUNC)
     check_option(ci_method, "ci_method", CI_METHODS, _FUNC)
     ci = check_fraction(ci, "ci", _FUNC)
     B = bs.check_bootstrap(bootstrap)
-    exact_max = _check_int(exact_max, "exact_max", 1)
-    max_permutations = _check_int(max_permutations, "max_permutations", 2)
+    exact_max = check_int(exact_max, "exact_max", _FUNC, low=1)
+    max_permutations = check_int(max_permutations, "max_permutations", _FUNC, low=2)
     check_positive(tolerance, "tolerance", _FUNC)
     check_positive(max_time, "max_time", _FUNC)
     rng = check_random_state(seed)
+    progress = check_progress(progress, _FUNC)
     opts = _Options(exact_max, float(tolerance), float(max_time), max_permutations, progress,
                     rng, client)
     always_l = _as_names(always, "always")
@@ -896,6 +905,58 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
         with single_threaded_blas():
             return _linear_importance(prob, method, opts, B, ci, ci_method)
     return _glm_importance(prob, method, kind, fit_index, opts, B, ci, ci_method)
+
+
+@dataclass(frozen=True)
+class SubsetValues:
+    """Fit of every subset of players, relative to the always-in model (``v[0] = 0``).
+
+    ``v`` is indexed by bitmask over ``players`` (bit j: player j in the model); ``r2`` is the
+    full model's fit and ``r2_always`` that of the always-in covariates alone, so
+    ``v[-1] = r2 − r2_always``. R² for linear models, the pseudo-R² ``fit_index`` for GLMs.
+    """
+
+    v: np.ndarray
+    r2: float
+    r2_always: float
+    players: list[str]
+
+
+def subset_values(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
+                  kind: str = "linear", weights: Any = None,
+                  always: Sequence[str] | str | None = None, missing: str = "listwise",
+                  positive: Any = None, weight_type: str = "sampling",
+                  fit_index: str = "mcfadden") -> SubsetValues:
+    """Point values of every subset of drivers from the importance engine.
+
+    The same kernels as :func:`importance` (the sweep over the covariance matrix for linear
+    models, the batched GLM subset fits otherwise), for callers that need the whole game
+    (e.g. Owen values of journey stages). Each driver (a factor: all its dummies) is a player.
+
+    Examples
+    --------
+    >>> import driverkit as dk
+    >>> from driverkit.importance import subset_values
+    >>> df = dk.make_survey(n=300, n_drivers=3, seed=4)
+    >>> sv = subset_values(df, "satisfaction", df.attrs["truth"]["drivers"])
+    >>> len(sv.v), bool(abs(sv.v[-1] - sv.r2) < 1e-12)
+    (8, True)
+    """
+    check_kind(kind, "subset_values", KINDS)
+    check_option(fit_index, "fit_index", FIT_INDICES, "subset_values")
+    always_l = _as_names(always, "always")
+    prob = _from_data(data, outcome, list(drivers), kind=kind, weights=weights, groups={},
+                      always=always_l, missing=missing, positive=positive,
+                      weight_type=weight_type, strata=None)
+    if kind != "linear":
+        v, r2, r2_always = _glm_values(prob, kind, fit_index)
+        return SubsetValues(v, r2, r2_always, prob.player_names)
+    R, r2, r2_always = partial_correlation(
+        prob.C, prob.var_names, prob.m + prob.a, list(range(prob.m)),
+        list(range(prob.m, prob.m + prob.a)), what="covariance matrix")
+    with single_threaded_blas():
+        v = subset_values_batch(R[None], prob.players)[:, 0] * (1.0 - r2_always)
+    return SubsetValues(v, float(r2), float(r2_always), prob.player_names)
 
 
 def _base_meta(prob: _Problem, method: str, kind: str, r2: float, r2_always: float,
@@ -1124,7 +1185,8 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
         rw, r2_rw = _glm_rw(prob, fit_index)
         values["relative_weights"] = rw
         if np.isnan(r2):  # the fit index of the full model (one player holding all columns)
-            one = _Problem(**{**prob.__dict__, "players": [list(range(prob.m))]})
+            one = _Problem(**{**prob.__dict__, "players": [list(range(prob.m))],
+                              "player_names": ["all drivers"]})
             _, r2, r2_always = _glm_values(one, kind, fit_index)
         rw_note = (f"Logistic relative weights (Tonidandel & LeBreton 2010) decompose Menard's "
                    f"standardised R² = {r2_rw:.4f}, not the {fit_index} index.")

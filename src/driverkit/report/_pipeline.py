@@ -17,13 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns, check_option
+from .._validation import KINDS, check_columns, check_option
 from ..exceptions import DriverkitError, DriverkitWarning
 from ..optimize import piecewise, saturating
 
 __all__ = ["AnalysisOutput", "infer_kind", "read_data", "run_analysis", "stage_map"]
 
-KINDS = ("linear", "logit", "probit", "ordinal")
 _NPS_NAME = re.compile(r"recommend|nps|ltr|promot", re.IGNORECASE)
 
 
