@@ -12,6 +12,7 @@ outcomes use batched GLM subset fits (:mod:`driverkit.importance._glm`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -521,6 +522,7 @@ class _Options:
     progress: bool | None
     rng: np.random.Generator
     client: Any = None
+    n_jobs: int = 1
 
 
 def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
@@ -729,7 +731,7 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                max_permutations: int = 200_000, progress: bool | None = None,
                weight_type: str = "sampling", positive: Any = None,
                client: Any = None, na_values: Any = None,
-               imputations: int = 20) -> ImportanceResult:
+               imputations: int = 20, n_jobs: int | None = None) -> ImportanceResult:
     """Relative importance of drivers: Shapley/LMG, dominance, relative weights and more.
 
     Parameters
@@ -800,6 +802,10 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
         every subset per replicate) as Dask tasks on this client (``"dask"``: the active
         client or Dask's default scheduler). The replicates are drawn in the same order,
         so the result equals the local run.
+    n_jobs : int, optional
+        Threads for the bootstrap replicates of binary/ordinal importance (default: up to
+        2, the cores of a small machine). The replicates are drawn before they are shared
+        out, so the result does not depend on ``n_jobs``.
 
     Returns
     -------
@@ -843,8 +849,11 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     check_positive(max_time, "max_time", _FUNC)
     rng = check_random_state(seed)
     progress = check_progress(progress, _FUNC)
+    if n_jobs is None:
+        n_jobs = min(2, os.cpu_count() or 1)
+    n_jobs = int(check_int(n_jobs, "n_jobs", _FUNC, low=1))  # type: ignore[arg-type]
     opts = _Options(exact_max, float(tolerance), float(max_time), max_permutations, progress,
-                    rng, client)
+                    rng, client, n_jobs)
     always_l = _as_names(always, "always")
     groups_d = _check_groups(groups, always_l)
 
@@ -1200,28 +1209,14 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
         notes.append(rw_note)
     boot: dict[str, bs.BootstrapSummary] = {}
     reps_by: dict[str, np.ndarray] = {}
+    boot_meta: dict[str, Any] = {}
     if B:
         Z, w = prob.Z, prob.w
         assert Z is not None and w is not None
         if bs.n_distinct_rows(Z) < 2:
             raise DriverkitError("bootstrap= needs at least 2 distinct respondents (rows).")
 
-        def stat(W: np.ndarray) -> np.ndarray:
-            out = np.full((W.shape[0], len(methods) * p), np.nan)
-            for b in range(W.shape[0]):
-                try:
-                    vals: dict[str, np.ndarray] = {}
-                    if need_v:
-                        # replicates start from the full-sample estimates of each subset
-                        vb, _, _ = _glm_values(prob, kind, fit_index, W[b], start=full_fit)
-                        vals.update(_glm_from_v(vb, p))
-                    if "relative_weights" in methods:
-                        vals["relative_weights"] = _glm_rw(prob, fit_index, W[b])[0]
-                    out[b] = np.concatenate([vals[m] for m in methods])
-                except (DriverkitError, np.linalg.LinAlgError):
-                    continue
-            return out
-
+        stat = _glm_replicate_stat(prob, kind, fit_index, methods, full_fit)
         show = opts.progress if opts.progress is not None else True
         mapper = None
         if opts.client is not None:
@@ -1232,13 +1227,21 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
             def mapper(fn: Any, batches: list[np.ndarray]) -> list[Any]:
                 return run_tasks(fn, batches, client=client)
 
-        reps = bs.bootstrap_rows(stat, Z.shape[0], B, opts.rng, weights=w, strata=prob.strata,
-                                 chunk=25, progress=bool(show) and mapper is None,
-                                 mapper=mapper)
+        chunk = _glm_chunk(Z.shape[0], B, opts.n_jobs)
+        with single_threaded_blas():
+            reps = bs.bootstrap_rows(stat, Z.shape[0], B, opts.rng, weights=w,
+                                     strata=prob.strata, chunk=chunk,
+                                     progress=bool(show) and mapper is None, mapper=mapper,
+                                     n_jobs=opts.n_jobs)
+        status = reps[:, -1]
+        reps = reps[:, :-1]
+        boot_meta = {"replicates_failed": int(np.sum(status == 2)),
+                     "replicates_refitted": int(np.sum(status == 1))}
+        _note_replicates(boot_meta, B, notes)
         jack = None
         if ci_method == "bca":
             jack = bs.jackknife_rows(stat, Z.shape[0], weights=w, rng=opts.rng, max_groups=50,
-                                     chunk=25)
+                                     chunk=25)[:, :-1]
         for i, m in enumerate(methods):
             r = reps[:, i * p : (i + 1) * p]
             jk = None if jack is None else jack[:, i * p : (i + 1) * p]
@@ -1252,6 +1255,7 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
         if m in boot:
             meta["bootstrap"] = B
             meta["ci"] = ci
+            meta.update(boot_meta)
         c = k = None
         if m == "dominance":
             c = pd.DataFrame(cond, index=pd.Index(names, name="driver"),
@@ -1300,3 +1304,85 @@ def _glm_rw(prob: _Problem, fit_index: str, w: np.ndarray | None = None
         return np.asarray(res[0], dtype=float), float(res[1])
     vals = np.asarray(getattr(res, "weights", res), dtype=float)
     return vals, float(getattr(res, "r2", np.sum(vals)))
+
+
+# --------------------------------------------------------------------------------------
+# GLM bootstrap replicates
+# --------------------------------------------------------------------------------------
+#: Share of failed bootstrap replicates above which a warning is raised.
+FAILED_SHARE_WARN = 0.01
+
+
+def _glm_chunk(n: int, B: int, n_jobs: int) -> int:
+    """Replicates per batch: enough to amortise the per-subset work, small enough to stay
+    in cache and to give every thread work (fixed for given n and B, never by n_jobs)."""
+    del n_jobs  # the batches must not depend on the number of threads
+    size = int(np.clip((1 << 19) // max(n, 1), 8, 128))
+    return max(1, min(size, -(-B // 2)))
+
+
+def _glm_replicate_stat(prob: _Problem, kind: str, fit_index: str, methods: list[str],
+                        full_fit: Any) -> Any:
+    """Map replicate weights ``(R, n)`` to ``(R, len(methods)·p + 1)``: the importances of
+    each method and, last, the replicate's status (0 ok, 1 refitted, 2 failed: NaN)."""
+    from . import _glm_boot
+
+    Z = prob.Z
+    assert Z is not None
+    p = len(prob.players)
+    X = Z[:, : prob.m + prob.a]
+    y = Z[:, -1]
+    always = list(range(prob.m, prob.m + prob.a)) or None
+    need_v = any(m in ("shapley", "dominance", "first", "last") for m in methods)
+
+    def stat(W: np.ndarray) -> np.ndarray:
+        R = W.shape[0]
+        out = np.full((R, len(methods) * p + 1), np.nan)
+        status = np.zeros(R)
+        V = None
+        if need_v:
+            V, st = _glm_boot.replicate_values(
+                X if always else X[:, : prob.m], y, W, full_fit, kind=kind,
+                fit_index=fit_index, players=prob.players, always=always,
+                weight_type=prob.weight_type, names=prob.player_names)
+            status = st.astype(float)
+        for b in range(R):
+            if status[b] == 2:
+                continue
+            vals: dict[str, np.ndarray] = {}
+            if V is not None:
+                vals.update(_glm_from_v(V[b], p))
+            if "relative_weights" in methods:
+                try:
+                    rw = _glm_rw(prob, fit_index, W[b])[0]
+                except (DriverkitError, np.linalg.LinAlgError):
+                    rw = np.full(p, np.nan)
+                if not np.all(np.isfinite(rw)):
+                    status[b] = 2
+                    continue
+                vals["relative_weights"] = rw
+            row = np.concatenate([vals[m] for m in methods])
+            if np.all(np.isfinite(row)):
+                out[b, :-1] = row
+            else:
+                status[b] = 2
+        out[:, -1] = status
+        return out
+
+    return stat
+
+
+def _note_replicates(meta: dict[str, Any], B: int, notes: list[str]) -> None:
+    """Report refitted and failed bootstrap replicates (a warning above a small share)."""
+    failed, refitted = meta["replicates_failed"], meta["replicates_refitted"]
+    if refitted:
+        notes.append(f"{refitted} of {B} bootstrap replicates needed a robust refit (step "
+                     "halving from zero) of some subset models.")
+    if failed:
+        text = (f"{failed} of {B} bootstrap replicates failed (a subset model did not "
+                "converge to a consistent fit, e.g. because of separation in the resample) "
+                "and were dropped; the intervals use the other "
+                f"{B - failed}.")
+        notes.append(text)
+        if failed > FAILED_SHARE_WARN * B:
+            warn(text, ConvergenceWarning)
