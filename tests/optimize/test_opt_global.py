@@ -18,7 +18,7 @@ def _brute(sim, curves, budget, steps=30):
     for i in range(steps + 1):
         for k in range(steps + 1 - i):
             s = np.array([i, k, steps - i - k]) * budget / steps
-            ops = {d: dk.shift(min(float(curves[d](v)), 9.0)) for d, v in zip(names, s)
+            ops = {d: dk.shift(min(float(curves[d](v)), 9.0)) for d, v in zip(names, s, strict=True)
                    if curves[d](v) > 0}
             best = max(best, sim.value(dk.Scenario("b", ops, cost=float(s.sum())), "rate"))
     return best
