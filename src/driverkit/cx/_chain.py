@@ -302,7 +302,7 @@ class ChainResult(Result):
         return self.table[["direct", "indirect", "total", "total_low", "total_high"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         d = self.plot_data().sort_values("total")
         y = np.arange(len(d))

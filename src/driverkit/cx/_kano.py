@@ -268,7 +268,7 @@ class PenaltyRewardResult(Result):
                            "reward_high", "kano_class"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import penalty_reward_chart
+        from ..display._plots import penalty_reward_chart
 
         return penalty_reward_chart(self.plot_data(), ax=ax, title=self.title, **kwargs)
 

@@ -63,7 +63,7 @@ class WaveComparison(_GroupedResult):
         return self.table["share"].unstack("driver")
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         d = self.plot_data()
         x = np.arange(len(d))

@@ -113,7 +113,18 @@ class DriverModel(Result):
         Control variables kept in the model but not reported as drivers.
     scales : dict, optional
         Declared rating bounds, e.g. ``{"staff": (1, 10)}``; default: observed min/max.
-    missing : {"listwise", "raise"}, default="listwise"
+    missing : {"listwise", "pairwise", "mean", "dummy", "impute", "raise"}, default="listwise"
+        Skipped answers (see :func:`driverkit.data.prepare`): ``"pairwise"`` fits a linear
+        model from pairwise-complete covariances (classical SEs on the smallest pairwise n);
+        ``"impute"`` fits every imputed data set and pools by Rubin's rules (the table gains
+        ``fmi``, the fraction of missing information); ``"dummy"`` adds "not answered"
+        indicators as covariates.
+    na_values : list or dict, optional
+        Codes meaning "no answer" (``[99, "Don't know"]``), made missing first.
+    imputations : int, default=20
+        Imputed data sets for ``missing="impute"``.
+    seed : int, optional
+        Makes the imputations reproducible.
     robust : None, bool or {"HC0", "HC1", "HC2", "HC3"}, default=None
         Covariance type. ``None``: a sandwich (HC1) covariance with sampling weights,
         classical otherwise.
@@ -170,6 +181,9 @@ class DriverModel(Result):
         weight_type: str = "sampling",
         ci: float = 0.95,
         vif_threshold: float = 10.0,
+        na_values: Any = None,
+        imputations: int = 20,
+        seed: Any = None,
         **kwargs: Any,
     ) -> None:
         check_kwargs(kwargs, "DriverModel")
@@ -191,6 +205,9 @@ class DriverModel(Result):
         self.weight_type = weight_type
         self.ci = ci
         self.vif_threshold = vif_threshold
+        self.na_values = na_values
+        self.imputations = imputations
+        self.seed = seed
         self._fit: FitOutput | None = None
         self.data_: DriverData | None = None
         self._spec: DesignSpec | None = None
@@ -205,7 +222,8 @@ class DriverModel(Result):
             self.outcome, self._drivers_arg, kind=self.kind, weights=self.weights,
             covariates=self._covariates_arg, scales=self._scales_arg, missing=self.missing,
             robust=self.robust, positive=self.positive, weight_type=self.weight_type,
-            ci=self.ci, vif_threshold=self.vif_threshold,
+            ci=self.ci, vif_threshold=self.vif_threshold, na_values=self.na_values,
+            imputations=self.imputations, seed=self.seed,
         )
 
     def fit(self, data: Any) -> DriverModel:
@@ -220,21 +238,37 @@ class DriverModel(Result):
             data, self.outcome, self._drivers_arg, kind=self.kind, weights=self.weights,
             covariates=self._covariates_arg, scales=self._scales_arg, missing=self.missing,
             positive=self.positive, weight_type=self.weight_type, func="fit",
+            na_values=self.na_values, imputations=self.imputations, seed=self.seed,
         )
-        if self.kind == "linear":
-            out = fit_linear(dd, robust=self.robust, ci=self.ci)
-        elif self.kind in ("logit", "probit"):
-            out = fit_binary(dd, link=self.kind, robust=self.robust, ci=self.ci)
+        from ._missing_fit import fit_pairwise, fit_pooled
+
+        if dd.policy == "impute":
+            out = fit_pooled([self._fit_one(d) for d in dd.imputed], ci=self.ci,
+                             linear=self.kind == "linear")
+        elif dd.policy == "pairwise":
+            out, pw_meta = fit_pairwise(dd, robust=self.robust, ci=self.ci)
+            self._pairwise_meta = pw_meta
         else:
-            out = fit_ordinal(dd, robust=self.robust, ci=self.ci)
+            out = self._fit_one(dd)
         self.data_ = dd
         self._spec = dd.spec
         self._fit = out
-        self._vif = vif_from_design(dd.X, dd.w) if dd.k else np.empty(0)
-        self._cond = condition_number(dd.X, dd.w) if dd.k else 1.0
+        if dd.policy == "pairwise":
+            self._vif = self._pairwise_meta["vif"]
+            self._cond = self._pairwise_meta["condition_number"]
+        else:
+            self._vif = vif_from_design(dd.X, dd.w) if dd.k else np.empty(0)
+            self._cond = condition_number(dd.X, dd.w) if dd.k else 1.0
         self._warn_collinearity()
         self._warn_suppressors()
         return self
+
+    def _fit_one(self, dd: DriverData) -> FitOutput:
+        if self.kind == "linear":
+            return fit_linear(dd, robust=self.robust, ci=self.ci)
+        if self.kind in ("logit", "probit"):
+            return fit_binary(dd, link=self.kind, robust=self.robust, ci=self.ci)
+        return fit_ordinal(dd, robust=self.robust, ci=self.ci)
 
     def _fit_from_stats(self, stats_obj: Any) -> DriverModel:
         if self.kind != "linear":
@@ -489,6 +523,8 @@ class DriverModel(Result):
             },
             index=pd.Index(out.names, name="term"),
         )
+        if "fmi" in out.extra:
+            tab["fmi"] = out.extra["fmi"]
         return tab
 
     @table.setter
@@ -518,6 +554,16 @@ class DriverModel(Result):
         flips = self.sign_flips
         if len(flips):
             m["suppressor signs"] = ", ".join(flips.index)
+        if self.data_ is not None:
+            mm = self.data_.missing_meta
+            m["missing"] = mm.get("missing", "listwise")
+            for key in ("rows", "rows used", "rows dropped (listwise)", "imputations",
+                        "cells imputed", "cells filled", "indicators", "na_values removed"):
+                if key in mm:
+                    m[key] = mm[key]
+            if self.data_.policy == "pairwise":
+                pm = self._pairwise_meta
+                m["smallest pairwise n"] = pm["n_min"]
         return m
 
     @meta.setter
@@ -531,8 +577,8 @@ class DriverModel(Result):
         notes = []
         if self.data_ is not None:
             notes += self.data_.notes
-            if self.data_.n_dropped:
-                notes.append(f"{self.data_.n_dropped} incomplete rows dropped (listwise).")
+            if self.data_.policy == "pairwise":
+                notes += self._pairwise_meta["notes"]
         if len(self._vif) and np.max(self._vif) > self.vif_threshold:
             notes.append(f"Largest VIF {np.max(self._vif):.1f} > {self.vif_threshold:g}: "
                          "collinear drivers, coefficients unstable.")
@@ -561,7 +607,7 @@ class DriverModel(Result):
         return tab.loc[keep, ["estimate", "ci_low", "ci_high", "p_value"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         d = self.plot_data().sort_values("estimate")
         y = np.arange(len(d))
@@ -667,6 +713,9 @@ def fit(
     covariates: Sequence[str] | None = None,
     scales: Mapping[str, Any] | None = None,
     missing: str = "listwise",
+    na_values: Any = None,
+    imputations: int = 20,
+    seed: Any = None,
     **options: Any,
 ) -> DriverModel:
     """Fit a driver model (shorthand for ``DriverModel(...).fit(data)``).
@@ -680,7 +729,7 @@ def fit(
     drivers : list of str, optional
         Driver columns (omit with a formula).
     kind : {"linear", "logit", "probit", "ordinal"}, default="linear"
-    weights, covariates, scales, missing
+    weights, covariates, scales, missing, na_values, imputations, seed
         See :class:`DriverModel`.
     **options
         ``robust``, ``positive``, ``weight_type``, ``ci``, ``vif_threshold``.
@@ -699,7 +748,8 @@ def fit(
     'Intercept'
     """
     return DriverModel(outcome, drivers, kind=kind, weights=weights, covariates=covariates,
-                       scales=scales, missing=missing, **options).fit(data)
+                       scales=scales, missing=missing, na_values=na_values,
+                       imputations=imputations, seed=seed, **options).fit(data)
 
 
 def fixed_model(

@@ -10,7 +10,7 @@ import pandas as pd
 from .._results import Result
 from ..exceptions import DriverkitError
 
-__all__ = ["PriorityResult", "SensitivityResult", "SimulationResult"]
+__all__ = ["PriorityResult", "SensitivityResult", "SimulationResult", "priority_quadrants"]
 
 
 class SimulationResult(Result):
@@ -109,7 +109,7 @@ class SimulationResult(Result):
 
     def _plot(self, ax: Any, scenario: str | None = None, column: str | None = None,
               **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE, scenario_waterfall
+        from ..display._plots import PALETTE, scenario_waterfall
 
         if len(self.table) > 1 and scenario is None:
             d = self.plot_data(column=column)
@@ -156,7 +156,7 @@ class SensitivityResult(Result):
         return self.table.copy()
 
     def _plot(self, ax: Any, column: str | None = None, **kwargs: Any) -> Any:
-        from ..report._plots import sensitivity_curves
+        from ..display._plots import sensitivity_curves
 
         col = column or str(self.meta.get("column", "delta_rate"))
         return sensitivity_curves(self.plot_data(), ax=ax, y=col, title=self.title, **kwargs)
@@ -173,10 +173,11 @@ class PriorityResult(Result):
     _title = "Priority matrix"
 
     def plot_data(self) -> pd.DataFrame:
-        return self.table[["performance", "impact", "impact_low", "impact_high"]].copy()
+        return self.table[["performance", "impact", "impact_low", "impact_high",
+                           "quadrant"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import priority_matrix
+        from ..display._plots import priority_matrix
 
         return priority_matrix(
             self.plot_data(), ax=ax, title=self.title,
@@ -184,3 +185,28 @@ class PriorityResult(Result):
             ylabel=(f"impact of +{float(self.meta.get('step', 1)):g} point "
                     f"({self.meta.get('impact', 'Δ')})"),
             **kwargs)
+
+
+def priority_quadrants(frame: pd.DataFrame, *, x: str = "performance", y: str = "impact",
+                       x_split: float | None = None, y_split: float | None = None) -> pd.Series:
+    """The priority quadrant of each driver: high/low impact × high/low performance.
+
+    The splits default to the medians of ``x`` and ``y`` (what the priority matrix draws);
+    a value equal to the split counts as high.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"performance": [6.0, 8.5, 7.0], "impact": [5.0, 4.0, 1.0]},
+    ...                  index=["wait", "staff", "price"])
+    >>> priority_quadrants(t).tolist()
+    ['fix first', 'maintain', 'possible overkill']
+    """
+    from ..display._plots import QUADRANT_LABELS
+
+    xs = frame[x].to_numpy(dtype=float)
+    ys = frame[y].to_numpy(dtype=float)
+    xm = float(np.nanmedian(xs)) if x_split is None else float(x_split)
+    ym = float(np.nanmedian(ys)) if y_split is None else float(y_split)
+    return pd.Series([QUADRANT_LABELS[(bool(b >= ym), bool(a >= xm))]
+                      for a, b in zip(xs, ys, strict=True)], index=frame.index, name="quadrant")

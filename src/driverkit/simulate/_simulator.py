@@ -38,7 +38,7 @@ from ._money import (
     make_calibration,
 )
 from ._operators import Move, Operator
-from ._result import PriorityResult, SensitivityResult, SimulationResult
+from ._result import PriorityResult, SensitivityResult, SimulationResult, priority_quadrants
 from ._scenario import Scenario, as_scenarios
 from ._summaries import SummaryMixin, _Sim
 from ._uncertainty import (
@@ -155,9 +155,24 @@ class Simulator(SummaryMixin):
                  horizon: int | None = None, missing: str = "listwise",
                  extrapolation_threshold: float = 0.05, link: str | None = None,
                  better: str | None = None, rescale: Mapping[str, Any] | None = None,
+                 na_values: Any = None, imputations: int = 20, seed: Any = None,
                  **kwargs: Any) -> None:
         check_kwargs(kwargs, "Simulator")
-        check_option(missing, "missing", ["listwise", "raise", "drop"], "Simulator")
+        if missing != "drop":
+            from .._validation import check_missing
+
+            check_missing(missing, "Simulator")
+        self._imputed: list[Simulator] = []
+        if getattr(model, "is_pls", False):  # latent constructs: see _pls.py
+            from ._pls import pls_adapter
+
+            check_columns(data, [])
+            if link is None and (revenue is not None or revenue_per_customer is not None):
+                raise DriverkitError("Money from a PLS model needs link= (a 0/1 behaviour "
+                                     "column) to turn the index into a rate.")
+            model, data = pls_adapter(model, data, target=target, link=link, weights=weights)
+            target = None
+            link = None  # the adapter's model already predicts the linked behaviour
         for attr in ("design", "predict_design", "draw_params", "params", "drivers"):
             if not hasattr(model, attr):
                 raise DriverkitTypeError(
@@ -184,6 +199,15 @@ class Simulator(SummaryMixin):
             if isinstance(mw, str) and mw in data.columns:
                 weights = mw
                 self._notes.append(f"Survey weights '{mw}' taken from the model.")
+        if na_values is not None or missing in ("impute", "mean", "dummy", "pairwise"):
+            data = self._apply_policy(data, weights, na_values, missing, imputations, seed,
+                                      dict(customers=customers,
+                                           revenue_per_customer=revenue_per_customer,
+                                           revenue=revenue, margin=margin, target=target,
+                                           calibration=calibration,
+                                           discount_rate=discount_rate, horizon=horizon,
+                                           extrapolation_threshold=extrapolation_threshold,
+                                           link=link, better=better))
         data = self._complete_rows(data, weights, revenue, missing)
         self.data = data
         self.n = len(data)
@@ -272,6 +296,43 @@ class Simulator(SummaryMixin):
         self._notes.append(f"{int(na.sum())} respondents with missing values dropped.")
         return data.loc[~na.to_numpy()]
 
+    def _apply_policy(self, data: pd.DataFrame, weights: Any, na_values: Any, missing: str,
+                      imputations: int, seed: Any, kw: dict[str, Any]) -> pd.DataFrame:
+        """na_values, then the missing-data policy (data layer): impute → one simulator
+        per imputed copy (``run`` pools them); mean/dummy/pairwise → skipped ratings filled
+        (a dummy-adjusted model keeps its fills and indicators)."""
+        from ..data._missing import apply_na_values, check_imputations, fill_frame, impute_frames
+
+        cols = self._needed_columns(data)
+        data, counts = apply_na_values(data, na_values, cols, "Simulator")
+        if counts:
+            self._notes.append("Codes treated as missing (na_values): " + "; ".join(
+                f"'{c}': " + ", ".join(f"{k!r} ×{v}" for k, v in per.items())
+                for c, per in counts.items()) + ".")
+        if not data[cols].isna().to_numpy().any() or missing in ("listwise", "raise", "drop"):
+            return data
+        spec = getattr(self.model, "_spec", None)
+        if missing == "impute":
+            m = check_imputations(imputations, "Simulator")
+            outcome = getattr(self.model, "outcome", None)
+            outcome = outcome.split("~")[0].strip() if isinstance(outcome, str) else None
+            preds = [outcome] if outcome in data.columns else []
+            frames = impute_frames(data, cols, m=m, seed=seed, predictors=preds)
+            self._imputed = [Simulator(self.model, f, weights=weights, missing="raise", **kw)
+                             for f in frames]
+            self._notes.append(f"Skipped ratings multiply imputed ({m} copies); scenarios run "
+                               "on every copy and are pooled.")
+            return frames[0]
+        w = None
+        if isinstance(weights, str) and weights in data.columns:
+            w = pd.to_numeric(data[weights], errors="coerce").fillna(0).to_numpy(dtype=float)
+        out = fill_frame(data, cols, spec, w)
+        self._notes.append(f"Skipped ratings filled for simulation (missing='{missing}': "
+                           + ("the model's fills and 'not answered' indicators)."
+                              if spec is not None and getattr(spec, "indicators", None)
+                              else "weighted means)."))
+        return out
+
     def _weights(self, data: pd.DataFrame, weights: Any) -> np.ndarray:
         if weights is None:
             return np.ones(len(data))
@@ -330,6 +391,8 @@ class Simulator(SummaryMixin):
                 "to the observed min/max (declare scales={...} in the model).")
         self.drivers = list(self._col)
         self.scales = {d: self._scales[d] for d in self.drivers}
+        groups = getattr(model, "driver_groups", None) or {}
+        self.constructs = {g: [d for d in its if d in self._col] for g, its in groups.items()}
 
     def _is_simple(self, data: pd.DataFrame, d: str) -> bool:
         """True when moving driver d by +1 changes only its own design column, by +1."""
@@ -446,6 +509,9 @@ class Simulator(SummaryMixin):
     def _check_driver(self, d: str) -> None:
         if d in self._col:
             return
+        if d in self.constructs:
+            raise DriverkitError(f"Construct '{d}' cannot be moved here; move its items "
+                                 f"({', '.join(self.constructs[d])}) or use a scenario.")
         if d in self._factor_drivers:
             raise DriverkitError(
                 f"Driver '{d}' is categorical; scenarios move numeric ratings only."
@@ -551,6 +617,7 @@ class Simulator(SummaryMixin):
         return np.array(keys, dtype=int), np.vstack([cols[j] for j in keys])
 
     def _compile(self, scenario: Scenario) -> Plan:
+        scenario = self._expand(scenario)
         mask, key = self._segment(scenario.segment)
         det: dict[str, np.ndarray] = {}
         rnd: list[tuple[str, np.ndarray, np.ndarray]] = []
@@ -586,6 +653,14 @@ class Simulator(SummaryMixin):
         seg_w = self._w if mask is None else self._w * mask
         Wm = np.column_stack([self._W2, seg_w])
         return Plan(scenario.name, branches, Wm, mask, moves)
+
+    def _expand(self, scenario: Scenario) -> Scenario:
+        """Construct-level changes (PLS models) applied to each of the construct's items."""
+        if not self.constructs:
+            return scenario
+        from ._pls import expand_groups
+
+        return expand_groups(scenario, self.constructs)
 
     # ----------------------------------------------------------------------------------
     # numbers
@@ -785,6 +860,8 @@ class Simulator(SummaryMixin):
         sc = as_scenarios(scenario)
         if len(sc) != 1:
             raise DriverkitError("value() takes one scenario.")
+        if self._imputed:
+            return float(np.mean([s.value(sc[0], objective) for s in self._imputed]))
         return self._point(self._compile(sc[0]), sc[0])[col]
 
     def value_draws(self, scenario: Any, objective: str = "profit", *, draws: int = 1000,
@@ -799,6 +876,13 @@ class Simulator(SummaryMixin):
             raise DriverkitError("value_draws() takes one scenario.")
         draws = _check_draws(draws, "value_draws", allow_zero=False)
         check_option(uncertainty, "uncertainty", UNCERTAINTY, "value_draws")
+        if self._imputed:
+            seeds = _seed_sequence(seed).spawn(len(self._imputed))
+            each = -(-draws // len(self._imputed))
+            pooled = np.concatenate([
+                s.value_draws(sc[0], objective, draws=each, seed=sd, uncertainty=uncertainty)
+                for s, sd in zip(self._imputed, seeds, strict=True)])
+            return pooled[:draws]
         plan = self._compile(sc[0])
         sims, _ = self._simulate(sc, [plan], draws=draws, seed=seed, uncertainty=uncertainty)
         s = sims[0]
@@ -867,10 +951,23 @@ class Simulator(SummaryMixin):
             if uncertainty == "bootstrap":
                 raise DriverkitError("uncertainty='bootstrap' needs draws > 0 (the refits).")
             uncertainty = "delta"
-        scs = as_scenarios(scenarios)
+        scs = [self._expand(s) for s in as_scenarios(scenarios)]
+        if self._imputed:
+            from ._pooled import pool_runs
+
+            m = len(self._imputed)
+            seeds = _seed_sequence(seed).spawn(m)
+            each = -(-draws // m) if draws else 0
+            runs = [s.run(scs, draws=each, seed=sd, ci=ci,
+                          uncertainty=uncertainty) for s, sd in zip(self._imputed, seeds,
+                                                                    strict=True)]
+            return pool_runs(runs, ci, self.n)
         plans = [self._compile(s) for s in scs]
         sims, info = self._simulate(scs, plans, draws=draws, seed=seed, uncertainty=uncertainty)
         table, unc, draw_frames = self._table(scs, plans, sims, ci)
+        if getattr(self.model, "kind", None) == "pls" and self.model.link is None:
+            table = table.rename(columns=lambda c: c.replace("_rate", "_index")).drop(
+                columns=[c for c in table.columns if c.startswith("delta_customers")])
         by_driver = self._by_driver(scs, plans, sims)
         diag, warn_msgs = self._diagnostics(scs, plans)
         for msg in warn_msgs:
@@ -996,8 +1093,6 @@ class Simulator(SummaryMixin):
         >>> list(sim.priority().table.columns)[:2]
         ['performance', 'performance_100']
         """
-        from ..report._plots import priority_quadrants
-
         ds = self._pick_drivers(drivers, "priority")
         scs = [Scenario(f"{d} {step:+g}", {d: _shift(step, self._scales[d])}) for d in ds]
         res = self.run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty)
