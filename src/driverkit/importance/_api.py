@@ -40,6 +40,7 @@ from ..exceptions import (
     DataError,
     DriverkitError,
     DriverkitTypeError,
+    SuppressorWarning,
 )
 from ..stats._collinearity import (
     condition_number,
@@ -990,6 +991,28 @@ def _base_meta(prob: _Problem, method: str, kind: str, r2: float, r2_always: flo
     return meta
 
 
+def _sign_flips(prob: _Problem) -> pd.DataFrame:
+    """Single-column drivers whose full-model coefficient has the opposite sign to their
+    correlation with the outcome (suppressors), from the covariance matrix."""
+    from ..models._model import opposite_signs
+
+    k = prob.m + prob.a
+    C = np.asarray(prob.C, float)
+    single = [(name, cols[0]) for name, cols in zip(prob.player_names, prob.players,
+                                                    strict=True) if len(cols) == 1]
+    if not single or C.shape[0] != k + 1:
+        return opposite_signs([], np.empty(0), np.empty(0))
+    try:
+        beta = np.linalg.lstsq(C[:k, :k], C[:k, k], rcond=None)[0]
+    except np.linalg.LinAlgError:
+        return opposite_signs([], np.empty(0), np.empty(0))
+    d = np.sqrt(np.clip(np.diag(C), 0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = C[:k, k] / (d[:k] * d[k])
+    idx = [j for _, j in single]
+    return opposite_signs([n for n, _ in single], beta[idx], corr[idx])
+
+
 def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: float,
                        ci_method: str) -> ImportanceResult:
     names = prob.player_names
@@ -1077,6 +1100,17 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
                          "several respondents, so the intervals are too wide if rows are "
                          "aggregated units.")
 
+    from ..models._model import describe_signs
+
+    flips = _sign_flips(prob)
+    if len(flips):
+        msg = (f"Suppressor sign: {describe_signs(flips)} — the full-model coefficient is "
+               f"opposite to the driver's own correlation with '{prob.outcome}'. Its share is "
+               "real explained variance, but a simulated cut or raise of it alone rests on that "
+               "sign.")
+        warn(msg, SuppressorWarning)
+        notes.append(msg)
+
     def build(m: str) -> ImportanceResult:
         table = _table(names, point.values[m])
         if point.sampling is not None and m == "shapley":
@@ -1085,6 +1119,8 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
         meta = _base_meta(prob, m, "linear", r2, r2_always, None)
         meta["max VIF"] = float(diag["vif"].max()) if "vif" in diag else np.nan
         meta["condition number"] = diag.get("condition_number", np.nan)
+        if len(flips):
+            meta["suppressor signs"] = ", ".join(flips.index)
         if m in boot:
             meta["bootstrap"] = B
             meta["ci"] = ci

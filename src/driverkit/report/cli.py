@@ -36,6 +36,26 @@ class InputError(DriverkitError):
     """Bad command-line input (exit code 2)."""
 
 
+def _check_out_dir(out_dir: str | Path) -> None:
+    """Bad output paths are input errors (exit 2), not tracebacks at the end of the run."""
+    p = Path(out_dir)
+    for parent in [p, *p.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"Cannot write into '{p}': '{parent}' is a file, not a folder. "
+                                 "Choose another --output directory.")
+            break
+
+
+def _check_numbers(opts: Mapping[str, Any]) -> None:
+    import math
+
+    for key in ("budget", "revenue_per_customer", "customers", "margin"):
+        v = opts.get(key)
+        if v is not None and not math.isfinite(float(v)):
+            raise InputError(f"--{key.replace('_', '-')} must be a finite number; got {v}.")
+
+
 def _split_drivers(values: Sequence[str] | str | None) -> list[str]:
     if values is None:
         return []
@@ -131,15 +151,19 @@ def _print_table(out: Any, files: Any, seconds: float) -> None:
                    "no effect.")
     if out.plan is not None:
         plan = out.plan
-        effect = ""
-        pe = getattr(out, "plan_effect", None)
-        col = {"profit": "delta_profit", "revenue": "delta_revenue"}.get(plan.objective, "")
-        if pe is not None and f"{col}_low" in pe.table.columns:
-            r = pe.table.iloc[0]
-            effect = (f" [{fmt.column([float(r[f'{col}_low'])], col)[0]}, "
-                      f"{fmt.column([float(r[f'{col}_high'])], col)[0]}]")
-        click.echo(f"\nBudget plan: {fmt.money(plan.total_spend)} spent, {plan.objective} "
-                   f"{fmt.column([float(plan.value)], col or 'value')[0]}{effect}")
+        if plan.objective == "mean":  # a score: scale points, never a rate
+            click.echo(f"\nBudget plan: {fmt.money(plan.total_spend)} spent, mean "
+                       f"{out.model.outcome.split('~')[0].strip()} {plan.value:+.4f} points")
+        else:
+            effect = ""
+            pe = getattr(out, "plan_effect", None)
+            col = {"profit": "delta_profit", "revenue": "delta_revenue"}.get(plan.objective, "")
+            if pe is not None and f"{col}_low" in pe.table.columns:
+                r = pe.table.iloc[0]
+                effect = (f" [{fmt.column([float(r[f'{col}_low'])], col)[0]}, "
+                          f"{fmt.column([float(r[f'{col}_high'])], col)[0]}]")
+            click.echo(f"\nBudget plan: {fmt.money(plan.total_spend)} spent, {plan.objective} "
+                       f"{fmt.column([float(plan.value)], col or 'value')[0]}{effect}")
         funded = plan.table[plan.table["spend"] > 0].sort_values("spend", ascending=False)
         for d, r in funded.iterrows():
             click.echo(f"      {str(d)[:25]:<26}{fmt.money(float(r['spend'])):>12}   "
@@ -242,6 +266,8 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
     from ._pipeline import run_analysis
 
     start = time.perf_counter()
+    _check_out_dir(out_dir)
+    _check_numbers({"budget": budget})
     show = sys.stderr.isatty() if progress is None else progress
     df = load_demo()
     truth = df.attrs.get("truth", {}) or {}
@@ -350,6 +376,8 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
         raise InputError("Missing --outcome (the column to explain, e.g. --outcome repurchase).")
     if not driver_list:
         raise InputError("Missing --drivers (comma-separated columns, e.g. --drivers a,b,c).")
+    _check_numbers(opts)
+    _check_out_dir(out_dir)
     from ..data._read import read_survey_file
 
     frame, miss_kw = read_survey_file(data, opts, [opts["outcome"], *driver_list], click.echo)

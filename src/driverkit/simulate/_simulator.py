@@ -26,6 +26,7 @@ from ..exceptions import (
     DriverkitTypeError,
     ExtrapolationWarning,
     MissingDataWarning,
+    SuppressorWarning,
 )
 from ._engine import Branch, Kernel, Plan
 from ._money import (
@@ -260,6 +261,7 @@ class Simulator(SummaryMixin):
                 self._notes.append(f"Rates calibrated to observed behaviour: {cal.describe()}.")
         self.calibration = cal
         self._setup_clv(discount_rate, horizon)
+        self.sign_flips = _model_sign_flips(model, self.drivers)
         self._moves: dict[Any, Move] = {}
         self._seg_cache: dict[Any, tuple[np.ndarray | None, Any]] = {}
         self._vif_cache: pd.Series | None = None
@@ -970,8 +972,15 @@ class Simulator(SummaryMixin):
         diag, warn_msgs = self._diagnostics(scs, plans)
         for msg in warn_msgs:
             warn(msg, ExtrapolationWarning)
+        flagged = [d for d in dict.fromkeys(diag["driver"]) if d in self.sign_flips.index]
         notes = self._result_notes(scs, plans, table, diag, info, ci)
+        if flagged:
+            msg = _suppressor_message(self.sign_flips.loc[flagged], "The scenario moves")
+            warn(msg, SuppressorWarning)
+            notes.insert(0, msg)
         meta = self._meta(info, ci, draws)
+        if flagged:
+            meta["suppressor signs"] = ", ".join(flagged)
         return SimulationResult(table, by_driver=by_driver, diagnostics=diag, uncertainty=unc,
                                 draws=draw_frames, meta=meta, notes=notes)
 
@@ -1208,3 +1217,24 @@ def check_model_data(model: Any, data: pd.DataFrame, rescale: Any) -> pd.DataFra
                 "the data look like another scale. Recode the ratings to the model's scale, or "
                 f"declare the data's scale with rescale={{'{d}': (low, high)}}.")
     return data
+
+
+def _model_sign_flips(model: Any, drivers: Sequence[str]) -> pd.DataFrame:
+    """The model's suppressor drivers (sign opposite to their correlation), movable ones."""
+    try:
+        flips = getattr(model, "sign_flips", None)
+    except Exception:  # a model without respondent data has no correlations to compare
+        flips = None
+    if not isinstance(flips, pd.DataFrame) or flips.empty:
+        return pd.DataFrame({"coef": [], "corr": [], "p_value": []},
+                            index=pd.Index([], name="driver"))
+    return flips.loc[[d for d in flips.index if d in set(drivers)]]
+
+
+def _suppressor_message(flips: pd.DataFrame, what: str) -> str:
+    parts = "; ".join(f"'{d}' (coefficient {r['coef']:+.3g}, correlation with the outcome "
+                      f"{r['corr']:+.3g})" for d, r in flips.iterrows())
+    return (f"{what} {parts}: the coefficient's sign is opposite to the driver's own "
+            "correlation with the outcome (a suppressor), so its simulated effect comes from "
+            "holding the other drivers fixed; do not act on this driver's effect alone "
+            "without checking it.")
