@@ -142,7 +142,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
         stage_importance,
         stated_vs_derived,
     )
-    from .data import load_demo, make_survey
+    from .data import MissingReport, load_demo, make_survey, missing_report
     from .importance import ImportanceResult, importance
     from .models import DriverModel, fit, fixed_model
     from .optimize import (

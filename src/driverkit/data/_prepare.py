@@ -732,7 +732,7 @@ def prepare(
             dict(kind=kind, weights=w_raw if w_raw is not None else None,
                  covariates=covariates, scales=scales, positive=positive,
                  weight_type=weight_type, func=func, check_collinearity=check_collinearity,
-                 min_extra_rows=min_extra_rows))
+                 min_extra_rows=min_extra_rows), prepare, _numeric_or_factor)
     fill: dict[str, float] = {}
     indicators: dict[str, str] = {}
     na_levels: set[str] = set()
