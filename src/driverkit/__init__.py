@@ -78,7 +78,8 @@ _export("models", ["DriverModel", "fit", "fixed_model"])
 _export("importance", ["ImportanceResult", "importance"])
 # --- simulate ---
 _export("simulate", ["Scenario", "SimulationResult", "Simulator", "ceiling", "clv", "floor",
-                     "gap_close", "run_chunked", "set_to", "shift", "target_mean", "top_box"])
+                     "gap_close", "run_chunked", "set_to", "share_to", "shift", "target_mean",
+                     "top_box"])
 # --- optimize ---
 _export("optimize", ["Allocation", "CostCurve", "Portfolio", "frontier", "hill", "optimize_budget",
                      "piecewise", "saturating", "select_initiatives"])
@@ -167,6 +168,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
         gap_close,
         run_chunked,
         set_to,
+        share_to,
         shift,
         target_mean,
         top_box,
