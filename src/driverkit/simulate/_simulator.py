@@ -530,11 +530,18 @@ class Simulator(SummaryMixin):
         if mask is not None:
             prob = np.where(mask, prob, 0.0)
         idx = list(self.model.terms[d])
-        if len(idx) != len(levels) - 1:
+        shared = list((getattr(spec, "dropped", {}) or {}).get(d, []))
+        if target in shared:
+            raise DriverkitError(
+                f"dk.{op!r}: the level {target!r} of '{d}' picks the same respondents as a level "
+                "of another driver (a question asked only of some customers), so it cannot be "
+                "moved on its own; move the other driver instead.")
+        kept = [lv for lv in levels[1:] if lv not in shared]
+        if len(idx) != len(kept):
             raise DriverkitError(f"Driver '{d}' cannot be moved: its design columns do not "
                                  "match its levels one to one.")
         cd: dict[int, np.ndarray] = {}
-        for j, lv in zip(idx, levels[1:], strict=True):
+        for j, lv in zip(idx, kept, strict=True):
             now = self._X[:, j]
             cd[j] = (1.0 if lv == target else 0.0) - now
         return prob, cd
