@@ -323,7 +323,7 @@ def _check_weights(w: np.ndarray, label: str) -> None:
             f"The weights '{label}' contain {int((w < 0).sum())} negative value(s) "
             f"(smallest {w.min():g}). Survey weights must be >= 0."
         )
-    if w.sum() <= 0 and w.max() <= 0:
+    if w.max() <= 0:
         raise DataError(f"The weights '{label}' are all zero; at least one must be positive.")
 
 
