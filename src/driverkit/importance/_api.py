@@ -910,7 +910,7 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                     return _linear_importance(sub, method, opts, b, ci, ci_method)
             return _glm_importance(sub, method, kind, fit_index, opts, b, ci, ci_method)
 
-        return pooled_importance(prob, run_one, B, ci)
+        return pooled_importance(prob, run_one, B, ci, ImportanceResult, _table)
     if kind == "linear":
         with single_threaded_blas():
             return _linear_importance(prob, method, opts, B, ci, ci_method)
