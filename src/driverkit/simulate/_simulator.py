@@ -27,6 +27,7 @@ from ..exceptions import (
     ExtrapolationWarning,
     MissingDataWarning,
 )
+from ..stats._subsets import single_threaded_blas
 from ._engine import Branch, Kernel, Plan
 from ._money import (
     BusinessInput,
@@ -186,6 +187,7 @@ class Simulator(SummaryMixin):
         self._moves: dict[Any, Move] = {}
         self._seg_cache: dict[Any, tuple[np.ndarray | None, Any]] = {}
         self._vif_cache: pd.Series | None = None
+        self._Wm_all: np.ndarray | None = None
 
     # ----------------------------------------------------------------------------------
     # setup
@@ -510,8 +512,13 @@ class Simulator(SummaryMixin):
                 continue
             cols, dX = self._design_delta(dxs)
             branches.append(Branch(prob, cols, dX))
-        seg_w = self._w if mask is None else self._w * mask
-        Wm = np.column_stack([self._W2, seg_w])
+        if mask is None:  # one (read-only) weight matrix shared by all plans without segment
+            if self._Wm_all is None:
+                self._Wm_all = np.column_stack([self._W2, self._w])
+                self._Wm_all.setflags(write=False)
+                self._Wm_sum = self._Wm_all.sum(axis=0)
+            return Plan(scenario.name, branches, self._Wm_all, mask, moves, Wsum=self._Wm_sum)
+        Wm = np.column_stack([self._W2, self._w * mask])
         return Plan(scenario.name, branches, Wm, mask, moves)
 
     # ----------------------------------------------------------------------------------
@@ -565,7 +572,7 @@ class Simulator(SummaryMixin):
                     ) -> tuple[dict[str, float], dict[str, Any]]:
         """The point row (output columns) and the rate quantities behind it, at θ̂."""
         base, delta = self.kernel.point(plan)
-        q = self._quantities(base, delta, plan.Wm.sum(axis=0))
+        q = self._quantities(base, delta, plan.W_total)
         q["has_segment"] = plan.mask is not None
         cols = self._money(q, *self._point_args(scenario))
         out = {k: float(v) for k, v in cols.items()}
@@ -679,7 +686,7 @@ class Simulator(SummaryMixin):
         sums = self.kernel.draws(plans, theta, rows=rows)
         out = []
         for (base, delta), plan in zip(sums, plans, strict=True):
-            W = plan.Wm.sum(axis=0) if rows is None else plan.Wm[rows].sum(axis=0)
+            W = plan.W_total if rows is None else plan.Wm[rows].sum(axis=0)
             q = self._quantities(base, delta, W)
             out.append(q)
         return out
@@ -782,11 +789,14 @@ class Simulator(SummaryMixin):
                 raise DriverkitError("uncertainty='bootstrap' needs draws > 0 (the refits).")
             uncertainty = "delta"
         scs = as_scenarios(scenarios)
-        plans = [self._compile(s) for s in scs]
-        sims, info = self._simulate(scs, plans, draws=draws, seed=seed, uncertainty=uncertainty)
-        table, unc, draw_frames = self._table(scs, plans, sims, ci)
-        by_driver = self._by_driver(scs, plans, sims)
-        diag, warn_msgs = self._diagnostics(scs, plans)
+        # the products here are thin (vectors of respondents); BLAS threads only contend
+        with single_threaded_blas():
+            plans = [self._compile(s) for s in scs]
+            sims, info = self._simulate(scs, plans, draws=draws, seed=seed,
+                                        uncertainty=uncertainty)
+            table, unc, draw_frames = self._table(scs, plans, sims, ci)
+            by_driver = self._by_driver(scs, plans, sims)
+            diag, warn_msgs = self._diagnostics(scs, plans)
         for msg in warn_msgs:
             warn(msg, ExtrapolationWarning)
         notes = self._result_notes(scs, plans, table, diag, info, ci)
