@@ -28,6 +28,7 @@ from ..exceptions import (
     MissingDataWarning,
     SuppressorWarning,
 )
+from ..stats._subsets import single_threaded_blas
 from ._engine import Branch, Kernel, Plan
 from ._money import (
     BusinessInput,
@@ -265,6 +266,7 @@ class Simulator(SummaryMixin):
         self._moves: dict[Any, Move] = {}
         self._seg_cache: dict[Any, tuple[np.ndarray | None, Any]] = {}
         self._vif_cache: pd.Series | None = None
+        self._Wm_all: np.ndarray | None = None
 
     # ----------------------------------------------------------------------------------
     # setup
@@ -708,8 +710,13 @@ class Simulator(SummaryMixin):
             if extra:
                 cols, dX = _add_columns(cols, dX, extra, self.n)
             branches.append(Branch(prob, cols, dX))
-        seg_w = self._w if mask is None else self._w * mask
-        Wm = np.column_stack([self._W2, seg_w])
+        if mask is None:  # one (read-only) weight matrix shared by all plans without segment
+            if self._Wm_all is None:
+                self._Wm_all = np.column_stack([self._W2, self._w])
+                self._Wm_all.setflags(write=False)
+                self._Wm_sum = self._Wm_all.sum(axis=0)
+            return Plan(scenario.name, branches, self._Wm_all, mask, moves, Wsum=self._Wm_sum)
+        Wm = np.column_stack([self._W2, self._w * mask])
         return Plan(scenario.name, branches, Wm, mask, moves)
 
     def _expand(self, scenario: Scenario) -> Scenario:
@@ -774,7 +781,7 @@ class Simulator(SummaryMixin):
                     ) -> tuple[dict[str, float], dict[str, Any]]:
         """The point row (output columns) and the rate quantities behind it, at θ̂."""
         base, delta = self.kernel.point(plan)
-        q = self._quantities(base, delta, plan.Wm.sum(axis=0))
+        q = self._quantities(base, delta, plan.W_total)
         q["has_segment"] = plan.mask is not None
         cols = self._money(q, *self._point_args(scenario))
         out = {k: float(v) for k, v in cols.items()}
@@ -888,7 +895,7 @@ class Simulator(SummaryMixin):
         sums = self.kernel.draws(plans, theta, rows=rows)
         out = []
         for (base, delta), plan in zip(sums, plans, strict=True):
-            W = plan.Wm.sum(axis=0) if rows is None else plan.Wm[rows].sum(axis=0)
+            W = plan.W_total if rows is None else plan.Wm[rows].sum(axis=0)
             q = self._quantities(base, delta, W)
             out.append(q)
         return out
@@ -1020,14 +1027,17 @@ class Simulator(SummaryMixin):
                           uncertainty=uncertainty) for s, sd in zip(self._imputed, seeds,
                                                                     strict=True)]
             return pool_runs(runs, ci, self.n)
-        plans = [self._compile(s) for s in scs]
-        sims, info = self._simulate(scs, plans, draws=draws, seed=seed, uncertainty=uncertainty)
-        table, unc, draw_frames = self._table(scs, plans, sims, ci)
+        # the products here are thin (vectors of respondents); BLAS threads only contend
+        with single_threaded_blas():
+            plans = [self._compile(s) for s in scs]
+            sims, info = self._simulate(scs, plans, draws=draws, seed=seed,
+                                        uncertainty=uncertainty)
+            table, unc, draw_frames = self._table(scs, plans, sims, ci)
+            by_driver = self._by_driver(scs, plans, sims)
+            diag, warn_msgs = self._diagnostics(scs, plans)
         if getattr(self.model, "kind", None) == "pls" and self.model.link is None:
             table = table.rename(columns=lambda c: c.replace("_rate", "_index")).drop(
                 columns=[c for c in table.columns if c.startswith("delta_customers")])
-        by_driver = self._by_driver(scs, plans, sims)
-        diag, warn_msgs = self._diagnostics(scs, plans)
         for msg in warn_msgs:
             warn(msg, ExtrapolationWarning)
         flagged = [d for d in dict.fromkeys(diag["driver"]) if d in self.sign_flips.index]
