@@ -25,7 +25,7 @@ def _fit(*a, **k):
 
 def test_batched_bootstrap_equals_refits_of_the_same_resamples():
     df, t = _data()
-    B = 25
+    B = 12
     m = _fit(df, t.constructs, t.paths, weights="weight", scales=(1, 10), bootstrap=B, seed=7)
     assert m.meta["resamples kept"] == B
     counts = draw_counts(np.random.default_rng(7), B, len(df))
