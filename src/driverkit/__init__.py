@@ -26,6 +26,7 @@ from .exceptions import (
     ColumnNotFoundError,
     ConvergenceWarning,
     DataError,
+    DataQualityWarning,
     DriverkitError,
     DriverkitTypeError,
     DriverkitWarning,
@@ -36,6 +37,8 @@ from .exceptions import (
     ScaleWarning,
     SeparationError,
     SmallSampleWarning,
+    SuppressorWarning,
+    WaveOrderWarning,
 )
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "ColumnNotFoundError",
     "ConvergenceWarning",
     "DataError",
+    "DataQualityWarning",
     "DriverkitError",
     "DriverkitTypeError",
     "DriverkitWarning",
@@ -53,6 +57,8 @@ __all__ = [
     "ScaleWarning",
     "SeparationError",
     "SmallSampleWarning",
+    "SuppressorWarning",
+    "WaveOrderWarning",
     "__version__",
 ]
 
@@ -69,7 +75,7 @@ def _export(module: str, names: list[str]) -> None:
 
 
 # --- data ---
-_export("data", ["load_demo", "make_survey"])
+_export("data", ["MissingReport", "load_demo", "make_survey", "missing_report"])
 _export("data", ["LatentTruth", "latent_truth"])
 # --- stats ---
 _export("stats", ["SufficientStats", "sufficient_stats"])

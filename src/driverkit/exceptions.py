@@ -17,6 +17,7 @@ __all__ = [
     "ColumnNotFoundError",
     "ConvergenceWarning",
     "DataError",
+    "DataQualityWarning",
     "DriverkitError",
     "DriverkitTypeError",
     "DriverkitWarning",
@@ -27,6 +28,8 @@ __all__ = [
     "ScaleWarning",
     "SeparationError",
     "SmallSampleWarning",
+    "SuppressorWarning",
+    "WaveOrderWarning",
 ]
 
 
@@ -80,6 +83,18 @@ class MissingDataWarning(DriverkitWarning):
 
 class SmallSampleWarning(DriverkitWarning):
     """A group (segment, wave) has too few respondents for stable estimates."""
+
+
+class DataQualityWarning(DriverkitWarning):
+    """Values that look like "don't know" codes or mis-read numbers (decimal commas)."""
+
+
+class WaveOrderWarning(DriverkitWarning):
+    """The time order of survey waves was guessed from their text labels."""
+
+
+class SuppressorWarning(DriverkitWarning):
+    """A driver's coefficient has the opposite sign to its correlation with the outcome."""
 
 
 class MeasurementWarning(DriverkitWarning):
