@@ -55,8 +55,9 @@ def coverage(R: int, n: int, B: int) -> bool:
                        index=truth.reindex(m.paths.index).index)
     out.insert(0, "truth", truth.reindex(out.index).to_numpy())
     print(f"\nCoverage of 95% intervals: {R} surveys of n = {n}, B = {B} ({secs:.0f} s)")
-    print((out * [1, 100, 100]).round(1).rename(columns={"percentile": "percentile %",
-                                                         "bca": "BCa %"}).to_string())
+    shown = out.assign(percentile=100 * out["percentile"], bca=100 * out["bca"])
+    print(shown.round({"truth": 2, "percentile": 1, "bca": 1}).rename(
+        columns={"percentile": "percentile %", "bca": "BCa %"}).to_string())
     mc = 100 * np.sqrt(0.95 * 0.05 / R)
     allp = {k: 100 * np.mean(v) for k, v in hits.items()}
     print(f"all paths: percentile {allp['percentile']:.1f}%, BCa {allp['bca']:.1f}% "

@@ -371,10 +371,6 @@ class PLSModel(Result):
                 t[k] = v
         return t
 
-    @property
-    def weights_table(self) -> pd.Series:
-        return self.outer["weight"]
-
     # -- impacts and IPMA ------------------------------------------------------------------------
     def _target(self, target: str, func: str) -> int:
         self._need_fit()
