@@ -403,6 +403,12 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
         _print_table(out, out.files, time.perf_counter() - start)
 
 
+# ``driverkit pls``: latent-construct (PLS path) models, in their own module
+from ._cli_pls import pls_command  # noqa: E402
+
+cli.add_command(pls_command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``driverkit`` console script; returns the exit code."""
     return int(cli.main(args=argv, standalone_mode=False))
