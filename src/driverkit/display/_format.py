@@ -139,9 +139,12 @@ class Format:
         table = {**DEFAULT_LABELS, **{str(k): str(v) for k, v in self.labels.items()}}
         if not text or not any(k in text for k in table):
             return text
-        keys = sorted((k for k in table if k in text), key=len, reverse=True)
-        pattern = re.compile("|".join(rf"(?<![\w]){re.escape(k)}(?![\w])" for k in keys))
-        return pattern.sub(lambda m: table[m.group(0)], text)
+        # labels already in the text are matched first and kept: applying twice is harmless
+        shown = {v for v in table.values() if v and v in text}
+        tokens = sorted({k for k in table if k in text} | shown, key=len, reverse=True)
+        pattern = re.compile("|".join(rf"(?<![\w]){re.escape(k)}(?![\w])" for k in tokens))
+        return pattern.sub(lambda m: m.group(0) if m.group(0) in shown
+                           else table.get(m.group(0), m.group(0)), text)
 
     # -- numbers -------------------------------------------------------------------------
     def _babel_locale(self) -> str:
@@ -253,7 +256,7 @@ class Format:
         return mpl_escape(self.label(value))
 
 
-_SCI = re.compile(r"(?<![\w.])([-+−]?\d+(?:\.\d+)?)[eE]([-+]?\d+)(?![\w.])")
+_SCI = re.compile(r"(?<![\w.])([-+−]?\d+(?:\.\d+)?)[eE]([-+]?\d+)(?!\w)")
 
 
 def plain_numbers(text: str) -> str:
