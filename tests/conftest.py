@@ -1,4 +1,4 @@
-"""Shared fixtures. Reference data live in ../shared/reference (read-only) or tests/data."""
+"""Shared fixtures. Reference data live in tests/data (copies with their sources: tests/data/README.md)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ import pytest
 matplotlib.use("Agg")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "reference"
-LOCAL_REF = ROOT / "tests" / "reference"
+REFERENCE = ROOT / "tests" / "data"
 
 
 def reference_path(name: str) -> pathlib.Path:
-    """Path of a reference file: ../shared/reference if present, else the copy in tests/."""
-    p = SHARED / name
-    return p if p.exists() else LOCAL_REF / name
+    """Path of a reference file in ``tests/data`` (never outside the repository)."""
+    p = REFERENCE / name
+    if not p.exists():
+        raise FileNotFoundError(f"reference file {name!r} is not in tests/data; copy it there "
+                                "with its source noted in tests/data/README.md")
+    return p
 
 
 @pytest.fixture(scope="session")

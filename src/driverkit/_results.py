@@ -3,7 +3,7 @@
 A result is plain data plus metadata: ``.table`` (a tidy pandas DataFrame with fixed
 snake_case columns), ``.meta`` (ordered facts such as n, R², confidence level),
 ``.notes`` (warnings, assumptions, caveats). Rendering to text, HTML and LaTeX happens in
-:mod:`driverkit.report._render`; plotting in :mod:`driverkit.report._plots`. Subclasses
+:mod:`driverkit.display._render`; plotting in :mod:`driverkit.display._plots`. Subclasses
 override :meth:`plot_data` and :meth:`_plot` only.
 """
 
@@ -46,19 +46,19 @@ class Result:
 
     def summary(self) -> str:
         """Return a plain-text summary (title, key facts, table, notes)."""
-        from .report._render import render_text
+        from .display._render import render_text
 
         return render_text(self)
 
     def to_html(self) -> str:
         """Return an HTML fragment of the result (what notebooks display)."""
-        from .report._render import render_html
+        from .display._render import render_html
 
         return render_html(self)
 
     def to_latex(self) -> str:
         """Return the table as a LaTeX ``tabular`` (booktabs), formatted as in :meth:`summary`."""
-        from .report._render import render_latex
+        from .display._render import render_latex
 
         return render_latex(self)
 
@@ -75,12 +75,12 @@ class Result:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Plot the result on ``ax`` (created if ``None``) and return the matplotlib Axes."""
-        from .report._plots import get_ax
+        from .display._plots import get_ax
 
         ax = get_ax(ax)
         return self._plot(ax, **kwargs)
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from .report._plots import table_bar
+        from .display._plots import table_bar
 
         return table_bar(self.plot_data(), ax=ax, title=self.title, **kwargs)

@@ -20,6 +20,7 @@ __all__ = [
     "check_columns",
     "check_fraction",
     "check_kwargs",
+    "check_missing",
     "check_option",
     "check_positive",
     "check_random_state",
@@ -142,3 +143,35 @@ def warn(message: str, category: type[Warning]) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
+
+
+#: The ``missing=`` vocabulary shared by every entry point (see ``data/_missing.py``).
+MISSING_POLICIES = ("listwise", "pairwise", "mean", "dummy", "impute", "raise")
+#: Policies a model family supports: pairwise needs covariances, so linear models only.
+_MISSING_BY_KIND = {
+    "linear": MISSING_POLICIES,
+    "logit": ("listwise", "mean", "dummy", "impute", "raise"),
+    "probit": ("listwise", "mean", "dummy", "impute", "raise"),
+    "ordinal": ("listwise", "mean", "dummy", "impute", "raise"),
+}
+
+
+def check_missing(missing: Any, func: str, kind: str | None = None,
+                  allowed: Sequence[str] | None = None) -> str:
+    """Validate a ``missing=`` policy (and that it applies to this kind of model).
+
+    ``"drop"`` is accepted as an alias of ``"listwise"``. A GLM with ``"pairwise"`` is an
+    error that lists the policies that do apply.
+    """
+    if missing == "drop":
+        missing = "listwise"
+    check_option(missing, "missing", allowed or MISSING_POLICIES, func)
+    if kind is not None and missing not in _MISSING_BY_KIND.get(kind, MISSING_POLICIES):
+        ok = ", ".join(repr(p) for p in _MISSING_BY_KIND[kind])
+        raise DriverkitError(
+            f"missing={missing!r} in {func}() works for linear models only: pairwise "
+            f"deletion builds the model from pairwise covariances, which a kind='{kind}' "
+            f"model does not use. Use one of {ok} (missing='impute' for multiple "
+            "imputation)."
+        )
+    return str(missing)

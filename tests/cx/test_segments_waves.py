@@ -213,7 +213,6 @@ def test_wave_bad_input():
 
 
 def test_segments_logit_outcome():
-    pytest.importorskip("driverkit.importance._glm")
     df = dk.make_survey(n=2000, n_drivers=4, seed=12, chain=False)
     d = df.attrs["truth"]["drivers"]
     res = dk.compare_segments(df, "repurchase", d, "segment", kind="logit", bootstrap=50,

@@ -109,7 +109,6 @@ def test_logit_subset_values_against_model_fits():
 
 
 def test_stage_importance_logit():
-    pytest.importorskip("driverkit.importance._glm")
     df = dk.make_survey(n=1500, n_drivers=5, seed=6, chain=False)
     st = {"a": df.attrs["truth"]["drivers"][:2], "b": df.attrs["truth"]["drivers"][2:]}
     res = dk.stage_importance(df, "repurchase", st, kind="logit")

@@ -15,7 +15,6 @@ import statsmodels.api as sm
 
 import driverkit as dk
 
-pytest.importorskip("driverkit.importance._glm")
 
 
 @pytest.fixture(scope="module")

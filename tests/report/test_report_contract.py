@@ -122,7 +122,6 @@ def _chain(ctx):
 
 
 def _stages(ctx):
-    pytest.importorskip("driverkit.cx._stages")
     from driverkit.cx._stages import stage_importance
 
     df = ctx["cx"]
@@ -134,7 +133,6 @@ _COMPARE_COLUMNS = ["importance", "difference", "ci_low", "ci_high", "p_value", 
 
 
 def _segments(ctx):
-    pytest.importorskip("driverkit.cx._segments")
     from driverkit.cx._segments import compare_segments
 
     df = ctx["cx"]
@@ -143,7 +141,6 @@ def _segments(ctx):
 
 
 def _waves(ctx):
-    pytest.importorskip("driverkit.cx._waves")
     from driverkit.cx._waves import compare_waves
 
     df = ctx["cx"]
@@ -152,7 +149,6 @@ def _waves(ctx):
 
 
 def _stated(ctx):
-    pytest.importorskip("driverkit.cx._stated")
     from driverkit.cx._stated import stated_vs_derived
 
     df = ctx["cx"]
@@ -210,7 +206,7 @@ def test_result_contract(name, ctx, tmp_path):
     import html as _html
 
     assert _html.escape(result.title) in html
-    from driverkit.report._render import index_label
+    from driverkit.display._render import index_label
 
     for label in list(table.index)[:30]:
         assert index_label(label) in text

@@ -14,6 +14,7 @@ marginal effect over respondents.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -190,14 +191,17 @@ class ChainModel:
 
     # --- binding to the respondents ---------------------------------------------------
     def bind(self, data: pd.DataFrame) -> ChainModel:
-        """Use ``data`` (attribute ratings and the mediator) as the respondents' baseline."""
+        """A copy of the model with ``data`` (attribute ratings and the mediator) as the
+        respondents' baseline (the model itself is not changed, so a model bound to the
+        fitted survey never lends its mediator values to another survey)."""
         check_columns(data, [*self._drivers, self.mediator], role="chain column")
         base = data[[*self._drivers, self.mediator]].astype(float)
         if not base.index.is_unique:
             raise DataError("ChainModel.bind(): the data need a unique index (one label per "
                             "respondent) to match scenario rows to their baseline.")
-        self._baseline = base
-        return self
+        out = copy.copy(self)
+        out._baseline = base
+        return out
 
     # --- kernel -----------------------------------------------------------------------
     def design(self, data: pd.DataFrame, *, missing: str = "raise") -> np.ndarray:
@@ -291,7 +295,6 @@ class ChainResult(Result):
         from .. import simulate
 
         frame = self._data if data is None else _plain(data)
-        self.model.bind(frame)
         return simulate.Simulator(self.model, frame, **options)
 
     def plot_data(self) -> pd.DataFrame:
@@ -299,7 +302,7 @@ class ChainResult(Result):
         return self.table[["direct", "indirect", "total", "total_low", "total_high"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         d = self.plot_data().sort_values("total")
         y = np.arange(len(d))

@@ -127,6 +127,11 @@ class BandedModel:
         return list(self.inner.covariates)
 
     @property
+    def outcome_type(self) -> str:
+        """``"score"`` or ``"rate"``, as the banded model's (see ``DriverModel``)."""
+        return str(getattr(self.inner, "outcome_type", "rate"))
+
+    @property
     def scales(self) -> dict[str, tuple[float, float]]:
         return dict(self._scales)
 
@@ -263,7 +268,7 @@ class PenaltyRewardResult(Result):
                            "reward_high", "kano_class"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import penalty_reward_chart
+        from ..display._plots import penalty_reward_chart
 
         return penalty_reward_chart(self.plot_data(), ax=ax, title=self.title, **kwargs)
 

@@ -55,7 +55,7 @@ class SegmentComparison(_GroupedResult):
         return self.table["share"].unstack("segment")
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         d = self.plot_data()
         d = d.loc[d.mean(axis=1).sort_values().index]

@@ -146,7 +146,7 @@ class StageImportanceResult(Result):
             "importance", ascending=False)
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import importance_bars
+        from ..display._plots import importance_bars
 
         return importance_bars(self.plot_data(), ax=ax, title=self.title, **kwargs)
 

@@ -60,7 +60,7 @@ class StatedDerivedResult(Result):
         return self.table[["stated", "derived", "quadrant"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         d = self.plot_data()
         colors = {q: PALETTE[i % len(PALETTE)] for i, q in enumerate(QUADRANTS.values())}

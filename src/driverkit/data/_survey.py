@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from .._validation import check_columns, check_kwargs, check_option
 from ..exceptions import DriverkitError, DriverkitTypeError
@@ -520,6 +520,8 @@ def _calibration(key: str) -> tuple[float, tuple[float, ...]]:
     the options, never on ``n`` or ``seed``: the base rate and the shares of recommend
     0–10 are then right in the population up to the calibration sample's noise.
     """
+    from scipy import optimize  # only here: scipy.optimize takes ~1 s to import
+
     truth = json.loads(key)
     segment, wave, X, brand, _ = _draw_ratings(truth, CALIBRATION_N, CALIBRATION_SEED)
     idx = _indices(truth, X, segment, wave, brand)
@@ -684,6 +686,12 @@ def make_survey(
         ``"index"`` for ``kind="linear"``, else ``"rating"``.
     base_rate : float, default=0.72
         Approximate share of customers who repurchase.
+    items_per_construct : int or dict, optional
+        Generate an ECSI-style survey of multi-item constructs instead (Image, Expectation,
+        Quality, Value, Satisfaction, Loyalty; items ``IMAG1, ...``) from a known structural
+        model, for :func:`~driverkit.pls`; ``discrete=False`` gives continuous answers for
+        which the truth is exact. The truth is in ``df.attrs["truth"]["pls"]`` and
+        :func:`~driverkit.latent_truth` (see ``driverkit.data._latent``).
 
     Returns
     -------
@@ -747,6 +755,12 @@ def make_survey(
     >>> df.shape
     (500, 13)
     """
+    if "items_per_construct" in options:  # latent constructs: a separate generator
+        ipc = options.pop("items_per_construct")
+        if ipc is not None:
+            from ._latent import latent_survey
+
+            return latent_survey(n, ipc, seed, **options)
     check_kwargs(options, _FUNC)
     n = _check_int(n, "n", 10)
     n_drivers = _check_int(n_drivers, "n_drivers", 1, MAX_DRIVERS)

@@ -25,6 +25,7 @@ from scipy import stats as sps
 from .._results import Result
 from .._validation import (
     check_fraction,
+    check_missing,
     check_option,
     check_positive,
     check_random_state,
@@ -133,7 +134,7 @@ class ImportanceResult(Result):
         """Plain-text summary; for dominance also the conditional and complete tables."""
         text = super().summary()
         if self.conditional is not None and self.complete is not None:
-            from ..report._render import format_table
+            from ..display._render import format_table
 
             cond = self.conditional.copy()
             cond.columns = [f"k={c}" for c in cond.columns]
@@ -156,7 +157,7 @@ class ImportanceResult(Result):
         return df.sort_values("importance", ascending=False)
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         df = self.plot_data()
         if self.method == "all":
@@ -174,7 +175,7 @@ class ImportanceResult(Result):
             ax.legend(fontsize="small")
             ax.set_title(self.title)
             return ax
-        from ..report._plots import importance_bars
+        from ..display._plots import importance_bars
 
         # colour by journey stage when given ({driver: stage} or {stage: [drivers]}),
         # else mark grouped players apart from single drivers
@@ -231,6 +232,8 @@ class _Problem:
     dd: Any = None
     weight_type: str = "none"
     notes: list[str] = field(default_factory=list)
+    pairwise: bool = False  # Z holds NaN; covariances are pairwise complete
+    imputed: list[_Problem] = field(default_factory=list)  # missing="impute": one per set
 
 
 def _as_names(x: Any, name: str) -> list[str]:
@@ -330,7 +333,8 @@ def _weighted_cov(Z: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _from_data(data: pd.DataFrame, outcome: Any, drivers: Any, *, kind: str, weights: Any,
                groups: dict[str, list[str]], always: list[str], missing: str, positive: Any,
-               weight_type: str, strata: Any) -> _Problem:
+               weight_type: str, strata: Any, na_values: Any = None, imputations: int = 20,
+               seed: Any = None) -> _Problem:
     from ..data import prepare
 
     drv = None if drivers is None else _as_names(drivers, "drivers")
@@ -350,7 +354,23 @@ def _from_data(data: pd.DataFrame, outcome: Any, drivers: Any, *, kind: str, wei
             "respondent data."
         )
     dd = prepare(data, outcome, drv, kind=kind, weights=weights, covariates=always or None,
-                 missing=missing, positive=positive, weight_type=weight_type, func=_FUNC)
+                 missing=missing, positive=positive, weight_type=weight_type, func=_FUNC,
+                 na_values=na_values, imputations=imputations, seed=seed)
+    keep_notes = [n for n in dd.notes if not n.startswith("Scales not declared")]
+    if dd.policy == "impute":
+        subs = [_problem_core(d, groups, data, strata) for d in dd.imputed]
+        first = subs[0]
+        first.imputed = subs
+        first.notes = keep_notes
+        return first
+    prob = _problem_core(dd, groups, data, strata)
+    prob.notes = keep_notes + prob.notes
+    return prob
+
+
+def _problem_core(dd: Any, groups: dict[str, list[str]], data: pd.DataFrame,
+                  strata: Any) -> _Problem:
+    """The engines' problem from a prepared design (complete rows, or NaN for pairwise)."""
     driver_cols = {d: list(dd.terms[d]) for d in dd.drivers}
     always_cols = [c for a in dd.covariates for c in dd.terms[a]]
     names, players, members, order = _assemble(dd.drivers, driver_cols, always_cols, groups,
@@ -364,11 +384,19 @@ def _from_data(data: pd.DataFrame, outcome: Any, drivers: Any, *, kind: str, wei
         st = _strata_values(data, strata, dd.index)
     var_names = [*col_names, str(dd.outcome)]
     m = sum(len(pl) for pl in players)
-    C = _weighted_cov(Z, dd.w)
+    n_used = float(dd.n)
+    notes: list[str] = []
+    if dd.policy == "pairwise":
+        from ..models._missing_fit import pairwise_covariance
+
+        C, n_used, notes = pairwise_covariance(Z, dd.w, var_names, dd.weight_type)
+    else:
+        C = _weighted_cov(Z, dd.w)
     return _Problem(player_names=names, players=players, members=members, var_names=var_names,
-                    C=C, m=m, a=len(always_cols), n=float(dd.n), source="data",
+                    C=C, m=m, a=len(always_cols), n=n_used, source="data",
                     outcome=str(dd.outcome), Z=Z, w=dd.w, strata=st, dd=dd,
-                    weight_type=dd.weight_type)
+                    weight_type=dd.weight_type, notes=notes,
+                    pairwise=dd.policy == "pairwise")
 
 
 def _strata_values(data: pd.DataFrame, strata: Any, index: pd.Index) -> np.ndarray:
@@ -621,15 +649,40 @@ def _unpack_glm(res: Any) -> tuple[np.ndarray, float, float]:
 # table building
 # --------------------------------------------------------------------------------------
 def _add_bootstrap(table: pd.DataFrame, summary: Any, reps: np.ndarray | None,
-                   names: list[str]) -> dict[str, Any]:
-    """Add a bootstrap summary's SE and interval columns; return the result's extra tables."""
+                   names: list[str], ci: float = 0.95) -> dict[str, Any]:
+    """Add a bootstrap summary's SE and interval columns; return the result's extra tables.
+
+    ``share_low``/``share_high`` are percentiles of the bootstrap distribution of the shares
+    themselves (each replicate's importances over their own sum, in %), not the importance
+    interval over the point total (which is too wide and can pass 100 %).
+    """
     if summary is None:
         return {}
     table["std_error"] = summary.std_error
     table["ci_low"] = summary.ci_low
     table["ci_high"] = summary.ci_high
+    table["share_low"], table["share_high"] = share_interval(reps, ci, len(names))
     return {"rank_ci": summary.rank_ci, "pairwise": summary.pairwise,
             "replicates": pd.DataFrame(reps, columns=names)}
+
+
+def share_interval(reps: np.ndarray | None, ci: float, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of the shares (%) over bootstrap replicates ``(B, p)``.
+
+    Replicates whose importances sum to zero (no share defined) or are not finite are left
+    out; with none left the interval is NaN.
+    """
+    nan = np.full(p, np.nan)
+    if reps is None:
+        return nan, nan.copy()
+    r = np.asarray(reps, dtype=float).reshape(-1, p)
+    tot = r.sum(axis=1)
+    ok = np.isfinite(r).all(axis=1) & (np.abs(tot) > 1e-300)
+    if not ok.any():
+        return nan, nan.copy()
+    shares = r[ok] / tot[ok, None] * 100.0
+    a = (1.0 - ci) / 2.0
+    return np.quantile(shares, a, axis=0), np.quantile(shares, 1.0 - a, axis=0)
 
 
 def _table(names: list[str], imp: np.ndarray) -> pd.DataFrame:
@@ -664,7 +717,8 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                tolerance: float = 0.001, max_time: float = 60.0,
                max_permutations: int = 200_000, progress: bool | None = None,
                weight_type: str = "sampling", positive: Any = None,
-               client: Any = None, n_jobs: int | None = None) -> ImportanceResult:
+               client: Any = None, na_values: Any = None,
+               imputations: int = 20, n_jobs: int | None = None) -> ImportanceResult:
     """Relative importance of drivers: Shapley/LMG, dominance, relative weights and more.
 
     Parameters
@@ -701,7 +755,18 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
         Confidence level of the intervals.
     seed : int or numpy Generator, optional
         Makes bootstrap and sampling reproducible.
-    missing : {"listwise", "raise"}, default="listwise"
+    missing : {"listwise", "pairwise", "mean", "dummy", "impute", "raise"}, default="listwise"
+        Skipped answers (see :func:`driverkit.fit`). ``"pairwise"`` (linear only): the
+        importances of the pairwise-complete covariance matrix (repaired to the nearest
+        correlation matrix if needed), with bootstrap replicates recomputing the pairwise
+        covariances. ``"impute"``: importances averaged over the imputed data sets; with
+        ``bootstrap=B`` each set is bootstrapped ``ceil(B / imputations)`` times and the
+        intervals are percentiles of the pooled replicates (Schomaker & Heumann 2018).
+        ``"dummy"``: the "not answered" indicators are always-in covariates.
+    na_values : list or dict, optional
+        Codes meaning "no answer", made missing first.
+    imputations : int, default=20
+        Imputed data sets for ``missing="impute"``.
     strata : str or array-like, optional
         Resample within these groups (a column name or one value per row).
     ci_method : {"percentile", "bca"}, default="percentile"
@@ -811,13 +876,26 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
             )
         if outcome is None:
             raise DriverkitError("importance() needs outcome= (a column name or a formula).")
+        check_missing(missing, _FUNC, kind)
         prob = _from_data(data, outcome, drivers, kind=kind, weights=weights, groups=groups_d,
                           always=always_l, missing=missing, positive=positive,
-                          weight_type=weight_type, strata=strata)
+                          weight_type=weight_type, strata=strata, na_values=na_values,
+                          imputations=imputations,
+                          seed=None if missing != "impute" else int(rng.integers(2**62)))
     p = len(prob.players)
     if p == 0:
         raise DriverkitError("importance() needs at least one driver.")
 
+    if prob.imputed:
+        from ._missing import pooled_importance
+
+        def run_one(sub: _Problem, b: int) -> ImportanceResult:
+            if kind == "linear":
+                with single_threaded_blas():
+                    return _linear_importance(sub, method, opts, b, ci, ci_method)
+            return _glm_importance(sub, method, kind, fit_index, opts, b, ci, ci_method)
+
+        return pooled_importance(prob, run_one, B, ci)
     if kind == "linear":
         with single_threaded_blas():
             return _linear_importance(prob, method, opts, B, ci, ci_method)
@@ -834,6 +912,15 @@ def _base_meta(prob: _Problem, method: str, kind: str, r2: float, r2_always: flo
     meta[label] = r2
     if prob.a:
         meta[f"{label} of always-in covariates"] = r2_always
+    mm = getattr(prob.dd, "missing_meta", None) or {}
+    if mm.get("missing", "listwise") != "listwise" or mm.get("rows dropped (listwise)") \
+            or mm.get("na_values removed"):
+        for key in ("missing", "rows", "rows used", "rows dropped (listwise)", "cells filled",
+                    "indicators", "na_values removed"):
+            if key in mm:
+                meta[key] = mm[key]
+        if prob.pairwise:
+            meta["smallest pairwise n"] = int(prob.n) if prob.n is not None else None
     return meta
 
 
@@ -928,7 +1015,7 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
         table = _table(names, point.values[m])
         if point.sampling is not None and m == "shapley":
             table["mc_se"] = point.sampling.std_error
-        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names)
+        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names, ci)
         meta = _base_meta(prob, m, "linear", r2, r2_always, None)
         meta["max VIF"] = float(diag["vif"].max()) if "vif" in diag else np.nan
         meta["condition number"] = diag.get("condition_number", np.nan)
@@ -983,6 +1070,10 @@ def _linear_replicates(prob: _Problem, methods: list[str], B: int, opts: _Option
                              "used rows are identical.")
 
     def stat(W: np.ndarray) -> np.ndarray:
+        if prob.pairwise:
+            from ._missing import pairwise_batch
+
+            return _linear_batch_stat(pairwise_batch(Z, W), prob, methods)
         return _linear_batch_stat(bs.replicate_covariances(Z, W), prob, methods)
 
     p = len(prob.players)
@@ -1092,7 +1183,7 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
 
     def build(m: str) -> ImportanceResult:
         table = _table(names, values[m])
-        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names)
+        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names, ci)
         meta = _base_meta(prob, m, kind, r2, r2_always, fit_index)
         if m in boot:
             meta["bootstrap"] = B

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import special, stats
 
 from .._validation import warn
@@ -23,6 +23,21 @@ from ..data import DriverData
 from ..exceptions import ConvergenceWarning, DriverkitError, SeparationError
 
 __all__ = ["FitOutput", "fit_binary", "fit_linear", "fit_ordinal"]
+
+
+def _statsmodels() -> SimpleNamespace:
+    """The statsmodels classes used here, imported on first use.
+
+    ``statsmodels.api`` also loads its graphics, time-series and datasets modules (about
+    a second); the model modules alone are much lighter, and only fits need them.
+    """
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.regression.linear_model import OLS, WLS
+    from statsmodels.tools.tools import add_constant
+
+    return SimpleNamespace(GLM=GLM, OLS=OLS, WLS=WLS, add_constant=add_constant,
+                           families=families)
 
 
 @dataclass
@@ -63,6 +78,7 @@ def _alpha(ci: float) -> float:
 
 def fit_linear(dd: DriverData, *, robust: Any = None, ci: float = 0.95) -> FitOutput:
     """OLS (unweighted), WLS (sampling weights) or frequency-weighted least squares."""
+    sm = _statsmodels()
     X = sm.add_constant(dd.X, has_constant="add")
     y = dd.y
     assert y is not None
@@ -162,6 +178,7 @@ def _check_separation_univariate(dd: DriverData) -> None:
 def fit_binary(dd: DriverData, *, link: str = "logit", robust: Any = None,
                ci: float = 0.95) -> FitOutput:
     """Binary logit or probit by statsmodels GLM (Binomial family)."""
+    sm = _statsmodels()
     _check_separation_univariate(dd)
     X = sm.add_constant(dd.X, has_constant="add")
     lk = sm.families.links.Logit() if link == "logit" else sm.families.links.Probit()

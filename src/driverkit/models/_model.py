@@ -84,7 +84,18 @@ class DriverModel(Result):
         Control variables kept in the model but not reported as drivers.
     scales : dict, optional
         Declared rating bounds, e.g. ``{"staff": (1, 10)}``; default: observed min/max.
-    missing : {"listwise", "raise"}, default="listwise"
+    missing : {"listwise", "pairwise", "mean", "dummy", "impute", "raise"}, default="listwise"
+        Skipped answers (see :func:`driverkit.data.prepare`): ``"pairwise"`` fits a linear
+        model from pairwise-complete covariances (classical SEs on the smallest pairwise n);
+        ``"impute"`` fits every imputed data set and pools by Rubin's rules (the table gains
+        ``fmi``, the fraction of missing information); ``"dummy"`` adds "not answered"
+        indicators as covariates.
+    na_values : list or dict, optional
+        Codes meaning "no answer" (``[99, "Don't know"]``), made missing first.
+    imputations : int, default=20
+        Imputed data sets for ``missing="impute"``.
+    seed : int, optional
+        Makes the imputations reproducible.
     robust : None, bool or {"HC0", "HC1", "HC2", "HC3"}, default=None
         Covariance type. ``None``: a sandwich (HC1) covariance with sampling weights,
         classical otherwise.
@@ -141,6 +152,9 @@ class DriverModel(Result):
         weight_type: str = "sampling",
         ci: float = 0.95,
         vif_threshold: float = 10.0,
+        na_values: Any = None,
+        imputations: int = 20,
+        seed: Any = None,
         **kwargs: Any,
     ) -> None:
         check_kwargs(kwargs, "DriverModel")
@@ -162,6 +176,9 @@ class DriverModel(Result):
         self.weight_type = weight_type
         self.ci = ci
         self.vif_threshold = vif_threshold
+        self.na_values = na_values
+        self.imputations = imputations
+        self.seed = seed
         self._fit: FitOutput | None = None
         self.data_: DriverData | None = None
         self._spec: DesignSpec | None = None
@@ -176,7 +193,8 @@ class DriverModel(Result):
             self.outcome, self._drivers_arg, kind=self.kind, weights=self.weights,
             covariates=self._covariates_arg, scales=self._scales_arg, missing=self.missing,
             robust=self.robust, positive=self.positive, weight_type=self.weight_type,
-            ci=self.ci, vif_threshold=self.vif_threshold,
+            ci=self.ci, vif_threshold=self.vif_threshold, na_values=self.na_values,
+            imputations=self.imputations, seed=self.seed,
         )
 
     def fit(self, data: Any) -> DriverModel:
@@ -191,20 +209,36 @@ class DriverModel(Result):
             data, self.outcome, self._drivers_arg, kind=self.kind, weights=self.weights,
             covariates=self._covariates_arg, scales=self._scales_arg, missing=self.missing,
             positive=self.positive, weight_type=self.weight_type, func="fit",
+            na_values=self.na_values, imputations=self.imputations, seed=self.seed,
         )
-        if self.kind == "linear":
-            out = fit_linear(dd, robust=self.robust, ci=self.ci)
-        elif self.kind in ("logit", "probit"):
-            out = fit_binary(dd, link=self.kind, robust=self.robust, ci=self.ci)
+        from ._missing_fit import fit_pairwise, fit_pooled
+
+        if dd.policy == "impute":
+            out = fit_pooled([self._fit_one(d) for d in dd.imputed], ci=self.ci,
+                             linear=self.kind == "linear")
+        elif dd.policy == "pairwise":
+            out, pw_meta = fit_pairwise(dd, robust=self.robust, ci=self.ci)
+            self._pairwise_meta = pw_meta
         else:
-            out = fit_ordinal(dd, robust=self.robust, ci=self.ci)
+            out = self._fit_one(dd)
         self.data_ = dd
         self._spec = dd.spec
         self._fit = out
-        self._vif = vif_from_design(dd.X, dd.w) if dd.k else np.empty(0)
-        self._cond = condition_number(dd.X, dd.w) if dd.k else 1.0
+        if dd.policy == "pairwise":
+            self._vif = self._pairwise_meta["vif"]
+            self._cond = self._pairwise_meta["condition_number"]
+        else:
+            self._vif = vif_from_design(dd.X, dd.w) if dd.k else np.empty(0)
+            self._cond = condition_number(dd.X, dd.w) if dd.k else 1.0
         self._warn_collinearity()
         return self
+
+    def _fit_one(self, dd: DriverData) -> FitOutput:
+        if self.kind == "linear":
+            return fit_linear(dd, robust=self.robust, ci=self.ci)
+        if self.kind in ("logit", "probit"):
+            return fit_binary(dd, link=self.kind, robust=self.robust, ci=self.ci)
+        return fit_ordinal(dd, robust=self.robust, ci=self.ci)
 
     def _fit_from_stats(self, stats_obj: Any) -> DriverModel:
         if self.kind != "linear":
@@ -312,6 +346,29 @@ class DriverModel(Result):
         return dict(getattr(self, "_fixed_scales", {}) or {})
 
     @property
+    def outcome_type(self) -> str:
+        """``"score"`` or ``"rate"``: what a simulated change of this model's outcome means.
+
+        A linear model of an outcome with more than two distinct values (satisfaction 1–10)
+        predicts a *score*: simulations report mean changes in scale points, never customers
+        or money. A linear model of a 0/1 outcome (linear probability model), binary and
+        ordinal models predict *rates* (probabilities). A ``fixed_model`` is a rate model
+        unless declared with ``outcome_type="score"``; a linear model fitted from sufficient
+        statistics is a score model unless its outcome was 0/1.
+        """
+        declared = getattr(self, "_outcome_type", None)
+        if declared is not None:
+            return str(declared)
+        if self.kind != "linear" or self._fixed:
+            return "rate"
+        if self.data_ is not None and self.data_.y is not None:
+            y = np.asarray(self.data_.y, dtype=float)
+            return "score" if np.unique(y[np.isfinite(y)]).size > 2 else "rate"
+        meta = getattr(self, "_stats_meta", {}) or {}
+        levels = meta.get("outcome_levels")
+        return "rate" if levels is not None and len(levels) <= 2 else "score"
+
+    @property
     def outcome_levels(self) -> list[Any] | None:
         if self.data_ is None:
             return getattr(self, "_stats_meta", {}).get("outcome_levels")
@@ -394,6 +451,8 @@ class DriverModel(Result):
             },
             index=pd.Index(out.names, name="term"),
         )
+        if "fmi" in out.extra:
+            tab["fmi"] = out.extra["fmi"]
         return tab
 
     @table.setter
@@ -420,6 +479,16 @@ class DriverModel(Result):
             m["condition number"] = self._cond
         m["covariance"] = out.cov_type
         m["CI level"] = f"{self.ci:.0%}"
+        if self.data_ is not None:
+            mm = self.data_.missing_meta
+            m["missing"] = mm.get("missing", "listwise")
+            for key in ("rows", "rows used", "rows dropped (listwise)", "imputations",
+                        "cells imputed", "cells filled", "indicators", "na_values removed"):
+                if key in mm:
+                    m[key] = mm[key]
+            if self.data_.policy == "pairwise":
+                pm = self._pairwise_meta
+                m["smallest pairwise n"] = pm["n_min"]
         return m
 
     @meta.setter
@@ -433,8 +502,8 @@ class DriverModel(Result):
         notes = []
         if self.data_ is not None:
             notes += self.data_.notes
-            if self.data_.n_dropped:
-                notes.append(f"{self.data_.n_dropped} incomplete rows dropped (listwise).")
+            if self.data_.policy == "pairwise":
+                notes += self._pairwise_meta["notes"]
         if len(self._vif) and np.max(self._vif) > self.vif_threshold:
             notes.append(f"Largest VIF {np.max(self._vif):.1f} > {self.vif_threshold:g}: "
                          "collinear drivers, coefficients unstable.")
@@ -459,7 +528,7 @@ class DriverModel(Result):
         return tab.loc[keep, ["estimate", "ci_low", "ci_high", "p_value"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         d = self.plot_data().sort_values("estimate")
         y = np.arange(len(d))
@@ -565,6 +634,9 @@ def fit(
     covariates: Sequence[str] | None = None,
     scales: Mapping[str, Any] | None = None,
     missing: str = "listwise",
+    na_values: Any = None,
+    imputations: int = 20,
+    seed: Any = None,
     **options: Any,
 ) -> DriverModel:
     """Fit a driver model (shorthand for ``DriverModel(...).fit(data)``).
@@ -578,7 +650,7 @@ def fit(
     drivers : list of str, optional
         Driver columns (omit with a formula).
     kind : {"linear", "logit", "probit", "ordinal"}, default="linear"
-    weights, covariates, scales, missing
+    weights, covariates, scales, missing, na_values, imputations, seed
         See :class:`DriverModel`.
     **options
         ``robust``, ``positive``, ``weight_type``, ``ci``, ``vif_threshold``.
@@ -597,7 +669,8 @@ def fit(
     'Intercept'
     """
     return DriverModel(outcome, drivers, kind=kind, weights=weights, covariates=covariates,
-                       scales=scales, missing=missing, **options).fit(data)
+                       scales=scales, missing=missing, na_values=na_values,
+                       imputations=imputations, seed=seed, **options).fit(data)
 
 
 def fixed_model(
@@ -608,6 +681,7 @@ def fixed_model(
     scales: Mapping[str, Sequence[float]] | None = None,
     cuts: Sequence[float] | None = None,
     outcome: str = "outcome",
+    outcome_type: str = "rate",
 ) -> DriverModel:
     """A model with given coefficients and no sampling uncertainty.
 
@@ -626,6 +700,9 @@ def fixed_model(
     cuts : list of float, optional
         Increasing cut points of an ordinal model.
     outcome : str, default="outcome"
+    outcome_type : {"rate", "score"}, default="rate"
+        ``"score"`` declares a linear model of a score (e.g. satisfaction 1–10): simulations
+        then report ``delta_mean`` in scale points and no customers or money.
 
     Examples
     --------
@@ -636,6 +713,11 @@ def fixed_model(
     [0.331812]
     """
     check_option(kind, "kind", KINDS, "fixed_model")
+    check_option(outcome_type, "outcome_type", ["rate", "score"], "fixed_model")
+    if outcome_type == "score" and kind != "linear":
+        raise DriverkitError(
+            f"fixed_model(outcome_type='score') needs kind='linear'; a {kind} model predicts "
+            "probabilities (a rate).")
     if not isinstance(coef, Mapping) or not coef:
         raise DriverkitTypeError("fixed_model() needs coef={'driver': value, ...}.")
     names = [str(c) for c in coef]
@@ -664,6 +746,7 @@ def fixed_model(
         pnames = ["Intercept", *names]
     m = DriverModel(outcome, names, kind=kind)
     m._fixed = True
+    m._outcome_type = outcome_type
     m._fixed_scales = sc
     m._spec = DesignSpec(columns=names, terms={c: [i] for i, c in enumerate(names)},
                          numeric=names, factors={}, order=names)

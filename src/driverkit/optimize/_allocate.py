@@ -25,7 +25,7 @@ from scipy.special import expit
 from .._validation import check_fraction, check_kwargs, check_option, suggest
 from ..exceptions import ConvergenceWarning, DriverkitError, DriverkitTypeError, InfeasibleError
 from ._curves import CostCurve, Hill, Piecewise, Saturating, as_curve
-from ._protocol import OBJECTIVES, check_simulator, quiet_search, shift_scenario
+from ._protocol import OBJECTIVES, check_simulator, direction, quiet_search, shift_scenario
 from ._results import Allocation
 
 __all__ = ["optimize_budget"]
@@ -95,6 +95,8 @@ class _Problem:
         self.draws = draws
         self.seed = seed
         self.smooth: float | None = None
+        # −1 for an event rate where less is better: the search maximises the reduction
+        self.sign = direction(sim, objective)
         scales = dict(getattr(sim, "scales", {}) or {})
         self.scales = scales
         self.h = np.array([
@@ -121,7 +123,7 @@ class _Problem:
         key = (np.asarray(lifts, dtype=float).tobytes(), float(cost), obj)
         if key not in self._cache:
             self.n_evals += 1
-            v = float(self.sim.value(self.scenario(lifts, cost), obj))
+            v = self.sign * float(self.sim.value(self.scenario(lifts, cost), obj))
             if not math.isfinite(v):
                 raise DriverkitError(
                     f"The simulator returned a non-finite {obj} value for the plan with lifts "
@@ -137,8 +139,9 @@ class _Problem:
         key = (np.asarray(lifts, dtype=float).tobytes(), float(cost), f"risk{smooth}")
         if key not in self._cache:
             self.n_evals += 1
-            d = self.sim.value_draws(self.scenario(lifts, cost), self.objective,
-                                     draws=self.draws, seed=self.seed)
+            d = self.sign * np.asarray(self.sim.value_draws(
+                self.scenario(lifts, cost), self.objective, draws=self.draws, seed=self.seed),
+                dtype=float)
             kind, level = self.risk
             self._cache[key] = risk_measure(d, kind, level,
                                             smooth=self.smooth if smooth else None)
@@ -520,7 +523,8 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
         if tgt is None:
             s, res = _maximise(prob, lb, ub_search, cap, n_starts, maxiter, budget_given=True)
         elif tgt[0] == "value":
-            s, res = _reach(prob, lb, ub_search, cap, tgt[1], n_starts, maxiter, budget)
+            s, res = _reach(prob, lb, ub_search, cap, prob.sign * tgt[1], n_starts, maxiter,
+                            budget)
         else:
             s, res = _roi_target(prob, lb, ub_search, cap, tgt[1], n_starts, maxiter, budget)
     notes: list[str] = []
@@ -757,7 +761,8 @@ def _finish(prob: _Problem, s: np.ndarray, res: sopt.OptimizeResult, lb: np.ndar
     risk_value = None
     if prob.risk is not None:
         d = prob.sim.value_draws(scenario, prob.objective, draws=prob.draws, seed=prob.seed)
-        risk_value = risk_measure(d, *prob.risk)
+        risk_value = prob.sign * risk_measure(prob.sign * np.asarray(d, dtype=float),
+                                              *prob.risk)
     # marginal ROI of the point objective: d objective / d spend_j
     saved_risk, prob.risk = prob.risk, None
     try:
@@ -800,12 +805,17 @@ def _finish(prob: _Problem, s: np.ndarray, res: sopt.OptimizeResult, lb: np.ndar
         else:
             status.append("funded")
             reasons.append("")
-    table = pd.DataFrame({"spend": s, "lift": lifts, "delta_value": standalone,
+    table = pd.DataFrame({"spend": s, "lift": lifts, "delta_value": prob.sign * standalone,
                           "marginal_roi": marg, "status": status, "reason": reasons},
                          index=pd.Index(drivers, name="driver"))
-    gap = value - float(np.sum(standalone))
+    gap = value - prob.sign * float(np.sum(standalone))
     meta: dict[str, Any] = {"objective": prob.objective,
-                            "column": OBJECTIVES[prob.objective]}
+                            "column": OBJECTIVES[prob.objective],
+                            "better": getattr(prob.sim, "better", "higher")}
+    if prob.sign < 0:
+        col = OBJECTIVES[prob.objective]
+        notes.append(f"Less is better for this outcome: the plan minimises {col} (a reduction "
+                     "is the gain); marginal_roi is the reduction per unit of spend.")
     if budget is not None:
         meta["budget"] = budget
     if tgt is not None:

@@ -81,7 +81,8 @@ def frontier(initiatives_or_curves: Any, budgets: Iterable[float], *, simulator:
     bl = _budgets(budgets)
     check_fraction(ci, "ci", "frontier")
     curves = _is_curves(initiatives_or_curves)
-    obj = objective or ("profit" if curves else "revenue")
+    score = getattr(sim_obj, "outcome_type", "rate") == "score"
+    obj = objective or ("mean" if score else "profit" if curves else "revenue")
     if curves and sim_obj is None:
         raise DriverkitError("A frontier over cost curves needs simulator=dk.Simulator(...).")
     rows: list[dict[str, Any]] = []

@@ -22,14 +22,26 @@ import numpy as np
 from ..exceptions import DriverkitError, DriverkitTypeError, ExtrapolationWarning
 
 __all__ = ["OBJECTIVES", "SimulatorProtocol", "check_simulator", "combine_scenarios",
-           "quiet_search", "shift_scenario"]
+           "direction", "quiet_search", "shift_scenario"]
 
 #: objective name -> the column of ``SimulationResult.table`` it reads
 OBJECTIVES: dict[str, str] = {
     "profit": "delta_profit",
     "revenue": "delta_revenue",
     "rate": "delta_rate",
+    "mean": "delta_mean",
 }
+
+
+def direction(sim: Any, objective: str) -> float:
+    """+1, or −1 when the objective's column is an event rate (or mean) where less is better.
+
+    Money columns of a less-is-better simulator (churn) already count the revenue kept, so
+    only ``"rate"`` and ``"mean"`` are flipped: the optimisers maximise the good direction
+    while reporting the simulator's own (signed) column.
+    """
+    lower = getattr(sim, "better", "higher") == "lower"
+    return -1.0 if lower and objective in ("rate", "mean") else 1.0
 
 
 @runtime_checkable

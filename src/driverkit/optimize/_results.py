@@ -68,7 +68,7 @@ class Allocation(Result):
         return self.table[["spend", "lift", "delta_value", "marginal_roi"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         data = self.plot_data().sort_values("spend")
         labels = [str(i) for i in data.index]
@@ -128,7 +128,7 @@ class Portfolio(Result):
         return self.table[["cost", "value", "chosen"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE
+        from ..display._plots import PALETTE
 
         data = self.plot_data().sort_values("value")
         labels = [str(i) for i in data.index]
@@ -161,7 +161,7 @@ def plot_frontier(table: pd.DataFrame, ax: Any = None, **kwargs: Any) -> Any:
     >>> ini = {"A": {"cost": 10, "delta_revenue": 30}, "B": {"cost": 5, "delta_revenue": 10}}
     >>> ax = plot_frontier(dk.frontier(ini, [0, 5, 10, 15]))
     """
-    from ..report._plots import budget_frontier
+    from ..display._plots import budget_frontier
 
     # discrete portfolios jump between plans (steps); continuous allocations are smooth
     return budget_frontier(table, ax=ax, step="allocation" not in table.columns, **kwargs)

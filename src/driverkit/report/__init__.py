@@ -1,22 +1,22 @@
-"""Reporting: one renderer for every result, shared charts, the client report and the CLI.
+"""The application layer: the client report, the analysis pipeline and the CLI.
 
 :func:`report` writes a self-contained HTML report and an Excel workbook of the same tables;
-the chart functions below draw from tidy frames (each result's ``.plot()`` uses them); the
-``driverkit`` command line (:mod:`driverkit.report.cli`) runs whole analyses.
+the ``driverkit`` command line (:mod:`driverkit.report.cli`) runs whole analyses. The chart
+functions live in :mod:`driverkit.display` and are re-exported here, where 0.1 had them.
 """
 
-from ._pipeline import stage_map
-from ._plots import (
+from ..display import (
     PALETTE,
     budget_frontier,
     dominance_lines,
     importance_bars,
     penalty_reward_chart,
     priority_matrix,
-    priority_quadrants,
     scenario_waterfall,
     sensitivity_curves,
 )
+from ..simulate._result import priority_quadrants
+from ._pipeline import stage_map
 from ._report import ReportFiles, TableResult, report
 
 __all__ = [

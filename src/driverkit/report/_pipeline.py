@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_columns, check_option
-from ..exceptions import DataError, DriverkitError
+from ..exceptions import DataError, DriverkitError, DriverkitWarning
+from ..optimize import piecewise, saturating
 
 __all__ = ["AnalysisOutput", "infer_kind", "read_data", "run_analysis", "stage_map"]
 
@@ -52,26 +53,13 @@ def infer_kind(values: pd.Series) -> str:
     return "linear"
 
 
-def read_data(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
-    """Read respondents from CSV (also ``.csv.gz``/``.txt``/``.tsv``), Excel or Parquet."""
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"The data file '{p}' does not exist.")
-    name = p.name.lower()
-    try:
-        if name.endswith((".csv", ".csv.gz", ".txt", ".csv.zip", ".csv.bz2")):
-            return pd.read_csv(p)
-        if name.endswith((".tsv", ".tsv.gz", ".tab")):
-            return pd.read_csv(p, sep="\t")
-        if name.endswith((".xlsx", ".xlsm", ".xls")):
-            return pd.read_excel(p, sheet_name=0 if sheet is None else sheet)
-        if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(p)
-    except (OSError, ValueError, ImportError) as exc:
-        raise DataError(f"Could not read '{p}': {exc}") from exc
-    raise DataError(
-        f"Cannot tell the format of '{p.name}'. Use a .csv, .tsv, .xlsx or .parquet file."
-    )
+def read_data(path: str | Path, *, sheet: str | int | None = None, **options: Any
+              ) -> pd.DataFrame:
+    """Read respondents from CSV/TSV/TXT (separator, decimal comma and encoding detected),
+    Excel or Parquet; ``options``: ``sep``, ``decimal``, ``encoding`` overrides."""
+    from ..data._read import read_table
+
+    return read_table(path, sheet=sheet, **options)[0]
 
 
 @dataclass
@@ -95,13 +83,10 @@ class AnalysisOutput:
     def driver_table(self) -> pd.DataFrame:
         """The short table the CLI prints: share, interval, rank and the +1 effect per driver."""
         t = self.importance.table
-        cols = [c for c in ("share", "ci_low", "ci_high", "rank") if c in t.columns]
+        # the share interval is the bootstrap percentile interval of the shares themselves
+        # (never the importance interval divided by the point total: too wide, above 100 %)
+        cols = [c for c in ("share", "share_low", "share_high", "rank") if c in t.columns]
         out = t[cols].copy()
-        if "ci_low" in out.columns:
-            total = float(t["importance"].sum())
-            scale = 100.0 / total if total else np.nan
-            out["share_low"] = out.pop("ci_low") * scale
-            out["share_high"] = out.pop("ci_high") * scale
         if self.priority is not None:
             p = self.priority.table
             out = out.join(p[["performance", "impact"]], how="left")
@@ -129,17 +114,13 @@ def _steps_bar(total: int, show: bool) -> Any:
 
 
 def _default_curves(drivers: Sequence[str], budget: float, scales: Mapping[str, Any]) -> dict:
-    import driverkit as dk
-
     # Illustrative: each driver can gain up to one point; half of that costs 70% of an equal
     # share of the budget. Real plans should use the client's cost curves (config file).
     share = abs(float(budget)) / max(len(drivers), 1)
-    return {d: dk.saturating(max_lift=1.0, scale=share) for d in drivers}
+    return {d: saturating(max_lift=1.0, scale=share) for d in drivers}
 
 
 def _build_curves(spec: Mapping[str, Any]) -> dict:
-    import driverkit as dk
-
     curves: dict[str, Any] = {}
     for d, c in spec.items():
         ok = isinstance(c, Mapping) and ({"spend", "lift"} <= set(c)
@@ -151,10 +132,10 @@ def _build_curves(spec: Mapping[str, Any]) -> dict:
             )
         try:
             if "spend" in c:
-                curves[str(d)] = dk.piecewise(spend=[float(v) for v in c["spend"]],
+                curves[str(d)] = piecewise(spend=[float(v) for v in c["spend"]],
                                               lift=[float(v) for v in c["lift"]])
             else:
-                curves[str(d)] = dk.saturating(max_lift=float(c["max_lift"]),
+                curves[str(d)] = saturating(max_lift=float(c["max_lift"]),
                                                scale=float(c["scale"]))
         except (TypeError, ValueError) as exc:
             if isinstance(exc, DriverkitError):
@@ -175,6 +156,7 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                  draws: int = 500, seed: int = 0, positive: Any = None,
                  out_dir: str | Path = "driverkit_output", title: str | None = None,
                  progress: bool = False, echo: Callable[[str], None] | None = None,
+                 missing: str = "listwise", na_values: Any = None, imputations: int = 20,
                  ) -> AnalysisOutput:
     """Run the whole pipeline and write ``report.html`` and ``report.xlsx`` into ``out_dir``.
 
@@ -186,7 +168,11 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
     replicate refits 2^p models). Warnings raised by the steps are collected in
     ``.warnings`` (and shown in the report's notes).
     """
-    import driverkit as dk
+    from ..importance import importance
+    from ..models import fit
+    from ..optimize import optimize_budget
+    from ..simulate import Simulator
+    from ._report import report
 
     drivers = [str(d) for d in drivers]
     if not drivers:
@@ -208,14 +194,15 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         warnings.simplefilter("always")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         bar.set_postfix_str("fitting the model")
-        model = dk.fit(data, outcome, drivers, kind=kind, weights=weights,
+        miss = {"missing": missing, "na_values": na_values, "imputations": imputations}
+        model = fit(data, outcome, drivers, kind=kind, weights=weights, seed=seed, **miss,
                        scales=dict(scales) if scales else None,
                        **({"positive": positive} if positive is not None else {}))
         bar.update()
         bar.set_postfix_str(f"importance (bootstrap {bootstrap})")
-        imp = dk.importance(data, imp_outcome, drivers, kind=imp_kind, weights=weights,
+        imp = importance(data, imp_outcome, drivers, kind=imp_kind, weights=weights,
                             groups=dict(groups) if groups else None, bootstrap=bootstrap,
-                            seed=seed, progress=progress,
+                            seed=seed, progress=progress, **miss,
                             **({"positive": positive} if positive is not None else {}))
         if auto_boot and not bootstrap:
             imp.notes.append(
@@ -230,7 +217,22 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
             sim_kw["revenue"] = revenue
         elif revenue_per_customer is not None:
             sim_kw["revenue_per_customer"] = revenue_per_customer
-        sim = dk.Simulator(model, data, missing="drop", **sim_kw)
+        score = getattr(model, "outcome_type", "rate") == "score"
+        if score:
+            # a score (satisfaction 1–10) changes in scale points: no customers or money
+            dropped = [k for k in ("revenue", "revenue_per_customer", "customers")
+                       if sim_kw.get(k) is not None]
+            for k in ("revenue", "revenue_per_customer", "customers"):
+                sim_kw.pop(k, None)
+            if dropped:
+                warnings.warn(
+                    f"The outcome '{outcome}' is a score (scale points), so its simulated changes "
+                    f"are not customers or money; {', '.join(dropped)} ignored. Use a 0/1 "
+                    "behaviour outcome (e.g. repurchase) for money.", DriverkitWarning,
+                    stacklevel=2)
+        sim = Simulator(model, data, **sim_kw, na_values=na_values, seed=seed,
+                        imputations=imputations,
+                        missing="drop" if missing == "listwise" else missing)
         movable = [d for d in drivers if d in set(sim.drivers)]
         sens = sim.sensitivity(movable, steps=[-1, 1], draws=draws, seed=seed)
         prio = sim.priority(movable, step=1.0, draws=draws, seed=seed)
@@ -241,8 +243,8 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
             bar.set_postfix_str(f"optimising a budget of {budget:,.0f}")
             curves = (_build_curves(cost_curves) if cost_curves
                       else _default_curves(sim.drivers, budget, sim.scales))
-            objective = "profit" if (revenue or revenue_per_customer is not None) else "rate"
-            plan = dk.optimize_budget(sim, curves, float(budget), objective=objective)
+            objective = ("mean" if score else "profit" if sim.has_money else "rate")
+            plan = optimize_budget(sim, curves, float(budget), objective=objective)
             if not cost_curves:
                 plan.notes.append(
                     "Illustrative cost curves: each driver can gain at most one rating point and "
@@ -256,7 +258,7 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         result = AnalysisOutput(model=model, importance=imp, importance_outcome=imp_outcome,
                                 sensitivity=sens, priority=prio, plan=plan)
         try:
-            result.files = dk.report(*result.results, path=out / "report.html",
+            result.files = report(*result.results, path=out / "report.html",
                                      stages=stage_map(stages),
                                      title=title or f"Key drivers of {imp_outcome}",
                                      subtitle=f"{len(data):,} respondents · {len(drivers)} "

@@ -18,9 +18,9 @@ import pandas as pd
 from .._results import Result
 from .._validation import check_option
 from .._version import __version__
+from ..display._render import _ci_level, display_table, format_value
 from ..exceptions import DriverkitTypeError
 from ._notes import CAUSAL_CAVEAT, GENERAL_ASSUMPTIONS, METHOD_NOTES, method_topics
-from ._render import _ci_level, display_table, format_value
 
 __all__ = ["ReportFiles", "TableResult", "report"]
 
@@ -54,7 +54,7 @@ class TableResult(Result):
     _title = "Table"
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ._plots import budget_frontier, table_bar
+        from ..display._plots import budget_frontier, table_bar
 
         if {"budget", "value"} <= set(self.table.columns):
             return budget_frontier(self.table, ax=ax, title=self.title, **kwargs)
@@ -203,7 +203,7 @@ def _figure_uri(fig: Any, image_format: str, dpi: int) -> str:
 
 def _stage_chart(obj: Any, stages: Mapping[str, Any]) -> Any:
     """Importance bars coloured by journey stage (for an importance result's main chart)."""
-    from ._plots import importance_bars
+    from ..display._plots import importance_bars
 
     def draw(ax: Any) -> Any:
         data = obj.plot_data()
@@ -218,7 +218,7 @@ def _draw(section: _Section, image_format: str, dpi: int,
           stages: Mapping[str, Any] | None = None) -> None:
     from matplotlib.figure import Figure
 
-    from ._plots import dominance_lines
+    from ..display._plots import dominance_lines
 
     obj = section.obj
     if section.kind == "Figure":

@@ -87,7 +87,7 @@ def _read_config(path: str | None) -> dict[str, Any]:
 
 
 def _print_table(out: Any, files: Any, seconds: float) -> None:
-    from ._render import format_value
+    from ..display._render import format_value
 
     t = out.driver_table()
     click.echo("")
@@ -214,13 +214,12 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
     the priority matrix, an illustrative budget plan; writes report.html and report.xlsx
     into the output directory.
     """
-    import driverkit as dk
-
+    from ..data import load_demo
     from ._pipeline import run_analysis
 
     start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
-    df = dk.load_demo()
+    df = load_demo()
     truth = df.attrs.get("truth", {}) or {}
     drivers = [str(d) for d in truth.get("drivers", [])] or _demo_drivers(df)
     stages = truth.get("stages") if isinstance(truth.get("stages"), Mapping) else None
@@ -275,6 +274,16 @@ def _demo_drivers(df: Any) -> list[str]:
 @click.option("--positive", help="The event value of a yes/no outcome given as text "
                                  "(e.g. --positive Yes).")
 @click.option("--title", help="Report title.")
+@click.option("--sep", help="Column separator of a text file (default: detected; e.g. ';').")
+@click.option("--decimal", help="Decimal mark of a text file (default: detected; ',' or '.').")
+@click.option("--encoding", help="Text encoding (default: detected UTF-8 / Windows-1252).")
+@click.option("--na-values", "na_values",
+              help="Codes meaning 'no answer', comma-separated (e.g. --na-values '99,Vet ej').")
+@click.option("--missing", type=click.Choice(["listwise", "pairwise", "mean", "dummy",
+                                              "impute", "raise"]),
+              help="Skipped answers: listwise (default), impute (multiple imputation), ...")
+@click.option("--imputations", type=click.IntRange(1),
+              help="Imputed data sets for --missing impute (default 20).")
 @click.option("-o", "--output", "out_dir", default="driverkit_output", show_default=True,
               type=click.Path(file_okay=False), help="Directory for report.html/report.xlsx.")
 @_progress_option
@@ -284,6 +293,8 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
             config_path: str | None, importance_outcome: str | None,
             bootstrap: int | None, draws: int | None,
             seed: int | None, sheet: str | None, positive: str | None, title: str | None,
+            sep: str | None, decimal: str | None, encoding: str | None,
+            na_values: str | None, missing: str | None, imputations: int | None,
             out_dir: str, progress: bool | None) -> None:
     """Key-driver analysis of DATA (CSV, Excel or Parquet; one row per respondent).
 
@@ -292,7 +303,7 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
       driverkit analyze survey.csv --outcome repurchase \\
           --drivers staff,price,wait_time --weights w --revenue spend --budget 50000 -o out/
     """
-    from ._pipeline import read_data, run_analysis
+    from ._pipeline import run_analysis
 
     start = time.perf_counter()
     cfg = _read_config(config_path)
@@ -301,14 +312,17 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
              "margin": margin, "budget": budget, "kind": kind, "bootstrap": bootstrap,
              "importance_outcome": importance_outcome,
              "draws": draws, "seed": seed, "sheet": sheet, "positive": positive,
-             "title": title}
+             "title": title, "sep": sep, "decimal": decimal, "encoding": encoding,
+             "na_values": na_values, "missing": missing, "imputations": imputations}
     opts = {**cfg, **{k: v for k, v in flags.items() if v is not None}}
     driver_list = _split_drivers(drivers) or _split_drivers(cfg.get("drivers"))
     if not opts.get("outcome"):
         raise InputError("Missing --outcome (the column to explain, e.g. --outcome repurchase).")
     if not driver_list:
         raise InputError("Missing --drivers (comma-separated columns, e.g. --drivers a,b,c).")
-    frame = read_data(data, sheet=opts.pop("sheet", None))
+    from ..data._read import read_survey_file
+
+    frame, miss_kw = read_survey_file(data, opts, [opts["outcome"], *driver_list], click.echo)
     show = sys.stderr.isatty() if progress is None else progress
     out = run_analysis(
         frame, str(opts.pop("outcome")), driver_list, kind=opts.get("kind"),
@@ -320,7 +334,7 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
         bootstrap=opts.get("bootstrap"), importance_outcome=opts.get("importance_outcome"),
         draws=int(opts.get("draws", 500)), seed=int(opts.get("seed", 0)),
         positive=opts.get("positive"), out_dir=out_dir, title=opts.get("title"),
-        progress=show)
+        progress=show, **miss_kw)
     _report_warnings(out.warnings)
     _print_table(out, out.files, time.perf_counter() - start)
 

@@ -22,7 +22,8 @@ import pandas as pd
 from .._validation import check_fraction, check_positive
 from ..exceptions import DriverkitError, ExtrapolationWarning
 from ._scenario import as_scenarios
-from ._simulator import Simulator
+from ._simulator import Simulator, _outcome_type
+from ._summaries import score_columns
 
 __all__ = ["run_chunked"]
 
@@ -82,6 +83,12 @@ def run_chunked(model: Any, source: Any, scenarios: Any, *, weights: str | None 
         raise DriverkitError(f"The 'draws' parameter of run_chunked() must be an integer >= 1. "
                              f"Got {draws!r} instead.")
     scen = as_scenarios(scenarios)
+    score = _outcome_type(model, None) == "score"
+    if score and (revenue_per_customer is not None or customers is not None):
+        raise DriverkitError(
+            "run_chunked(): the outcome is a score (scale points), so it has no customers or "
+            "money; leave out customers= and revenue_per_customer= (or fit a binary model of "
+            "the behaviour).")
     if any(s.segment is not None for s in scen):
         raise DriverkitError("run_chunked() does not take segment scopes; filter the source "
                              "to the segment instead.")
@@ -118,7 +125,7 @@ def run_chunked(model: Any, source: Any, scenarios: Any, *, weights: str | None 
         with np.errstate(divide="ignore", invalid="ignore"):
             out["roi"] = np.where(cost > 0, out["delta_profit"] / cost, np.nan)
     out["cost"] = cost
-    return out
+    return score_columns(out) if score else out
 
 
 def _chunk_sums(chunk: pd.DataFrame, *, model: Any, scen: list[Any], weights: str | None,
@@ -136,9 +143,11 @@ def _chunk_sums(chunk: pd.DataFrame, *, model: Any, scen: list[Any], weights: st
         warnings.simplefilter("ignore", ExtrapolationWarning)
         sim = Simulator(model, chunk, weights=weights, missing="raise")
         table = sim.run(scen, draws=0).table
-        sums = np.stack([sim.value_draws(s, "rate", draws=draws, seed=seed) for s in scen])
-    return (w_c, w_c * table["baseline_rate"].to_numpy(), w_c * table["delta_rate"].to_numpy(),
-            w_c * sums)
+        score = sim.outcome_type == "score"
+        sums = np.stack([sim.value_draws(s, "mean" if score else "rate", draws=draws,
+                                         seed=seed) for s in scen])
+    base, delta = ("baseline_mean", "delta_mean") if score else ("baseline_rate", "delta_rate")
+    return (w_c, w_c * table[base].to_numpy(), w_c * table[delta].to_numpy(), w_c * sums)
 
 
 def _add(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -10,7 +10,7 @@ import pandas as pd
 from .._results import Result
 from ..exceptions import DriverkitError
 
-__all__ = ["PriorityResult", "SensitivityResult", "SimulationResult"]
+__all__ = ["PriorityResult", "SensitivityResult", "SimulationResult", "priority_quadrants"]
 
 
 class SimulationResult(Result):
@@ -20,7 +20,8 @@ class SimulationResult(Result):
     ----------
     table : pandas.DataFrame
         One row per scenario (index ``scenario``): ``baseline_rate, scenario_rate,
-        delta_rate, delta_customers, delta_revenue, delta_profit, cost, roi`` with
+        delta_rate, delta_customers, delta_revenue, delta_profit, cost, roi`` (for a score
+        outcome: ``baseline_mean, scenario_mean, delta_mean, cost``) with
         ``<name>_low``/``<name>_high`` for every ``delta_*`` column and ``roi``. Money columns
         are present only when revenue was given. Extra columns: ``prob_profit_positive``;
         ``saving`` and ``revenue_at_risk`` (when a scenario is a cut); ``segment``,
@@ -54,6 +55,15 @@ class SimulationResult(Result):
         self._draws = dict(draws or {})
 
     @property
+    def outcome_type(self) -> str:
+        """``"score"`` (``delta_mean`` in scale points) or ``"rate"`` (``delta_rate``)."""
+        return "score" if "delta_mean" in self.table.columns else "rate"
+
+    @property
+    def _delta(self) -> str:
+        return "delta_mean" if self.outcome_type == "score" else "delta_rate"
+
+    @property
     def scenarios(self) -> list[str]:
         return [str(s) for s in self.table.index]
 
@@ -83,14 +93,15 @@ class SimulationResult(Result):
         """
         if len(self.table) > 1 and scenario is None:
             col = column or ("delta_profit" if "delta_profit" in self.table.columns
-                             else "delta_rate")
+                             else self._delta)
             cols = [c for c in (col, f"{col}_low", f"{col}_high") if c in self.table.columns]
             return self.table[cols].copy()
         name = self._pick(scenario)
-        col = column or "delta_rate"
+        col = column or self._delta
         bd = self.by_driver[self.by_driver["scenario"] == name]
         steps = bd.set_index("driver")[col] if col in bd.columns else pd.Series(dtype=float)
-        base = float(self.table.loc[name, "baseline_rate"]) if col == "delta_rate" else 0.0
+        base_col = "baseline_mean" if col == "delta_mean" else "baseline_rate"
+        base = float(self.table.loc[name, base_col]) if col == self._delta else 0.0
         total = base + float(self.table.loc[name, col])
         rows = [("baseline", base)] + [(str(d), float(v)) for d, v in steps.items()]
         rows.append(("scenario", total))
@@ -98,7 +109,7 @@ class SimulationResult(Result):
 
     def _plot(self, ax: Any, scenario: str | None = None, column: str | None = None,
               **kwargs: Any) -> Any:
-        from ..report._plots import PALETTE, scenario_waterfall
+        from ..display._plots import PALETTE, scenario_waterfall
 
         if len(self.table) > 1 and scenario is None:
             d = self.plot_data(column=column)
@@ -124,12 +135,12 @@ class SimulationResult(Result):
         steps = steps.copy()
         if inter:
             steps["interaction"] = inter
-        col = column or "delta_rate"
+        col = column or self._delta
         return scenario_waterfall(
             steps, ax=ax, baseline=float(d["value"].iloc[0]), total=float(d["value"].iloc[-1]),
             baseline_label="baseline", total_label=self._pick(scenario),
             title=f"{self.title}: {self._pick(scenario)}",
-            ylabel="rate" if col == "delta_rate" else col, **kwargs)
+            ylabel={"delta_rate": "rate", "delta_mean": "mean score"}.get(col, col), **kwargs)
 
 
 class SensitivityResult(Result):
@@ -145,7 +156,7 @@ class SensitivityResult(Result):
         return self.table.copy()
 
     def _plot(self, ax: Any, column: str | None = None, **kwargs: Any) -> Any:
-        from ..report._plots import sensitivity_curves
+        from ..display._plots import sensitivity_curves
 
         col = column or str(self.meta.get("column", "delta_rate"))
         return sensitivity_curves(self.plot_data(), ax=ax, y=col, title=self.title, **kwargs)
@@ -162,10 +173,11 @@ class PriorityResult(Result):
     _title = "Priority matrix"
 
     def plot_data(self) -> pd.DataFrame:
-        return self.table[["performance", "impact", "impact_low", "impact_high"]].copy()
+        return self.table[["performance", "impact", "impact_low", "impact_high",
+                           "quadrant"]].copy()
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
-        from ..report._plots import priority_matrix
+        from ..display._plots import priority_matrix
 
         return priority_matrix(
             self.plot_data(), ax=ax, title=self.title,
@@ -173,3 +185,28 @@ class PriorityResult(Result):
             ylabel=(f"impact of +{float(self.meta.get('step', 1)):g} point "
                     f"({self.meta.get('impact', 'Δ')})"),
             **kwargs)
+
+
+def priority_quadrants(frame: pd.DataFrame, *, x: str = "performance", y: str = "impact",
+                       x_split: float | None = None, y_split: float | None = None) -> pd.Series:
+    """The priority quadrant of each driver: high/low impact × high/low performance.
+
+    The splits default to the medians of ``x`` and ``y`` (what the priority matrix draws);
+    a value equal to the split counts as high.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"performance": [6.0, 8.5, 7.0], "impact": [5.0, 4.0, 1.0]},
+    ...                  index=["wait", "staff", "price"])
+    >>> priority_quadrants(t).tolist()
+    ['fix first', 'maintain', 'possible overkill']
+    """
+    from ..display._plots import QUADRANT_LABELS
+
+    xs = frame[x].to_numpy(dtype=float)
+    ys = frame[y].to_numpy(dtype=float)
+    xm = float(np.nanmedian(xs)) if x_split is None else float(x_split)
+    ym = float(np.nanmedian(ys)) if y_split is None else float(y_split)
+    return pd.Series([QUADRANT_LABELS[(bool(b >= ym), bool(a >= xm))]
+                      for a, b in zip(xs, ys, strict=True)], index=frame.index, name="quadrant")

@@ -8,20 +8,20 @@ Poisson(1) weights that need no second look at the data (:func:`bootstrap_stats`
 
 from __future__ import annotations
 
+from ._entry import bootstrap_stats, map_chunks, sufficient_stats
 from ._irls import GLMStats, logit_irls, ordered_logit_irls
-from ._poisson import bootstrap_stats, poisson_counts
+from ._poisson import poisson_counts
 from ._stream import (
     grouped_sufficient_stats,
     iter_arrays,
     iter_frames,
-    map_chunks,
-    sufficient_stats,
 )
-from ._sufficient import OLSStats, SufficientStats
+from ._sufficient import OLSStats, PairwiseStats, SufficientStats, nearest_correlation
 
 __all__ = [
     "GLMStats",
     "OLSStats",
+    "PairwiseStats",
     "SufficientStats",
     "bootstrap_stats",
     "grouped_sufficient_stats",
@@ -29,6 +29,7 @@ __all__ = [
     "iter_frames",
     "logit_irls",
     "map_chunks",
+    "nearest_correlation",
     "ordered_logit_irls",
     "poisson_counts",
     "sufficient_stats",

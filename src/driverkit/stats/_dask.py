@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DriverkitError, DriverkitTypeError
+from ._poisson import _Accumulator
 from ._stream import _Chunk, _Plan, _plan, _warn_dropped, chunk_matrix, complete_rows
 from ._sufficient import SufficientStats, _merge_moments, _symmetrise, chunk_stats
 
@@ -187,8 +188,6 @@ def partition_starts(ddf: Any) -> list[int]:
 
 def _partition_bootstrap(part: pd.DataFrame, i: int, plan: _Plan, start: int, B: int,
                          root: int) -> Any:
-    from ._poisson import _Accumulator
-
     X, w, d, chunk = partition_blocks(part, i, plan, start)
     acc = _Accumulator(len(plan.columns), B)
     acc.add(X, w, start, len(part), chunk.keep, root)

@@ -14,16 +14,14 @@ chunk size, file split or Dask partitioning.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive
 from ..exceptions import DataError, DriverkitTypeError
 from ._sufficient import SufficientStats, _merge_moments, _symmetrise, chunk_stats
 
-__all__ = ["bootstrap_stats", "poisson_counts", "resolve_seed"]
+__all__ = ["poisson_counts", "resolve_seed"]
 
 # P(X <= k) for X ~ Poisson(1), k = 0..19; P(X > 19) < 2**-53.
 _CDF = np.cumsum([math.exp(-1) / math.factorial(k) for k in range(20)])
@@ -67,82 +65,6 @@ def poisson_counts(seed: int, replicate: int, start: int, m: int) -> np.ndarray:
 
 def _replicate_weight_type(weight_type: str) -> str:
     return "frequency" if weight_type == "none" else weight_type
-
-
-def bootstrap_stats(source: Any, columns: Sequence[str], *, replicates: int = 200,
-                    seed: int | None = None, weights: Any = None,
-                    weight_type: str = "sampling", chunksize: int | None = None,
-                    missing: str = "listwise", progress: bool | None = None
-                    ) -> list[SufficientStats]:
-    """Sufficient statistics of ``replicates`` Poisson-bootstrap resamples, in one pass.
-
-    Each replicate's statistics are those of the data with row ``i`` weighted by
-    ``w_i · c_bi``, ``c_bi ~ Poisson(1)``; feed them to any linear model or importance
-    method to get a bootstrap distribution without ever holding the data in memory.
-    ``source`` may be a DataFrame, files or a Dask DataFrame (one task per partition; the
-    counts depend only on the global row number, so Dask and local results agree).
-
-    Parameters
-    ----------
-    source, columns, weights, weight_type, chunksize, missing, progress
-        As in :func:`~driverkit.sufficient_stats`.
-    replicates : int, default=200
-        Number of bootstrap replicates ``B``.
-    seed : int, optional
-        Root seed; replicate ``b`` uses the stream ``(seed, b)``.
-
-    Returns
-    -------
-    list of SufficientStats
-        One per replicate; unweighted data give ``weight_type="frequency"`` (the counts).
-
-    Notes
-    -----
-    Cost is ``B`` weighted cross-product passes per chunk (``O(B n k²)``), but the data are
-    read once. The Poisson bootstrap equals the multinomial bootstrap up to the random total
-    ``Σ c_i`` (Hanley & MacGibbon 2006); percentile intervals from it are asymptotically
-    equivalent (Chamandy et al. 2012).
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> from driverkit.stats import bootstrap_stats
-    >>> df = pd.DataFrame(np.random.default_rng(0).normal(size=(500, 2)), columns=["x", "y"])
-    >>> reps = bootstrap_stats(df, ["x", "y"], replicates=20, seed=1)
-    >>> len(reps), reps[0].weight_type
-    (20, 'frequency')
-    """
-    from ._stream import _plan, _source_kind, _warn_dropped, run_plan
-
-    func = "bootstrap_stats"
-    check_positive(replicates, "replicates", func)
-    B = int(replicates)
-    root = resolve_seed(seed)
-    kind = _source_kind(source, func)
-    if kind == "stats":
-        raise DriverkitTypeError(
-            "bootstrap_stats() needs the rows (a DataFrame, files or a Dask DataFrame); "
-            "sufficient statistics cannot be resampled."
-        )
-    if kind == "dask":
-        from ._dask import dask_bootstrap_stats
-
-        return dask_bootstrap_stats(source, columns, replicates=B, seed=root, weights=weights,
-                                    weight_type=weight_type, missing=missing)
-    plan = _plan(kind, source, columns, weights, weight_type, missing, func)
-    k = len(plan.columns)
-
-    def per_chunk(X: np.ndarray, w: np.ndarray | None, chunk: Any) -> _Accumulator:
-        part = _Accumulator(k, B)
-        part.add(X, w, chunk.start, len(chunk), chunk.keep, root)
-        return part
-
-    acc, _, dropped = run_plan(source, plan, per_chunk, _Accumulator.merge,
-                               chunksize=chunksize, progress=progress)
-    if acc is None:
-        acc = _Accumulator(k, B)
-    _warn_dropped(dropped, acc.n + dropped, func)
-    return acc.result(plan.columns, plan.weight_type, dropped)
 
 
 class _Accumulator:

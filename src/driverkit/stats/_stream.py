@@ -1,16 +1,16 @@
 """Streaming: DataFrames, CSV and Parquet files read in chunks with bounded memory.
 
-:func:`sufficient_stats` is the public entry point; :func:`iter_frames` and
-:func:`map_chunks` are the generic chunk iterators other modules (simulator, CX) use to
-process files that do not fit in memory. Files are read with pyarrow (never the whole
-table at once); every chunk is validated, so text in a rating column fails with the file,
-row number and column, e.g. ``row 3,000,123, column 'staff': value 'n/a' is not a number``.
+:func:`iter_frames` and :func:`run_plan` are the chunk iterators behind the public
+entry points (:mod:`._entry`: ``sufficient_stats``, ``map_chunks``), which also route Dask
+collections to :mod:`._dask`; this module never imports the Dask engine. Files are read
+with pyarrow (never the whole table at once); every chunk is validated, so text in a rating
+column fails with the file, row number and column, e.g. ``row 3,000,123, column 'staff':
+value 'n/a' is not a number``.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import os
 import warnings
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_option, check_positive, suggest
+from .._validation import check_option, suggest
 from ..exceptions import (
     ColumnNotFoundError,
     DataError,
@@ -37,8 +37,6 @@ __all__ = [
     "grouped_sufficient_stats",
     "iter_arrays",
     "iter_frames",
-    "map_chunks",
-    "sufficient_stats",
 ]
 
 #: Cells read as missing in CSV files. Anything else that does not parse as a number in a
@@ -766,99 +764,6 @@ def _warn_dropped(n_dropped: int, n_total: int, func: str) -> None:
         )
 
 
-def sufficient_stats(source: Any, columns: Sequence[str], *, weights: Any = None,
-                     chunksize: int | None = None, weight_type: str = "sampling",
-                     missing: str = "listwise", progress: bool | None = None
-                     ) -> SufficientStats:
-    """Weighted count, means and co-moments of ``columns`` in one pass over ``source``.
-
-    Parameters
-    ----------
-    source : DataFrame, path, list of paths, dask DataFrame or SufficientStats
-        A pandas DataFrame; a CSV (``.csv``, ``.csv.gz``, ``.tsv``) or Parquet path, a list
-        of them, or a directory of Parquet files — streamed in chunks with pyarrow, never
-        loaded whole; or a ``dask.dataframe.DataFrame`` (computed on the active
-        ``distributed`` client, or Dask's default scheduler). Given existing statistics,
-        returns their ``columns`` subset.
-    columns : list of str
-        Numeric columns to summarise (drivers, outcome, numeric covariates).
-    weights : str or array-like, optional
-        Weight column (or, for a DataFrame, one weight per row). The statistics carry the
-        weights from here on; analyses that receive them must not be given weights again.
-    chunksize : int, optional
-        Rows per chunk (default: about 8 MB of float64 per chunk). Results do not depend
-        on it beyond floating-point round-off.
-    weight_type : {"sampling", "frequency"}, default="sampling"
-        What the weights mean (see :class:`SufficientStats`).
-    missing : {"listwise", "raise"}, default="listwise"
-        Drop rows with a missing value in any of ``columns`` (with a
-        :class:`~driverkit.MissingDataWarning`), or raise naming the first one.
-    progress : bool, optional
-        Show a tqdm progress bar (default: only in an interactive terminal or notebook).
-
-    Returns
-    -------
-    SufficientStats
-
-    Raises
-    ------
-    DataError
-        Text in a numeric column, naming the file, row and column (``row 3,000,123, column
-        'staff': value 'n/a' is not a number``); infinite values; missing or negative
-        weights.
-    ColumnNotFoundError
-        A column is not in the source.
-
-    Notes
-    -----
-    One pass: each chunk's weighted means and centred co-moments are computed in memory and
-    merged into the running total by the pairwise update of Chan, Golub & LeVeque (1979)
-    (see :class:`SufficientStats`). Memory is bounded by a few chunks, whatever the file
-    size. In CSV files the cells ``""``, ``NA``, ``NaN``, ``nan``, ``NULL`` and ``null``
-    are missing; any other text in a numeric column is an error. Row numbers in messages
-    count data rows from 1 (the CSV header is line 1, so row r is on line r + 1).
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> import driverkit as dk
-    >>> rng = np.random.default_rng(1)
-    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["staff", "price", "nps"])
-    >>> st = dk.sufficient_stats(df, ["staff", "price", "nps"], chunksize=300)
-    >>> st.n_obs
-    1000
-    >>> bool(np.allclose(st.covariance().to_numpy(), df.cov().to_numpy()))
-    True
-    """
-    func = "sufficient_stats"
-    kind = _source_kind(source, func)
-    if kind == "stats":
-        SufficientStats.reject_weights(weights, func)
-        return source.subset(list(columns) if not isinstance(columns, str) else [columns])
-    if chunksize is not None:
-        check_positive(chunksize, "chunksize", func)
-    if kind == "dask":
-        from ._dask import dask_sufficient_stats
-
-        return dask_sufficient_stats(source, columns, weights=weights, weight_type=weight_type,
-                                     missing=missing)
-    plan = _plan(kind, source, columns, weights, weight_type, missing, func)
-    k = len(plan.columns)
-    res, n, dropped = run_plan(source, plan, _stats_fn, _merge_stats, chunksize=chunksize,
-                               progress=progress,
-                               raw_fn=functools.partial(_fast_chunk_stats, plan=plan))
-    if res is None:
-        res = (0, 0.0, 0.0, 0.0, np.zeros(k), np.zeros((k, k)))
-    _, W, W2, slogw, mean, M = res
-    _warn_dropped(dropped, n + dropped, func)
-    if n == 0:
-        raise DataError(
-            f"No complete rows in {', '.join(plan.columns)}; every row has a missing value."
-        )
-    return SufficientStats(plan.columns, n, W, mean, _symmetrise(M), weight_type=plan.weight_type,
-                           sum_weights_sq=W2, sum_log_weights=slogw, n_dropped=dropped)
-
-
 def _stats_fn(X: np.ndarray, w: np.ndarray | None, chunk: _Chunk) -> tuple[Any, ...]:
     return chunk_stats(X, w)
 
@@ -1025,41 +930,3 @@ def iter_frames(source: Any, columns: Sequence[str] | None = None, *,
         for name in numeric:
             df[name] = chunk_matrix(chunk, [name])[:, 0]
         yield df
-
-
-def map_chunks(func: Callable[[pd.DataFrame], Any], source: Any,
-               columns: Sequence[str] | None = None, *,
-               combine: Callable[[Any, Any], Any] | None = None,
-               numeric: Sequence[str] | None = None, chunksize: int | None = None,
-               progress: bool | None = None) -> Any:
-    """Apply ``func`` to each chunk of ``source`` and fold the results with ``combine``.
-
-    ``combine`` defaults to ``+`` (sums of arrays, merges of :class:`SufficientStats`).
-    A Dask DataFrame is processed partition by partition as Dask tasks (``func`` must
-    then be picklable), combined in a tree.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from driverkit.stats import map_chunks
-    >>> df = pd.DataFrame({"x": range(10)})
-    >>> map_chunks(lambda d: d["x"].sum(), df, chunksize=3)
-    np.int64(45)
-    """
-    import operator
-
-    combine = operator.add if combine is None else combine
-    if is_dask_collection(source):
-        from ._dask import dask_map_partitions
-
-        return dask_map_partitions(func, source, columns, combine=combine)
-    out: Any = None
-    first = True
-    for df in iter_frames(source, columns, numeric=numeric, chunksize=chunksize,
-                          progress=progress):
-        r = func(df)
-        out = r if first else combine(out, r)
-        first = False
-    if first:
-        raise DataError("map_chunks(): the source has no rows.")
-    return out

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from driverkit.display import _plots as P
 from driverkit.exceptions import DataError
-from driverkit.report import _plots as P
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +66,9 @@ def test_priority_matrix_quadrants_labels_and_intervals():
                       "impact_low": [700.0, 600.0, 20.0, -10.0],
                       "impact_high": [1100.0, 1000.0, 180.0, 110.0]},
                      index=["wait", "staff", "app", "parking"])
-    q = P.priority_quadrants(t)
+    from driverkit.simulate._result import priority_quadrants
+
+    q = priority_quadrants(t)
     assert q.to_dict() == {"wait": "fix first", "staff": "maintain", "app": "low priority",
                            "parking": "possible overkill"}
     ax = P.priority_matrix(t, xlabel="mean rating", ylabel="Δrevenue per +1 point")

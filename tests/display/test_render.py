@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from driverkit._results import Result
-from driverkit.report._render import (
+from driverkit.display._render import (
     display_table,
     format_table,
     format_value,

@@ -25,7 +25,6 @@ __all__ = [
     "importance_bars",
     "penalty_reward_chart",
     "priority_matrix",
-    "priority_quadrants",
     "require_matplotlib",
     "scenario_waterfall",
     "sensitivity_curves",
@@ -134,7 +133,7 @@ def importance_bars(frame: pd.DataFrame, *, ax: Any = None, value: str = "import
     Examples
     --------
     >>> import pandas as pd
-    >>> from driverkit.report._plots import importance_bars
+    >>> from driverkit.display._plots import importance_bars
     >>> t = pd.DataFrame({"importance": [0.1, 0.3], "ci_low": [0.05, 0.2],
     ...                   "ci_high": [0.15, 0.4]}, index=["price", "staff"])
     >>> ax = importance_bars(t, stages={"staff": "Store", "price": "Checkout"})
@@ -186,7 +185,7 @@ def dominance_lines(conditional: pd.DataFrame, *, ax: Any = None, title: str = "
     Examples
     --------
     >>> import pandas as pd
-    >>> from driverkit.report._plots import dominance_lines
+    >>> from driverkit.display._plots import dominance_lines
     >>> c = pd.DataFrame([[0.3, 0.2], [0.1, 0.05]], index=["a", "b"], columns=[0, 1])
     >>> len(dominance_lines(c).get_lines())
     2
@@ -230,7 +229,7 @@ def priority_matrix(frame: pd.DataFrame, *, ax: Any = None, x: str = "performanc
     Examples
     --------
     >>> import pandas as pd
-    >>> from driverkit.report._plots import priority_matrix
+    >>> from driverkit.display._plots import priority_matrix
     >>> t = pd.DataFrame({"performance": [6.0, 8.5, 7.0], "impact": [5.0, 4.0, 1.0]},
     ...                  index=["wait", "staff", "price"])
     >>> ax = priority_matrix(t)
@@ -243,10 +242,14 @@ def priority_matrix(frame: pd.DataFrame, *, ax: Any = None, x: str = "performanc
     ys = frame[y].to_numpy(dtype=float)
     xm = float(np.nanmedian(xs)) if x_split is None else float(x_split)
     ym = float(np.nanmedian(ys)) if y_split is None else float(y_split)
-    quad = [QUADRANT_LABELS[(bool(b >= ym), bool(a >= xm))] for a, b in zip(xs, ys, strict=True)]
+    if "quadrant" in frame.columns:  # the analysis' own classification, when it made one
+        quad = [str(q) for q in frame["quadrant"]]
+    else:  # which side of the drawn split lines each point lies on
+        quad = [QUADRANT_LABELS[(bool(b >= ym), bool(a >= xm))]
+                for a, b in zip(xs, ys, strict=True)]
     qcol = {"fix first": PALETTE[5], "maintain": PALETTE[0], "low priority": GREY,
             "possible overkill": PALETTE[1]}
-    colors = [qcol[q] for q in quad]
+    colors = [qcol.get(q, GREY) for q in quad]
     if low and high and low in frame.columns and high in frame.columns:
         err = _whiskers(ys, frame[low].to_numpy(dtype=float), frame[high].to_numpy(dtype=float))
         ax.errorbar(xs, ys, yerr=err, fmt="none", ecolor="#555555", capsize=3, lw=1, zorder=1)
@@ -291,17 +294,6 @@ def _annotate_points(ax: Any, names: Sequence[str], xs: np.ndarray, ys: np.ndarr
                                 if dy else None))
 
 
-def priority_quadrants(frame: pd.DataFrame, *, x: str = "performance", y: str = "impact",
-                       x_split: float | None = None, y_split: float | None = None) -> pd.Series:
-    """The quadrant label of each driver, as drawn by :func:`priority_matrix`."""
-    xs = frame[x].to_numpy(dtype=float)
-    ys = frame[y].to_numpy(dtype=float)
-    xm = float(np.nanmedian(xs)) if x_split is None else float(x_split)
-    ym = float(np.nanmedian(ys)) if y_split is None else float(y_split)
-    return pd.Series([QUADRANT_LABELS[(bool(b >= ym), bool(a >= xm))]
-                      for a, b in zip(xs, ys, strict=True)], index=frame.index, name="quadrant")
-
-
 def scenario_waterfall(steps: pd.Series | pd.DataFrame, *, ax: Any = None, baseline: float = 0.0,
                        value: str = "delta", total: float | None = None,
                        baseline_label: str = "baseline", total_label: str = "scenario",
@@ -321,7 +313,7 @@ def scenario_waterfall(steps: pd.Series | pd.DataFrame, *, ax: Any = None, basel
     Examples
     --------
     >>> import pandas as pd
-    >>> from driverkit.report._plots import scenario_waterfall
+    >>> from driverkit.display._plots import scenario_waterfall
     >>> ax = scenario_waterfall(pd.Series({"staff": 0.02, "price": -0.01}), baseline=0.6)
     """
     s = steps[value] if isinstance(steps, pd.DataFrame) else steps
@@ -376,7 +368,7 @@ def sensitivity_curves(frame: pd.DataFrame, *, ax: Any = None, x: str = "step",
     Examples
     --------
     >>> import pandas as pd
-    >>> from driverkit.report._plots import sensitivity_curves
+    >>> from driverkit.display._plots import sensitivity_curves
     >>> f = pd.DataFrame({"driver": ["a", "a", "b", "b"], "step": [-1, 1, -1, 1],
     ...                   "delta_rate": [-0.02, 0.015, -0.01, 0.01]})
     >>> len(sensitivity_curves(f).get_lines()) >= 2
@@ -417,7 +409,7 @@ def budget_frontier(frame: pd.DataFrame, *, ax: Any = None, x: str = "budget", y
     Examples
     --------
     >>> import pandas as pd
-    >>> from driverkit.report._plots import budget_frontier
+    >>> from driverkit.display._plots import budget_frontier
     >>> f = pd.DataFrame({"budget": [0, 10, 20], "value": [0.0, 25.0, 35.0]})
     >>> ax = budget_frontier(f)
     """
@@ -456,7 +448,7 @@ def penalty_reward_chart(frame: pd.DataFrame, *, ax: Any = None, penalty: str = 
     Examples
     --------
     >>> import pandas as pd
-    >>> from driverkit.report._plots import penalty_reward_chart
+    >>> from driverkit.display._plots import penalty_reward_chart
     >>> t = pd.DataFrame({"penalty": [-0.3, -0.05], "reward": [0.05, 0.2],
     ...                   "kano_class": ["basic", "excitement"]}, index=["clean", "staff"])
     >>> ax = penalty_reward_chart(t)
