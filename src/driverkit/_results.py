@@ -78,9 +78,24 @@ class Result:
         from .display._plots import get_ax
 
         ax = get_ax(ax)
-        return self._plot(ax, **kwargs)
+        before = {id(t): t.get_text() for t in _texts(ax)}
+        out = self._plot(ax, **kwargs)
+        # names and titles are literal text: "$5 vs $10", "price_value" or "50 %" must not be
+        # read as mathtext (an odd "$" would even fail to draw); only texts written here change
+        for t in _texts(ax):
+            if before.get(id(t)) != t.get_text() and hasattr(t, "set_parse_math"):
+                t.set_parse_math(False)
+        return out
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
         from .display._plots import table_bar
 
         return table_bar(self.plot_data(), ax=ax, title=self.title, **kwargs)
+
+
+def _texts(ax: Any) -> list[Any]:
+    """Every matplotlib Text of the figure that holds ``ax``."""
+    from matplotlib.text import Text
+
+    fig = getattr(ax, "figure", None)
+    return [] if fig is None else list(fig.findobj(Text))
