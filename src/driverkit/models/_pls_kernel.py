@@ -252,7 +252,7 @@ def estimate_batch(mean: np.ndarray, cov: np.ndarray, spec: PLSSpec, scheme: str
         paths[:, pr, j] = b
         r2[:, j] = np.einsum("bk,bk->b", b, C[:, pr, j])
     eye = np.eye(c)
-    total = np.linalg.inv(eye - paths) - eye
+    total = (np.linalg.inv(eye - paths) - eye) * spec.reach  # exact zeros off the paths
     loadings = RW[:, rows, blk]
     ok &= np.isfinite(paths).all(axis=(1, 2)) & np.isfinite(loadings).all(axis=1)
     return Batch(W, R, C, paths, total, r2, loadings, w, iters, conv, ok, flipped,

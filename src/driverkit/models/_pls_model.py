@@ -266,7 +266,7 @@ class PLSModel(Result):
         """Total effects T = (I − B)⁻¹ − I with their direct and indirect parts."""
         self._need_fit()
         T, P = self._stats["total"], self._stats["paths"]
-        ix, jx = np.nonzero(np.abs(T) > 0)
+        ix, jx = np.nonzero(self.spec.reach)
         order = np.lexsort((jx, ix))
         ix, jx = ix[order], jx[order]
         names = self.spec.constructs
@@ -371,10 +371,6 @@ class PLSModel(Result):
                 t[k] = v
         return t
 
-    @property
-    def weights_table(self) -> pd.Series:
-        return self.outer["weight"]
-
     # -- impacts and IPMA ------------------------------------------------------------------------
     def _target(self, target: str, func: str) -> int:
         self._need_fit()
@@ -383,7 +379,7 @@ class PLSModel(Result):
                                  f"{suggest(str(target), self.spec.constructs)} Constructs: "
                                  f"{', '.join(self.spec.constructs)}.")
         t = self.spec.index_of(target)
-        if not np.any(self._stats["total"][:, t] != 0):
+        if not self.spec.reach[:, t].any():
             raise DriverkitError(f"{func}(): no construct affects '{target}' (it has no "
                                  "incoming paths).")
         return t
@@ -411,7 +407,7 @@ class PLSModel(Result):
             raise DriverkitError(f"impact(points=...) must be in (0, 100]; got {points!r}.")
         t = self._target(target, "impact")
         U = self._stats["unstd_total"]
-        drivers = [k for k in range(self.spec.c) if k != t and self._stats["total"][k, t] != 0]
+        drivers = [k for k in range(self.spec.c) if self.spec.reach[k, t]]
         est = points * U[drivers, t]
         tab = pd.DataFrame({"impact": est, "total_effect": self._stats["total"][drivers, t],
                             "index": self._stats["index"][drivers]},
@@ -448,7 +444,7 @@ class PLSModel(Result):
         t = self._target(target, "ipma")
         spec = self.spec
         U = self._stats["unstd_total"]
-        drivers = [k for k in range(spec.c) if k != t and self._stats["total"][k, t] != 0]
+        drivers = [k for k in range(spec.c) if spec.reach[k, t]]
         if level == "construct":
             imp = U[drivers, t]
             perf = self._stats["index"][drivers]

@@ -189,7 +189,7 @@ class SummaryMixin:
     def vif(self) -> pd.Series:
         """VIF of the movable drivers among the model's design columns, on these respondents."""
         if self._vif_cache is None:
-            from ..models._model import vif_from_design
+            from ..stats._collinearity import vif as vif_from_design
 
             with np.errstate(invalid="ignore", divide="ignore"):
                 v = vif_from_design(self._X, self._w) if self._X.shape[1] else np.empty(0)
