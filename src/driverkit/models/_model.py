@@ -70,7 +70,10 @@ def opposite_signs(names: Sequence[str], coef: np.ndarray, corr: np.ndarray,
 
 def describe_signs(flips: pd.DataFrame) -> str:
     """``"x (coefficient −0.12, correlation +0.45)"`` for each flagged driver."""
-    return "; ".join(f"{d} (coefficient {r['coef']:+.3g}, correlation {r['corr']:+.3g})"
+    def pv(r: Any) -> str:
+        return f", p = {r['p_value']:.2g}" if np.isfinite(r["p_value"]) else ""
+
+    return "; ".join(f"{d} (coefficient {r['coef']:+.3g}{pv(r)}, correlation {r['corr']:+.3g})"
                      for d, r in flips.iterrows())
 
 
