@@ -39,7 +39,7 @@ def _penalty_reward(ctx):
 
 
 def _chain(ctx):
-    return (dk.chain(ctx["df"], ctx["drivers"], "satisfaction", "repurchase", seed=1),
+    return (dk.chain(ctx["df"], "repurchase", ctx["drivers"], mediator="satisfaction", seed=1),
             ["direct", "indirect", "total", "total_low", "total_high"])
 
 

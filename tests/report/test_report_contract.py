@@ -117,7 +117,7 @@ def _chain(ctx):
     from driverkit.cx import chain
 
     df = ctx["cx"]
-    return (chain(df, ctx["cx_drivers"], "satisfaction", "repurchase", kind="logit"),
+    return (chain(df, "repurchase", ctx["cx_drivers"], mediator="satisfaction", kind="logit"),
             ["direct", "indirect", "total"])
 
 

@@ -555,6 +555,26 @@ def _players(k: int, players: Sequence[Sequence[int]] | None,
     return players_l, always_l
 
 
+def subset_layout(width: int, cols_of: Sequence[Sequence[int]], base: Sequence[int]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Column membership ``(2^p, width)`` of every subset model and each subset's parent.
+
+    Bit j of mask ``m`` marks player j; ``base`` columns (intercept, always-in covariates)
+    are in every model. The parent of ``m`` is ``m`` without its highest player.
+    """
+    p = len(cols_of)
+    masks = np.arange(1 << p, dtype=np.int64)
+    bits = ((masks[:, None] >> np.arange(p)) & 1).astype(bool)
+    member = np.zeros((1 << p, width), dtype=bool)
+    member[:, list(base)] = True
+    for j, player_cols in enumerate(cols_of):
+        member[:, list(player_cols)] |= bits[:, j : j + 1]
+    high = np.zeros(1 << p, dtype=np.int64)
+    for j in range(p):
+        high[masks >= (1 << j)] = 1 << j
+    return member, masks - high
+
+
 def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *,
                       kind: str = "logit", fit_index: str = "mcfadden",
                       players: Sequence[Sequence[int]] | None = None,
@@ -562,7 +582,7 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                       n_categories: int | None = None, weight_type: str = "sampling",
                       names: Sequence[str] | None = None, tol: float = 1e-10,
                       max_iter: int = 50, start: GLMSubsetFits | None = None,
-                      block: int | None = None) -> GLMSubsetFits:
+                      block: int | None = None, quiet: bool = False) -> GLMSubsetFits:
     """Fit a logit or ordered logit on every subset of players, with the fit index of each.
 
     Parameters
@@ -609,6 +629,10 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         estimates instead of its parent's.
     block : int, optional
         Subsets per batch. The default keeps one (subsets × n) work array near 2 MB.
+    quiet : bool
+        Do not warn about separation or non-convergence (``converged`` still says which
+        subsets did not converge); used for bootstrap replicates, which are checked and
+        counted instead.
 
     Returns
     -------
@@ -726,19 +750,10 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         width = k + 1
         intercept0 = float(special.logit(ybar))
 
-    # subset bookkeeping, vectorised over all 2^p masks
     n_masks = 1 << p
     masks = np.arange(n_masks, dtype=np.int64)
-    bits = ((masks[:, None] >> np.arange(p)) & 1).astype(bool)
-    member = np.zeros((n_masks, width), dtype=bool)
-    member[:, base] = True
-    for j, player_cols in enumerate(cols_of):
-        member[:, player_cols] |= bits[:, j : j + 1]
+    member, parents = subset_layout(width, cols_of, base)
     sizes = member.sum(axis=1)
-    high = np.zeros(n_masks, dtype=np.int64)
-    for j in range(p):
-        high[masks >= (1 << j)] = 1 << j
-    parents = masks - high
     order = np.lexsort((masks, parents, sizes))  # by size; siblings next to each other
 
     coef = np.zeros((n_masks, width))
@@ -801,7 +816,9 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
             f"{_describe(bad_mask, names_l, bool(always_l))} failed (non-finite "
             "log-likelihood); check the drivers for extreme values.")
     separated = extreme > _SEPARATION_ETA
-    if not conv.all():
+    if quiet:
+        pass
+    elif not conv.all():
         bad = np.flatnonzero(~conv)
         warn(f"{bad.size} of {n_masks} subset models did not converge, probably because of "
              "(quasi-)complete separation; e.g. the model with "
