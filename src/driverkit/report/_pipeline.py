@@ -17,13 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns, check_option
+from .._validation import KINDS, check_columns, check_option
 from ..exceptions import DriverkitError, DriverkitWarning
 from ..optimize import piecewise, saturating
 
 __all__ = ["AnalysisOutput", "infer_kind", "read_data", "run_analysis", "stage_map"]
 
-KINDS = ("linear", "logit", "probit", "ordinal")
 _NPS_NAME = re.compile(r"recommend|nps|ltr|promot", re.IGNORECASE)
 
 
@@ -159,10 +158,10 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                  draws: int = 500, seed: int = 0, positive: Any = None,
                  out_dir: str | Path = "driverkit_output", title: str | None = None,
                  progress: bool = False, echo: Callable[[str], None] | None = None,
+                 missing: str = "listwise", na_values: Any = None, imputations: int = 20,
                  formats: Sequence[str] = ("html", "xlsx"),
                  labels: Mapping[str, str] | None = None, currency: str | None = None,
                  locale: str | None = None,
-                 missing: str = "listwise", na_values: Any = None, imputations: int = 20,
                  ) -> AnalysisOutput:
     """Run the whole pipeline and write ``report.html`` and ``report.xlsx`` into ``out_dir``.
 

@@ -36,6 +36,26 @@ class InputError(DriverkitError):
     """Bad command-line input (exit code 2)."""
 
 
+def _check_out_dir(out_dir: str | Path) -> None:
+    """Bad output paths are input errors (exit 2), not tracebacks at the end of the run."""
+    p = Path(out_dir)
+    for parent in [p, *p.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"Cannot write into '{p}': '{parent}' is a file, not a folder. "
+                                 "Choose another --output directory.")
+            break
+
+
+def _check_numbers(opts: Mapping[str, Any]) -> None:
+    import math
+
+    for key in ("budget", "revenue_per_customer", "customers", "margin"):
+        v = opts.get(key)
+        if v is not None and not math.isfinite(float(v)):
+            raise InputError(f"--{key.replace('_', '-')} must be a finite number; got {v}.")
+
+
 def _split_drivers(values: Sequence[str] | str | None) -> list[str]:
     if values is None:
         return []
@@ -131,15 +151,19 @@ def _print_table(out: Any, files: Any, seconds: float) -> None:
                    "no effect.")
     if out.plan is not None:
         plan = out.plan
-        effect = ""
-        pe = getattr(out, "plan_effect", None)
-        col = {"profit": "delta_profit", "revenue": "delta_revenue"}.get(plan.objective, "")
-        if pe is not None and f"{col}_low" in pe.table.columns:
-            r = pe.table.iloc[0]
-            effect = (f" [{fmt.column([float(r[f'{col}_low'])], col)[0]}, "
-                      f"{fmt.column([float(r[f'{col}_high'])], col)[0]}]")
-        click.echo(f"\nBudget plan: {fmt.money(plan.total_spend)} spent, {plan.objective} "
-                   f"{fmt.column([float(plan.value)], col or 'value')[0]}{effect}")
+        if plan.objective == "mean":  # a score: scale points, never a rate
+            click.echo(f"\nBudget plan: {fmt.money(plan.total_spend)} spent, mean "
+                       f"{out.model.outcome.split('~')[0].strip()} {plan.value:+.4f} points")
+        else:
+            effect = ""
+            pe = getattr(out, "plan_effect", None)
+            col = {"profit": "delta_profit", "revenue": "delta_revenue"}.get(plan.objective, "")
+            if pe is not None and f"{col}_low" in pe.table.columns:
+                r = pe.table.iloc[0]
+                effect = (f" [{fmt.column([float(r[f'{col}_low'])], col)[0]}, "
+                          f"{fmt.column([float(r[f'{col}_high'])], col)[0]}]")
+            click.echo(f"\nBudget plan: {fmt.money(plan.total_spend)} spent, {plan.objective} "
+                       f"{fmt.column([float(plan.value)], col or 'value')[0]}{effect}")
         funded = plan.table[plan.table["spend"] > 0].sort_values("spend", ascending=False)
         for d, r in funded.iterrows():
             click.echo(f"      {str(d)[:25]:<26}{fmt.money(float(r['spend'])):>12}   "
@@ -242,6 +266,8 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
     from ._pipeline import run_analysis
 
     start = time.perf_counter()
+    _check_out_dir(out_dir)
+    _check_numbers({"budget": budget})
     show = sys.stderr.isatty() if progress is None else progress
     df = load_demo()
     truth = df.attrs.get("truth", {}) or {}
@@ -298,10 +324,6 @@ def _demo_drivers(df: Any) -> list[str]:
 @click.option("--positive", help="The event value of a yes/no outcome given as text "
                                  "(e.g. --positive Yes).")
 @click.option("--title", help="Report title.")
-@click.option("--pptx", "pptx", is_flag=True, default=None,
-              help="Also write a PowerPoint deck (report.pptx).")
-@click.option("--currency", help="Currency of the money figures (ISO code, e.g. SEK).")
-@click.option("--locale", "locale_", help="Number format locale (e.g. sv_SE).")
 @click.option("--sep", help="Column separator of a text file (default: detected; e.g. ';').")
 @click.option("--decimal", help="Decimal mark of a text file (default: detected; ',' or '.').")
 @click.option("--encoding", help="Text encoding (default: detected UTF-8 / Windows-1252).")
@@ -312,6 +334,10 @@ def _demo_drivers(df: Any) -> list[str]:
               help="Skipped answers: listwise (default), impute (multiple imputation), ...")
 @click.option("--imputations", type=click.IntRange(1),
               help="Imputed data sets for --missing impute (default 20).")
+@click.option("--pptx", "pptx", is_flag=True, default=None,
+              help="Also write a PowerPoint deck (report.pptx).")
+@click.option("--currency", help="Currency of the money figures (ISO code, e.g. SEK).")
+@click.option("--locale", "locale_", help="Number format locale (e.g. sv_SE).")
 @click.option("-o", "--output", "out_dir", default="driverkit_output", show_default=True,
               type=click.Path(file_okay=False), help="Directory for report.html/report.xlsx.")
 @_progress_option
@@ -321,9 +347,9 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
             config_path: str | None, importance_outcome: str | None,
             bootstrap: int | None, draws: int | None,
             seed: int | None, sheet: str | None, positive: str | None, title: str | None,
-            pptx: bool | None, currency: str | None, locale_: str | None,
             sep: str | None, decimal: str | None, encoding: str | None,
             na_values: str | None, missing: str | None, imputations: int | None,
+            pptx: bool | None, currency: str | None, locale_: str | None,
             out_dir: str, progress: bool | None) -> None:
     """Key-driver analysis of DATA (CSV, Excel or Parquet; one row per respondent).
 
@@ -350,6 +376,8 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
         raise InputError("Missing --outcome (the column to explain, e.g. --outcome repurchase).")
     if not driver_list:
         raise InputError("Missing --drivers (comma-separated columns, e.g. --drivers a,b,c).")
+    _check_numbers(opts)
+    _check_out_dir(out_dir)
     from ..data._read import read_survey_file
 
     frame, miss_kw = read_survey_file(data, opts, [opts["outcome"], *driver_list], click.echo)
@@ -364,15 +392,21 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
         bootstrap=opts.get("bootstrap"), importance_outcome=opts.get("importance_outcome"),
         draws=int(opts.get("draws", 500)), seed=int(opts.get("seed", 0)),
         positive=opts.get("positive"), out_dir=out_dir, title=opts.get("title"),
-        progress=show, **miss_kw,
-        formats=("html", "xlsx", "pptx") if opts.get("pptx") else ("html", "xlsx"),
-        labels=opts.get("labels"), currency=opts.get("currency"), locale=opts.get("locale"))
+        progress=show, formats=("html", "xlsx", "pptx") if opts.get("pptx") else ("html", "xlsx"),
+        labels=opts.get("labels"), currency=opts.get("currency"), locale=opts.get("locale"),
+        **miss_kw)
     _report_warnings(out.warnings)
     from ..display._format import format_options, make_format
 
     with format_options(make_format(opts.get("labels"), opts.get("currency"),
                                     opts.get("locale"), func="analyze")):
         _print_table(out, out.files, time.perf_counter() - start)
+
+
+# ``driverkit pls``: latent-construct (PLS path) models, in their own module
+from ._cli_pls import pls_command  # noqa: E402
+
+cli.add_command(pls_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
