@@ -94,7 +94,8 @@ def finish_axes(ax: Any, fmt: Any = None) -> Any:
     currency); categorical tick labels, legend entries, titles and annotations are relabelled
     and escaped. Safe to call twice.
     """
-    from matplotlib.ticker import FixedFormatter, ScalarFormatter
+    from matplotlib.category import StrCategoryFormatter
+    from matplotlib.ticker import FixedFormatter, FixedLocator, ScalarFormatter
 
     fmt = fmt or current()
     axes = [ax] if not isinstance(ax, (list, tuple, np.ndarray)) else list(np.ravel(ax))
@@ -103,9 +104,16 @@ def finish_axes(ax: Any, fmt: Any = None) -> Any:
         for which, axis in (("x", a.xaxis), ("y", a.yaxis)):
             formatter = axis.get_major_formatter()
             if isinstance(formatter, ScalarFormatter) and axis.get_scale() == "linear":
-                fmt.axis(axis, marks.get(which, ""))
+                # the column it shows, else what its title says (a "spend" axis is money)
+                fmt.axis(axis, marks.get(which, "") or axis.label.get_text())
             elif isinstance(formatter, FixedFormatter):
                 formatter.seq = [fmt.text(v) for v in formatter.seq]
+            elif isinstance(formatter, StrCategoryFormatter):
+                # bars drawn with names as categories: fix the ticks and relabel them
+                mapping = getattr(getattr(axis, "units", None), "_mapping", None) or {}
+                if mapping:
+                    axis.set_major_locator(FixedLocator(list(mapping.values())))
+                    axis.set_major_formatter(FixedFormatter([fmt.text(k) for k in mapping]))
         for text in [a.title, a._left_title, a._right_title, a.xaxis.label, a.yaxis.label,
                      *a.texts]:
             if text.get_text():
