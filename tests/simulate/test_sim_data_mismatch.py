@@ -23,7 +23,7 @@ def test_new_wave_on_another_scale_is_refused_or_rescaled(surveys):
     a, b, drv = surveys
     m = dk.fit(a, "repurchase", drv, kind="logit", scales=dict.fromkeys(drv, (1, 10)))
     wide = b.assign(**{d: (b[d] - 1) * 100 / 9 for d in drv})  # the same answers on 0–100
-    with pytest.raises(dk.DataError, match="website_ease.*rescale="):
+    with pytest.raises(dk.DataError, match=r"website_ease.*rescale="):
         dk.Simulator(m, wide)
     up = {"price_value": dk.shift(1)}
     got = dk.Simulator(m, wide, rescale=dict.fromkeys(drv, (0, 100))).value(up, "rate")
