@@ -32,10 +32,13 @@ from .exceptions import (
     DriverkitWarning,
     ExtrapolationWarning,
     InfeasibleError,
+    MeasurementWarning,
     MissingDataWarning,
     ScaleWarning,
     SeparationError,
     SmallSampleWarning,
+    SuppressorWarning,
+    WaveOrderWarning,
 )
 
 __all__ = [
@@ -49,10 +52,13 @@ __all__ = [
     "DriverkitWarning",
     "ExtrapolationWarning",
     "InfeasibleError",
+    "MeasurementWarning",
     "MissingDataWarning",
     "ScaleWarning",
     "SeparationError",
     "SmallSampleWarning",
+    "SuppressorWarning",
+    "WaveOrderWarning",
     "__version__",
 ]
 
@@ -70,10 +76,12 @@ def _export(module: str, names: list[str]) -> None:
 
 # --- data ---
 _export("data", ["MissingReport", "load_demo", "make_survey", "missing_report"])
+_export("data", ["LatentTruth", "latent_truth"])
 # --- stats ---
 _export("stats", ["SufficientStats", "sufficient_stats"])
 # --- models ---
 _export("models", ["DriverModel", "fit", "fixed_model"])
+_export("models", ["PLSModel", "pls"])
 # --- importance ---
 _export("importance", ["ImportanceResult", "importance"])
 # --- simulate ---
@@ -143,9 +151,16 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
         stage_importance,
         stated_vs_derived,
     )
-    from .data import MissingReport, load_demo, make_survey, missing_report
+    from .data import (
+        LatentTruth,
+        MissingReport,
+        latent_truth,
+        load_demo,
+        make_survey,
+        missing_report,
+    )
     from .importance import ImportanceResult, importance
-    from .models import DriverModel, fit, fixed_model
+    from .models import DriverModel, PLSModel, fit, fixed_model, pls
     from .optimize import (
         Allocation,
         CostCurve,

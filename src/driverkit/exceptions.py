@@ -23,10 +23,13 @@ __all__ = [
     "DriverkitWarning",
     "ExtrapolationWarning",
     "InfeasibleError",
+    "MeasurementWarning",
     "MissingDataWarning",
     "ScaleWarning",
     "SeparationError",
     "SmallSampleWarning",
+    "SuppressorWarning",
+    "WaveOrderWarning",
 ]
 
 
@@ -84,3 +87,16 @@ class SmallSampleWarning(DriverkitWarning):
 
 class DataQualityWarning(DriverkitWarning):
     """Values that look like "don't know" codes or mis-read numbers (decimal commas)."""
+
+
+class WaveOrderWarning(DriverkitWarning):
+    """The time order of survey waves was guessed from their text labels."""
+
+
+class SuppressorWarning(DriverkitWarning):
+    """A driver's coefficient has the opposite sign to its correlation with the outcome."""
+
+
+class MeasurementWarning(DriverkitWarning):
+    """A measurement model falls below a conventional quality threshold (reliability, AVE,
+    HTMT) or has negative outer weights."""

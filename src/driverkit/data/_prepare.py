@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns, check_missing, check_option, suggest, warn
+from .._validation import KINDS, check_columns, check_missing, check_option, suggest, warn
 from ..exceptions import (
     CollinearityWarning,
     DataError,
@@ -37,7 +37,7 @@ from ._policies import (
 
 __all__ = ["KINDS", "DesignSpec", "DriverData", "prepare"]
 
-KINDS = ("linear", "logit", "probit", "ordinal")
+# KINDS is defined once, in _validation (re-exported here for old imports)
 MISSING = _missing.MISSING_POLICIES
 WEIGHT_TYPES = ("sampling", "frequency")
 

@@ -26,7 +26,9 @@ from ..exceptions import (
     DriverkitTypeError,
     ExtrapolationWarning,
     MissingDataWarning,
+    SuppressorWarning,
 )
+from ..stats._subsets import single_threaded_blas
 from ._engine import Branch, Kernel, Plan
 from ._money import (
     BusinessInput,
@@ -50,7 +52,8 @@ from ._uncertainty import (
 __all__ = ["Simulator"]
 
 OBJECTIVES = {"profit": "delta_profit", "revenue": "delta_revenue", "rate": "delta_rate",
-              "customers": "delta_customers"}
+              "customers": "delta_customers", "mean": "delta_rate"}
+
 MAX_RANDOM_OPERATORS = 10
 DELTA_BUSINESS_DRAWS = 2000
 
@@ -102,6 +105,20 @@ class Simulator(SummaryMixin):
     extrapolation_threshold : float, default=0.05
         Warn (:class:`~driverkit.ExtrapolationWarning`) when more than this share of the
         respondents in scope is moved outside the observed range of a driver.
+    link : str, optional
+        For a score outcome (a linear model of e.g. satisfaction 1–10): the name of a 0/1
+        column of observed behaviour (repurchase). A logistic regression of it on the
+        predicted score, P = expit(a + b·score), turns the score into a rate, so the results
+        carry ``delta_rate``, customers and money. Without it a score simulation reports
+        ``baseline_mean, scenario_mean, delta_mean`` (scale points) and no customers or money.
+    better : {"higher", "lower"}, optional
+        Which direction of the outcome is good. ``"lower"`` for churn or complaints: money
+        columns count the revenue kept by fewer events (Δrevenue = −N·R̄·Δrate) and the
+        optimisers maximise the reduction. Default: the model's ``better`` (``"higher"``).
+    rescale : dict, optional
+        ``{driver: (low, high)}``: the scale of a driver in ``data`` when it differs from the
+        model's (e.g. ``{"staff": (0, 100)}`` for a 1–10 model); ratings are mapped linearly
+        onto the model's scale. Without it, data on another scale is an error.
 
     Attributes
     ----------
@@ -137,14 +154,26 @@ class Simulator(SummaryMixin):
                  margin: Any = 1.0, weights: Any = None, target: Any = None,
                  calibration: Any = None, discount_rate: float | None = None,
                  horizon: int | None = None, missing: str = "listwise",
-                 extrapolation_threshold: float = 0.05, na_values: Any = None,
-                 imputations: int = 20, seed: Any = None, **kwargs: Any) -> None:
+                 extrapolation_threshold: float = 0.05, link: str | None = None,
+                 better: str | None = None, rescale: Mapping[str, Any] | None = None,
+                 na_values: Any = None, imputations: int = 20, seed: Any = None,
+                 **kwargs: Any) -> None:
         check_kwargs(kwargs, "Simulator")
         if missing != "drop":
             from .._validation import check_missing
 
             check_missing(missing, "Simulator")
         self._imputed: list[Simulator] = []
+        if getattr(model, "is_pls", False):  # latent constructs: see _pls.py
+            from ._pls import pls_adapter
+
+            check_columns(data, [])
+            if link is None and (revenue is not None or revenue_per_customer is not None):
+                raise DriverkitError("Money from a PLS model needs link= (a 0/1 behaviour "
+                                     "column) to turn the index into a rate.")
+            model, data = pls_adapter(model, data, target=target, link=link, weights=weights)
+            target = None
+            link = None  # the adapter's model already predicts the linked behaviour
         for attr in ("design", "predict_design", "draw_params", "params", "drivers"):
             if not hasattr(model, attr):
                 raise DriverkitTypeError(
@@ -154,6 +183,14 @@ class Simulator(SummaryMixin):
         if getattr(model, "is_fitted", True) is False:
             raise DriverkitError("The model is not fitted yet; call .fit(data) first.")
         check_columns(data, [])
+        better = better if better is not None else getattr(model, "better", None) or "higher"
+        check_option(better, "better", ["higher", "lower"], "Simulator")
+        self.better = str(better)
+        data = check_model_data(model, data, rescale)
+        if callable(getattr(model, "bind", None)):
+            # a model with per-respondent state (the chain's mediator baseline) is re-bound to
+            # these respondents: another survey must never use the fitted survey's values
+            model = model.bind(data)
         self.model = model
         self._notes: list[str] = []
         self.extrapolation_threshold = float(extrapolation_threshold)
@@ -170,7 +207,8 @@ class Simulator(SummaryMixin):
                                            revenue=revenue, margin=margin, target=target,
                                            calibration=calibration,
                                            discount_rate=discount_rate, horizon=horizon,
-                                           extrapolation_threshold=extrapolation_threshold))
+                                           extrapolation_threshold=extrapolation_threshold,
+                                           link=link, better=better))
         data = self._complete_rows(data, weights, revenue, missing)
         self.data = data
         self.n = len(data)
@@ -183,22 +221,52 @@ class Simulator(SummaryMixin):
         self._setup_money(data, customers, revenue_per_customer, revenue, margin)
         cal = calibration if isinstance(calibration, str) else make_calibration(calibration)
         self.kernel = Kernel(model, self._X, target=target, calibration=None)
+        self.outcome_type = _outcome_type(model, target)
+        if link is not None:
+            if cal is not None:
+                raise DriverkitError("Give link= (score -> behaviour) or calibration= "
+                                     "(probability -> behaviour), not both.")
+            if self.outcome_type != "score":
+                raise DriverkitError(
+                    f"link= ties a score outcome to behaviour, but this {self.kernel.kind} "
+                    "model already predicts a rate; use calibration='<0/1 column>' to map its "
+                    "probabilities to observed behaviour.")
+            cal = self._fit_link(data, link)
+            self.outcome_type = "rate"
+        elif self.outcome_type == "score":
+            given = [n for n, v in (("revenue_per_customer", revenue_per_customer),
+                                    ("revenue", revenue), ("customers", customers),
+                                    ("discount_rate", discount_rate)) if v is not None]
+            if given:
+                raise DriverkitError(
+                    f"The outcome '{_outcome_name(model)}' is a score (a linear model of an "
+                    "outcome with more than two values), so a change is in scale points, not "
+                    f"customers or money; {', '.join(given)} cannot be used. Give link='<0/1 "
+                    "column of observed behaviour, e.g. repurchase>' to turn the score into a "
+                    "rate, or fit a binary model of the behaviour.")
         if isinstance(cal, str):
             cal = self._fit_calibration(data, cal)
         if cal is not None:
             v = self.kernel.v0
-            if np.any((v < 0) | (v > 1)):
+            if cal.kind != "link" and np.any((v < 0) | (v > 1)):
                 raise DriverkitError(
                     "calibration maps probabilities, but the simulated rate of this model is not "
                     "a probability (use a binary or ordinal model, or an ordinal target)."
                 )
             self.kernel = Kernel(model, self._X, target=target, calibration=cal)
-            self._notes.append(f"Rates calibrated to observed behaviour: {cal.describe()}.")
+            if cal.kind == "link":
+                self.kernel.target_label = (f"P({cal.column} = 1) linked to "
+                                            f"{self.kernel.target_label}")
+                self._notes.append(f"Score linked to observed behaviour: {cal.describe()}.")
+            else:
+                self._notes.append(f"Rates calibrated to observed behaviour: {cal.describe()}.")
         self.calibration = cal
         self._setup_clv(discount_rate, horizon)
+        self.sign_flips = _model_sign_flips(model, self.drivers)
         self._moves: dict[Any, Move] = {}
         self._seg_cache: dict[Any, tuple[np.ndarray | None, Any]] = {}
         self._vif_cache: pd.Series | None = None
+        self._Wm_all: np.ndarray | None = None
 
     # ----------------------------------------------------------------------------------
     # setup
@@ -325,6 +393,8 @@ class Simulator(SummaryMixin):
                 "to the observed min/max (declare scales={...} in the model).")
         self.drivers = list(self._col)
         self.scales = {d: self._scales[d] for d in self.drivers}
+        groups = getattr(model, "driver_groups", None) or {}
+        self.constructs = {g: [d for d in its if d in self._col] for g, its in groups.items()}
 
     def _is_simple(self, data: pd.DataFrame, d: str) -> bool:
         """True when moving driver d by +1 changes only its own design column, by +1."""
@@ -399,6 +469,24 @@ class Simulator(SummaryMixin):
         a, b = fit_logistic_calibration(p[ok], y[ok], self._w[ok])
         return Calibration("logistic", a=a, b=b, n=int(ok.sum()))
 
+    def _fit_link(self, data: pd.DataFrame, column: Any) -> Calibration:
+        if not isinstance(column, str):
+            raise DriverkitTypeError(
+                f"link= names a 0/1 column of observed behaviour; got {type(column).__name__}.")
+        check_columns(data, [column], role="link column")
+        s = data[column]
+        y = (s.astype(float) if s.dtype == bool else pd.to_numeric(s, errors="coerce")
+             ).to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        if ok.sum() < 10 or not np.isin(y[ok], [0.0, 1.0]).all() or np.ptp(y[ok]) == 0:
+            raise DataError(
+                f"The link column '{column}' must hold observed 0/1 behaviour (both values) for "
+                "at least 10 respondents (missing values are ignored).")
+        a, b = fit_logistic_calibration(self.kernel.v0[ok], y[ok], self._w[ok], on_score=True)
+        cal = Calibration("link", a=a, b=b, n=int(ok.sum()))
+        cal.column = column
+        return cal
+
     def _setup_clv(self, discount_rate: Any, horizon: Any) -> None:
         self.discount_rate = None
         self.horizon = horizon
@@ -423,6 +511,9 @@ class Simulator(SummaryMixin):
     def _check_driver(self, d: str) -> None:
         if d in self._col:
             return
+        if d in self.constructs:
+            raise DriverkitError(f"Construct '{d}' cannot be moved here; move its items "
+                                 f"({', '.join(self.constructs[d])}) or use a scenario.")
         if d in self._factor_drivers:
             raise DriverkitError(
                 f"Driver '{d}' is categorical; scenarios move numeric ratings only."
@@ -567,6 +658,7 @@ class Simulator(SummaryMixin):
         return np.array(keys, dtype=int), np.vstack([cols[j] for j in keys])
 
     def _compile(self, scenario: Scenario) -> Plan:
+        scenario = self._expand(scenario)
         mask, key = self._segment(scenario.segment)
         det: dict[str, np.ndarray] = {}
         rnd: list[tuple[str, np.ndarray, np.ndarray]] = []
@@ -618,9 +710,22 @@ class Simulator(SummaryMixin):
             if extra:
                 cols, dX = _add_columns(cols, dX, extra, self.n)
             branches.append(Branch(prob, cols, dX))
-        seg_w = self._w if mask is None else self._w * mask
-        Wm = np.column_stack([self._W2, seg_w])
+        if mask is None:  # one (read-only) weight matrix shared by all plans without segment
+            if self._Wm_all is None:
+                self._Wm_all = np.column_stack([self._W2, self._w])
+                self._Wm_all.setflags(write=False)
+                self._Wm_sum = self._Wm_all.sum(axis=0)
+            return Plan(scenario.name, branches, self._Wm_all, mask, moves, Wsum=self._Wm_sum)
+        Wm = np.column_stack([self._W2, self._w * mask])
         return Plan(scenario.name, branches, Wm, mask, moves)
+
+    def _expand(self, scenario: Scenario) -> Scenario:
+        """Construct-level changes (PLS models) applied to each of the construct's items."""
+        if not self.constructs:
+            return scenario
+        from ._pls import expand_groups
+
+        return expand_groups(scenario, self.constructs)
 
     # ----------------------------------------------------------------------------------
     # numbers
@@ -645,7 +750,8 @@ class Simulator(SummaryMixin):
                                "delta_customers": N * q["delta_rate"]}
         if self.has_money:
             unit = q["unit_revenue"] if self._rev_col is not None else R * q["delta_rate"]
-            rev = N * unit
+            # less is better (churn): fewer events keep revenue, so the gain is −N·R·Δrate
+            rev = N * unit if self.better == "higher" else -(N * unit)
             profit = m * rev - cost
             out["delta_revenue"] = rev
             out["delta_profit"] = profit
@@ -657,6 +763,8 @@ class Simulator(SummaryMixin):
                 mp = m * R
                 r0 = np.clip(q["baseline_rate"], 0.0, 1.0)
                 r1 = np.clip(q["scenario_rate"], 0.0, 1.0)
+                if self.better == "lower":  # the rate is the event (churn): retention 1 − p
+                    r0, r1 = 1.0 - r0, 1.0 - r1
                 dclv = (clv(mp, r1, self.discount_rate, self.horizon)
                         - clv(mp, r0, self.discount_rate, self.horizon))
                 out["delta_clv"] = dclv
@@ -673,7 +781,7 @@ class Simulator(SummaryMixin):
                     ) -> tuple[dict[str, float], dict[str, Any]]:
         """The point row (output columns) and the rate quantities behind it, at θ̂."""
         base, delta = self.kernel.point(plan)
-        q = self._quantities(base, delta, plan.Wm.sum(axis=0))
+        q = self._quantities(base, delta, plan.W_total)
         q["has_segment"] = plan.mask is not None
         cols = self._money(q, *self._point_args(scenario))
         out = {k: float(v) for k, v in cols.items()}
@@ -787,7 +895,7 @@ class Simulator(SummaryMixin):
         sums = self.kernel.draws(plans, theta, rows=rows)
         out = []
         for (base, delta), plan in zip(sums, plans, strict=True):
-            W = plan.Wm.sum(axis=0) if rows is None else plan.Wm[rows].sum(axis=0)
+            W = plan.W_total if rows is None else plan.Wm[rows].sum(axis=0)
             q = self._quantities(base, delta, W)
             out.append(q)
         return out
@@ -853,6 +961,16 @@ class Simulator(SummaryMixin):
     def _objective(self, objective: str, func: str) -> str:
         check_option(objective, "objective", list(OBJECTIVES), func)
         col = OBJECTIVES[objective]
+        if self.outcome_type == "score" and objective != "mean":
+            raise DriverkitError(
+                f"objective='{objective}' does not apply: the outcome "
+                f"'{_outcome_name(self.model)}' is a score (scale points), so a simulation "
+                "reports delta_mean and no rates, customers or money. Use objective='mean', or "
+                "give the Simulator link='<0/1 behaviour column>' to turn the score into a rate.")
+        if self.outcome_type != "score" and objective == "mean":
+            raise DriverkitError(
+                f"objective='mean' is for score outcomes; this simulator's outcome is a rate "
+                f"({self.kernel.target_label}): use objective='rate' (or 'profit'/'revenue').")
         if col in ("delta_revenue", "delta_profit") and not self.has_money:
             raise DriverkitError(
                 f"objective='{objective}' needs money: give the Simulator revenue_per_customer= "
@@ -898,7 +1016,7 @@ class Simulator(SummaryMixin):
             if uncertainty == "bootstrap":
                 raise DriverkitError("uncertainty='bootstrap' needs draws > 0 (the refits).")
             uncertainty = "delta"
-        scs = as_scenarios(scenarios)
+        scs = [self._expand(s) for s in as_scenarios(scenarios)]
         if self._imputed:
             from ._pooled import pool_runs
 
@@ -909,15 +1027,28 @@ class Simulator(SummaryMixin):
                           uncertainty=uncertainty) for s, sd in zip(self._imputed, seeds,
                                                                     strict=True)]
             return pool_runs(runs, ci, self.n)
-        plans = [self._compile(s) for s in scs]
-        sims, info = self._simulate(scs, plans, draws=draws, seed=seed, uncertainty=uncertainty)
-        table, unc, draw_frames = self._table(scs, plans, sims, ci)
-        by_driver = self._by_driver(scs, plans, sims)
-        diag, warn_msgs = self._diagnostics(scs, plans)
+        # the products here are thin (vectors of respondents); BLAS threads only contend
+        with single_threaded_blas():
+            plans = [self._compile(s) for s in scs]
+            sims, info = self._simulate(scs, plans, draws=draws, seed=seed,
+                                        uncertainty=uncertainty)
+            table, unc, draw_frames = self._table(scs, plans, sims, ci)
+            by_driver = self._by_driver(scs, plans, sims)
+            diag, warn_msgs = self._diagnostics(scs, plans)
+        if getattr(self.model, "kind", None) == "pls" and self.model.link is None:
+            table = table.rename(columns=lambda c: c.replace("_rate", "_index")).drop(
+                columns=[c for c in table.columns if c.startswith("delta_customers")])
         for msg in warn_msgs:
             warn(msg, ExtrapolationWarning)
+        flagged = [d for d in dict.fromkeys(diag["driver"]) if d in self.sign_flips.index]
         notes = self._result_notes(scs, plans, table, diag, info, ci)
+        if flagged:
+            msg = _suppressor_message(self.sign_flips.loc[flagged], "The scenario moves")
+            warn(msg, SuppressorWarning)
+            notes.insert(0, msg)
         meta = self._meta(info, ci, draws)
+        if flagged:
+            meta["suppressor signs"] = ", ".join(flagged)
         return SimulationResult(table, by_driver=by_driver, diagnostics=diag, uncertainty=unc,
                                 draws=draw_frames, meta=meta, notes=notes)
 
@@ -969,7 +1100,7 @@ class Simulator(SummaryMixin):
         t.insert(0, "driver", [d for d in ds for _ in st])
         t.insert(1, "step", [s for _ in ds for s in st])
         t.insert(2, "mean_after", res.diagnostics["mean_after"].to_numpy())
-        col = "delta_revenue" if self.has_money else "delta_rate"
+        col = self._main_column()
         meta = dict(res.meta)
         meta.update({"drivers": len(ds), "steps": ", ".join(f"{s:g}" for s in st),
                      "column": col})
@@ -1033,7 +1164,7 @@ class Simulator(SummaryMixin):
         ds = self._pick_drivers(drivers, "priority")
         scs = [Scenario(f"{d} {step:+g}", {d: _shift(step, self._scales[d])}) for d in ds]
         res = self.run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty)
-        col = "delta_revenue" if self.has_money else "delta_rate"
+        col = self._main_column()
         W = self._w.sum()
         perf = np.array([np.dot(self._w, self._x[d]) / W for d in ds])
         lo = np.array([self._scales[d][0] for d in ds])
@@ -1050,6 +1181,12 @@ class Simulator(SummaryMixin):
         meta = dict(res.meta)
         meta.update({"impact": col, "step": step})
         return PriorityResult(t, meta=meta, notes=res.notes)
+
+    def _main_column(self) -> str:
+        """The column a sensitivity or priority table reports: money, else rate or mean."""
+        if self.has_money:
+            return "delta_revenue"
+        return "delta_mean" if self.outcome_type == "score" else "delta_rate"
 
     def __repr__(self) -> str:
         return (f"Simulator({getattr(self.model, 'kind', 'model')} model, {self.n} respondents, "
@@ -1092,3 +1229,90 @@ def _seed_sequence(seed: Any) -> np.random.SeedSequence:
     check_random_state(seed)  # validates the type
     return np.random.SeedSequence(None if seed is None else int(seed))
 
+
+
+def _outcome_name(model: Any) -> str:
+    return str(getattr(model, "outcome", "outcome")).split("~")[0].strip()
+
+
+def _outcome_type(model: Any, target: Any) -> str:
+    """``"score"`` (mean in scale points) or ``"rate"`` (a probability or share)."""
+    if isinstance(target, str) and target == "expected":
+        return "score"
+    if getattr(model, "kind", None) == "ordinal":
+        return "rate"
+    declared = getattr(model, "outcome_type", None)
+    return "score" if declared == "score" else "rate"
+
+
+def check_model_data(model: Any, data: pd.DataFrame, rescale: Any) -> pd.DataFrame:
+    """Refuse (or, with ``rescale``, map) simulator data on another scale than the model's.
+
+    A model fitted on 1–10 ratings and a new wave on 0–100 would otherwise clip every
+    respondent to the top of the model's scale (baseline near 100 %, effects 0): the ratings
+    must lie on the model's scale. ``rescale={driver: (low, high)}`` declares the data's
+    scale and maps it linearly onto the model's. Returns the (possibly rescaled) copy.
+    """
+    scales = dict(getattr(model, "scales", {}) or {})
+    declared = set(getattr(getattr(model, "data_", None), "declared_scales", set()) or set())
+    if getattr(model, "_fixed", False):
+        declared = set(scales)
+    if rescale is not None:
+        if not isinstance(rescale, Mapping):
+            raise DriverkitTypeError("rescale= must be a dict {driver: (low, high)} giving each "
+                                     "driver's scale in the data.")
+        data = data.copy()
+        for d, sc in rescale.items():
+            if d not in scales:
+                raise DriverkitError(f"rescale= names '{d}', which has no scale in the model."
+                                     f"{suggest(str(d), list(scales))}")
+            check_columns(data, [d], role="driver")
+            try:
+                lo, hi = (float(v) for v in sc)
+            except (TypeError, ValueError) as exc:
+                raise DriverkitTypeError(f"rescale['{d}'] must be (low, high); got {sc!r}.") \
+                    from exc
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise DriverkitError(f"rescale['{d}'] must be finite with low < high; got {sc!r}.")
+            mlo, mhi = scales[d]
+            x = pd.to_numeric(data[d], errors="coerce")
+            data[d] = mlo + (x - lo) * (mhi - mlo) / (hi - lo)
+        return data
+    for d, (lo, hi) in scales.items():
+        if d not in data.columns or isinstance(data[d].dtype, pd.CategoricalDtype):
+            continue
+        x = pd.to_numeric(data[d], errors="coerce").to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
+        if not x.size:
+            continue
+        width = float(hi) - float(lo)
+        outside = (x < lo) | (x > hi)
+        far = (x < lo - width) | (x > hi + width)
+        if far.any() or (d in declared and outside.mean() > 0.05):
+            raise DataError(
+                f"Driver '{d}' in the simulator's data ranges {x.min():g}–{x.max():g}, but the "
+                f"model's scale is {lo:g}–{hi:g} ({outside.mean():.0%} of the ratings outside): "
+                "the data look like another scale. Recode the ratings to the model's scale, or "
+                f"declare the data's scale with rescale={{'{d}': (low, high)}}.")
+    return data
+
+
+def _model_sign_flips(model: Any, drivers: Sequence[str]) -> pd.DataFrame:
+    """The model's suppressor drivers (sign opposite to their correlation), movable ones."""
+    try:
+        flips = getattr(model, "sign_flips", None)
+    except Exception:  # a model without respondent data has no correlations to compare
+        flips = None
+    if not isinstance(flips, pd.DataFrame) or flips.empty:
+        return pd.DataFrame({"coef": [], "corr": [], "p_value": []},
+                            index=pd.Index([], name="driver"))
+    return flips.loc[[d for d in flips.index if d in set(drivers)]]
+
+
+def _suppressor_message(flips: pd.DataFrame, what: str) -> str:
+    parts = "; ".join(f"'{d}' (coefficient {r['coef']:+.3g}, correlation with the outcome "
+                      f"{r['corr']:+.3g})" for d, r in flips.iterrows())
+    return (f"{what} {parts}: the coefficient's sign is opposite to the driver's own "
+            "correlation with the outcome (a suppressor), so its simulated effect comes from "
+            "holding the other drivers fixed; do not act on this driver's effect alone "
+            "without checking it.")
