@@ -119,11 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--imputations", type=int, default=20)
     ap.add_argument("--quick", action="store_true", help="20 replicates (smoke run)")
     ap.add_argument("--skip-study", action="store_true")
+    ap.add_argument("--skip-speed", action="store_true")
     args = ap.parse_args(argv)
     pd.set_option("display.width", 160)
-    sp = speed()
-    print(f"Pooled MI speed: 10,000 respondents x 12 ratings, 20 % missing, m = 20 "
-          f"(target <= 15 s)\n{sp.round(2).to_string()}\n")
+    if not args.skip_speed:
+        sp = speed()
+        print(f"Pooled MI speed: 10,000 respondents x 12 ratings, 20 % missing, m = 20 "
+              f"(target <= 15 s)\n{sp.round(2).to_string()}\n", flush=True)
     if not args.skip_study:
         reps = 20 if args.quick else args.reps
         tab = study(reps, args.n, args.imputations)
