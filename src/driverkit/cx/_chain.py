@@ -507,9 +507,9 @@ def chain(data: pd.DataFrame, outcome: str | None = None, drivers: Sequence[str]
     b_row = out_model.table.loc[mediator]
     meta = {
         "mediator": mediator, "outcome": outcome, "kind": kind, "n": out_model.n,
-        "path b (mediator → outcome)": float(b_row["estimate"]),
-        f"R² of {mediator}": med_model.r2,
-        ("McFadden R² of " if kind != "linear" else "R² of ") + outcome: out_model.r2,
+        "path_b": float(b_row["estimate"]),
+        "r2_mediator": med_model.r2,
+        ("mcfadden_r2_outcome" if kind != "linear" else "r2_outcome"): out_model.r2,
         "scale": scale, "intervals": method, "ci": ci,
     }
     notes.append("direct/indirect/total are on the probability scale (average marginal "

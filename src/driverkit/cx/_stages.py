@@ -247,10 +247,11 @@ def stage_importance(data: pd.DataFrame, outcome: str, stages: Mapping[str, Sequ
     table = pd.DataFrame(rows, index=pd.Index([d for s in order for d in sorted(
         st[s], key=lambda d: -phi[idx[d]])], name="driver"))
     fit = "R²" if kind == "linear" else "McFadden R²"
-    meta = {"outcome": outcome, "kind": kind, "n": res_stage.meta.get("n"), fit: res_stage.r2,
+    key = "r2" if kind == "linear" else "mcfadden_r2"
+    meta = {"outcome": outcome, "kind": kind, "n": res_stage.meta.get("n"), key: res_stage.r2,
             "stages": len(st), "drivers": p}
     if res_stage.r2_always:
-        meta[f"{fit} of always-in covariates"] = res_stage.r2_always
+        meta[f"{key}_always"] = res_stage.r2_always
     notes = [
         "Stage importance: Shapley value of each stage as one player (group Shapley). Driver "
         "importance: Owen value — drivers add up to their stage, stages to the explained "

@@ -157,7 +157,9 @@ def _shown(table: pd.DataFrame, max_rows: int = _MAX_ROWS) -> tuple[pd.DataFrame
 
 
 def _meta_lines(meta: dict[str, Any]) -> list[str]:
-    return [f"{k}: {format_value(v, k)}" for k, v in meta.items()]
+    from ._meta import meta_label
+
+    return [f"{meta_label(k)}: {format_value(v, k)}" for k, v in meta.items()]
 
 
 def render_text(result: Any) -> str:
@@ -196,7 +198,9 @@ def render_html(result: Any) -> str:
     esc = html.escape
     parts = [_CSS, '<div class="dk-result">', f"<h4>{esc(result.title)}</h4>"]
     if result.meta:
-        facts = " · ".join(f"{esc(str(k))}: {esc(format_value(v, str(k)))}"
+        from ._meta import meta_label
+
+        facts = " · ".join(f"{esc(meta_label(k))}: {esc(format_value(v, str(k)))}"
                            for k, v in result.meta.items())
         parts.append(f'<p class="dk-meta">{facts}</p>')
     table = result.table

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .._results import Result
+from .._results import Result, snake_key
 from .._validation import (
     check_fraction,
     check_int,
@@ -960,19 +960,21 @@ def _base_meta(prob: _Problem, method: str, kind: str, r2: float, r2_always: flo
     if prob.n is not None:
         meta["n"] = int(prob.n) if float(prob.n).is_integer() else prob.n
     meta["drivers"] = len(prob.players)
-    label = "R²" if kind == "linear" else f"pseudo-R² ({fit_index})"
+    label = "r2" if kind == "linear" else "pseudo_r2"
+    if kind != "linear":
+        meta["fit_index"] = fit_index
     meta[label] = r2
     if prob.a:
-        meta[f"{label} of always-in covariates"] = r2_always
+        meta[f"{label}_always"] = r2_always
     mm = getattr(prob.dd, "missing_meta", None) or {}
     if mm.get("missing", "listwise") != "listwise" or mm.get("rows dropped (listwise)") \
             or mm.get("na_values removed"):
         for key in ("missing", "rows", "rows used", "rows dropped (listwise)", "cells filled",
                     "indicators", "na_values removed"):
             if key in mm:
-                meta[key] = mm[key]
+                meta[snake_key(key)] = mm[key]
         if prob.pairwise:
-            meta["smallest pairwise n"] = int(prob.n) if prob.n is not None else None
+            meta["smallest_pairwise_n"] = int(prob.n) if prob.n is not None else None
     return meta
 
 
@@ -1069,12 +1071,12 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
             table["mc_se"] = point.sampling.std_error
         extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names, ci)
         meta = _base_meta(prob, m, "linear", r2, r2_always, None)
-        meta["max VIF"] = float(diag["vif"].max()) if "vif" in diag else np.nan
-        meta["condition number"] = diag.get("condition_number", np.nan)
+        meta["max_vif"] = float(diag["vif"].max()) if "vif" in diag else np.nan
+        meta["condition_number"] = diag.get("condition_number", np.nan)
         if m in boot:
             meta["bootstrap"] = B
             meta["ci"] = ci
-            meta["ci method"] = ci_method
+            meta["ci_method"] = ci_method
         res_notes = list(notes)
         if m == "relative_weights" and "rw_shapley_gap" in diag:
             res_notes.append(

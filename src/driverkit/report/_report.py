@@ -18,6 +18,7 @@ import pandas as pd
 from .._results import Result
 from .._validation import check_option
 from .._version import __version__
+from ..display._meta import meta_label
 from ..display._render import _ci_level, display_table, format_value
 from ..exceptions import DriverkitTypeError
 from ._notes import CAUSAL_CAVEAT, GENERAL_ASSUMPTIONS, METHOD_NOTES, method_topics
@@ -547,7 +548,7 @@ def report(*results: Any, path: str | Path = "driverkit_report.html",
         "caveat": CAUSAL_CAVEAT, "excel_name": excel_path.name if excel_path else "",
         "sections": [{
             "title": s.title, "anchor": s.anchor, "kind": s.kind,
-            "meta": [(str(k), format_value(v, str(k))) for k, v in
+            "meta": [(meta_label(k), format_value(v, str(k))) for k, v in
                      (getattr(s.obj, "meta", None) or {}).items()],
             "charts": s.charts, "chart_errors": s.chart_errors,
             "tables": [_table_context(t) for t in s.tables],
