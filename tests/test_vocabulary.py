@@ -79,7 +79,7 @@ def test_frame_results_keep_dataframe_access():
     with pytest.warns(DeprecationWarning, match="result.table.sort_values"):
         fr.sort_values("budget")
     with pytest.raises(AttributeError):
-        fr.no_such_attribute  # noqa: B018
+        fr.no_such_attribute
     assert "Efficient frontier" in fr.summary() and "<table>" in fr._repr_html_()
 
 

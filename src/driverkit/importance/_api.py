@@ -12,6 +12,7 @@ outcomes use batched GLM subset fits (:mod:`driverkit.importance._glm`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,9 @@ from ..exceptions import (
     DataError,
     DriverkitError,
     DriverkitTypeError,
+    DriverkitWarning,
+    SmallSampleWarning,
+    SuppressorWarning,
 )
 from ..stats._collinearity import (
     condition_number,
@@ -137,18 +141,23 @@ class ImportanceResult(Result):
         self.groups = dict(groups or {})
         self.fit_index = fit_index
 
-    def summary(self) -> str:
-        """Plain-text summary; for dominance also the conditional and complete tables."""
-        text = super().summary()
-        if self.conditional is not None and self.complete is not None:
-            from ..display._render import format_table
+    def summary(self, **options: Any) -> str:
+        """Plain-text summary; for dominance also the conditional and complete tables.
 
-            cond = self.conditional.copy()
-            cond.columns = [f"k={c}" for c in cond.columns]
-            text += "\n\nConditional dominance (mean R² gain by number of other drivers)\n"
-            text += format_table(cond).to_string()
-            text += "\n\nComplete dominance (share of comparisons the row driver wins)\n"
-            text += format_table(self.complete).to_string()
+        ``labels=``, ``currency=`` and ``locale=`` work as in :meth:`Result.summary`.
+        """
+        from ..display._format import format_options
+        from ..display._render import format_table
+
+        with format_options(self._format(options, "summary")):
+            text = super().summary()
+            if self.conditional is not None and self.complete is not None:
+                cond = self.conditional.copy()
+                cond.columns = [f"k={c}" for c in cond.columns]
+                text += "\n\nConditional dominance (mean R² gain by number of other drivers)\n"
+                text += format_table(cond).to_string()
+                text += "\n\nComplete dominance (share of comparisons the row driver wins)\n"
+                text += format_table(self.complete).to_string()
         return text
 
     def plot_data(self) -> pd.DataFrame:
@@ -516,6 +525,7 @@ class _Options:
     progress: bool | None
     rng: np.random.Generator
     client: Any = None
+    n_jobs: int = 1
 
 
 def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
@@ -724,7 +734,8 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                max_permutations: int = 200_000, progress: bool | None = None,
                weight_type: str = "sampling", positive: Any = None,
                client: Any = None, na_values: Any = None,
-               imputations: int = 20) -> ImportanceResult:
+               imputations: int = 20, n_jobs: int | None = None,
+               event: Any = None) -> ImportanceResult:
     """Relative importance of drivers: Shapley/LMG, dominance, relative weights and more.
 
     Parameters
@@ -789,12 +800,16 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
         Show progress bars (default: only for long jobs).
     weight_type : {"sampling", "frequency"}, default="sampling"
     positive : optional
-        The event value of a binary outcome given as text.
+        The event value of a binary outcome given as text (``event=`` is an alias).
     client : distributed.Client or "dask", optional
         Run the bootstrap replicates of binary/ordinal importance (one batched refit of
         every subset per replicate) as Dask tasks on this client (``"dask"``: the active
         client or Dask's default scheduler). The replicates are drawn in the same order,
         so the result equals the local run.
+    n_jobs : int, optional
+        Threads for the bootstrap replicates of binary/ordinal importance (default: up to
+        2, the cores of a small machine). The replicates are drawn before they are shared
+        out, so the result does not depend on ``n_jobs``.
 
     Returns
     -------
@@ -838,12 +853,20 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     check_positive(max_time, "max_time", _FUNC)
     rng = check_random_state(seed)
     progress = check_progress(progress, _FUNC)
+    if n_jobs is None:
+        n_jobs = min(2, os.cpu_count() or 1)
+    n_jobs = int(check_int(n_jobs, "n_jobs", _FUNC, low=1))  # type: ignore[arg-type]
     opts = _Options(exact_max, float(tolerance), float(max_time), max_permutations, progress,
-                    rng, client)
+                    rng, client, n_jobs)
     always_l = _as_names(always, "always")
     groups_d = _check_groups(groups, always_l)
 
     # ---- resolve the input -------------------------------------------------------------
+    if event is not None:
+        if positive is not None and positive != event:
+            raise DriverkitError(f"positive={positive!r} and event={event!r} disagree; they "
+                                 "name the same thing (the value modelled as 1).")
+        positive = event
     if corr is not None and data is not None:
         raise DriverkitError("Give either data= or corr=, not both.")
     if corr is None and data is None:
@@ -895,7 +918,7 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                     return _linear_importance(sub, method, opts, b, ci, ci_method)
             return _glm_importance(sub, method, kind, fit_index, opts, b, ci, ci_method)
 
-        return pooled_importance(prob, run_one, B, ci)
+        return pooled_importance(prob, run_one, B, ci, ImportanceResult, _table)
     if kind == "linear":
         with single_threaded_blas():
             return _linear_importance(prob, method, opts, B, ci, ci_method)
@@ -976,6 +999,28 @@ def _base_meta(prob: _Problem, method: str, kind: str, r2: float, r2_always: flo
         if prob.pairwise:
             meta["smallest_pairwise_n"] = int(prob.n) if prob.n is not None else None
     return meta
+
+
+def _sign_flips(prob: _Problem) -> pd.DataFrame:
+    """Single-column drivers whose full-model coefficient has the opposite sign to their
+    correlation with the outcome (suppressors), from the covariance matrix."""
+    from ..models._model import opposite_signs
+
+    k = prob.m + prob.a
+    C = np.asarray(prob.C, float)
+    single = [(name, cols[0]) for name, cols in zip(prob.player_names, prob.players,
+                                                    strict=True) if len(cols) == 1]
+    if not single or C.shape[0] != k + 1:
+        return opposite_signs([], np.empty(0), np.empty(0))
+    try:
+        beta = np.linalg.lstsq(C[:k, :k], C[:k, k], rcond=None)[0]
+    except np.linalg.LinAlgError:
+        return opposite_signs([], np.empty(0), np.empty(0))
+    d = np.sqrt(np.clip(np.diag(C), 0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = C[:k, k] / (d[:k] * d[k])
+    idx = [j for _, j in single]
+    return opposite_signs([n for n, _ in single], beta[idx], corr[idx])
 
 
 def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: float,
@@ -1065,6 +1110,17 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
                          "several respondents, so the intervals are too wide if rows are "
                          "aggregated units.")
 
+    from ..models._model import describe_signs
+
+    flips = _sign_flips(prob)
+    if len(flips):
+        msg = (f"Suppressor sign: {describe_signs(flips)} — the full-model coefficient is "
+               f"opposite to the driver's own correlation with '{prob.outcome}'. Its share is "
+               "real explained variance, but a simulated cut or raise of it alone rests on that "
+               "sign.")
+        warn(msg, SuppressorWarning)
+        notes.append(msg)
+
     def build(m: str) -> ImportanceResult:
         table = _table(names, point.values[m])
         if point.sampling is not None and m == "shapley":
@@ -1073,6 +1129,8 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
         meta = _base_meta(prob, m, "linear", r2, r2_always, None)
         meta["max_vif"] = float(diag["vif"].max()) if "vif" in diag else np.nan
         meta["condition_number"] = diag.get("condition_number", np.nan)
+        if len(flips):
+            meta["suppressor_signs"] = ", ".join(flips.index)
         if m in boot:
             meta["bootstrap"] = B
             meta["ci"] = ci
@@ -1156,15 +1214,18 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
     if method == "relative_weights" and prob.a:
         raise DriverkitError("Logistic relative weights do not support always= covariates; "
                              "use method='shapley' (it partials them out).")
-    if p > opts.exact_max:
-        raise DriverkitError(
-            f"GLM importance needs all 2^{p} subset fits; p = {p} is above exact_max = "
-            f"{opts.exact_max}. Group drivers into fewer players."
-        )
+    _warn_epv(prob, kind)
     with_rw = kind == "logit" and not prob.a
     methods = (["shapley", "first", "last"] + (["relative_weights"] if with_rw else [])
                if method == "all" else [method])
     need_v = any(m in ("shapley", "dominance", "first", "last") for m in methods)
+    if need_v and not _glm_exact_ok(prob, kind, fit_index, method, opts):
+        if B:
+            raise DriverkitError(
+                f"bootstrap= with sampled GLM Shapley values (p = {p}) would need a sampling "
+                "run per replicate. Group drivers into fewer players, raise max_time/exact_max "
+                "for the exact run, or bootstrap method='relative_weights'.")
+        return _glm_sampled(prob, method, kind, fit_index, opts)
     values: dict[str, np.ndarray] = {}
     cond = comp = None
     r2 = r2_always = np.nan
@@ -1197,28 +1258,14 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
         notes.append(rw_note)
     boot: dict[str, bs.BootstrapSummary] = {}
     reps_by: dict[str, np.ndarray] = {}
+    boot_meta: dict[str, Any] = {}
     if B:
         Z, w = prob.Z, prob.w
         assert Z is not None and w is not None
         if bs.n_distinct_rows(Z) < 2:
             raise DriverkitError("bootstrap= needs at least 2 distinct respondents (rows).")
 
-        def stat(W: np.ndarray) -> np.ndarray:
-            out = np.full((W.shape[0], len(methods) * p), np.nan)
-            for b in range(W.shape[0]):
-                try:
-                    vals: dict[str, np.ndarray] = {}
-                    if need_v:
-                        # replicates start from the full-sample estimates of each subset
-                        vb, _, _ = _glm_values(prob, kind, fit_index, W[b], start=full_fit)
-                        vals.update(_glm_from_v(vb, p))
-                    if "relative_weights" in methods:
-                        vals["relative_weights"] = _glm_rw(prob, fit_index, W[b])[0]
-                    out[b] = np.concatenate([vals[m] for m in methods])
-                except (DriverkitError, np.linalg.LinAlgError):
-                    continue
-            return out
-
+        stat = _glm_replicate_stat(prob, kind, fit_index, methods, full_fit)
         show = opts.progress if opts.progress is not None else True
         mapper = None
         if opts.client is not None:
@@ -1229,13 +1276,21 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
             def mapper(fn: Any, batches: list[np.ndarray]) -> list[Any]:
                 return run_tasks(fn, batches, client=client)
 
-        reps = bs.bootstrap_rows(stat, Z.shape[0], B, opts.rng, weights=w, strata=prob.strata,
-                                 chunk=25, progress=bool(show) and mapper is None,
-                                 mapper=mapper)
+        chunk = _glm_chunk(Z.shape[0], B, opts.n_jobs)
+        with single_threaded_blas():
+            reps = bs.bootstrap_rows(stat, Z.shape[0], B, opts.rng, weights=w,
+                                     strata=prob.strata, chunk=chunk,
+                                     progress=bool(show) and mapper is None, mapper=mapper,
+                                     n_jobs=opts.n_jobs)
+        status = reps[:, -1]
+        reps = reps[:, :-1]
+        boot_meta = {"replicates_failed": int(np.sum(status == 2)),
+                     "replicates_refitted": int(np.sum(status == 1))}
+        _note_replicates(boot_meta, B, notes)
         jack = None
         if ci_method == "bca":
             jack = bs.jackknife_rows(stat, Z.shape[0], weights=w, rng=opts.rng, max_groups=50,
-                                     chunk=25)
+                                     chunk=25)[:, :-1]
         for i, m in enumerate(methods):
             r = reps[:, i * p : (i + 1) * p]
             jk = None if jack is None else jack[:, i * p : (i + 1) * p]
@@ -1249,6 +1304,7 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
         if m in boot:
             meta["bootstrap"] = B
             meta["ci"] = ci
+            meta.update(boot_meta)
         c = k = None
         if m == "dominance":
             c = pd.DataFrame(cond, index=pd.Index(names, name="driver"),
@@ -1297,3 +1353,232 @@ def _glm_rw(prob: _Problem, fit_index: str, w: np.ndarray | None = None
         return np.asarray(res[0], dtype=float), float(res[1])
     vals = np.asarray(getattr(res, "weights", res), dtype=float)
     return vals, float(getattr(res, "r2", np.sum(vals)))
+
+
+# --------------------------------------------------------------------------------------
+# GLM bootstrap replicates
+# --------------------------------------------------------------------------------------
+#: Share of failed bootstrap replicates above which a warning is raised.
+FAILED_SHARE_WARN = 0.01
+
+
+def _glm_chunk(n: int, B: int, n_jobs: int) -> int:
+    """Replicates per batch: enough to amortise the per-subset work, small enough to stay
+    in cache and to give every thread work (fixed for given n and B, never by n_jobs)."""
+    del n_jobs  # the batches must not depend on the number of threads
+    size = int(np.clip((1 << 19) // max(n, 1), 8, 128))
+    return max(1, min(size, -(-B // 2)))
+
+
+def _glm_replicate_stat(prob: _Problem, kind: str, fit_index: str, methods: list[str],
+                        full_fit: Any) -> Any:
+    """Map replicate weights ``(R, n)`` to ``(R, len(methods)·p + 1)``: the importances of
+    each method and, last, the replicate's status (0 ok, 1 refitted, 2 failed: NaN)."""
+    from . import _glm_boot
+
+    Z = prob.Z
+    assert Z is not None
+    p = len(prob.players)
+    X = Z[:, : prob.m + prob.a]
+    y = Z[:, -1]
+    always = list(range(prob.m, prob.m + prob.a)) or None
+    need_v = any(m in ("shapley", "dominance", "first", "last") for m in methods)
+
+    def stat(W: np.ndarray) -> np.ndarray:
+        R = W.shape[0]
+        out = np.full((R, len(methods) * p + 1), np.nan)
+        status = np.zeros(R)
+        V = None
+        if need_v:
+            V, st = _glm_boot.replicate_values(
+                X if always else X[:, : prob.m], y, W, full_fit, kind=kind,
+                fit_index=fit_index, players=prob.players, always=always,
+                weight_type=prob.weight_type, names=prob.player_names)
+            status = st.astype(float)
+        for b in range(R):
+            if status[b] == 2:
+                continue
+            vals: dict[str, np.ndarray] = {}
+            if V is not None:
+                vals.update(_glm_from_v(V[b], p))
+            if "relative_weights" in methods:
+                try:
+                    rw = _glm_rw(prob, fit_index, W[b])[0]
+                except (DriverkitError, np.linalg.LinAlgError):
+                    rw = np.full(p, np.nan)
+                if not np.all(np.isfinite(rw)):
+                    status[b] = 2
+                    continue
+                vals["relative_weights"] = rw
+            row = np.concatenate([vals[m] for m in methods])
+            if np.all(np.isfinite(row)):
+                out[b, :-1] = row
+            else:
+                status[b] = 2
+        out[:, -1] = status
+        return out
+
+    return stat
+
+
+def _note_replicates(meta: dict[str, Any], B: int, notes: list[str]) -> None:
+    """Report refitted and failed bootstrap replicates (a warning above a small share)."""
+    failed, refitted = meta["replicates_failed"], meta["replicates_refitted"]
+    if refitted:
+        notes.append(f"{refitted} of {B} bootstrap replicates needed a robust refit (step "
+                     "halving from zero) of some subset models.")
+    if failed:
+        text = (f"{failed} of {B} bootstrap replicates failed (a subset model did not "
+                "converge to a consistent fit, e.g. because of separation in the resample) "
+                "and were dropped; the intervals use the other "
+                f"{B - failed}.")
+        notes.append(text)
+        if failed > FAILED_SHARE_WARN * B:
+            warn(text, ConvergenceWarning)
+
+
+# --------------------------------------------------------------------------------------
+# GLM: events per parameter, exact-run time estimate, sampled Shapley values
+# --------------------------------------------------------------------------------------
+#: Events per parameter below which a logit is flagged (Peduzzi et al. 1996).
+EPV_WARN = 10.0
+#: GLM exact runs estimated longer than this many seconds are announced.
+GLM_ANNOUNCE_SECONDS = 10.0
+#: All-subsets engine cost per subset relative to the cold fits of the pilot (warm starts,
+#: shared first iterations); measured on rating data at p = 12-16.
+_EXACT_PER_PILOT = 0.5
+
+
+def _warn_epv(prob: _Problem, kind: str) -> None:
+    """Warn when a logit has fewer than 10 events per parameter."""
+    if kind != "logit" or prob.Z is None:
+        return
+    y = prob.Z[:, -1]
+    events = int(np.sum(y == 1))
+    non_events = int(np.sum(y == 0))
+    rarer = min(events, non_events)
+    params = prob.m + prob.a
+    if params == 0:
+        return
+    epv = rarer / params
+    if epv < EPV_WARN:
+        which = "events" if events <= non_events else "non-events"
+        warn(f"The logit has {rarer} {which} (the rarer outcome; {events} events, "
+             f"{non_events} non-events) for {params} parameters: {epv:.1f} per parameter, "
+             f"below {EPV_WARN:g}. Coefficients and importances are unstable at this size "
+             "(Peduzzi et al. 1996); group drivers or collect more respondents, and read the "
+             "bootstrap intervals.", SmallSampleWarning)
+
+
+def _glm_pilot_seconds(fitter: Any, p: int, rng: np.random.Generator) -> float:
+    """Estimated seconds of the exact all-subsets run, from timed fits of random subsets."""
+    import time
+
+    masks = np.unique(rng.integers(1, 1 << p, size=64, dtype=np.int64))
+    t0 = time.perf_counter()
+    fitter(masks)
+    per_fit = (time.perf_counter() - t0) / masks.size
+    return per_fit * (1 << p) * _EXACT_PER_PILOT
+
+
+def _glm_mask_fitter(prob: _Problem, kind: str, fit_index: str) -> Any:
+    """``masks -> values`` of chosen subset models (cross-products formed once)."""
+    from ._glm import glm_mask_fitter
+
+    Z = prob.Z
+    assert Z is not None
+    always = list(range(prob.m, prob.m + prob.a)) or None
+    X = Z[:, : prob.m + prob.a] if always else Z[:, : prob.m]
+    return glm_mask_fitter(X, Z[:, -1], prob.w, kind=kind, fit_index=fit_index,
+                           players=prob.players, always=always,
+                           weight_type=prob.weight_type)
+
+
+def _glm_exact_ok(prob: _Problem, kind: str, fit_index: str, method: str,
+                  opts: _Options) -> bool:
+    """Whether to fit all 2^p subsets; announce long exact runs (a timed pilot first)."""
+    from ._glm import MAX_PLAYERS
+
+    p = len(prob.players)
+    if p <= 12:
+        return True
+    est = _glm_pilot_seconds(_glm_mask_fitter(prob, kind, fit_index), p,
+                             np.random.default_rng(p))
+    sampled_ok = method == "shapley"
+    if p <= min(opts.exact_max, MAX_PLAYERS) and est <= opts.max_time:
+        if est > GLM_ANNOUNCE_SECONDS:
+            warn(f"Exact {kind} importance over p = {p} drivers fits 2^{p} = {1 << p:,} subset "
+                 f"models: estimated {est:,.0f} s (from a timed pilot).", DriverkitWarning)
+        return True
+    why = (f"p = {p} is above exact_max = {opts.exact_max}" if p > opts.exact_max else
+           f"p = {p} is above the exact GLM limit of {MAX_PLAYERS}" if p > MAX_PLAYERS else
+           f"the exact run would take about {est:,.0f} s (2^{p} = {1 << p:,} subset fits, "
+           f"from a timed pilot), more than max_time = {opts.max_time:g} s")
+    if not sampled_ok:
+        raise DriverkitError(
+            f"method='{method}' needs all 2^{p} subset fits, but {why}. Use "
+            "method='shapley' (sampled above the limit), group drivers into fewer players, "
+            "or raise max_time.")
+    warn(f"GLM Shapley values are sampled: {why}. Entry orders are sampled until the Monte "
+         f"Carlo SE is below {opts.tolerance:g} or max_time = {opts.max_time:g} s runs out.",
+         DriverkitWarning)
+    return False
+
+
+def _glm_sampled(prob: _Problem, method: str, kind: str, fit_index: str,
+                 opts: _Options) -> ImportanceResult:
+    """Permutation-sampled GLM Shapley values (with a Monte Carlo SE per driver)."""
+    from ._sampling import sample_shapley_values
+
+    names = prob.player_names
+    p = len(names)
+    fitter = _glm_mask_fitter(prob, kind, fit_index)
+    r2_full = float(fitter(np.array([(1 << p) - 1], dtype=np.int64))[0])
+    bar = None
+    if opts.progress:  # pragma: no cover - cosmetic
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc="sampled orders", leave=False)
+
+    def step(count: int, se: float) -> None:  # pragma: no cover - cosmetic
+        if bar is not None:
+            bar.n = count
+            bar.set_postfix(max_se=f"{se:.2g}")
+            bar.refresh()
+
+    res = sample_shapley_values(fitter, p,
+                                tolerance=opts.tolerance, max_time=opts.max_time,
+                                max_permutations=opts.max_permutations, rng=opts.rng,
+                                progress=step)
+    if bar is not None:  # pragma: no cover
+        bar.close()
+    r2_always = np.nan
+    if prob.a:
+        Z = prob.Z
+        assert Z is not None
+        r2_always = float(_glm_module().glm_subset_values(
+            Z[:, : prob.m + prob.a], Z[:, -1], prob.w, kind=kind, fit_index=fit_index,
+            players=[[0]], always=list(range(prob.m, prob.m + prob.a)),
+            weight_type=prob.weight_type).r2_always)
+    r2 = r2_full + (0.0 if np.isnan(r2_always) else r2_always)
+    r2_always = 0.0 if np.isnan(r2_always) else r2_always
+    table = _table(names, res.values)
+    table["mc_se"] = res.std_error
+    notes = list(prob.notes)
+    notes.append(f"Shapley values estimated by sampling {res.n_permutations:,} entry orders "
+                 f"(antithetic pairs; one {kind} fit per new subset); largest Monte Carlo SE "
+                 f"{res.std_error.max():.2g}; stopped by {res.stopped_by}.")
+    if res.stopped_by != "tolerance":
+        warn(f"Sampled Shapley values stopped by {res.stopped_by} before reaching the "
+             f"tolerance {opts.tolerance:g} (largest MC SE {res.std_error.max():.3g}). Raise "
+             "max_time/max_permutations for more precision.", ConvergenceWarning)
+    diag: dict[str, Any] = {"r2": r2, "r2_always": r2_always, **_diagnostics(prob),
+                            "sampled": True, "n_permutations": res.n_permutations,
+                            "stopped_by": res.stopped_by,
+                            "max_mc_se": float(res.std_error.max()),
+                            "sampling_seconds": res.seconds}
+    meta = _base_meta(prob, method, kind, r2, r2_always, fit_index)
+    meta["sampled"] = True
+    return ImportanceResult(table, method=method, kind=kind, r2=r2, r2_always=r2_always,
+                            meta=meta, notes=notes, diagnostics=diag, groups=prob.members,
+                            fit_index=fit_index)

@@ -8,7 +8,17 @@ bootstrap. The optimisers evaluate plans only through :meth:`Simulator.value`.
 
 from ._chunked import ChunkedSimulationResult, run_chunked
 from ._money import Calibration, clv, clv_elasticity, index_100
-from ._operators import Operator, ceiling, floor, gap_close, set_to, shift, target_mean, top_box
+from ._operators import (
+    Operator,
+    ceiling,
+    floor,
+    gap_close,
+    set_to,
+    share_to,
+    shift,
+    target_mean,
+    top_box,
+)
 from ._result import PriorityResult, SensitivityResult, SimulationResult
 from ._scenario import Scenario
 from ._simulator import Simulator
@@ -30,6 +40,7 @@ __all__ = [
     "index_100",
     "run_chunked",
     "set_to",
+    "share_to",
     "shift",
     "target_mean",
     "top_box",
