@@ -89,3 +89,18 @@ def test_one_kind_list():
         check_kind("poisson", "f")
     with pytest.raises(DriverkitError, match="not supported by f\\(\\); use kind='logit'"):
         check_kind("probit", "f", ("linear", "logit"))
+
+
+def test_old_argument_names_still_work_with_a_deprecation_warning(demo):
+    df, drivers = demo
+    new = dk.importance(df, "satisfaction", drivers[:3], covariates=[drivers[3]])
+    with pytest.warns(DeprecationWarning, match="use covariates="):
+        old = dk.importance(df, "satisfaction", drivers[:3], always=[drivers[3]])
+    pd.testing.assert_frame_equal(old.table, new.table)
+    with pytest.raises(dk.DriverkitTypeError, match="both covariates= and its old name"):
+        dk.importance(df, "satisfaction", drivers[:3], covariates=["x"], always=["y"])
+    from driverkit._validation import renamed
+
+    with pytest.warns(DeprecationWarning, match=r"frontier\(sim=...\) is deprecated"):
+        assert renamed(None, "S", "simulator", "sim", "frontier") == "S"
+    assert renamed("S", None, "simulator", "sim", "frontier") == "S"
