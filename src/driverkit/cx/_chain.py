@@ -63,7 +63,7 @@ def _glm(X: np.ndarray, y: np.ndarray, w: np.ndarray, kind: str, start: np.ndarr
     """Weighted binary GLM refit warm-started from ``start`` (the full-sample estimate);
     NaN when it fails (the replicate is dropped)."""
     try:
-        fit = fit_binary(X, y, w, link=kind, start=start, max_iter=25)
+        fit = fit_binary(X, y, w, link=kind, start=start, max_iter=25, line_search=False)
     except np.linalg.LinAlgError:
         return np.full_like(start, np.nan)
     if not np.all(np.isfinite(fit.params)):
