@@ -63,7 +63,8 @@ def _importance(ctx):
 
 def _importance_logit(ctx):
     s = ctx["survey"]
-    return (dk.importance(s, "repurchase", ctx["drivers"], kind="logit", method="dominance"),
+    return (dk.importance(s, "repurchase", ctx["drivers"], kind="logit", weights=s["staff"],
+                          groups={"staff and price": ["staff", "price"]}),
             ["importance", "share", "rank"])
 
 
@@ -124,7 +125,7 @@ def _table(ctx):
 
 # the same classes again for binary, probit and ordinal outcomes ("Class (variant)")
 VARIANTS = {
-    "ImportanceResult (logit, dominance)": _importance_logit,
+    "ImportanceResult (logit, weights, groups)": _importance_logit,
     "ImportanceResult (ordinal, bootstrap)": _importance_ordinal,
     "DriverModel (ordinal)": _model_ordinal,
     "DriverModel (probit)": _model_probit,

@@ -69,6 +69,12 @@ DEFAULT_LABELS: dict[str, str] = {
     "marginal_roi": "marginal ROI", "roi": "ROI", "total_spend": "total spend",
     "net_cost": "net cost", "performance_100": "performance (0–100)",
     "std_error": "std. error", "p_value": "p-value", "q_value": "q-value",
+    # .meta keys of models, importance and the chain
+    "pseudo_r2": "pseudo-R²", "pseudo_r2_always": "pseudo-R² of the always-in variables",
+    "mcfadden_r2_always": "McFadden R² of the always-in variables", "loglike": "log-likelihood",
+    "fit_index": "fit index", "path_b": "path b (mediator → outcome)",
+    "r2_mediator": "R² of the mediator", "r2_outcome": "R² of the outcome",
+    "mcfadden_r2_outcome": "McFadden R² of the outcome",
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._results import Result
+from .._results import Meta, Result, snake_key
 from .._validation import KINDS, check_fraction, check_kwargs, check_option, suggest, warn
 from ..data import DriverData, prepare
 from ..data._prepare import DesignSpec
@@ -527,40 +527,40 @@ class DriverModel(Result):
         raise AttributeError("DriverModel.table is computed from the fit and cannot be set.")
 
     @property
-    def meta(self) -> dict[str, Any]:
+    def meta(self) -> Meta:
         out = self._check_fitted()
-        m: dict[str, Any] = {
+        m = Meta({
             "outcome": self.outcome.split("~")[0].strip(),
             "kind": {"linear": "linear (OLS)", "logit": "binary logit", "probit": "binary probit",
                      "ordinal": "ordered logit"}[self.kind],
             "n": self.n,
-        }
+        })
         if self._fixed:
             m.pop("n")
         elif self.kind == "linear":
-            m["R²"] = out.r2
+            m["r2"] = out.r2
         else:
-            m["McFadden R²"] = out.r2
-            m["log-likelihood"] = out.loglike
+            m["mcfadden_r2"] = out.r2
+            m["loglike"] = out.loglike
         if not self._fixed:
-            m["condition number"] = self._cond
+            m["condition_number"] = self._cond
         m["covariance"] = out.cov_type
-        m["CI level"] = f"{self.ci:.0%}"
+        m["ci"] = self.ci
         if getattr(self, "better", None) is not None:
             m["better"] = f"{self.better} values of the outcome"
         flips = self.sign_flips
         if len(flips):
-            m["suppressor signs"] = ", ".join(flips.index)
+            m["suppressor_signs"] = ", ".join(flips.index)
         if self.data_ is not None:
             mm = self.data_.missing_meta
             m["missing"] = mm.get("missing", "listwise")
             for key in ("rows", "rows used", "rows dropped (listwise)", "imputations",
                         "cells imputed", "cells filled", "indicators", "na_values removed"):
                 if key in mm:
-                    m[key] = mm[key]
+                    m[snake_key(key)] = mm[key]
             if self.data_.policy == "pairwise":
                 pm = self._pairwise_meta
-                m["smallest pairwise n"] = pm["n_min"]
+                m["smallest_pairwise_n"] = pm["n_min"]
         return m
 
     @meta.setter
