@@ -1109,12 +1109,7 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
     methods = (["shapley", "first", "last"] + (["relative_weights"] if with_rw else [])
                if method == "all" else [method])
     need_v = any(m in ("shapley", "dominance", "first", "last") for m in methods)
-    if need_v and not _glm_exact_ok(prob, kind, fit_index, method, opts):
-        if B:
-            raise DriverkitError(
-                f"bootstrap= with sampled GLM Shapley values (p = {p}) would need a sampling "
-                "run per replicate. Group drivers into fewer players, raise max_time/exact_max "
-                "for the exact run, or bootstrap method='relative_weights'.")
+    if need_v and not _glm_exact_ok(prob, kind, fit_index, method, opts, B):
         return _glm_sampled(prob, method, kind, fit_index, opts)
     values: dict[str, np.ndarray] = {}
     cond = comp = None
@@ -1165,10 +1160,9 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
             def mapper(fn: Any, batches: list[np.ndarray]) -> list[Any]:
                 return run_tasks(fn, batches, client=client)
 
-        chunk = _glm_chunk(Z.shape[0], B, opts.n_jobs)
-        with single_threaded_blas():
+        with single_threaded_blas():  # threads share the cores instead
             reps = bs.bootstrap_rows(stat, Z.shape[0], B, opts.rng, weights=w,
-                                     strata=prob.strata, chunk=chunk,
+                                     strata=prob.strata, chunk=25,
                                      progress=bool(show) and mapper is None, mapper=mapper,
                                      n_jobs=opts.n_jobs)
         status = reps[:, -1]
@@ -1249,14 +1243,6 @@ def _glm_rw(prob: _Problem, fit_index: str, w: np.ndarray | None = None
 # --------------------------------------------------------------------------------------
 #: Share of failed bootstrap replicates above which a warning is raised.
 FAILED_SHARE_WARN = 0.01
-
-
-def _glm_chunk(n: int, B: int, n_jobs: int) -> int:
-    """Replicates per batch: enough to amortise the per-subset work, small enough to stay
-    in cache and to give every thread work (fixed for given n and B, never by n_jobs)."""
-    del n_jobs  # the batches must not depend on the number of threads
-    size = int(np.clip((1 << 19) // max(n, 1), 8, 128))
-    return max(1, min(size, -(-B // 2)))
 
 
 def _glm_replicate_stat(prob: _Problem, kind: str, fit_index: str, methods: list[str],
@@ -1384,12 +1370,12 @@ def _glm_mask_fitter(prob: _Problem, kind: str, fit_index: str) -> Any:
 
 
 def _glm_exact_ok(prob: _Problem, kind: str, fit_index: str, method: str,
-                  opts: _Options) -> bool:
+                  opts: _Options, B: int) -> bool:
     """Whether to fit all 2^p subsets; announce long exact runs (a timed pilot first)."""
     from ._glm import MAX_PLAYERS
 
     p = len(prob.players)
-    if p <= 12:
+    if p <= min(12, opts.exact_max):
         return True
     est = _glm_pilot_seconds(_glm_mask_fitter(prob, kind, fit_index), p,
                              np.random.default_rng(p))
@@ -1403,6 +1389,11 @@ def _glm_exact_ok(prob: _Problem, kind: str, fit_index: str, method: str,
            f"p = {p} is above the exact GLM limit of {MAX_PLAYERS}" if p > MAX_PLAYERS else
            f"the exact run would take about {est:,.0f} s (2^{p} = {1 << p:,} subset fits, "
            f"from a timed pilot), more than max_time = {opts.max_time:g} s")
+    if B:
+        raise DriverkitError(
+            f"bootstrap= needs all 2^{p} subset fits per replicate, but {why}. Group drivers "
+            "into fewer players, raise max_time/exact_max, or bootstrap "
+            "method='relative_weights'.")
     if not sampled_ok:
         raise DriverkitError(
             f"method='{method}' needs all 2^{p} subset fits, but {why}. Use "
