@@ -86,7 +86,8 @@ _export("models", ["PLSModel", "pls"])
 _export("importance", ["ImportanceResult", "importance"])
 # --- simulate ---
 _export("simulate", ["Scenario", "SimulationResult", "Simulator", "ceiling", "clv", "floor",
-                     "gap_close", "run_chunked", "set_to", "shift", "target_mean", "top_box"])
+                     "gap_close", "run_chunked", "set_to", "share_to", "shift", "target_mean",
+                     "top_box"])
 # --- optimize ---
 _export("optimize", ["Allocation", "CostCurve", "Portfolio", "frontier", "hill", "optimize_budget",
                      "piecewise", "saturating", "select_initiatives"])
@@ -150,7 +151,14 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
         stage_importance,
         stated_vs_derived,
     )
-    from .data import LatentTruth, latent_truth, load_demo, make_survey
+    from .data import (
+        LatentTruth,
+        MissingReport,
+        latent_truth,
+        load_demo,
+        make_survey,
+        missing_report,
+    )
     from .importance import ImportanceResult, importance
     from .models import DriverModel, PLSModel, fit, fixed_model, pls
     from .optimize import (
@@ -175,6 +183,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
         gap_close,
         run_chunked,
         set_to,
+        share_to,
         shift,
         target_mean,
         top_box,

@@ -17,8 +17,11 @@ import pandas as pd
 from .exceptions import ColumnNotFoundError, DriverkitError, DriverkitTypeError
 
 __all__ = [
+    "KINDS",
     "check_columns",
     "check_fraction",
+    "check_int",
+    "check_kind",
     "check_kwargs",
     "check_missing",
     "check_option",
@@ -175,3 +178,49 @@ def check_missing(missing: Any, func: str, kind: str | None = None,
             "imputation)."
         )
     return str(missing)
+
+
+#: Outcome model kinds, defined once; a function that supports fewer says which with
+#: :func:`check_kind` (one message for "not supported").
+KINDS = ("linear", "logit", "probit", "ordinal")
+_KIND_ALTERNATIVE = {"probit": "logit", "ordinal": "linear", "logit": "linear", "linear": "logit"}
+
+
+def check_kind(kind: Any, func: str, supported: Sequence[str] = KINDS) -> str:
+    """Validate ``kind=``: one of :data:`KINDS`, and one that ``func`` supports.
+
+    An unknown kind gets the usual option message; a known kind that this function does
+    not support gets "kind='probit' is not supported by importance(); use kind='logit'".
+    """
+    check_option(kind, "kind", KINDS, func)
+    if kind not in supported:
+        alt = _KIND_ALTERNATIVE[kind]
+        alt = alt if alt in supported else supported[0]
+        raise DriverkitError(
+            f"kind={kind!r} is not supported by {func}(); use kind={alt!r} (supported: "
+            f"{', '.join(repr(k) for k in supported)})."
+        )
+    return str(kind)
+
+
+def check_int(value: Any, name: str, func: str, *, low: int = 0,
+              allow_none: bool = False) -> int | None:
+    """Raise unless ``value`` is an integer >= ``low`` (bools are not integers here)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise DriverkitError(
+            f"The '{name}' parameter of {func}() must be an integer >= {low}. "
+            f"Got {value!r} instead."
+        )
+    return int(value)
+
+
+def check_progress(progress: Any, func: str) -> bool | None:
+    """``progress=``: ``None`` (automatic: bars for long jobs only), ``True`` or ``False``."""
+    if progress is not None and not isinstance(progress, bool | np.bool_):
+        raise DriverkitTypeError(
+            f"The 'progress' parameter of {func}() must be True, False or None (automatic). "
+            f"Got {progress!r} instead."
+        )
+    return None if progress is None else bool(progress)

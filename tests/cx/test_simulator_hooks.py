@@ -89,7 +89,7 @@ def test_asymmetric_simulator_cut_costs_more_than_raise_earns():
 
 def test_chain_simulator_flows_through_the_mediator(survey_chain):
     d = survey_chain.attrs["truth"]["drivers"]
-    res = dk.chain(survey_chain, d, "satisfaction", "repurchase")
+    res = dk.chain(survey_chain, "repurchase", d, mediator="satisfaction")
     sim = res.simulator()
     out = sim.run([dk.Scenario("price +1", {"price_value": dk.shift(1)}),
                    dk.Scenario("accuracy -1", {"delivery_accuracy": dk.shift(-1)})],

@@ -35,7 +35,7 @@ def test_wave_order(labels, want, guessed):
 def test_ordered_categorical_and_explicit_order_are_not_guesses():
     s = pd.Series(pd.Categorical(["late", "early"], categories=["early", "late"], ordered=True))
     assert order_waves(s, ["early", "late"], None, "wave")[::2] == (["early", "late"], False)
-    levels, how, g = _order(["b", "a"], order=["b", "a"])
+    levels, _how, g = _order(["b", "a"], order=["b", "a"])
     assert levels == ["b", "a"] and not g
     with pytest.raises(dk.DataError, match="does not list"):
         _order(["b", "a", "c"], order=["b", "a"])

@@ -269,7 +269,7 @@ def test_weight_column_by_name_and_no_mutation():
     pd.testing.assert_frame_equal(m1.paths, m2.paths)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), scale=st.floats(0.1, 50), shift=st.floats(-100, 100),
        scheme=st.sampled_from(["path", "centroid", "factorial"]))
 def test_property_affine_invariance_and_brute_force(seed, scale, shift, scheme):

@@ -25,7 +25,7 @@ def _fit(*a, **k):
 
 def test_batched_bootstrap_equals_refits_of_the_same_resamples():
     df, t = _data()
-    B = 25
+    B = 12
     m = _fit(df, t.constructs, t.paths, weights="weight", scales=(1, 10), bootstrap=B, seed=7)
     assert m.meta["resamples kept"] == B
     counts = draw_counts(np.random.default_rng(7), B, len(df))
@@ -88,3 +88,21 @@ def test_degenerate_resamples_are_reported_and_left_out():
     assert m.meta["resamples kept"] == 200 - dropped
     assert any("degenerate" in s for s in m.notes)
     assert np.isfinite(m.paths["std_error"]).all()
+
+
+def test_construct_sign_alignment():
+    from driverkit.models._pls_kernel import estimate_batch, moments
+
+    df, t = _data(100, 8)
+    m = _fit(df, t.constructs, t.paths)
+    mean, cov = moments(m._d.X, m._d.w)
+    ref = m._b.W[0]
+    flipped = estimate_batch(mean[None], cov[None], m.spec, reference=-ref)
+    assert flipped.flipped[0] == m.spec.c  # every construct pointed the other way
+    assert np.allclose(flipped.weights[0], -m.outer["weight"].to_numpy())
+    # paths between two flipped constructs keep their sign
+    ix = [m.spec.index_of(s) for s, _ in m.spec.edges]
+    jx = [m.spec.index_of(t_) for _, t_ in m.spec.edges]
+    assert np.allclose(flipped.paths[0][ix, jx], m.paths["estimate"])
+    same = estimate_batch(mean[None], cov[None], m.spec, reference=ref)
+    assert same.flipped[0] == 0

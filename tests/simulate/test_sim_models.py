@@ -97,7 +97,7 @@ def test_chain_model_flows_through_the_mediator(survey):
     df = survey.assign(sat=np.clip(np.round(0.5 * survey["staff"] + 0.3 * survey["speed"]
                                             + np.random.default_rng(2).normal(0, 1, len(survey))
                                             ), 1, 10))
-    res = chain(df, list(SCALES), "sat", "buy", kind="logit")
+    res = chain(df, "buy", list(SCALES), mediator="sat", kind="logit")
     sim = res.simulator()
     assert not sim.kernel.fast  # the generic path through predict_design
     got = sim.value(UP, "rate")

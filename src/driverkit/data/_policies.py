@@ -6,16 +6,14 @@ readable; :func:`prepare` is the only caller.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, MissingDataWarning
 from . import _missing
-
-if TYPE_CHECKING:
-    from ._prepare import DriverData
 
 
 def _safe_pair(sc: Any) -> tuple[float, float] | None:
@@ -147,11 +145,13 @@ def _prepare_imputed(data: pd.DataFrame, frame: pd.DataFrame, y: np.ndarray | No
                      orig_outcome: Any, orig_drivers: Any, outcome: str | None,
                      needed: list[str], numeric_cols: list[str], factor_cols: list[str],
                      formula: bool, mmeta: dict[str, Any], m: int, seed: Any,
-                     kw: dict[str, Any]) -> DriverData:
-    """Multiple imputation: ``m`` completed copies of the data, each prepared listwise."""
-    import warnings
+                     kw: dict[str, Any], prepare: Callable[..., Any],
+                     _numeric_or_factor: Callable[..., Any]) -> Any:
+    """Multiple imputation: ``m`` completed copies of the data, each prepared listwise.
 
-    from ._prepare import DriverData, _numeric_or_factor, prepare
+    ``prepare`` and the column classifier are passed in by :func:`prepare` (the caller)."""
+    import dataclasses
+    import warnings
 
     if formula:  # classify the formula's raw columns here
         numeric_cols, factor_cols = [], []
@@ -177,7 +177,7 @@ def _prepare_imputed(data: pd.DataFrame, frame: pd.DataFrame, y: np.ndarray | No
     extra = np.hstack([d.to_numpy() for d in dummies]) if dummies else None
     completed = _missing.impute_chained(Z, m=m, seed=seed, names=names, extra=extra)
     frames: list[pd.DataFrame] = []
-    dds: list[DriverData] = []
+    dds: list[Any] = []
     n_y_missing = int(np.isnan(y).sum()) if y is not None else 0
     for Zi in completed:
         fi = data.copy(deep=False)
@@ -204,7 +204,7 @@ def _prepare_imputed(data: pd.DataFrame, frame: pd.DataFrame, y: np.ndarray | No
         + (f" {n_y_missing} rows with a missing outcome used only to impute the drivers."
            if n_y_missing else "")
     ]
-    out = DriverData(**{f: getattr(first, f) for f in first.__dataclass_fields__})
+    out = dataclasses.replace(first)
     out.notes = notes
     out.imputed = dds
     out.imputed_frames = frames

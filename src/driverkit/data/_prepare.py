@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns, check_missing, check_option, suggest, warn
+from .._validation import KINDS, check_columns, check_missing, check_option, suggest, warn
 from ..exceptions import (
+    CollinearityWarning,
     DataError,
     DriverkitTypeError,
     MissingDataWarning,
@@ -36,7 +37,7 @@ from ._policies import (
 
 __all__ = ["KINDS", "DesignSpec", "DriverData", "prepare"]
 
-KINDS = ("linear", "logit", "probit", "ordinal")
+# KINDS is defined once, in _validation (re-exported here for old imports)
 MISSING = _missing.MISSING_POLICIES
 WEIGHT_TYPES = ("sampling", "frequency")
 
@@ -137,6 +138,9 @@ class DesignSpec:
     fill: dict[str, float] = field(default_factory=dict)
     indicators: dict[str, str] = field(default_factory=dict)
     na_levels: set[str] = field(default_factory=set)
+    # factor levels whose dummy coincides with another factor's dummy (nested questions such
+    # as "No internet service"): omitted, their effect carried by the first factor's dummy
+    dropped: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def raw_variables(self) -> list[str]:
@@ -196,7 +200,8 @@ class DesignSpec:
                         f"Column '{name}' has level(s) {shown} not seen when the model was "
                         f"fitted (known: {', '.join(map(repr, levels))})."
                     )
-                for j, lv in zip(idx, levels[1:], strict=True):
+                kept = [lv for lv in levels[1:] if lv not in self.dropped.get(name, [])]
+                for j, lv in zip(idx, kept, strict=True):
                     col = (vals == lv).astype(float)
                     col[pd.isna(s).to_numpy()] = np.nan
                     out[:, j] = col
@@ -318,7 +323,7 @@ def _check_weights(w: np.ndarray, label: str) -> None:
             f"The weights '{label}' contain {int((w < 0).sum())} negative value(s) "
             f"(smallest {w.min():g}). Survey weights must be >= 0."
         )
-    if w.sum() <= 0 and w.max() <= 0:
+    if w.max() <= 0:
         raise DataError(f"The weights '{label}' are all zero; at least one must be positive.")
 
 
@@ -732,7 +737,7 @@ def prepare(
             dict(kind=kind, weights=w_raw if w_raw is not None else None,
                  covariates=covariates, scales=scales, positive=positive,
                  weight_type=weight_type, func=func, check_collinearity=check_collinearity,
-                 min_extra_rows=min_extra_rows))
+                 min_extra_rows=min_extra_rows), prepare, _numeric_or_factor)
     fill: dict[str, float] = {}
     indicators: dict[str, str] = {}
     na_levels: set[str] = set()
@@ -858,9 +863,14 @@ def prepare(
     remap = {old: new for new, old in enumerate(perm)}
     terms = {nm: [remap[i] for i in terms[nm]] for nm in order_names}
 
+    dropped: dict[str, list[Any]] = {}
+    notes_nested: list[str] = []
+    if formula_rhs is None and factors and not pairwise:
+        X, columns, terms, dropped, notes_nested = _merge_coinciding_levels(
+            X, columns, terms, factors, w)
     spec = DesignSpec(columns=columns, terms=terms, numeric=numeric_drivers, factors=factors,
                       order=order, formula_spec=spec_formula, fill=fill,
-                      indicators=indicators, na_levels=na_levels)
+                      indicators=indicators, na_levels=na_levels, dropped=dropped)
 
     _n, k = X.shape
     if np.isinf(X).any() or (not pairwise and not np.isfinite(X).all()):
@@ -893,7 +903,7 @@ def prepare(
 
     # ---- scales -------------------------------------------------------------------------
     declared = _check_scales(scales, numeric_drivers, func, drivers_list)
-    notes: list[str] = []
+    notes: list[str] = list(notes_nested)
     final_scales: dict[str, tuple[float, float]] = {}
     observed: list[str] = []
     for d in numeric_drivers:
@@ -946,6 +956,56 @@ def prepare(
         missing_meta=mmeta,
         indicators=list(indicators),
     )
+
+
+def _merge_coinciding_levels(X: np.ndarray, columns: list[str], terms: dict[str, list[int]],
+                             factors: dict[str, list[Any]], w: np.ndarray
+                             ) -> tuple[np.ndarray, list[str], dict[str, list[int]],
+                                        dict[str, list[Any]], list[str]]:
+    """Drop level dummies of later factors that pick exactly the respondents of an earlier
+    factor's level dummy (e.g. "No internet service" of every follow-up question).
+
+    Such a design is not rank deficient because the factors carry the same information, but
+    because one question was asked only of some respondents; the shared level gets one effect
+    (carried by the first factor's dummy) and the other levels stay estimable.
+    """
+    owner = {j: nm for nm, idx in terms.items() for j in idx}
+    seen: dict[bytes, int] = {}
+    drop: list[int] = []
+    for nm, idx in terms.items():
+        if nm not in factors:
+            continue
+        for j in idx:
+            key = X[w > 0, j].tobytes()
+            if key in seen and owner[seen[key]] != nm:
+                drop.append(j)
+            else:
+                seen.setdefault(key, j)
+    if not drop:
+        return X, columns, terms, {}, []
+    dropped: dict[str, list[Any]] = {}
+    pairs = []
+    for j in drop:
+        nm = owner[j]
+        lv = columns[j][len(nm) + 1 : -1]
+        dropped.setdefault(nm, []).append(lv)
+        first = next(c for c, v in seen.items() if v != j and c == X[w > 0, j].tobytes())
+        pairs.append(f"'{columns[j]}' = '{columns[seen[first]]}'")
+    lost = [nm for nm, idx in terms.items() if idx and all(j in drop for j in idx)]
+    if lost:
+        raise DataError(
+            f"Every level of the categorical driver(s) {lost} coincides with a level of another "
+            "driver (" + "; ".join(pairs[:4]) + "); they carry the same information. Keep one."
+        )
+    keep = [j for j in range(X.shape[1]) if j not in set(drop)]
+    remap = {old: new for new, old in enumerate(keep)}
+    terms = {nm: [remap[j] for j in idx if j in remap] for nm, idx in terms.items()}
+    note = ("Levels that pick exactly the same respondents as a level of another driver "
+            "(a question asked only of some respondents) share one effect: "
+            + "; ".join(pairs[:6]) + (" ..." if len(pairs) > 6 else "")
+            + ". The shared level's effect is reported on the first driver.")
+    warn(note, CollinearityWarning)
+    return X[:, keep], [columns[j] for j in keep], terms, dropped, [note]
 
 
 def _factor_variables(factor: Any, data: pd.DataFrame) -> list[str]:

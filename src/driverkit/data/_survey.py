@@ -21,13 +21,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validation import check_columns, check_kwargs, check_option
+from .._validation import KINDS, check_columns, check_kwargs, check_option
 from ..exceptions import DriverkitError, DriverkitTypeError
 
 __all__ = ["make_survey", "true_effect"]
 
 _FUNC = "make_survey"
-KINDS = ("logit", "probit", "linear", "ordinal")
 STAGES = ("before", "during", "after")
 KANO = ("basic", "performance", "excitement")
 SEGMENTS = ("Value", "Mainstream", "Premium", "Business")

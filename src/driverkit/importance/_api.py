@@ -12,7 +12,6 @@ outcomes use batched GLM subset fits (:mod:`driverkit.importance._glm`).
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +24,12 @@ from scipy import stats as sps
 from .._results import Result
 from .._validation import (
     check_fraction,
+    check_int,
+    check_kind,
     check_missing,
     check_option,
     check_positive,
+    check_progress,
     check_random_state,
     suggest,
     warn,
@@ -40,6 +42,12 @@ from ..exceptions import (
     DriverkitTypeError,
     DriverkitWarning,
     SmallSampleWarning,
+    SuppressorWarning,
+)
+from ..stats._collinearity import (
+    condition_number,
+    condition_number_from_crossproducts,
+    vif_from_corr,
 )
 from ..stats._subsets import (
     announce_cost,
@@ -53,11 +61,12 @@ from ._linear import LINEAR_METHODS, batch_partial_correlation, linear_metric
 from ._sampling import sample_shapley
 from ._shapley import LatticeSums, complete_dominance
 
-__all__ = ["ImportanceResult", "importance"]
+__all__ = ["ImportanceResult", "SubsetValues", "importance", "subset_values"]
 
 METHODS = ("shapley", "dominance", "relative_weights", "pratt", "first", "last", "betasq",
            "car", "all")
 ALL_METHODS = ("shapley", "relative_weights", "pratt", "first", "last", "betasq", "car")
+#: Kinds importance supports (of the shared ``_validation.KINDS``): no probit subset kernel.
 KINDS = ("linear", "logit", "ordinal")
 FIT_INDICES = ("mcfadden", "nagelkerke", "cox_snell", "estrella")
 CI_METHODS = ("percentile", "bca")
@@ -132,18 +141,23 @@ class ImportanceResult(Result):
         self.groups = dict(groups or {})
         self.fit_index = fit_index
 
-    def summary(self) -> str:
-        """Plain-text summary; for dominance also the conditional and complete tables."""
-        text = super().summary()
-        if self.conditional is not None and self.complete is not None:
-            from ..display._render import format_table
+    def summary(self, **options: Any) -> str:
+        """Plain-text summary; for dominance also the conditional and complete tables.
 
-            cond = self.conditional.copy()
-            cond.columns = [f"k={c}" for c in cond.columns]
-            text += "\n\nConditional dominance (mean R² gain by number of other drivers)\n"
-            text += format_table(cond).to_string()
-            text += "\n\nComplete dominance (share of comparisons the row driver wins)\n"
-            text += format_table(self.complete).to_string()
+        ``labels=``, ``currency=`` and ``locale=`` work as in :meth:`Result.summary`.
+        """
+        from ..display._format import format_options
+        from ..display._render import format_table
+
+        with format_options(self._format(options, "summary")):
+            text = super().summary()
+            if self.conditional is not None and self.complete is not None:
+                cond = self.conditional.copy()
+                cond.columns = [f"k={c}" for c in cond.columns]
+                text += "\n\nConditional dominance (mean R² gain by number of other drivers)\n"
+                text += format_table(cond).to_string()
+                text += "\n\nComplete dominance (share of comparisons the row driver wins)\n"
+                text += format_table(self.complete).to_string()
         return text
 
     def plot_data(self) -> pd.DataFrame:
@@ -236,6 +250,7 @@ class _Problem:
     notes: list[str] = field(default_factory=list)
     pairwise: bool = False  # Z holds NaN; covariances are pairwise complete
     imputed: list[_Problem] = field(default_factory=list)  # missing="impute": one per set
+    crossproducts: np.ndarray | None = None  # [1, X]ᵀW[1, X] of SufficientStats input
 
 
 def _as_names(x: Any, name: str) -> list[str]:
@@ -470,9 +485,11 @@ def _from_matrix(corr: Any, outcome: Any, drivers: Any, *, groups: dict[str, lis
     names, players, members, order = _assemble(drv, driver_cols, always_cols, groups, drv)
     ordered = [drv[i] for i in order[: len(drv)]] + list(always)
     var_names = [*ordered, outcome]
+    xtx = None
     if source == "stats":
         C = np.asarray(corr.covariance(var_names), dtype=float)
         n_val = float(getattr(corr, "n_obs", np.nan))
+        xtx = np.asarray(corr.crossproducts(var_names[:-1], intercept=True), dtype=float)
     else:
         frame = corr.copy()
         frame.index = [str(i) for i in frame.index]
@@ -487,7 +504,8 @@ def _from_matrix(corr: Any, outcome: Any, drivers: Any, *, groups: dict[str, lis
             n_val = float(n)
     return _Problem(player_names=names, players=players, members=members, var_names=var_names,
                     C=C, m=len(drv), a=len(always), n=None if np.isnan(n_val) else n_val,
-                    source=source, outcome=outcome)
+                    source=source, outcome=outcome,
+                    crossproducts=xtx)
 
 
 def _is_stats(obj: Any) -> bool:
@@ -590,15 +608,20 @@ def _linear_batch_stat(Cb: np.ndarray, prob: _Problem, methods: list[str]) -> np
 
 
 def _diagnostics(prob: _Problem) -> dict[str, Any]:
+    """VIFs and the condition number (one definition each: :mod:`driverkit.stats._collinearity`)."""
     d = prob.m + prob.a
     if d == 0:
         return {}
     C = prob.C[:d, :d]
     s = np.sqrt(np.diag(C))
-    Rx = C / np.outer(s, s)
-    ev = np.linalg.eigvalsh(Rx)
-    vif = pd.Series(np.diag(np.linalg.inv(Rx)), index=prob.var_names[:d], name="vif")
-    return {"vif": vif, "condition_number": float(np.sqrt(ev[-1] / max(ev[0], 1e-300)))}
+    vif = pd.Series(vif_from_corr(C / np.outer(s, s)), index=prob.var_names[:d], name="vif")
+    if prob.Z is not None:
+        cond = condition_number(prob.Z[:, :d], prob.w)
+    elif prob.crossproducts is not None:
+        cond = condition_number_from_crossproducts(prob.crossproducts)
+    else:  # a correlation matrix has no means: the scaled, uncentred design is unknown
+        cond = float("nan")
+    return {"vif": vif, "condition_number": cond}
 
 
 # --------------------------------------------------------------------------------------
@@ -697,15 +720,6 @@ def _table(names: list[str], imp: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _check_int(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise DriverkitError(
-            f"The '{name}' parameter of importance() must be an integer >= {low}. "
-            f"Got {value!r} instead."
-        )
-    return int(value)
-
-
 # --------------------------------------------------------------------------------------
 # public function
 # --------------------------------------------------------------------------------------
@@ -720,7 +734,8 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                max_permutations: int = 200_000, progress: bool | None = None,
                weight_type: str = "sampling", positive: Any = None,
                client: Any = None, na_values: Any = None,
-               imputations: int = 20, n_jobs: int | None = None) -> ImportanceResult:
+               imputations: int = 20, n_jobs: int | None = None,
+               event: Any = None) -> ImportanceResult:
     """Relative importance of drivers: Shapley/LMG, dominance, relative weights and more.
 
     Parameters
@@ -785,7 +800,7 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
         Show progress bars (default: only for long jobs).
     weight_type : {"sampling", "frequency"}, default="sampling"
     positive : optional
-        The event value of a binary outcome given as text.
+        The event value of a binary outcome given as text (``event=`` is an alias).
     client : distributed.Client or "dask", optional
         Run the bootstrap replicates of binary/ordinal importance (one batched refit of
         every subset per replicate) as Dask tasks on this client (``"dask"``: the active
@@ -827,25 +842,31 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     0.5844
     """
     check_option(method, "method", METHODS, _FUNC)
-    check_option(kind, "kind", KINDS, _FUNC)
+    check_kind(kind, _FUNC, KINDS)
     check_option(fit_index, "fit_index", FIT_INDICES, _FUNC)
     check_option(ci_method, "ci_method", CI_METHODS, _FUNC)
     ci = check_fraction(ci, "ci", _FUNC)
     B = bs.check_bootstrap(bootstrap)
-    exact_max = _check_int(exact_max, "exact_max", 1)
-    max_permutations = _check_int(max_permutations, "max_permutations", 2)
+    exact_max = check_int(exact_max, "exact_max", _FUNC, low=1)
+    max_permutations = check_int(max_permutations, "max_permutations", _FUNC, low=2)
     check_positive(tolerance, "tolerance", _FUNC)
     check_positive(max_time, "max_time", _FUNC)
     rng = check_random_state(seed)
+    progress = check_progress(progress, _FUNC)
     if n_jobs is None:
         n_jobs = min(2, os.cpu_count() or 1)
-    n_jobs = _check_int(n_jobs, "n_jobs", 1)
+    n_jobs = int(check_int(n_jobs, "n_jobs", _FUNC, low=1))  # type: ignore[arg-type]
     opts = _Options(exact_max, float(tolerance), float(max_time), max_permutations, progress,
                     rng, client, n_jobs)
     always_l = _as_names(always, "always")
     groups_d = _check_groups(groups, always_l)
 
     # ---- resolve the input -------------------------------------------------------------
+    if event is not None:
+        if positive is not None and positive != event:
+            raise DriverkitError(f"positive={positive!r} and event={event!r} disagree; they "
+                                 "name the same thing (the value modelled as 1).")
+        positive = event
     if corr is not None and data is not None:
         raise DriverkitError("Give either data= or corr=, not both.")
     if corr is None and data is None:
@@ -897,11 +918,63 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                     return _linear_importance(sub, method, opts, b, ci, ci_method)
             return _glm_importance(sub, method, kind, fit_index, opts, b, ci, ci_method)
 
-        return pooled_importance(prob, run_one, B, ci)
+        return pooled_importance(prob, run_one, B, ci, ImportanceResult, _table)
     if kind == "linear":
         with single_threaded_blas():
             return _linear_importance(prob, method, opts, B, ci, ci_method)
     return _glm_importance(prob, method, kind, fit_index, opts, B, ci, ci_method)
+
+
+@dataclass(frozen=True)
+class SubsetValues:
+    """Fit of every subset of players, relative to the always-in model (``v[0] = 0``).
+
+    ``v`` is indexed by bitmask over ``players`` (bit j: player j in the model); ``r2`` is the
+    full model's fit and ``r2_always`` that of the always-in covariates alone, so
+    ``v[-1] = r2 − r2_always``. R² for linear models, the pseudo-R² ``fit_index`` for GLMs.
+    """
+
+    v: np.ndarray
+    r2: float
+    r2_always: float
+    players: list[str]
+
+
+def subset_values(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
+                  kind: str = "linear", weights: Any = None,
+                  always: Sequence[str] | str | None = None, missing: str = "listwise",
+                  positive: Any = None, weight_type: str = "sampling",
+                  fit_index: str = "mcfadden") -> SubsetValues:
+    """Point values of every subset of drivers from the importance engine.
+
+    The same kernels as :func:`importance` (the sweep over the covariance matrix for linear
+    models, the batched GLM subset fits otherwise), for callers that need the whole game
+    (e.g. Owen values of journey stages). Each driver (a factor: all its dummies) is a player.
+
+    Examples
+    --------
+    >>> import driverkit as dk
+    >>> from driverkit.importance import subset_values
+    >>> df = dk.make_survey(n=300, n_drivers=3, seed=4)
+    >>> sv = subset_values(df, "satisfaction", df.attrs["truth"]["drivers"])
+    >>> len(sv.v), bool(abs(sv.v[-1] - sv.r2) < 1e-12)
+    (8, True)
+    """
+    check_kind(kind, "subset_values", KINDS)
+    check_option(fit_index, "fit_index", FIT_INDICES, "subset_values")
+    always_l = _as_names(always, "always")
+    prob = _from_data(data, outcome, list(drivers), kind=kind, weights=weights, groups={},
+                      always=always_l, missing=missing, positive=positive,
+                      weight_type=weight_type, strata=None)
+    if kind != "linear":
+        v, r2, r2_always = _glm_values(prob, kind, fit_index)
+        return SubsetValues(v, r2, r2_always, prob.player_names)
+    R, r2, r2_always = partial_correlation(
+        prob.C, prob.var_names, prob.m + prob.a, list(range(prob.m)),
+        list(range(prob.m, prob.m + prob.a)), what="covariance matrix")
+    with single_threaded_blas():
+        v = subset_values_batch(R[None], prob.players)[:, 0] * (1.0 - r2_always)
+    return SubsetValues(v, float(r2), float(r2_always), prob.player_names)
 
 
 def _base_meta(prob: _Problem, method: str, kind: str, r2: float, r2_always: float,
@@ -924,6 +997,28 @@ def _base_meta(prob: _Problem, method: str, kind: str, r2: float, r2_always: flo
         if prob.pairwise:
             meta["smallest pairwise n"] = int(prob.n) if prob.n is not None else None
     return meta
+
+
+def _sign_flips(prob: _Problem) -> pd.DataFrame:
+    """Single-column drivers whose full-model coefficient has the opposite sign to their
+    correlation with the outcome (suppressors), from the covariance matrix."""
+    from ..models._model import opposite_signs
+
+    k = prob.m + prob.a
+    C = np.asarray(prob.C, float)
+    single = [(name, cols[0]) for name, cols in zip(prob.player_names, prob.players,
+                                                    strict=True) if len(cols) == 1]
+    if not single or C.shape[0] != k + 1:
+        return opposite_signs([], np.empty(0), np.empty(0))
+    try:
+        beta = np.linalg.lstsq(C[:k, :k], C[:k, k], rcond=None)[0]
+    except np.linalg.LinAlgError:
+        return opposite_signs([], np.empty(0), np.empty(0))
+    d = np.sqrt(np.clip(np.diag(C), 0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = C[:k, k] / (d[:k] * d[k])
+    idx = [j for _, j in single]
+    return opposite_signs([n for n, _ in single], beta[idx], corr[idx])
 
 
 def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: float,
@@ -1013,6 +1108,17 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
                          "several respondents, so the intervals are too wide if rows are "
                          "aggregated units.")
 
+    from ..models._model import describe_signs
+
+    flips = _sign_flips(prob)
+    if len(flips):
+        msg = (f"Suppressor sign: {describe_signs(flips)} — the full-model coefficient is "
+               f"opposite to the driver's own correlation with '{prob.outcome}'. Its share is "
+               "real explained variance, but a simulated cut or raise of it alone rests on that "
+               "sign.")
+        warn(msg, SuppressorWarning)
+        notes.append(msg)
+
     def build(m: str) -> ImportanceResult:
         table = _table(names, point.values[m])
         if point.sampling is not None and m == "shapley":
@@ -1021,6 +1127,8 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
         meta = _base_meta(prob, m, "linear", r2, r2_always, None)
         meta["max VIF"] = float(diag["vif"].max()) if "vif" in diag else np.nan
         meta["condition number"] = diag.get("condition_number", np.nan)
+        if len(flips):
+            meta["suppressor signs"] = ", ".join(flips.index)
         if m in boot:
             meta["bootstrap"] = B
             meta["ci"] = ci
@@ -1128,7 +1236,8 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
         rw, r2_rw = _glm_rw(prob, fit_index)
         values["relative_weights"] = rw
         if np.isnan(r2):  # the fit index of the full model (one player holding all columns)
-            one = _Problem(**{**prob.__dict__, "players": [list(range(prob.m))]})
+            one = _Problem(**{**prob.__dict__, "players": [list(range(prob.m))],
+                              "player_names": ["all drivers"]})
             _, r2, r2_always = _glm_values(one, kind, fit_index)
         rw_note = (f"Logistic relative weights (Tonidandel & LeBreton 2010) decompose Menard's "
                    f"standardised R² = {r2_rw:.4f}, not the {fit_index} index.")

@@ -37,15 +37,16 @@ def pairwise_batch(Z: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def pooled_importance(prob: Any, run_one: Callable[[Any, int], Any], B: int,
-                      ci: float) -> Any:
+                      ci: float, result_cls: Any, make_table: Callable[..., pd.DataFrame]
+                      ) -> Any:
     """Run the importance on every imputed problem and pool.
 
     The point estimate is the mean over the ``m`` imputed sets; with ``B`` bootstrap
     replicates, each set gets ``ceil(B / m)`` and the pooled replicates give the standard
     errors and percentile intervals (they carry both the sampling and the imputation
-    variance).
+    variance). ``result_cls`` and ``make_table`` are the caller's result class and table
+    builder.
     """
-    from ._api import ImportanceResult, _table
 
     subs = prob.imputed
     m = len(subs)
@@ -58,7 +59,7 @@ def pooled_importance(prob: Any, run_one: Callable[[Any, int], Any], B: int,
         extras: dict[str, Any] = {}
     else:
         imp = np.mean([r.table["importance"].to_numpy() for r in results], axis=0)
-        table = _table(names, imp)
+        table = make_table(names, imp)
         extras = {}
         if B:
             reps = np.vstack([r.replicates.to_numpy() for r in results])
@@ -92,7 +93,7 @@ def pooled_importance(prob: Any, run_one: Callable[[Any, int], Any], B: int,
            "(Schomaker & Heumann 2018)." if B else "."),
     ]
     notes += [n for n in first.notes if n not in notes]
-    return ImportanceResult(table, method=first.method, kind=first.kind, r2=r2,
+    return result_cls(table, method=first.method, kind=first.kind, r2=r2,
                             r2_always=r2_always, meta=meta, notes=notes,
                             diagnostics=first.diagnostics, groups=first.groups,
                             fit_index=first.fit_index, **extras)

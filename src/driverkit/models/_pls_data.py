@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns, check_option, warn
+from .._validation import check_columns, warn
 from ..exceptions import DataError, DriverkitError, DriverkitTypeError, MissingDataWarning
 from ._pls_spec import PLSSpec
 
@@ -31,22 +31,6 @@ class PLSData:
     scales: dict[str, tuple[float, float]]
     notes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-def _apply_na_values(df: pd.DataFrame, na_values: Any) -> pd.DataFrame:
-    if na_values is None:
-        return df
-    if isinstance(na_values, Mapping):
-        out = df.copy()
-        for col, codes in na_values.items():
-            if col in out.columns:
-                vals = list(codes) if isinstance(codes, Sequence) and not isinstance(
-                    codes, str) else [codes]
-                out[col] = out[col].mask(out[col].isin(vals))
-        return out
-    vals = list(na_values) if isinstance(na_values, Sequence) and not isinstance(
-        na_values, str) else [na_values]
-    return df.mask(df.isin(vals))
 
 
 def _weights(data: pd.DataFrame, weights: Any) -> tuple[np.ndarray | None, str | None]:
@@ -113,10 +97,13 @@ def _scales(scales: Any, spec: PLSSpec, X: np.ndarray,
 def prepare_pls_data(data: Any, spec: PLSSpec, *, weights: Any = None, scales: Any = None,
                      missing: str = "listwise", na_values: Any = None) -> PLSData:
     """Check and extract the items (never modifies ``data``)."""
-    check_option(missing, "missing", list(MISSING), "pls")
+    from .._validation import check_missing
+    from ..data._missing import apply_na_values
+
+    missing = check_missing(missing, "pls", allowed=list(MISSING))
     check_columns(data, spec.item_names, role="item")
     owner = {it: spec.constructs[spec.block[k]] for k, it in enumerate(spec.item_names)}
-    df = _apply_na_values(data[spec.item_names], na_values)
+    df, na_counts = apply_na_values(data[spec.item_names], na_values, spec.item_names, "pls")
     cols = {}
     for it in spec.item_names:
         s = df[it]
@@ -142,6 +129,8 @@ def prepare_pls_data(data: Any, spec: PLSSpec, *, weights: Any = None, scales: A
     w, wname = _weights(data, weights)
     notes: list[str] = []
     meta: dict[str, Any] = {"missing": missing}
+    if na_counts:
+        meta["no-answer codes removed"] = sum(sum(v.values()) for v in na_counts.values())
     na = np.isnan(X)
     bad_w = np.zeros(len(X), dtype=bool) if w is None else ~np.isfinite(w)
     index = data.index
@@ -171,14 +160,14 @@ def prepare_pls_data(data: Any, spec: PLSSpec, *, weights: Any = None, scales: A
             if w is not None:
                 w = w[~rows]
         else:
+            from ..data._missing import warn_filled, weighted_mean_fill
+
             ww = np.ones(len(X)) if w is None else w
             X = X.copy()
-            for k in np.flatnonzero(na.any(axis=0)):
-                ok = ~na[:, k]
-                X[~ok, k] = np.dot(ww[ok], X[ok, k]) / ww[ok].sum()
-            warn(f"pls(): {int(na.sum())} missing item answers replaced by the item mean "
-                 f"(missing='mean', as seminr); mean replacement shrinks variances and "
-                 f"correlations (most missing: {worst}).", MissingDataWarning)
+            cols = np.flatnonzero(na.any(axis=0))
+            for k in cols:
+                X[na[:, k], k] = weighted_mean_fill(X[:, k], ww)
+            warn_filled("mean", "pls", [spec.item_names[k] for k in cols], int(na.sum()))
             notes.append(f"Mean replacement of {int(na.sum())} missing answers (shrinks "
                          "variances).")
             meta["imputed answers"] = int(na.sum())

@@ -77,30 +77,53 @@ def _layers(spec: PLSSpec) -> np.ndarray:
 
 def draw_path_diagram(ax: Any, spec: PLSSpec, paths: pd.DataFrame, r2: pd.Series, *,
                       title: str = "PLS path model") -> Any:
-    """Constructs as boxes in columns by causal depth, arrows labelled with path estimates."""
+    """Constructs as boxes in columns by causal depth, arrows labelled with path estimates.
+
+    Single-construct columns zig-zag and paths that skip a column bend, so that no arrow runs
+    through another construct's box.
+    """
     depth = _layers(spec)
     pos: dict[str, tuple[float, float]] = {}
     for d in range(depth.max() + 1):
         members = [spec.constructs[k] for k in np.flatnonzero(depth == d)]
         for r, name in enumerate(members):
-            pos[name] = (float(d), (len(members) - 1) / 2.0 - r)
-    for (s, t), est in paths["estimate"].items():
-        (x0, y0), (x1, y1) = pos[s], pos[t]
+            y = (len(members) - 1) / 2.0 - r if len(members) > 1 else 0.5 * (d % 2)
+            pos[name] = (1.6 * d, y)
+    gap = 0.45  # data units kept free around a box's centre
+    extent = [np.array(p) for p in pos.values()]
+    for k, ((s, t), est) in enumerate(paths["estimate"].items()):
+        p0, p1 = np.array(pos[s]), np.array(pos[t])
+        v = p1 - p0
+        span = abs(int(depth[spec.index_of(t)] - depth[spec.index_of(s)]))
+        # bend: the curve's middle passes h data units beside the straight line
+        h = 0.0 if span <= 1 else (1.0 if k % 2 else -1.0) * (0.45 + 0.12 * span)
+        perp = np.array([-v[1], v[0]]) / max(np.hypot(*v), 1e-12)
+        ctrl = (p0 + p1) / 2 + 2 * h * perp
+        tt = np.linspace(0.0, 1.0, 60)[:, None]
+        curve = (1 - tt) ** 2 * p0 + 2 * (1 - tt) * tt * ctrl + tt**2 * p1
+        keep = (np.hypot(*(curve - p0).T) > gap) & (np.hypot(*(curve - p1).T) > gap)
+        seg = curve[keep]
+        extent += list(seg)
+        if len(seg) < 2:
+            continue
         sig = "p_value" in paths.columns and paths.loc[(s, t), "p_value"] < 0.05
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops={"arrowstyle": "->", "color": "#1f4e79" if est >= 0 else "#b03a2e",
-                                "lw": 0.8 + 3.0 * min(abs(float(est)), 1.0),
-                                "shrinkA": 28, "shrinkB": 28})
-        ax.text(x0 + 0.45 * (x1 - x0), y0 + 0.45 * (y1 - y0) + 0.08,
-                f"{est:.2f}" + ("*" if sig else ""), fontsize=8, ha="center",
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+        color = "#1f4e79" if est >= 0 else "#b03a2e"
+        lw = 0.8 + 2.5 * min(abs(float(est)), 1.0)
+        ax.plot(seg[:-1, 0], seg[:-1, 1], color=color, lw=lw, zorder=1)
+        ax.annotate("", xy=tuple(seg[-1]), xytext=tuple(seg[-2]),
+                    arrowprops={"arrowstyle": "-|>", "color": color, "lw": lw,
+                                "shrinkA": 0, "shrinkB": 0}, zorder=1)
+        mid = seg[len(seg) // 2]
+        ax.text(mid[0], mid[1], f"{est:.2f}" + ("*" if sig else ""), fontsize=8, ha="center",
+                va="center", zorder=2,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9})
     for name, (x, y) in pos.items():
         label = name + (f"\nR² = {r2[name]:.2f}" if name in r2.index else "")
-        ax.text(x, y, label, ha="center", va="center", fontsize=9,
+        ax.text(x, y, label, ha="center", va="center", fontsize=8, zorder=3,
                 bbox={"boxstyle": "round,pad=0.4", "fc": "#e8eef5", "ec": "#1f4e79"})
-    ax.set_xlim(-0.6, depth.max() + 0.6)
-    ys = [p[1] for p in pos.values()]
-    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    pts = np.array(extent)
+    ax.set_xlim(pts[:, 0].min() - 0.8, pts[:, 0].max() + 0.8)
+    ax.set_ylim(pts[:, 1].min() - 0.5, pts[:, 1].max() + 0.5)
     ax.set_axis_off()
     ax.set_title(title + ("  (* p < 0.05)" if "p_value" in paths.columns else ""))
     return ax

@@ -69,6 +69,14 @@ class PLSSpec:
     def endogenous(self) -> list[str]:
         return [n for j, n in enumerate(self.constructs) if self.adjacency[:, j].any()]
 
+    @property
+    def reach(self) -> np.ndarray:
+        """(c, c) bool: a directed path leads from i to j (the support of the total effects)."""
+        R = self.adjacency.copy()
+        for _ in range(self.c):
+            R = R | ((R.astype(int) @ R.astype(int)) > 0)
+        return R
+
     def predecessors(self, j: int) -> np.ndarray:
         return np.flatnonzero(self.adjacency[:, j])
 

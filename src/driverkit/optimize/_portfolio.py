@@ -20,7 +20,14 @@ from scipy import optimize as sopt
 
 from .._validation import check_kwargs, check_option, suggest
 from ..exceptions import DriverkitError, DriverkitTypeError, InfeasibleError
-from ._protocol import OBJECTIVES, check_simulator, combine_scenarios, direction, quiet_search
+from ._protocol import (
+    OBJECTIVES,
+    check_simulator,
+    combine_scenarios,
+    direction,
+    flag_suppressors,
+    quiet_search,
+)
 from ._results import Portfolio
 
 __all__ = ["select_initiatives"]
@@ -606,6 +613,10 @@ def select_initiatives(initiatives: Any, budget: float | None = None, *, simulat
                              f"the joint value made {moves} improving move(s).")
         scenario = joint.scenario(z)
         value = float(simulator.value(scenario, objective))  # the simulator's own number
+        note = flag_suppressors(simulator, list(getattr(scenario, "operators", {}) or {}),
+                                "The chosen initiatives move")
+        if note:
+            notes.insert(0, note)
         standalone_sum = sign * float(items.value @ z)
         if target is not None and sign * value < target:
             raise InfeasibleError(

@@ -22,7 +22,7 @@ import numpy as np
 from ..exceptions import DriverkitError, DriverkitTypeError, ExtrapolationWarning
 
 __all__ = ["OBJECTIVES", "SimulatorProtocol", "check_simulator", "combine_scenarios",
-           "direction", "quiet_search", "shift_scenario"]
+           "direction", "flag_suppressors", "quiet_search", "shift_scenario"]
 
 #: objective name -> the column of ``SimulationResult.table`` it reads
 OBJECTIVES: dict[str, str] = {
@@ -31,6 +31,30 @@ OBJECTIVES: dict[str, str] = {
     "rate": "delta_rate",
     "mean": "delta_mean",
 }
+
+
+def flag_suppressors(sim: Any, drivers: Sequence[str], what: str) -> str | None:
+    """Warn (and return the note) when ``drivers`` include suppressors of the simulator's
+    model: drivers whose coefficient sign is opposite to their correlation with the outcome.
+
+    An optimiser that funds a raise (or a cut) of such a driver rests on a sign the data
+    do not show directly; it must say so.
+    """
+    from ..exceptions import SuppressorWarning
+
+    flips = getattr(sim, "sign_flips", None)
+    if flips is None or not hasattr(flips, "index"):
+        return None
+    hit = [d for d in drivers if d in flips.index]
+    if not hit:
+        return None
+    parts = "; ".join(f"'{d}' (coefficient {flips.loc[d, 'coef']:+.3g}, correlation "
+                      f"{flips.loc[d, 'corr']:+.3g})" for d in hit)
+    msg = (f"{what} {parts}, whose coefficient sign is opposite to its own correlation with "
+           "the outcome (a suppressor): the value of moving it comes from holding the other "
+           "drivers fixed. Check this driver before acting on the plan.")
+    warnings.warn(msg, SuppressorWarning, stacklevel=3)
+    return msg
 
 
 def direction(sim: Any, objective: str) -> float:

@@ -17,13 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns, check_option
-from ..exceptions import DataError, DriverkitError, DriverkitWarning
+from .._validation import KINDS, check_columns, check_option
+from ..exceptions import DriverkitError, DriverkitWarning
 from ..optimize import piecewise, saturating
 
 __all__ = ["AnalysisOutput", "infer_kind", "read_data", "run_analysis", "stage_map"]
 
-KINDS = ("linear", "logit", "probit", "ordinal")
 _NPS_NAME = re.compile(r"recommend|nps|ltr|promot", re.IGNORECASE)
 
 
@@ -74,11 +73,12 @@ class AnalysisOutput:
     plan: Any = None
     files: Any = None
     warnings: list[str] = field(default_factory=list)
+    plan_effect: Any = None
 
     @property
     def results(self) -> list[Any]:
         return [r for r in (self.importance, self.priority, self.sensitivity, self.plan,
-                            self.model) if r is not None]
+                            self.plan_effect, self.model) if r is not None]
 
     def driver_table(self) -> pd.DataFrame:
         """The short table the CLI prints: share, interval, rank and the +1 effect per driver."""
@@ -89,7 +89,9 @@ class AnalysisOutput:
         out = t[cols].copy()
         if self.priority is not None:
             p = self.priority.table
-            out = out.join(p[["performance", "impact"]], how="left")
+            cols = [c for c in ("performance", "impact", "impact_low", "impact_high")
+                    if c in p.columns]
+            out = out.join(p[cols], how="left")
         return out.sort_values("rank") if "rank" in out.columns else out
 
 
@@ -154,9 +156,13 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                  stages: Mapping[str, Any] | None = None, bootstrap: int | None = None,
                  importance_outcome: str | None = None,
                  draws: int = 500, seed: int = 0, positive: Any = None,
+                 better: str | None = None,
                  out_dir: str | Path = "driverkit_output", title: str | None = None,
                  progress: bool = False, echo: Callable[[str], None] | None = None,
                  missing: str = "listwise", na_values: Any = None, imputations: int = 20,
+                 formats: Sequence[str] = ("html", "xlsx"),
+                 labels: Mapping[str, str] | None = None, currency: str | None = None,
+                 locale: str | None = None,
                  ) -> AnalysisOutput:
     """Run the whole pipeline and write ``report.html`` and ``report.xlsx`` into ``out_dir``.
 
@@ -166,8 +172,13 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
     satisfaction, while money flows through repurchase). ``bootstrap=None`` means 200
     replicates for a linear importance outcome and none for binary/ordinal ones (each
     replicate refits 2^p models). Warnings raised by the steps are collected in
-    ``.warnings`` (and shown in the report's notes).
+    ``.warnings`` (and shown in the report's appendix). ``formats`` picks the files
+    (``"html"``, ``"xlsx"``, ``"pptx"``); ``labels``, ``currency`` and ``locale`` are passed
+    to :func:`driverkit.report` (checked before any computation starts).
     """
+    from ..display._format import make_format
+
+    make_format(labels, currency, locale, func="analyze")  # bad codes fail before the work
     from ..importance import importance
     from ..models import fit
     from ..optimize import optimize_budget
@@ -212,7 +223,8 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         say(f"model: {model.meta.get('kind', kind)}, n = {model.n}; importance done")
 
         bar.set_postfix_str(f"simulating each driver ±1 ({draws} draws)")
-        sim_kw: dict[str, Any] = {"weights": weights, "margin": margin, "customers": customers}
+        sim_kw: dict[str, Any] = {"weights": weights, "margin": margin, "customers": customers,
+                                  "better": better}
         if revenue:
             sim_kw["revenue"] = revenue
         elif revenue_per_customer is not None:
@@ -238,13 +250,16 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         prio = sim.priority(movable, step=1.0, draws=draws, seed=seed)
         bar.update()
 
-        plan = None
+        plan = plan_effect = None
         if budget is not None:
             bar.set_postfix_str(f"optimising a budget of {budget:,.0f}")
             curves = (_build_curves(cost_curves) if cost_curves
                       else _default_curves(sim.drivers, budget, sim.scales))
             objective = ("mean" if score else "profit" if sim.has_money else "rate")
             plan = optimize_budget(sim, curves, float(budget), objective=objective)
+            # the plan's simulated effect with its interval (same simulator, same draws)
+            plan_effect = sim.run(plan.scenario, draws=draws, seed=seed)
+            plan_effect._title = "Recommended plan: simulated effect"
             if not cost_curves:
                 plan.notes.append(
                     "Illustrative cost curves: each driver can gain at most one rating point and "
@@ -256,13 +271,16 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         result = AnalysisOutput(model=model, importance=imp, importance_outcome=imp_outcome,
-                                sensitivity=sens, priority=prio, plan=plan)
+                                sensitivity=sens, priority=prio, plan=plan,
+                                plan_effect=plan_effect)
+        pending = _messages(caught)
         try:
             result.files = report(*result.results, path=out / "report.html",
-                                     stages=stage_map(stages),
-                                     title=title or f"Key drivers of {imp_outcome}",
-                                     subtitle=f"{len(data):,} respondents · {len(drivers)} "
-                                              "drivers")
+                                  stages=stage_map(stages),
+                                  title=title or f"Key drivers of {imp_outcome}",
+                                  subtitle=f"{len(data):,} respondents · {len(drivers)} "
+                                           "drivers", formats=formats, labels=labels,
+                                  currency=currency, locale=locale, warnings=pending)
         except ImportError as exc:
             # a core-only install (no plotting/report extras): keep every number as CSV
             result.files = _write_csv_tables(result.results, out)
@@ -272,13 +290,18 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                 UserWarning, stacklevel=2)
         bar.update()
     bar.close()
+    result.warnings = _messages(caught)
+    return result
+
+
+def _messages(caught: Sequence[Any]) -> list[str]:
+    """One line per distinct warning, ``"Category: first line"``."""
     msgs: list[str] = []
     for w in caught:
         text = f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
         if text not in msgs:
             msgs.append(text)
-    result.warnings = msgs
-    return result
+    return msgs
 
 
 @dataclass

@@ -9,6 +9,12 @@ to bound memory, and every draw shares the chunk's baseline across scenarios.
 
 Weighted sums are returned for three weight vectors at once (the columns of ``Wm``):
 w (rates), w·R (revenue per respondent) and w·1[segment] (the scenario's segment).
+
+Logit draws of one-driver changes (sensitivity curves, impact, one-driver scenarios) share
+the exponential: with E = exp(−η) computed once per draw, F(η + cδ) = r/(r + E) with
+r = exp(cδ) one number per draw. A driver's change δᵢ takes few distinct values (ratings are
+discrete and clipped), so every scenario moving that driver is evaluated from one
+add/reciprocal pass and one product per distinct δ, without an exponential per scenario.
 """
 
 from __future__ import annotations
@@ -19,15 +25,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from ..exceptions import DriverkitError, DriverkitTypeError
+from ..stats._links import get_link, logistic
 from ._money import Calibration
 
 __all__ = ["Branch", "Kernel", "Plan"]
 
 #: elements (draws × respondents) per chunk of the draw path (~20 MB per float64 buffer)
 CHUNK_ELEMENTS = 2_500_000
+#: elements per block of the shared-exponential logit path (fits the L2 cache)
+SHIFT_BLOCK_ELEMENTS = 65_536
+#: draws per chunk of that path (chunks are shared out between threads)
+SHIFT_DRAWS = 256
+#: a one-column change with more distinct non-zero values is evaluated scenario by scenario
+MAX_SHIFT_VALUES = 16
 
 
 @dataclass
@@ -49,20 +61,17 @@ class Plan:
     Wm: np.ndarray
     mask: np.ndarray | None
     moves: dict[str, Any] = field(default_factory=dict)
+    Wsum: np.ndarray | None = None  # Wm.sum(axis=0), computed once
+
+    @property
+    def W_total(self) -> np.ndarray:
+        if self.Wsum is None:
+            self.Wsum = self.Wm.sum(axis=0)
+        return self.Wsum
 
     @property
     def is_zero(self) -> bool:
         return not any(b.cols.size for b in self.branches)
-
-
-def _logistic(eta: np.ndarray) -> np.ndarray:
-    # 1 / (1 + exp(-η)) with SIMD exp (3x faster than scipy.special.expit on large arrays)
-    e = np.negative(eta)
-    with np.errstate(over="ignore"):
-        np.exp(e, out=e)
-    e += 1.0
-    np.reciprocal(e, out=e)
-    return e
 
 
 class Kernel:
@@ -185,17 +194,17 @@ class Kernel:
         if how == "top":
             j = self.n_cuts - arg  # P(Y >= K - k) = expit(η − c_{K-k-1})
             cj = cuts[:, j][:, None] if eta.ndim == 2 else cuts[j]
-            return _logistic(eta - cj)
+            return logistic(eta - cj)
         if how == "bottom":
             c0 = cuts[:, 0][:, None] if eta.ndim == 2 else cuts[0]
-            return _logistic(c0 - eta)
+            return logistic(c0 - eta)
         if how == "expected":
             # E[s(Y)] = s_0 + Σ_m P(Y ≥ m)(s_m − s_{m−1}): only cuts where the score steps
             steps = np.diff(arg)
             nz = np.flatnonzero(steps)
-            up = _logistic(eta[..., None] - c[..., nz])
+            up = logistic(eta[..., None] - c[..., nz])
             return arg[0] + up @ steps[nz]
-        upper = _logistic(eta[..., None] - c)  # P(Y >= m), m = 1..K-1
+        upper = logistic(eta[..., None] - c)  # P(Y >= m), m = 1..K-1
         ones = np.ones((*upper.shape[:-1], 1))
         zeros = np.zeros((*upper.shape[:-1], 1))
         probs = -np.diff(np.concatenate([ones, upper, zeros], axis=-1), axis=-1)
@@ -208,9 +217,9 @@ class Kernel:
         if self.kind == "linear":
             v = eta
         elif self.kind == "logit":
-            v = _logistic(eta)
+            v = logistic(eta)
         elif self.kind == "probit":
-            v = special.ndtr(eta)
+            v = get_link("probit").cdf(eta)
         else:
             v = self._ordinal_values(eta, params)
         if self.kind != "ordinal" and self.target is not None:
@@ -285,16 +294,16 @@ class Kernel:
         weights and their branches.
         """
         X = self.X if rows is None else self.X[rows]
-        parts = [X] + [b.dX.T if rows is None else b.dX[:, rows].T
-                       for p in plans for b in p.branches if b.cols.size]
-        K = np.ascontiguousarray(np.column_stack(parts))
-        nr = K.shape[0]
+        nr = X.shape[0]
         group = None
-        if nr > 64:
-            view = K.view(np.dtype((np.void, K.dtype.itemsize * K.shape[1]))).ravel()
-            _, first, inv = np.unique(view, return_index=True, return_inverse=True)
+        # distinct (row, changes) are at least as many as distinct rows: when the rows alone
+        # do not compress, skip the (expensive) key over all plans' changes
+        if nr > 64 and _distinct_rows(X)[0].size <= 0.6 * nr:
+            parts = [X] + [b.dX.T if rows is None else b.dX[:, rows].T
+                           for p in plans for b in p.branches if b.cols.size]
+            first, inv = _distinct_rows(np.column_stack(parts))
             if first.size <= 0.6 * nr:
-                group = (first, inv.ravel())
+                group = (first, inv)
 
         def agg(W: np.ndarray) -> np.ndarray:
             if group is None:
@@ -346,6 +355,7 @@ class Kernel:
             if logit:
                 self._draws_logit(X, params, per_plan, base_w, branches, out, step)
                 return out
+            bases = _distinct_arrays(base_w)
             for a in range(0, S, step):
                 p = params[a : a + step]
                 if self.fast:
@@ -354,9 +364,11 @@ class Kernel:
                 else:
                     eta = None
                     v0 = self.values_design(X, p)
-                for (base, delta), items, Wb0, bl in zip(out, per_plan, base_w, branches,
-                                                        strict=True):
-                    base[a : a + step] = v0 @ Wb0
+                for Wu, users in bases:  # one product per distinct baseline weighting
+                    b0 = v0 @ Wu
+                    for i in users:
+                        out[i][0][a : a + step] = b0
+                for (_base, delta), items, bl in zip(out, per_plan, branches, strict=True):
                     for (Wb, dX), b in zip(items, bl, strict=True):
                         v1 = self._branch_values_dx(b, dX, p, X, eta)
                         v1 -= v0
@@ -375,14 +387,26 @@ class Kernel:
     def _draws_logit(self, X: np.ndarray, params: np.ndarray, per_plan: list[Any],
                      base_w: list[np.ndarray], branches: list[list[Branch]],
                      out: list[tuple[np.ndarray, np.ndarray]], step: int) -> None:
-        """The logit draw path in preallocated buffers, on ν = −η: F = 1/(1 + e^ν)."""
+        """The logit draw path in preallocated buffers, on ν = −η: F = 1/(1 + e^ν).
+
+        One-column branches whose change takes few distinct values go to
+        :meth:`_draws_logit_shared` (one exponential per draw and respondent for all of
+        them); the rest are evaluated branch by branch here. Plans with the same baseline
+        weights (all plans without a segment) share one baseline product.
+        """
         S = params.shape[0]
         nr = X.shape[0]
         step = min(step, S)
-        Xt = np.ascontiguousarray(X.T)
         neg = -params
-        icpt = neg[:, 0:1]
         coef = neg[:, self.coef_index]
+        shared, rest = _split_shared(per_plan, branches, coef)
+        bases = _distinct_arrays(base_w)
+        if shared:
+            self._draws_logit_shared(X, neg, shared, bases, out)
+        if shared and not any(rest):
+            return
+        Xt = np.ascontiguousarray(X.T)
+        icpt = neg[:, 0:1]
         nu = np.empty((step, nr))
         v0 = np.empty((step, nr))
         v1 = np.empty((step, nr))
@@ -395,14 +419,230 @@ class Kernel:
                 np.exp(e0, out=f0)
                 f0 += 1.0
                 np.reciprocal(f0, out=f0)
-                for (base, delta), items, Wb0, bl in zip(out, per_plan, base_w, branches,
-                                                        strict=True):
-                    base[a : a + m] = f0 @ Wb0
-                    for (Wb, dX), b in zip(items, bl, strict=True):
-                        np.matmul(coef[a : a + m][:, b.cols], dX, out=f1)
+                if not shared:
+                    for Wu, users in bases:
+                        b0 = f0 @ Wu
+                        for i in users:
+                            out[i][0][a : a + m] = b0
+                for i, items in enumerate(rest):
+                    delta = out[i][1]
+                    for Wb, dX, cols in items:
+                        np.matmul(coef[a : a + m][:, cols], dX, out=f1)
                         f1 += e0
                         np.exp(f1, out=f1)
                         f1 += 1.0
                         np.reciprocal(f1, out=f1)
                         f1 -= f0
                         delta[a : a + m] += f1 @ Wb
+
+    def _draws_logit_shared(self, X: np.ndarray, neg: np.ndarray, shared: list[_Shared],
+                            bases: list[tuple[np.ndarray, list[int]]],
+                            out: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Baselines and the shared one-column branches, in cache-sized blocks.
+
+        For a branch moving respondent i by δᵢ along column j (coefficient c, per draw):
+        Σᵢ Wᵢ [F(ηᵢ + c δᵢ) − F(ηᵢ)] = Σ_δ r_δ Σ_{δᵢ=δ} Wᵢ/(r_δ + Eᵢ) − Σ_{δᵢ≠0} Wᵢ F(ηᵢ),
+        E = e^ν = e^{−η}, r_δ = e^{cδ}. Exact algebra; the rounding differs from the
+        branch-by-branch path only in the last digits.
+        """
+        S = neg.shape[0]
+        nr = X.shape[0]
+        Xt = np.ascontiguousarray(X.T)
+        coef = neg[:, self.coef_index]
+        icpt = neg[:, 0:1]
+        base_acc = [np.zeros((S, Wu.shape[1])) for Wu, _ in bases]
+        for g in shared:
+            g.start(S)
+        # r_δ = exp(c δ) for every draw; ν carries −c, so r = exp(−(−c) δ)
+        rs = [np.exp(-np.multiply.outer(coef[:, g.col], g.deltas)) for g in shared]
+        # draws split between threads (numpy and BLAS release the GIL); every chunk writes
+        # its own rows of the accumulators, so the result does not depend on the threads
+        # (the blocks do not depend on the number of threads: same sums, same rounding)
+        m_max = min(S, SHIFT_DRAWS)
+        rb = max(64, SHIFT_BLOCK_ELEMENTS // m_max)
+        chunks = [(a, min(m_max, S - a)) for a in range(0, S, m_max)]
+        workers = min(_workers(), len(chunks)) if S * nr >= 4 * SHIFT_BLOCK_ELEMENTS else 1
+
+        def work(a: int, m: int) -> None:
+            with np.errstate(over="ignore"):
+                for lo in range(0, nr, rb):
+                    hi = min(nr, lo + rb)
+                    E = coef[a : a + m] @ Xt[:, lo:hi]
+                    E += icpt[a : a + m]
+                    np.exp(E, out=E)
+                    F = E + 1.0
+                    np.reciprocal(F, out=F)
+                    for (Wu, _), acc in zip(bases, base_acc, strict=True):
+                        acc[a : a + m] += F @ Wu[lo:hi]
+                    A = np.empty_like(E)
+                    for g, r in zip(shared, rs, strict=True):
+                        g.acc_base[a : a + m] += F @ g.moved_weights(lo, hi)
+                        for k in range(g.deltas.size):
+                            Wd = g.delta_weights(k, lo, hi)
+                            rk = r[a : a + m, k : k + 1]
+                            np.add(E, rk, out=A)
+                            np.reciprocal(A, out=A)
+                            G = A @ Wd
+                            G *= rk
+                            g.acc_delta[k][a : a + m] += G
+
+        if workers > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for fut in [pool.submit(work, a, m) for a, m in chunks]:
+                    fut.result()
+        else:
+            for a, m in chunks:
+                work(a, m)
+        for (_, users), acc in zip(bases, base_acc, strict=True):
+            for i in users:
+                out[i][0][:] = acc
+        for g in shared:
+            g.finish(out)
+
+
+def _workers() -> int:
+    """Threads for the draw path: the cores this process may use (at most 4)."""
+    import os
+
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(4, n))
+
+
+def _distinct_rows(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First index of each distinct row of ``K`` and every row's group."""
+    K = np.ascontiguousarray(K)
+    view = K.view(np.dtype((np.void, K.dtype.itemsize * K.shape[1]))).ravel()
+    _, first, inv = np.unique(view, return_index=True, return_inverse=True)
+    return first, inv.ravel()
+
+
+def _distinct_arrays(arrays: list[np.ndarray]) -> list[tuple[np.ndarray, list[int]]]:
+    """Group equal arrays: ``[(array, [indices of the inputs equal to it]), ...]``."""
+    groups: list[tuple[np.ndarray, list[int]]] = []
+    for i, a in enumerate(arrays):
+        for u, users in groups:
+            if u is a or (u.shape == a.shape and np.array_equal(u, a)):
+                users.append(i)
+                break
+        else:
+            groups.append((a, [i]))
+    return groups
+
+
+class _Shared:
+    """The one-column branches of all plans that move design column ``col``.
+
+    ``items`` are ``(plan index, Wb, dx)``; ``deltas`` the distinct non-zero values of the
+    changes. Sums accumulate per item (baseline of the moved respondents) and per distinct
+    δ (the items that move some respondents by δ, side by side). The weight matrices of a
+    block are built from boolean masks (never stored at full size: 3 columns per item and
+    δ would cost hundreds of MB at n = 100,000).
+    """
+
+    def __init__(self, col: int, items: list[tuple[int, np.ndarray, np.ndarray]],
+                 deltas: np.ndarray) -> None:
+        self.col = col  # design column (index into the per-draw coefficients)
+        self.items = items
+        self.deltas = deltas
+        groups = _distinct_arrays([Wb for _, Wb, _ in items])
+        W = groups[0][0]
+        # one weight matrix for all items (the usual case: plans without a segment or
+        # random operators); its segment column equals w without a segment
+        self.common = len(groups) == 1
+        self.wcols = [0, 1] if self.common and np.array_equal(W[:, 0], W[:, 2]) else [0, 1, 2]
+        self.W = np.ascontiguousarray(W[:, self.wcols]) if self.common else None
+        self.moved = np.column_stack([dx != 0 for _, _, dx in items])
+        self.users: list[np.ndarray] = []
+        self.masks: list[np.ndarray] = []
+        for d in deltas:
+            mk = np.column_stack([dx == d for _, _, dx in items])
+            us = np.flatnonzero(mk.any(axis=0))
+            self.users.append(us)
+            self.masks.append(np.ascontiguousarray(mk[:, us]))
+
+    def start(self, S: int) -> None:
+        c = len(self.wcols)
+        self.acc_base = np.zeros((S, c * len(self.items)))
+        self.acc_delta = [np.zeros((S, c * us.size)) for us in self.users]
+
+    def _weights(self, mask: np.ndarray, which: np.ndarray | None, lo: int, hi: int,
+                 ) -> np.ndarray:
+        if self.W is not None:
+            w = mask[lo:hi, :, None] * self.W[lo:hi, None, :]
+            return w.reshape(hi - lo, -1)
+        idx = range(mask.shape[1]) if which is None else which
+        return np.concatenate([self.items[int(t)][1][lo:hi] * mask[lo:hi, q, None]
+                               for q, t in enumerate(idx)], axis=1)
+
+    def moved_weights(self, lo: int, hi: int) -> np.ndarray:
+        return self._weights(self.moved, None, lo, hi)
+
+    def delta_weights(self, k: int, lo: int, hi: int) -> np.ndarray:
+        return self._weights(self.masks[k], self.users[k], lo, hi)
+
+    def finish(self, out: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        c = len(self.wcols)
+
+        def put(i: int, vals: np.ndarray, sign: float) -> None:
+            delta = out[i][1]
+            delta[:, :c] += sign * vals
+            if c == 2:  # the segment column equals w
+                delta[:, 2] += sign * vals[:, 0]
+
+        for t, (i, _, _) in enumerate(self.items):
+            put(i, self.acc_base[:, c * t : c * t + c], -1.0)
+        for k, us in enumerate(self.users):
+            for q, t in enumerate(us):
+                put(self.items[int(t)][0], self.acc_delta[k][:, c * q : c * q + c], 1.0)
+
+
+def _distinct_nonzero(dx: np.ndarray) -> np.ndarray | None:
+    """The distinct non-zero values of ``dx`` if there are at most ``MAX_SHIFT_VALUES``."""
+    import pandas as pd  # hash-based unique: O(n), no sort
+
+    u = pd.unique(dx)
+    u = u[u != 0]
+    return u if u.size <= MAX_SHIFT_VALUES else None
+
+
+def _split_shared(per_plan: list[Any], branches: list[list[Branch]], coef: np.ndarray,
+                  ) -> tuple[list[_Shared], list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]]]:
+    """Split the branches into shared one-column groups and the rest (per plan).
+
+    A column's branches are shared when each takes at most ``MAX_SHIFT_VALUES`` distinct
+    non-zero values and the distinct values of all of them are fewer than twice the number
+    of branches (the shared path costs about 3 passes per δ, the other 7 per branch), and
+    r = e^{cδ} cannot overflow.
+    """
+    by_col: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+    vals: dict[int, set[float]] = {}
+    rest: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+    for i, (items, bl) in enumerate(zip(per_plan, branches, strict=True)):
+        keep = []
+        for (Wb, dX), b in zip(items, bl, strict=True):
+            if b.cols.size == 1:
+                dx = dX[0]
+                u = _distinct_nonzero(dx)
+                if u is not None:
+                    j = int(b.cols[0])
+                    by_col.setdefault(j, []).append((i, Wb, dx))
+                    vals.setdefault(j, set()).update(u.tolist())
+                    continue
+            keep.append((Wb, dX, b.cols))
+        rest.append(keep)
+    shared = []
+    for j, items in by_col.items():
+        deltas = np.array(sorted(vals[j]))
+        big = deltas.size and float(np.max(np.abs(coef[:, j]))) * float(
+            np.max(np.abs(deltas))) > 700.0
+        if big or deltas.size >= 2 * len(items):
+            for i, Wb, dx in items:
+                rest[i].append((Wb, dx[None, :], np.array([j])))
+            continue
+        shared.append(_Shared(j, items, deltas))
+    return shared, rest

@@ -106,7 +106,8 @@ class PLSSimulatorModel:
         if not np.isfinite(coef).all():
             raise DriverkitError(f"The {target} index is not defined (its outer weights sum to "
                                  "<= 0); see the PLS model's notes.")
-        self._items = [k for k in range(spec.p) if coef[k] != 0.0]
+        self._items = [k for k in range(spec.p)
+                       if spec.block[k] == self.t or spec.reach[spec.block[k], self.t]]
         self.drivers = [spec.item_names[k] for k in self._items]
         self._frozen = [k for k in self._items if spec.block[k] != self.t]
         self.columns = self.drivers + [BASE.format(spec.item_names[k]) for k in self._frozen]
@@ -244,6 +245,11 @@ class PLSSimulatorModel:
         if self._cov is None:
             self._cov = np.atleast_2d(np.cov(self.draw_params(300, np.random.default_rng(0)).T))
         return self._cov
+
+    def clone(self) -> Any:
+        raise DriverkitError("the parameter draws of a PLS model are already bootstrap "
+                             "resamples of its respondents; use the default uncertainty "
+                             "(draws=...) instead of uncertainty='bootstrap'")
 
     def describe(self) -> str:
         what = (f"P({self.link} = 1) by a logit on the {self.target} index" if self.link

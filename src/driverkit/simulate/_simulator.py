@@ -26,7 +26,9 @@ from ..exceptions import (
     DriverkitTypeError,
     ExtrapolationWarning,
     MissingDataWarning,
+    SuppressorWarning,
 )
+from ..stats._subsets import single_threaded_blas
 from ._engine import Branch, Kernel, Plan
 from ._money import (
     BusinessInput,
@@ -36,7 +38,7 @@ from ._money import (
     fit_logistic_calibration,
     make_calibration,
 )
-from ._operators import Move, Operator
+from ._operators import Move, Operator, ToLevel
 from ._result import PriorityResult, SensitivityResult, SimulationResult, priority_quadrants
 from ._scenario import Scenario, as_scenarios
 from ._summaries import SummaryMixin, _Sim
@@ -260,9 +262,11 @@ class Simulator(SummaryMixin):
                 self._notes.append(f"Rates calibrated to observed behaviour: {cal.describe()}.")
         self.calibration = cal
         self._setup_clv(discount_rate, horizon)
+        self.sign_flips = _model_sign_flips(model, self.drivers)
         self._moves: dict[Any, Move] = {}
         self._seg_cache: dict[Any, tuple[np.ndarray | None, Any]] = {}
         self._vif_cache: pd.Series | None = None
+        self._Wm_all: np.ndarray | None = None
 
     # ----------------------------------------------------------------------------------
     # setup
@@ -594,6 +598,45 @@ class Simulator(SummaryMixin):
         self._moves[ck] = mv
         return mv
 
+    def _factor_move(self, d: str, op: Any, mask: np.ndarray | None
+                     ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """A categorical driver moved to one level: (probability of moving per respondent,
+        design-column changes of those who move)."""
+        spec = getattr(self.model, "_spec", None)
+        factors = dict(getattr(spec, "factors", {}) or {})
+        if not isinstance(op, ToLevel):
+            raise DriverkitError(
+                f"Driver '{d}' is categorical; move it with dk.set_to(level) or "
+                f"dk.share_to(level, share) (levels: {', '.join(map(repr, factors.get(d, [])))})."
+            )
+        if d not in factors:
+            raise DriverkitError(
+                f"dk.{op!r} moves a categorical driver, but '{d}' is "
+                + ("a numeric rating; use dk.set_to(number)." if d in self._col
+                   else "not a driver of the model.") + suggest(d, self._all_drivers))
+        levels = list(factors[d])
+        target = op.resolve(levels, d)
+        current = self.data[d].astype(object).to_numpy()
+        prob = op.probabilities(current, levels, d)
+        if mask is not None:
+            prob = np.where(mask, prob, 0.0)
+        idx = list(self.model.terms[d])
+        shared = list((getattr(spec, "dropped", {}) or {}).get(d, []))
+        if target in shared:
+            raise DriverkitError(
+                f"dk.{op!r}: the level {target!r} of '{d}' picks the same respondents as a level "
+                "of another driver (a question asked only of some customers), so it cannot be "
+                "moved on its own; move the other driver instead.")
+        kept = [lv for lv in levels[1:] if lv not in shared]
+        if len(idx) != len(kept):
+            raise DriverkitError(f"Driver '{d}' cannot be moved: its design columns do not "
+                                 "match its levels one to one.")
+        cd: dict[int, np.ndarray] = {}
+        for j, lv in zip(idx, kept, strict=True):
+            now = self._X[:, j]
+            cd[j] = (1.0 if lv == target else 0.0) - now
+        return prob, cd
+
     def _design_delta(self, dxs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         cols: dict[int, np.ndarray] = {}
         complex_ = {d: dx for d, dx in dxs.items() if not self._simple[d]}
@@ -620,7 +663,17 @@ class Simulator(SummaryMixin):
         det: dict[str, np.ndarray] = {}
         rnd: list[tuple[str, np.ndarray, np.ndarray]] = []
         moves: dict[str, Move] = {}
+        fac_det: dict[int, np.ndarray] = {}
+        fac_rnd: list[tuple[np.ndarray, dict[int, np.ndarray]]] = []
         for d, op in scenario.operators.items():
+            if d in self._factor_drivers or isinstance(op, ToLevel):
+                prob, cd = self._factor_move(d, op, mask)
+                if np.all((prob == 0) | (prob == 1)):
+                    for j, v in cd.items():
+                        fac_det[j] = fac_det.get(j, 0.0) + v * prob
+                else:
+                    fac_rnd.append((prob, cd))
+                continue
             self._check_driver(d)
             op.check(d, self._scales[d])
             mv = self._move(d, op, mask, key)
@@ -630,26 +683,40 @@ class Simulator(SummaryMixin):
                 det[d] = dx
             else:
                 rnd.append((d, mv.prob, dx))
-        if len(rnd) > MAX_RANDOM_OPERATORS:
+        if len(rnd) + len(fac_rnd) > MAX_RANDOM_OPERATORS:
             raise DriverkitError(
                 f"Scenario '{scenario.name}' has {len(rnd)} top_box changes; at most "
                 f"{MAX_RANDOM_OPERATORS} can be averaged exactly (2^k combinations)."
             )
         branches = []
-        for combo in itertools.product((False, True), repeat=len(rnd)):
+        for combo in itertools.product((False, True), repeat=len(rnd) + len(fac_rnd)):
             prob: np.ndarray | None = None
             dxs = dict(det)
-            for (d, p, dx), on in zip(rnd, combo, strict=True):
+            for (d, p, dx), on in zip(rnd, combo[: len(rnd)], strict=True):
                 f = p if on else 1.0 - p
                 prob = f if prob is None else prob * f
                 if on:
                     dxs[d] = dx
+            extra = dict(fac_det)
+            for (p, cd), on in zip(fac_rnd, combo[len(rnd):], strict=True):
+                f = p if on else 1.0 - p
+                prob = f if prob is None else prob * f
+                if on:
+                    for j, v in cd.items():
+                        extra[j] = extra.get(j, 0.0) + v
             if prob is not None and not np.any(prob):
                 continue
             cols, dX = self._design_delta(dxs)
+            if extra:
+                cols, dX = _add_columns(cols, dX, extra, self.n)
             branches.append(Branch(prob, cols, dX))
-        seg_w = self._w if mask is None else self._w * mask
-        Wm = np.column_stack([self._W2, seg_w])
+        if mask is None:  # one (read-only) weight matrix shared by all plans without segment
+            if self._Wm_all is None:
+                self._Wm_all = np.column_stack([self._W2, self._w])
+                self._Wm_all.setflags(write=False)
+                self._Wm_sum = self._Wm_all.sum(axis=0)
+            return Plan(scenario.name, branches, self._Wm_all, mask, moves, Wsum=self._Wm_sum)
+        Wm = np.column_stack([self._W2, self._w * mask])
         return Plan(scenario.name, branches, Wm, mask, moves)
 
     def _expand(self, scenario: Scenario) -> Scenario:
@@ -714,7 +781,7 @@ class Simulator(SummaryMixin):
                     ) -> tuple[dict[str, float], dict[str, Any]]:
         """The point row (output columns) and the rate quantities behind it, at θ̂."""
         base, delta = self.kernel.point(plan)
-        q = self._quantities(base, delta, plan.Wm.sum(axis=0))
+        q = self._quantities(base, delta, plan.W_total)
         q["has_segment"] = plan.mask is not None
         cols = self._money(q, *self._point_args(scenario))
         out = {k: float(v) for k, v in cols.items()}
@@ -828,7 +895,7 @@ class Simulator(SummaryMixin):
         sums = self.kernel.draws(plans, theta, rows=rows)
         out = []
         for (base, delta), plan in zip(sums, plans, strict=True):
-            W = plan.Wm.sum(axis=0) if rows is None else plan.Wm[rows].sum(axis=0)
+            W = plan.W_total if rows is None else plan.Wm[rows].sum(axis=0)
             q = self._quantities(base, delta, W)
             out.append(q)
         return out
@@ -960,18 +1027,28 @@ class Simulator(SummaryMixin):
                           uncertainty=uncertainty) for s, sd in zip(self._imputed, seeds,
                                                                     strict=True)]
             return pool_runs(runs, ci, self.n)
-        plans = [self._compile(s) for s in scs]
-        sims, info = self._simulate(scs, plans, draws=draws, seed=seed, uncertainty=uncertainty)
-        table, unc, draw_frames = self._table(scs, plans, sims, ci)
+        # the products here are thin (vectors of respondents); BLAS threads only contend
+        with single_threaded_blas():
+            plans = [self._compile(s) for s in scs]
+            sims, info = self._simulate(scs, plans, draws=draws, seed=seed,
+                                        uncertainty=uncertainty)
+            table, unc, draw_frames = self._table(scs, plans, sims, ci)
+            by_driver = self._by_driver(scs, plans, sims)
+            diag, warn_msgs = self._diagnostics(scs, plans)
         if getattr(self.model, "kind", None) == "pls" and self.model.link is None:
             table = table.rename(columns=lambda c: c.replace("_rate", "_index")).drop(
                 columns=[c for c in table.columns if c.startswith("delta_customers")])
-        by_driver = self._by_driver(scs, plans, sims)
-        diag, warn_msgs = self._diagnostics(scs, plans)
         for msg in warn_msgs:
             warn(msg, ExtrapolationWarning)
+        flagged = [d for d in dict.fromkeys(diag["driver"]) if d in self.sign_flips.index]
         notes = self._result_notes(scs, plans, table, diag, info, ci)
+        if flagged:
+            msg = _suppressor_message(self.sign_flips.loc[flagged], "The scenario moves")
+            warn(msg, SuppressorWarning)
+            notes.insert(0, msg)
         meta = self._meta(info, ci, draws)
+        if flagged:
+            meta["suppressor signs"] = ", ".join(flagged)
         return SimulationResult(table, by_driver=by_driver, diagnostics=diag, uncertainty=unc,
                                 draws=draw_frames, meta=meta, notes=notes)
 
@@ -1134,6 +1211,16 @@ def _check_draws(draws: Any, func: str, allow_zero: bool = True) -> int:
     return int(draws)
 
 
+def _add_columns(cols: np.ndarray, dX: np.ndarray, extra: dict[int, np.ndarray],
+                 n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge design-column changes ``extra`` into a (columns, deltas) pair."""
+    merged = {int(j): dX[i] for i, j in enumerate(cols)}
+    for j, v in extra.items():
+        merged[j] = merged[j] + v if j in merged else np.broadcast_to(v, (n,)).astype(float)
+    keys = sorted(merged)
+    return np.array(keys, dtype=int), np.vstack([merged[j] for j in keys])
+
+
 def _seed_sequence(seed: Any) -> np.random.SeedSequence:
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence(int(seed.integers(2**63)))
@@ -1208,3 +1295,24 @@ def check_model_data(model: Any, data: pd.DataFrame, rescale: Any) -> pd.DataFra
                 "the data look like another scale. Recode the ratings to the model's scale, or "
                 f"declare the data's scale with rescale={{'{d}': (low, high)}}.")
     return data
+
+
+def _model_sign_flips(model: Any, drivers: Sequence[str]) -> pd.DataFrame:
+    """The model's suppressor drivers (sign opposite to their correlation), movable ones."""
+    try:
+        flips = getattr(model, "sign_flips", None)
+    except Exception:  # a model without respondent data has no correlations to compare
+        flips = None
+    if not isinstance(flips, pd.DataFrame) or flips.empty:
+        return pd.DataFrame({"coef": [], "corr": [], "p_value": []},
+                            index=pd.Index([], name="driver"))
+    return flips.loc[[d for d in flips.index if d in set(drivers)]]
+
+
+def _suppressor_message(flips: pd.DataFrame, what: str) -> str:
+    parts = "; ".join(f"'{d}' (coefficient {r['coef']:+.3g}, correlation with the outcome "
+                      f"{r['corr']:+.3g})" for d, r in flips.iterrows())
+    return (f"{what} {parts}: the coefficient's sign is opposite to the driver's own "
+            "correlation with the outcome (a suppressor), so its simulated effect comes from "
+            "holding the other drivers fixed; do not act on this driver's effect alone "
+            "without checking it.")

@@ -50,6 +50,7 @@ class SummaryMixin:
     drivers: list[str]
     discount_rate: float | None
     extrapolation_threshold: float
+    sign_flips: pd.DataFrame
     model: Any
     kernel: Any
     customers: Any
@@ -188,7 +189,7 @@ class SummaryMixin:
     def vif(self) -> pd.Series:
         """VIF of the movable drivers among the model's design columns, on these respondents."""
         if self._vif_cache is None:
-            from ..models._model import vif_from_design
+            from ..stats._collinearity import vif as vif_from_design
 
             with np.errstate(invalid="ignore", divide="ignore"):
                 v = vif_from_design(self._X, self._w) if self._X.shape[1] else np.empty(0)
@@ -226,6 +227,7 @@ class SummaryMixin:
                     "share_clipped": float(np.dot(ws, mv.clipped) / Ws),
                     "share_beyond_observed": float(np.dot(ws, beyond) / Ws),
                     "vif": float(vif[d]),
+                    "suppressor": bool(d in self.sign_flips.index),
                 }
                 rows.append(row)
                 if row["share_beyond_observed"] > self.extrapolation_threshold:
@@ -236,7 +238,7 @@ class SummaryMixin:
                     )
         cols = ["scenario", "driver", "operator", "mean_before", "mean_after", "share_moved",
                 "share_at_ceiling", "share_at_floor", "share_clipped", "share_beyond_observed",
-                "vif"]
+                "vif", "suppressor"]
         return pd.DataFrame(rows, columns=cols), msgs
 
     def _result_notes(self, scs: list[Scenario], plans: list[Plan], table: pd.DataFrame,

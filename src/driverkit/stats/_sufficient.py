@@ -555,19 +555,47 @@ class SufficientStats:
             raise DriverkitError(
                 f"This dict is not a serialised SufficientStats (format={d.get('format')!r})."
             )
-        if int(d.get("version", 0)) > _FORMAT_VERSION:
+        def field(name: str, conv: Any, default: Any = None) -> Any:
+            if name not in d:
+                if default is not None:
+                    return default
+                raise DriverkitError(f"Serialised SufficientStats lacks the field '{name}'.")
+            try:
+                value = conv(d[name])
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise DriverkitError(
+                    f"Serialised SufficientStats has an invalid '{name}': {d[name]!r:.80} "
+                    f"({exc}).") from None
+            if isinstance(value, float | int) and (not math.isfinite(value) or value < 0) \
+                    and name != "sum_log_weights":
+                raise DriverkitError(f"Serialised SufficientStats has an invalid '{name}': "
+                                     f"{value!r} (must be a finite number >= 0).")
+            return value
+
+        def array(x: Any) -> np.ndarray:
+            a = np.asarray(x, dtype=float)
+            if not np.isfinite(a).all():
+                raise ValueError("non-finite values")
+            return a
+
+        def names(x: Any) -> list[str]:
+            if isinstance(x, str) or not isinstance(x, Sequence) or not x:
+                raise TypeError("expected a non-empty list of column names")
+            return [str(c) for c in x]
+
+        if field("version", int, 0) > _FORMAT_VERSION:
             raise DriverkitError(
                 f"SufficientStats format version {d['version']} is newer than this driverkit "
                 f"understands ({_FORMAT_VERSION}); upgrade driverkit."
             )
-        try:
-            return cls(d["columns"], int(d["n_obs"]), float(d["sum_weights"]), d["mean"],
-                       d["comoments"], weight_type=d["weight_type"],
-                       sum_weights_sq=float(d["sum_weights_sq"]),
-                       sum_log_weights=float(d["sum_log_weights"]),
-                       n_dropped=int(d.get("n_dropped", 0)))
-        except KeyError as e:
-            raise DriverkitError(f"Serialised SufficientStats lacks the field {e}.") from None
+        sum_log = field("sum_log_weights", float)
+        if not math.isfinite(sum_log):
+            raise DriverkitError("Serialised SufficientStats has a non-finite 'sum_log_weights'.")
+        return cls(field("columns", names), field("n_obs", int), field("sum_weights", float),
+                   field("mean", array), field("comoments", array),
+                   weight_type=field("weight_type", str),
+                   sum_weights_sq=field("sum_weights_sq", float), sum_log_weights=sum_log,
+                   n_dropped=field("n_dropped", int, 0))
 
     # ------------------------------------------------------------------ OLS
     def _nobs(self) -> float:
