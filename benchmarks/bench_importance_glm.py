@@ -113,7 +113,7 @@ def main() -> None:
         ("logit Shapley + 1,000 bootstrap, p = 14, n = 250 (mobi)",
          (*mobi(), "top2"), "530"),
     ]:
-        B = 1000 if args.big else 50
+        B = 1000 if args.big else 10
         sec, res = timed(lambda df=df, drivers=drivers, outcome=outcome, B=B: dk.importance(
             df, outcome, drivers, kind="logit", bootstrap=B, seed=1, progress=False))
         point, _ = timed(lambda df=df, drivers=drivers, outcome=outcome: dk.importance(

@@ -1489,10 +1489,15 @@ def _glm_exact_ok(prob: _Problem, kind: str, fit_index: str, method: str,
     est = _glm_pilot_seconds(_glm_mask_fitter(prob, kind, fit_index), p,
                              np.random.default_rng(p))
     sampled_ok = method == "shapley"
-    if p <= min(opts.exact_max, MAX_PLAYERS) and est <= opts.max_time:
-        if est > GLM_ANNOUNCE_SECONDS:
+    # a bootstrap cannot be sampled: it runs exact (announced) whenever exact is possible
+    if p <= min(opts.exact_max, MAX_PLAYERS) and (est <= opts.max_time or B):
+        total = est * (1 + B / max(opts.n_jobs, 1))
+        if total > GLM_ANNOUNCE_SECONDS:
+            extra = (f"; about {total:,.0f} s with {B} bootstrap replicates on "
+                     f"{opts.n_jobs} thread(s)" if B else "")
             warn(f"Exact {kind} importance over p = {p} drivers fits 2^{p} = {1 << p:,} subset "
-                 f"models: estimated {est:,.0f} s (from a timed pilot).", DriverkitWarning)
+                 f"models: estimated {est:,.0f} s (from a timed pilot){extra}.",
+                 DriverkitWarning)
         return True
     why = (f"p = {p} is above exact_max = {opts.exact_max}" if p > opts.exact_max else
            f"p = {p} is above the exact GLM limit of {MAX_PLAYERS}" if p > MAX_PLAYERS else
