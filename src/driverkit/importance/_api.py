@@ -526,6 +526,7 @@ class _Options:
     rng: np.random.Generator
     client: Any = None
     n_jobs: int = 1
+    long_run: bool = False  # set when a GLM exact run was announced (shows a progress bar)
 
 
 def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
@@ -639,7 +640,7 @@ def _glm_module() -> Any:
 
 
 def _glm_fit(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = None,
-             start: Any = None) -> Any:
+             start: Any = None, progress: Any = None) -> Any:
     """Batched GLM fits of every subset (``start``: an earlier fit to warm-start from)."""
     glm = _glm_module()
     Z = prob.Z
@@ -651,7 +652,7 @@ def _glm_fit(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = N
     return glm.glm_subset_values(X[:, : prob.m] if not always else X, y, ww, kind=kind,
                                  fit_index=fit_index, players=prob.players, always=always,
                                  weight_type=prob.weight_type, start=start,
-                                 names=prob.player_names)
+                                 names=prob.player_names, progress=progress)
 
 
 def _glm_values(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = None,
@@ -1224,7 +1225,17 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
     r2 = r2_always = np.nan
     full_fit = None
     if need_v:
-        full_fit = _glm_fit(prob, kind, fit_index)
+        bar = None
+        if opts.progress or (opts.progress is None and opts.long_run):  # pragma: no cover
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=(1 << p) - 1, desc="subset models", leave=False)
+        try:
+            full_fit = _glm_fit(prob, kind, fit_index,
+                                progress=None if bar is None else bar.update)
+        finally:
+            if bar is not None:  # pragma: no cover
+                bar.close()
         v, r2, r2_always = _unpack_glm(full_fit)
         values.update(_glm_from_v(v, p))
         if method in ("dominance", "all"):
@@ -1498,6 +1509,7 @@ def _glm_exact_ok(prob: _Problem, kind: str, fit_index: str, method: str,
             warn(f"Exact {kind} importance over p = {p} drivers fits 2^{p} = {1 << p:,} subset "
                  f"models: estimated {est:,.0f} s (from a timed pilot){extra}.",
                  DriverkitWarning)
+            opts.long_run = True
         return True
     why = (f"p = {p} is above exact_max = {opts.exact_max}" if p > opts.exact_max else
            f"p = {p} is above the exact GLM limit of {MAX_PLAYERS}" if p > MAX_PLAYERS else
