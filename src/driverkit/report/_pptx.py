@@ -174,7 +174,8 @@ def write_pptx(path: Path, *, title: str, subtitle: str | None, sections: Sequen
 
     imp = _find(sections, "ImportanceResult", "StageImportanceResult")
     if imp is not None:
-        cols = [c for c in ("share", "ci_low", "ci_high", "rank") if c in imp.obj.table.columns]
+        cols = [c for c in ("share", "share_low", "share_high", "rank")
+                if c in imp.obj.table.columns]
         t = imp.obj.table.sort_values("importance", ascending=False)[cols] \
             if "importance" in imp.obj.table.columns else None
         _chart_slide(deck, imp, add("What drives " + fmt.label(imp.outcome or "the outcome")),
