@@ -916,8 +916,10 @@ class Simulator(SummaryMixin):
         Parameters
         ----------
         scenario : Scenario or dict
-        objective : {"profit", "revenue", "rate", "customers"}, default="profit"
-            Reads ``delta_profit`` | ``delta_revenue`` | ``delta_rate`` | ``delta_customers``.
+        objective : {"profit", "revenue", "rate", "customers", "mean"}, default="profit"
+            Reads ``delta_profit`` | ``delta_revenue`` | ``delta_rate`` | ``delta_customers``;
+            ``"mean"`` reads ``delta_mean`` of a score outcome (the only objective a score
+            has without ``link=``).
 
         Examples
         --------
