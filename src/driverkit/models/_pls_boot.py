@@ -26,7 +26,13 @@ import numpy as np
 from scipy import special, stats
 
 from ..stats._subsets import single_threaded_blas
-from ._pls_kernel import Batch, estimate_batch, index_weights, resample_moments
+from ._pls_kernel import (
+    Batch,
+    estimate_batch,
+    index_weights,
+    resample_moments,
+    standardised_index,
+)
 from ._pls_spec import PLSSpec
 
 __all__ = ["Replicates", "interval", "run_bootstrap"]
@@ -57,9 +63,11 @@ def batch_stats(b: Batch, spec: PLSSpec, low: np.ndarray, width: np.ndarray,
     with np.errstate(invalid="ignore", divide="ignore"):
         unstd = b.total * isd[:, None, :] / isd[:, :, None]
     m100 = (b.mean - low) * (100.0 / width)
+    v, smean, stotal = standardised_index(b, spec, low, width)
     return {"paths": b.paths, "total": b.total, "r2": b.r2, "weights": b.weights,
             "loadings": b.loadings, "index": imean, "index_sd": isd, "wtilde": wt,
-            "unstd_total": unstd, "item_mean": m100}
+            "unstd_total": unstd, "item_mean": m100, "std_wtilde": v, "std_index": smean,
+            "std_unstd_total": stotal}
 
 
 def _estimate_counts(X: np.ndarray, w: np.ndarray, counts: np.ndarray, spec: PLSSpec,

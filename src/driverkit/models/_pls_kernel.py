@@ -287,3 +287,31 @@ def index_weights(batch: Batch, spec: PLSSpec, low: np.ndarray, width: np.ndarra
             means[:, j] = (wt[:, sel] * m100[:, sel]).sum(axis=1)
         sd_index = 1.0 / S
     return wt, means, sd_index
+
+
+def standardised_index(batch: Batch, spec: PLSSpec, low: np.ndarray, width: np.ndarray,
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The IPMA convention of seminrExtras: standardised weights normalised to sum 1.
+
+    Index_j = Σ v_i·x100_i with v = w/Σw (no division by the item SDs); importance = the
+    standardised total effect × sd(target index)/sd(driver index) with these indices.
+
+    Returns
+    -------
+    v : (B, p), index_mean : (B, c), unstd_total : (B, c, c)
+    """
+    Bn = batch.weights.shape[0]
+    c = spec.c
+    S = np.zeros((Bn, c))
+    for j in range(c):
+        S[:, j] = batch.weights[:, spec.block == j].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = batch.weights / S[:, spec.block]
+    m100 = (batch.mean - low) * (100.0 / width)
+    VM = (v * batch.sd * (100.0 / width))[:, :, None] * spec.mask
+    var = np.einsum("bpi,bpq,bqi->bi", VM, batch.R, VM)  # variance of each index
+    means = np.einsum("bp,pc->bc", v * m100, spec.mask)
+    sd = np.sqrt(var)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = batch.total * sd[:, None, :] / sd[:, :, None]
+    return v, means, total

@@ -425,7 +425,8 @@ class PLSModel(Result):
             "points, through every direct and indirect path."],
             title=f"Impact on {target} (+{points:g} index points)")
 
-    def ipma(self, target: str, level: str = "construct") -> IPMAResult:
+    def ipma(self, target: str, level: str = "construct", *,
+             weighting: str = "acsi") -> IPMAResult:
         """Importance–performance map of ``target`` (Ringle & Sarstedt 2016, IMDS 116(9)).
 
         Construct level: importance = unstandardised total effect on the target's 0–100
@@ -433,21 +434,33 @@ class PLSModel(Result):
         Item level: importance = the item's normalised index weight w̃ × its construct's
         unstandardised total effect, performance = the item's mean on 0–100.
 
+        Parameters
+        ----------
+        target : str
+        level : {"construct", "item"}, default="construct"
+        weighting : {"acsi", "standardised"}, default="acsi"
+            How item weights are normalised into the 0–100 indices (see Notes).
+
         Notes
         -----
-        Normalised weights follow the ACSI convention w̃_i = (w_i/s_i)/Σ(w_j/s_j) (outer
-        weights unstandardised by the item SDs). seminrExtras normalises the standardised
-        weights without dividing by the SDs, which gives slightly different numbers when
-        item SDs differ.
+        ``weighting="acsi"`` (default): w̃_i = (w_i/s_i)/Σ(w_j/s_j), the outer weights
+        unstandardised by the item SDs (Fornell et al. 1996; SmartPLS's rescaled weights);
+        the index is then an affine function of the PLS score. ``"standardised"``: the
+        standardised weights normalised to sum 1 without dividing by the SDs, as
+        seminrExtras does; importance is then the total effect of OLS paths re-estimated on
+        those indices. The two differ slightly when item SDs differ within a construct.
         """
         check_option(level, "level", ["construct", "item"], "ipma")
+        check_option(weighting, "weighting", ["acsi", "standardised"], "ipma")
         t = self._target(target, "ipma")
         spec = self.spec
-        U = self._stats["unstd_total"]
+        pre = "" if weighting == "acsi" else "std_"
+        ukey, ikey_, wkey = f"{pre}unstd_total", f"{pre}index", f"{pre}wtilde"
+        U = self._stats[ukey]
         drivers = [k for k in range(spec.c) if spec.reach[k, t]]
         if level == "construct":
             imp = U[drivers, t]
-            perf = self._stats["index"][drivers]
+            perf = self._stats[ikey_][drivers]
             idx = pd.Index([spec.constructs[k] for k in drivers], name="construct")
 
             def sel_i(a: np.ndarray) -> np.ndarray:
@@ -456,13 +469,12 @@ class PLSModel(Result):
             def sel_p(a: np.ndarray) -> np.ndarray:
                 return a[:, drivers]
 
-            ikey, pkey = "unstd_total", "index"
-            ci_i = self._ci(ikey, imp, sel_i)
-            ci_p = self._ci(pkey, perf, sel_p)
+            ci_i = self._ci(ukey, imp, sel_i)
+            ci_p = self._ci(ikey_, perf, sel_p)
         else:
             items = [k for k in range(spec.p) if spec.block[k] in drivers]
             blk = spec.block[items]
-            imp = self._stats["wtilde"][items] * U[blk, t]
+            imp = self._stats[wkey][items] * U[blk, t]
             perf = self._stats["item_mean"][items]
             idx = pd.MultiIndex.from_arrays([[spec.constructs[b] for b in blk],
                                              [spec.item_names[k] for k in items]],
@@ -470,9 +482,9 @@ class PLSModel(Result):
             ci_i = ci_p = None
             bt = self._boot
             if bt is not None:
-                ri = bt.stats["wtilde"][:, items] * bt.stats["unstd_total"][:, blk, t]
+                ri = bt.stats[wkey][:, items] * bt.stats[ukey][:, blk, t]
                 ji = None if bt.jack is None else \
-                    bt.jack["wtilde"][:, items] * bt.jack["unstd_total"][:, blk, t]
+                    bt.jack[wkey][:, items] * bt.jack[ukey][:, blk, t]
                 ci_i = self._ci("", imp, reps=ri, jack=ji)
                 ci_p = self._ci("item_mean", perf, lambda a: a[:, items])
         tab = pd.DataFrame({"importance": imp, "performance": perf}, index=idx)
@@ -484,7 +496,8 @@ class PLSModel(Result):
                                    np.where(tab["performance"] >= mp, "keep up", "concentrate"),
                                    np.where(tab["performance"] >= mp, "possible overkill",
                                             "low priority"))
-        meta = {"target": target, "level": level, "target index": self._stats["index"][t],
+        meta = {"target": target, "level": level, "weighting": weighting,
+                "target index": self._stats[ikey_][t],
                 "mean importance": mi, "mean performance": mp}
         meta.update({k: v for k, v in self.meta.items() if k in ("bootstrap", "ci", "interval")})
         return IPMAResult(tab, meta=meta, notes=[
