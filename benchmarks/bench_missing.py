@@ -24,7 +24,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import driverkit as dk  # noqa: E402
+import driverkit as dk
 
 OPTS = dict(n_drivers=4, kind="linear", asymmetric=False, chain=False, segment_effects=False,
             wave_effects=False)

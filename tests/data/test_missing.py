@@ -83,8 +83,8 @@ def test_pairwise_shapley_equals_shapley_of_independent_pairwise_covariance(hole
     ref = dk.importance(corr=_independent_pairwise_cov(df[[*d, "satisfaction"]]),
                         outcome="satisfaction", drivers=d)
     np.testing.assert_allclose(res.table["importance"], ref.table["importance"], atol=1e-13)
-    n_min = int(min(df[[a, b]].dropna().shape[0] for a in d + ["satisfaction"]
-                    for b in d + ["satisfaction"]))
+    n_min = int(min(df[[a, b]].dropna().shape[0] for a in [*d, "satisfaction"]
+                    for b in [*d, "satisfaction"]))
     assert res.meta["smallest pairwise n"] == n_min
 
 
@@ -254,9 +254,9 @@ def test_bad_input_errors_name_the_columns(survey):
     df, d = survey
     with pytest.raises(dk.DataError, match=f"removes every answer of the column '{d[0]}'"):
         dk.fit(df, "satisfaction", d, na_values={d[0]: list(range(0, 11))})
-    with pytest.raises(dk.DriverkitError, match="'imputations'.*>= 1"):
+    with pytest.raises(dk.DriverkitError, match=r"'imputations'.*>= 1"):
         dk.fit(df, "satisfaction", d, missing="impute", imputations=0)
-    with pytest.raises(dk.DriverkitError, match="linear models only.*'impute'"):
+    with pytest.raises(dk.DriverkitError, match=r"linear models only.*'impute'"):
         dk.fit(df, "repurchase", d, kind="logit", missing="pairwise")
     with pytest.raises(dk.DriverkitError, match="linear models only"):
         dk.importance(df, "repurchase", d, kind="logit", missing="pairwise")
