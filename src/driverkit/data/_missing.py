@@ -402,8 +402,8 @@ def pool_rubin(estimates: np.ndarray, covariances: np.ndarray,
     >>> import numpy as np
     >>> est = np.array([[1.0], [1.2], [0.8]]); cov = np.full((3, 1, 1), 0.04)
     >>> out = pool_rubin(est, cov)
-    >>> round(float(out["std_error"][0]), 4)
-    0.2309
+    >>> round(float(out["std_error"][0]), 4)  # sqrt(0.04 + (1 + 1/3) * 0.04)
+    0.3055
     """
     Q = np.asarray(estimates, dtype=float)
     U = np.asarray(covariances, dtype=float)

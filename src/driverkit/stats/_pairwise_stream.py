@@ -50,8 +50,8 @@ def pairwise_stats(source: Any, columns: Sequence[str], *, weights: str | None =
     --------
     >>> import numpy as np, pandas as pd
     >>> df = pd.DataFrame({"a": [1, 2, np.nan, 4], "y": [2., np.nan, 5, 8]})
-    >>> pairwise_stats(df, ["a", "y"]).counts.loc["a", "y"]
-    np.int64(2)
+    >>> int(pairwise_stats(df, ["a", "y"]).counts.loc["a", "y"])
+    2
     """
     cols = [str(c) for c in columns]
     wt = weight_type if weights is not None else "none"
