@@ -8,7 +8,19 @@ is the population least-squares coefficient (the complete-data estimand), comput
 imputation (chained equations, PMM, m = 20, Rubin's rules) should be within Monte Carlo
 error of the truth with 95 % intervals covering it 93–97 % of the time.
 
-Usage: ``python benchmarks/bench_missing.py [--reps 200] [--quick]``
+Usage: ``python benchmarks/bench_missing.py [--reps 200] [--quick]``; on a busy machine run
+slices in parallel (``--part 0/3 --save p0.npz`` ...) and ``--combine p0.npz p1.npz p2.npz``.
+
+Result (200 replicates, n = 600, m = 20, 2026-11-30; truth = population LS coefficients):
+
+=============== ======= ============= =========== ========= ====== ========= ===========
+coefficient     truth   listwise bias (MC SE)     lw cover  MI bias (MC SE)   MI cover95
+=============== ======= ============= =========== ========= ====== ========= ===========
+website_ease    0.1879  -0.0276       (0.0024)    0.850     0.0032 (0.0021)  0.955
+product_range   0.2196  -0.0364       (0.0025)    0.790    -0.0039 (0.0026)  0.940
+price_value     0.3129  -0.0479       (0.0023)    0.625    -0.0012 (0.0022)  0.935
+checkout_speed  0.2812  -0.0385       (0.0023)    0.765     0.0024 (0.0021)  0.950
+=============== ======= ============= =========== ========= ====== ========= ===========
 """
 
 from __future__ import annotations
