@@ -741,7 +741,8 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                max_permutations: int = 200_000, progress: bool | None = None,
                weight_type: str = "sampling", positive: Any = None,
                client: Any = None, na_values: Any = None,
-               imputations: int = 20, n_jobs: int | None = None) -> ImportanceResult:
+               imputations: int = 20, n_jobs: int | None = None,
+               event: Any = None) -> ImportanceResult:
     """Relative importance of drivers: Shapley/LMG, dominance, relative weights and more.
 
     Parameters
@@ -806,7 +807,7 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
         Show progress bars (default: only for long jobs).
     weight_type : {"sampling", "frequency"}, default="sampling"
     positive : optional
-        The event value of a binary outcome given as text.
+        The event value of a binary outcome given as text (``event=`` is an alias).
     client : distributed.Client or "dask", optional
         Run the bootstrap replicates of binary/ordinal importance (one batched refit of
         every subset per replicate) as Dask tasks on this client (``"dask"``: the active
@@ -868,6 +869,11 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     groups_d = _check_groups(groups, always_l)
 
     # ---- resolve the input -------------------------------------------------------------
+    if event is not None:
+        if positive is not None and positive != event:
+            raise DriverkitError(f"positive={positive!r} and event={event!r} disagree; they "
+                                 "name the same thing (the value modelled as 1).")
+        positive = event
     if corr is not None and data is not None:
         raise DriverkitError("Give either data= or corr=, not both.")
     if corr is None and data is None:
