@@ -618,7 +618,14 @@ def _diagnostics(prob: _Problem) -> dict[str, Any]:
     C = prob.C[:d, :d]
     s = np.sqrt(np.diag(C))
     vif = pd.Series(vif_from_corr(C / np.outer(s, s)), index=prob.var_names[:d], name="vif")
-    if prob.Z is not None:
+    if prob.Z is not None and prob.pairwise:  # rows with gaps: from the pairwise moments
+        Zd = prob.Z[:, :d]
+        ok = ~np.isnan(Zd)
+        ww = prob.w[:, None] * ok
+        mu = (np.where(ok, Zd, 0.0) * ww).sum(axis=0) / ww.sum(axis=0)
+        M = np.block([[np.ones((1, 1)), mu[None, :]], [mu[:, None], C + np.outer(mu, mu)]])
+        cond = condition_number_from_crossproducts(M)
+    elif prob.Z is not None:
         cond = condition_number(prob.Z[:, :d], prob.w)
     elif prob.crossproducts is not None:
         cond = condition_number_from_crossproducts(prob.crossproducts)
