@@ -48,9 +48,10 @@ def cases(n: int) -> list[tuple[str, Callable[[], Any]]]:
          lambda: dk.compare_waves(df, "satisfaction", d, "wave", seed=1)),
         ("stated_vs_derived", lambda: dk.stated_vs_derived(df, "satisfaction", d, "imp_{}")),
         ("chain (Monte Carlo, 2,000 draws)",
-         lambda: dk.chain(chain_df, d, "satisfaction", "repurchase", seed=1)),
+         lambda: dk.chain(chain_df, "repurchase", d, mediator="satisfaction", seed=1)),
         ("chain (bootstrap B=200)",
-         lambda: dk.chain(chain_df, d, "satisfaction", "repurchase", bootstrap=200, seed=1)),
+         lambda: dk.chain(chain_df, "repurchase", d, mediator="satisfaction", bootstrap=200,
+                          seed=1)),
     ]
 
 

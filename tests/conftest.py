@@ -1,4 +1,4 @@
-"""Shared fixtures. Reference data live in tests/data (copies with their sources: tests/data/README.md)."""
+"""Shared fixtures. Reference data live in tests/data (sources: tests/data/README.md)."""
 
 from __future__ import annotations
 

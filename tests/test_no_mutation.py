@@ -41,7 +41,7 @@ def _calls(drivers, tmp_path):
                                                      bootstrap=50, seed=1),
         "stated_vs_derived": lambda df: dk.stated_vs_derived(df, "satisfaction", drivers,
                                                              stated),
-        "chain": lambda df: dk.chain(df, drivers, "satisfaction", "repurchase"),
+        "chain": lambda df: dk.chain(df, "repurchase", drivers, mediator="satisfaction"),
         "stage_importance": lambda df: dk.stage_importance(
             df, "satisfaction", {"early": drivers[:2], "late": drivers[2:]}),
         "select_initiatives": lambda df: dk.select_initiatives(_initiatives(df), budget=50),

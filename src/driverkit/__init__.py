@@ -26,15 +26,19 @@ from .exceptions import (
     ColumnNotFoundError,
     ConvergenceWarning,
     DataError,
+    DataQualityWarning,
     DriverkitError,
     DriverkitTypeError,
     DriverkitWarning,
     ExtrapolationWarning,
     InfeasibleError,
+    MeasurementWarning,
     MissingDataWarning,
     ScaleWarning,
     SeparationError,
     SmallSampleWarning,
+    SuppressorWarning,
+    WaveOrderWarning,
 )
 
 __all__ = [
@@ -42,15 +46,19 @@ __all__ = [
     "ColumnNotFoundError",
     "ConvergenceWarning",
     "DataError",
+    "DataQualityWarning",
     "DriverkitError",
     "DriverkitTypeError",
     "DriverkitWarning",
     "ExtrapolationWarning",
     "InfeasibleError",
+    "MeasurementWarning",
     "MissingDataWarning",
     "ScaleWarning",
     "SeparationError",
     "SmallSampleWarning",
+    "SuppressorWarning",
+    "WaveOrderWarning",
     "__version__",
 ]
 
@@ -67,16 +75,19 @@ def _export(module: str, names: list[str]) -> None:
 
 
 # --- data ---
-_export("data", ["load_demo", "make_survey"])
+_export("data", ["MissingReport", "load_demo", "make_survey", "missing_report"])
+_export("data", ["LatentTruth", "latent_truth"])
 # --- stats ---
 _export("stats", ["SufficientStats", "sufficient_stats"])
 # --- models ---
 _export("models", ["DriverModel", "fit", "fixed_model"])
+_export("models", ["PLSModel", "pls"])
 # --- importance ---
 _export("importance", ["ImportanceResult", "importance"])
 # --- simulate ---
 _export("simulate", ["Scenario", "SimulationResult", "Simulator", "ceiling", "clv", "floor",
-                     "gap_close", "run_chunked", "set_to", "shift", "target_mean", "top_box"])
+                     "gap_close", "run_chunked", "set_to", "share_to", "shift", "target_mean",
+                     "top_box"])
 # --- optimize ---
 _export("optimize", ["Allocation", "CostCurve", "Portfolio", "frontier", "hill", "optimize_budget",
                      "piecewise", "saturating", "select_initiatives"])
@@ -140,9 +151,16 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
         stage_importance,
         stated_vs_derived,
     )
-    from .data import load_demo, make_survey
+    from .data import (
+        LatentTruth,
+        MissingReport,
+        latent_truth,
+        load_demo,
+        make_survey,
+        missing_report,
+    )
     from .importance import ImportanceResult, importance
-    from .models import DriverModel, fit, fixed_model
+    from .models import DriverModel, PLSModel, fit, fixed_model, pls
     from .optimize import (
         Allocation,
         CostCurve,
@@ -165,6 +183,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
         gap_close,
         run_chunked,
         set_to,
+        share_to,
         shift,
         target_mean,
         top_box,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Result"]
+__all__ = ["FrameResult", "Result"]
 
 
 class Result:
@@ -44,17 +44,55 @@ class Result:
     def title(self) -> str:
         return self._title
 
-    def summary(self) -> str:
-        """Return a plain-text summary (title, key facts, table, notes)."""
+    def _names(self) -> set[str]:
+        """Every name a display label may refer to: columns, row labels, index names."""
+        names: set[str] = set()
+        t = self.table
+        if isinstance(t, pd.DataFrame):
+            names |= {str(c) for c in t.columns}
+            names |= {str(n) for n in t.index.names if n is not None}
+            for level in range(t.index.nlevels):
+                names |= {str(v) for v in t.index.get_level_values(level)}
+            for c in t.columns:
+                if t[c].dtype == object:
+                    names |= {str(v) for v in t[c].tolist() if isinstance(v, str)}
+        names |= {str(k) for k in self.meta}
+        return names
+
+    def _format(self, options: dict[str, Any], func: str) -> Any:
+        """The formatter for these options; the one in effect when none is given."""
+        from .display._format import current, make_format
+
+        if all(options.get(k) is None for k in ("labels", "currency", "locale")):
+            return current()
+        return make_format(options.get("labels"), options.get("currency"),
+                           options.get("locale"), known=self._names(), func=func)
+
+    def summary(self, *, labels: dict[str, str] | None = None, currency: str | None = None,
+                locale: str | None = None) -> str:
+        """Return a plain-text summary (title, key facts, table, notes).
+
+        ``labels`` (column or driver → display label), ``currency`` (ISO code) and
+        ``locale`` (e.g. ``"sv_SE"``) change how names and numbers are shown, never the data.
+        """
+        from .display._format import format_options
         from .display._render import render_text
 
-        return render_text(self)
+        fmt = self._format({"labels": labels, "currency": currency, "locale": locale},
+                           "summary")
+        with format_options(fmt):
+            return render_text(self)
 
-    def to_html(self) -> str:
+    def to_html(self, *, labels: dict[str, str] | None = None, currency: str | None = None,
+                locale: str | None = None) -> str:
         """Return an HTML fragment of the result (what notebooks display)."""
+        from .display._format import format_options
         from .display._render import render_html
 
-        return render_html(self)
+        fmt = self._format({"labels": labels, "currency": currency, "locale": locale},
+                           "to_html")
+        with format_options(fmt):
+            return render_html(self)
 
     def to_latex(self) -> str:
         """Return the table as a LaTeX ``tabular`` (booktabs), formatted as in :meth:`summary`."""
@@ -63,24 +101,97 @@ class Result:
         return render_latex(self)
 
     def _repr_html_(self) -> str:
-        return self.to_html()
+        from .display._render import render_html
+
+        return render_html(self)
 
     def __repr__(self) -> str:
-        return self.summary()
+        from .display._render import render_text
+
+        return render_text(self)
 
     # -- plotting ----------------------------------------------------------------------
     def plot_data(self) -> pd.DataFrame:
         """Return the data frame behind :meth:`plot` (the default: a copy of ``.table``)."""
         return self.table.copy()
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Plot the result on ``ax`` (created if ``None``) and return the matplotlib Axes."""
-        from .display._plots import get_ax
+    def plot(self, ax: Any = None, *, labels: dict[str, str] | None = None,
+             currency: str | None = None, locale: str | None = None, **kwargs: Any) -> Any:
+        """Plot the result on ``ax`` (created if ``None``) and return the matplotlib Axes.
 
-        ax = get_ax(ax)
-        return self._plot(ax, **kwargs)
+        ``labels``, ``currency`` and ``locale`` work as in :meth:`summary`: driver names and
+        axis titles are relabelled, money axes carry the currency, and no axis uses
+        scientific notation or an offset.
+        """
+        from .display._format import for_result, format_options
+        from .display._plots import finish_axes, get_ax
+
+        given = labels is not None or currency is not None or locale is not None
+        fmt = self._format({"labels": labels, "currency": currency, "locale": locale},
+                           "plot") if given else None
+        with format_options(for_result(self, fmt)) as active:
+            ax = get_ax(ax)
+            out = self._plot(ax, **kwargs)
+            finish_axes(out if out is not None else ax, active)
+            return out
 
     def _plot(self, ax: Any, **kwargs: Any) -> Any:
         from .display._plots import table_bar
 
         return table_bar(self.plot_data(), ax=ax, title=self.title, **kwargs)
+
+
+class FrameResult(Result):
+    """A result that 0.1 returned as a bare DataFrame (``frontier``, ``delta_nps``,
+    ``run_chunked``), with the DataFrame access old code relies on.
+
+    ``result["value"]``, ``result[["a", "b"]]``, ``len(result)``, ``.columns``, ``.index``,
+    ``.loc``, ``.iloc``, ``.itertuples()`` and ``.to_frame()`` read :attr:`table` (kept for
+    good). Any other DataFrame attribute (``result.sort_values(...)``) still works for one
+    release with a :class:`DeprecationWarning`; use ``result.table`` instead.
+    """
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of :attr:`table` (what 0.1 returned)."""
+        return self.table.copy()
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.table[key]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def columns(self) -> pd.Index:
+        return self.table.columns
+
+    @property
+    def index(self) -> pd.Index:
+        return self.table.index
+
+    @property
+    def loc(self) -> Any:
+        return self.table.loc
+
+    @property
+    def iloc(self) -> Any:
+        return self.table.iloc
+
+    def itertuples(self, *args: Any, **kwargs: Any) -> Any:
+        return self.table.itertuples(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for names the result does not have; never for private/dunder names
+        # (copy, pickle and hasattr probes must see a plain AttributeError)
+        if name.startswith("_") or "table" not in self.__dict__:
+            raise AttributeError(name)
+        table = self.__dict__["table"]
+        if not hasattr(table, name):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        import warnings
+
+        warnings.warn(
+            f"{type(self).__name__} is a result object, not a DataFrame: "
+            f"result.{name} is deprecated and will be removed in the next release; use "
+            f"result.table.{name}.", DeprecationWarning, stacklevel=2)
+        return getattr(table, name)

@@ -17,9 +17,13 @@ import pandas as pd
 from .exceptions import ColumnNotFoundError, DriverkitError, DriverkitTypeError
 
 __all__ = [
+    "KINDS",
     "check_columns",
     "check_fraction",
+    "check_int",
+    "check_kind",
     "check_kwargs",
+    "check_missing",
     "check_option",
     "check_positive",
     "check_random_state",
@@ -142,3 +146,81 @@ def warn(message: str, category: type[Warning]) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
+
+
+#: The ``missing=`` vocabulary shared by every entry point (see ``data/_missing.py``).
+MISSING_POLICIES = ("listwise", "pairwise", "mean", "dummy", "impute", "raise")
+#: Policies a model family supports: pairwise needs covariances, so linear models only.
+_MISSING_BY_KIND = {
+    "linear": MISSING_POLICIES,
+    "logit": ("listwise", "mean", "dummy", "impute", "raise"),
+    "probit": ("listwise", "mean", "dummy", "impute", "raise"),
+    "ordinal": ("listwise", "mean", "dummy", "impute", "raise"),
+}
+
+
+def check_missing(missing: Any, func: str, kind: str | None = None,
+                  allowed: Sequence[str] | None = None) -> str:
+    """Validate a ``missing=`` policy (and that it applies to this kind of model).
+
+    ``"drop"`` is accepted as an alias of ``"listwise"``. A GLM with ``"pairwise"`` is an
+    error that lists the policies that do apply.
+    """
+    if missing == "drop":
+        missing = "listwise"
+    check_option(missing, "missing", allowed or MISSING_POLICIES, func)
+    if kind is not None and missing not in _MISSING_BY_KIND.get(kind, MISSING_POLICIES):
+        ok = ", ".join(repr(p) for p in _MISSING_BY_KIND[kind])
+        raise DriverkitError(
+            f"missing={missing!r} in {func}() works for linear models only: pairwise "
+            f"deletion builds the model from pairwise covariances, which a kind='{kind}' "
+            f"model does not use. Use one of {ok} (missing='impute' for multiple "
+            "imputation)."
+        )
+    return str(missing)
+
+
+#: Outcome model kinds, defined once; a function that supports fewer says which with
+#: :func:`check_kind` (one message for "not supported").
+KINDS = ("linear", "logit", "probit", "ordinal")
+_KIND_ALTERNATIVE = {"probit": "logit", "ordinal": "linear", "logit": "linear", "linear": "logit"}
+
+
+def check_kind(kind: Any, func: str, supported: Sequence[str] = KINDS) -> str:
+    """Validate ``kind=``: one of :data:`KINDS`, and one that ``func`` supports.
+
+    An unknown kind gets the usual option message; a known kind that this function does
+    not support gets "kind='probit' is not supported by importance(); use kind='logit'".
+    """
+    check_option(kind, "kind", KINDS, func)
+    if kind not in supported:
+        alt = _KIND_ALTERNATIVE[kind]
+        alt = alt if alt in supported else supported[0]
+        raise DriverkitError(
+            f"kind={kind!r} is not supported by {func}(); use kind={alt!r} (supported: "
+            f"{', '.join(repr(k) for k in supported)})."
+        )
+    return str(kind)
+
+
+def check_int(value: Any, name: str, func: str, *, low: int = 0,
+              allow_none: bool = False) -> int | None:
+    """Raise unless ``value`` is an integer >= ``low`` (bools are not integers here)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise DriverkitError(
+            f"The '{name}' parameter of {func}() must be an integer >= {low}. "
+            f"Got {value!r} instead."
+        )
+    return int(value)
+
+
+def check_progress(progress: Any, func: str) -> bool | None:
+    """``progress=``: ``None`` (automatic: bars for long jobs only), ``True`` or ``False``."""
+    if progress is not None and not isinstance(progress, bool | np.bool_):
+        raise DriverkitTypeError(
+            f"The 'progress' parameter of {func}() must be True, False or None (automatic). "
+            f"Got {progress!r} instead."
+        )
+    return None if progress is None else bool(progress)

@@ -17,15 +17,19 @@ __all__ = [
     "ColumnNotFoundError",
     "ConvergenceWarning",
     "DataError",
+    "DataQualityWarning",
     "DriverkitError",
     "DriverkitTypeError",
     "DriverkitWarning",
     "ExtrapolationWarning",
     "InfeasibleError",
+    "MeasurementWarning",
     "MissingDataWarning",
     "ScaleWarning",
     "SeparationError",
     "SmallSampleWarning",
+    "SuppressorWarning",
+    "WaveOrderWarning",
 ]
 
 
@@ -79,3 +83,20 @@ class MissingDataWarning(DriverkitWarning):
 
 class SmallSampleWarning(DriverkitWarning):
     """A group (segment, wave) has too few respondents for stable estimates."""
+
+
+class DataQualityWarning(DriverkitWarning):
+    """Values that look like "don't know" codes or mis-read numbers (decimal commas)."""
+
+
+class WaveOrderWarning(DriverkitWarning):
+    """The time order of survey waves was guessed from their text labels."""
+
+
+class SuppressorWarning(DriverkitWarning):
+    """A driver's coefficient has the opposite sign to its correlation with the outcome."""
+
+
+class MeasurementWarning(DriverkitWarning):
+    """A measurement model falls below a conventional quality threshold (reliability, AVE,
+    HTMT) or has negative outer weights."""

@@ -8,13 +8,13 @@ import pytest
 
 import driverkit as dk
 from driverkit.data import true_effect
-from driverkit.exceptions import DataError, DriverkitError
+from driverkit.exceptions import DataError, DriverkitError, DriverkitTypeError
 
 
 @pytest.fixture(scope="module")
 def fitted(survey_chain):
     d = survey_chain.attrs["truth"]["drivers"]
-    return dk.chain(survey_chain, d, "satisfaction", "repurchase", seed=1)
+    return dk.chain(survey_chain, "repurchase", d, mediator="satisfaction", seed=1)
 
 
 def test_chain_total_effect_against_truth(survey_chain, fitted):
@@ -61,19 +61,19 @@ def test_chain_decomposition_identities(fitted):
 
 def test_chain_bootstrap_intervals_agree_with_monte_carlo(survey_chain, fitted):
     d = survey_chain.attrs["truth"]["drivers"]
-    boot = dk.chain(survey_chain, d, "satisfaction", "repurchase", bootstrap=150, seed=2)
+    boot = dk.chain(survey_chain, "repurchase", d, mediator="satisfaction", bootstrap=150, seed=2)
     assert np.allclose(boot.table["total"], fitted.table["total"])
     w_mc = fitted.table["total_high"] - fitted.table["total_low"]
     w_bs = boot.table["total_high"] - boot.table["total_low"]
     assert np.all((w_bs / w_mc > 0.6) & (w_bs / w_mc < 1.6))
     assert "bootstrap" in boot.meta["intervals"]
-    again = dk.chain(survey_chain, d, "satisfaction", "repurchase", bootstrap=150, seed=2)
+    again = dk.chain(survey_chain, "repurchase", d, mediator="satisfaction", bootstrap=150, seed=2)
     pd.testing.assert_frame_equal(boot.table, again.table)
 
 
 def test_chain_linear_outcome_is_product_of_coefficients(survey_chain):
     d = survey_chain.attrs["truth"]["drivers"][:4]
-    res = dk.chain(survey_chain, d, "satisfaction", "recommend", kind="linear", seed=0)
+    res = dk.chain(survey_chain, "recommend", d, mediator="satisfaction", kind="linear", seed=0)
     t = res.table
     assert np.allclose(t["direct"], t["direct_coef"])
     assert np.allclose(t["indirect"], t["mediator_coef"] * res.path_b)
@@ -84,22 +84,34 @@ def test_chain_weights_and_missing(survey_chain):
     d = df.attrs["truth"]["drivers"][:4]
     df.loc[df.index[:10], d[0]] = np.nan
     with pytest.warns(dk.MissingDataWarning, match="10 respondent"):
-        res = dk.chain(df, d, "satisfaction", "repurchase", weights="weight", seed=0)
+        res = dk.chain(df, "repurchase", d, mediator="satisfaction", weights="weight", seed=0)
     assert res.meta["n"] == len(df) - 10
 
 
 def test_chain_bad_input(survey_chain):
     d = survey_chain.attrs["truth"]["drivers"][:3]
     with pytest.raises(DataError, match="different columns"):
-        dk.chain(survey_chain, d, "satisfaction", "satisfaction")
+        dk.chain(survey_chain, "satisfaction", d, mediator="satisfaction")
     with pytest.raises(DataError, match="different columns"):
-        dk.chain(survey_chain, [*d, "satisfaction"], "satisfaction", "repurchase")
+        dk.chain(survey_chain, "repurchase", [*d, "satisfaction"], mediator="satisfaction")
     with pytest.raises(DriverkitError, match="bootstrap"):
-        dk.chain(survey_chain, d, "satisfaction", "repurchase", bootstrap=1)
+        dk.chain(survey_chain, "repurchase", d, mediator="satisfaction", bootstrap=1)
     with pytest.raises(DriverkitError, match="kind"):
-        dk.chain(survey_chain, d, "satisfaction", "repurchase", kind="ordinal")
+        dk.chain(survey_chain, "repurchase", d, mediator="satisfaction", kind="ordinal")
     with pytest.raises(dk.ColumnNotFoundError, match="satisfacton"):
-        dk.chain(survey_chain, d, "satisfacton", "repurchase")
+        dk.chain(survey_chain, "repurchase", d, mediator="satisfacton")
+
+
+def test_chain_old_argument_order_still_works_with_a_deprecation_warning(survey_chain, fitted):
+    d = survey_chain.attrs["truth"]["drivers"]
+    with pytest.warns(DeprecationWarning, match=r"chain\(data, outcome, drivers, mediator="):
+        old = dk.chain(survey_chain, d, "satisfaction", "repurchase", seed=1)
+    pd.testing.assert_frame_equal(old.table, fitted.table)
+    # keywords in any order are the new signature (no warning)
+    kw = dk.chain(survey_chain, drivers=d, mediator="satisfaction", outcome="repurchase", seed=1)
+    pd.testing.assert_frame_equal(kw.table, fitted.table)
+    with pytest.raises(DriverkitTypeError, match="mediator="):
+        dk.chain(survey_chain, "repurchase", d)
 
 
 def test_chain_result_renders_and_plots(fitted):

@@ -61,6 +61,7 @@ def test_asymmetric_simulator_cut_costs_more_than_raise_earns():
         warnings.simplefilter("ignore", dk.SmallSampleWarning)
         res = dk.penalty_reward(df, "satisfaction", df.attrs["truth"]["drivers"])
     sim = res.simulator()
+    assert sim.outcome_type == "score"  # satisfaction 1–10: scale points
     assert set(sim.drivers) == set(df.attrs["truth"]["drivers"])
     basic = "delivery_accuracy"
     excite = "staff_friendliness"
@@ -70,25 +71,25 @@ def test_asymmetric_simulator_cut_costs_more_than_raise_earns():
                    dk.Scenario("raise", {basic: dk.shift(1)}),
                    dk.Scenario("cut e", {excite: dk.shift(-1)}),
                    dk.Scenario("raise e", {excite: dk.shift(1)})], seed=1).table
-    assert -out.loc["cut", "delta_rate"] > 1.3 * out.loc["raise", "delta_rate"] > 0
+    assert -out.loc["cut", "delta_mean"] > 1.3 * out.loc["raise", "delta_mean"] > 0
     # against the generating equations
     for name, ch in (("cut", {basic: -1}), ("raise", {basic: 1}), ("cut e", {excite: -1}),
                      ("raise e", {excite: 1})):
         true = true_effect(df, ch, outcome="satisfaction")
-        assert out.loc[name, "delta_rate_low"] - 0.01 <= true
-        assert true <= out.loc[name, "delta_rate_high"] + 0.01
+        assert out.loc[name, "delta_mean_low"] - 0.01 <= true
+        assert true <= out.loc[name, "delta_mean_high"] + 0.01
     # the linear model sees only the scale ceiling's asymmetry, far less than the bands'
     lin = dk.Simulator(res.linear_model, df).run(
         [dk.Scenario("cut", {basic: dk.shift(-1)}), dk.Scenario("raise", {basic: dk.shift(1)})],
         draws=0).table
-    ratio_lin = -lin.loc["cut", "delta_rate"] / lin.loc["raise", "delta_rate"]
-    ratio_band = -out.loc["cut", "delta_rate"] / out.loc["raise", "delta_rate"]
+    ratio_lin = -lin.loc["cut", "delta_mean"] / lin.loc["raise", "delta_mean"]
+    ratio_band = -out.loc["cut", "delta_mean"] / out.loc["raise", "delta_mean"]
     assert ratio_band > ratio_lin
 
 
 def test_chain_simulator_flows_through_the_mediator(survey_chain):
     d = survey_chain.attrs["truth"]["drivers"]
-    res = dk.chain(survey_chain, d, "satisfaction", "repurchase")
+    res = dk.chain(survey_chain, "repurchase", d, mediator="satisfaction")
     sim = res.simulator()
     out = sim.run([dk.Scenario("price +1", {"price_value": dk.shift(1)}),
                    dk.Scenario("accuracy -1", {"delivery_accuracy": dk.shift(-1)})],

@@ -93,13 +93,11 @@ def test_stage_importance_bad_input(survey_linear):
 
 
 def test_logit_subset_values_against_model_fits():
-    from driverkit.cx._stages import _subset_values_logit
-    from driverkit.data import prepare
+    from driverkit.importance import subset_values
 
     df = dk.make_survey(n=1500, n_drivers=4, seed=6, chain=False)
     d = df.attrs["truth"]["drivers"]
-    dd = prepare(df, "repurchase", d, kind="logit", weights="weight")
-    v = _subset_values_logit(dd, [[j] for j in range(4)], [])
+    v = subset_values(df, "repurchase", d, kind="logit", weights="weight").v
     full = dk.fit(df, "repurchase", d, kind="logit", weights="weight")
     assert v[-1] == pytest.approx(full.r2, rel=1e-6)
     two = dk.fit(df, "repurchase", d[:2], kind="logit", weights="weight")

@@ -41,7 +41,9 @@ def test_display_table_merges_interval_pairs():
     assert list(d.columns) == ["estimate", "90% CI", "delta_revenue", "delta_revenue 90% CI",
                                "share", "share 90% CI"]
     assert d.loc["staff", "90% CI"] == "[0.2500, 0.7500]"
-    assert d.loc["staff", "delta_revenue 90% CI"] == "[1,000.0, 2,000.0]"
+    # money: whole units, the same decimals for the estimate and its interval
+    assert d.loc["staff", "delta_revenue 90% CI"] == "[1,000, 2,000]"
+    assert d.loc["staff", "delta_revenue"] == "1,500"
     assert d.loc["staff", "share 90% CI"] == "[30.0%, 50.0%]"
     # an unpaired _low column stays as it is; a missing interval shows blank
     t2 = pd.DataFrame({"x_low": [1.0], "ci_low": [np.nan], "ci_high": [np.nan]})

@@ -16,7 +16,6 @@ import statsmodels.api as sm
 import driverkit as dk
 
 
-
 @pytest.fixture(scope="module")
 def binary() -> pd.DataFrame:
     rng = np.random.default_rng(17)

@@ -68,10 +68,13 @@ def test_report_excel_round_trips_with_the_same_numbers(written):
         sheet["Initiative portfolio"]: portfolio.table,
     }
     book = pd.read_excel(files.excel, sheet_name=None, index_col=0, engine="openpyxl")
+    plain = pd.read_excel(files.excel, sheet_name=None, engine="openpyxl")
     assert next(iter(book)) == "About"
     assert list(book)[1:] == files.sheets
     for sheet, table in expected.items():
-        got = book[sheet]
+        # a table without row labels (a RangeIndex) is written without an index column
+        unlabelled = isinstance(table.index, pd.RangeIndex) and table.index.name is None
+        got = plain[sheet] if unlabelled else book[sheet]
         assert [str(c) for c in got.columns] == [str(c) for c in table.columns], sheet
         assert [str(i) for i in got.index] == [str(i) for i in table.index], sheet
         for col in table.columns:
@@ -79,7 +82,9 @@ def test_report_excel_round_trips_with_the_same_numbers(written):
             if pd.api.types.is_bool_dtype(want):
                 assert got[col].astype(bool).tolist() == want.tolist()
             elif pd.api.types.is_numeric_dtype(want):
-                np.testing.assert_allclose(got[col].to_numpy(dtype=float),
+                # percentages (``share``, 0–100 in .table) are stored as real fractions
+                scale = 100.0 if str(col).startswith("share") else 1.0
+                np.testing.assert_allclose(got[col].to_numpy(dtype=float) * scale,
                                            want.to_numpy(dtype=float), rtol=1e-14, atol=0,
                                            equal_nan=True, err_msg=f"{sheet}.{col}")
             else:
@@ -101,7 +106,12 @@ def test_report_excel_formats_and_frozen_header(written):
     assert ws.freeze_panes == "B2"
     header = [c.value for c in ws[1]]
     share_cell = ws.cell(row=2, column=header.index("share") + 1)
-    assert share_cell.number_format == '0.0"%"'
+    assert share_cell.number_format == "0.0%"
+    assert share_cell.value == pytest.approx(shapley.table["share"].iloc[0] / 100, rel=1e-14)
+    # every table is an Excel table with named headers and a filter; the importance sheet
+    # carries a native chart
+    assert ws.tables and all(c.value for c in ws[1])
+    assert len(ws._charts) == 1
     p_ws = wb["Driver model"]
     header = [c.value for c in p_ws[1]]
     assert p_ws.cell(row=2, column=header.index("p_value") + 1).number_format == "0.0000"

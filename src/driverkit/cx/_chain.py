@@ -14,22 +14,31 @@ marginal effect over respondents.
 
 from __future__ import annotations
 
+import copy
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from .._results import Result
-from .._validation import check_columns, check_fraction, check_option, check_random_state
+from .._validation import (
+    check_columns,
+    check_fraction,
+    check_kind,
+    check_random_state,
+)
 from ..exceptions import DataError, DriverkitError, DriverkitTypeError
+from ..stats._glmfit import fit_binary
+from ..stats._links import get_link
 from ._common import names_list, resolve_weights
 from ._common import plain as _plain
 
 __all__ = ["ChainModel", "ChainResult", "chain"]
 
 _FUNC = "chain"
+#: The kinds of outcome equation the chain supports (of ``_validation.KINDS``).
 KINDS = ("logit", "probit", "linear")
 
 
@@ -41,38 +50,24 @@ def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.linalg.solve(Xw.T @ X, Xw.T @ y)
 
 
-def _link(kind: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, density) of the inverse link at ``eta``."""
-    if kind == "logit":
-        p = special.expit(eta)
-        return p, p * (1 - p)
-    if kind == "probit":
-        return special.ndtr(eta), np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
-    return eta, np.ones_like(eta)
+def _density(kind: str, eta: np.ndarray) -> np.ndarray:
+    """``F'(η)`` of the outcome equation's inverse link (1 for a linear outcome)."""
+    if kind == "linear":
+        return np.ones_like(eta)
+    return get_link(kind).pdf(eta)
 
 
-def _glm(X: np.ndarray, y: np.ndarray, w: np.ndarray, kind: str, start: np.ndarray,
-         max_iter: int = 25, tol: float = 1e-10) -> np.ndarray:
-    """Weighted binary GLM by Fisher scoring from ``start`` (the full-sample estimate)."""
-    beta = start.copy()
-    for _ in range(max_iter):
-        eta = X @ beta
-        mu, dens = _link(kind, eta)
-        mu = np.clip(mu, 1e-12, 1 - 1e-12)
-        var = mu * (1 - mu)
-        W = w * dens**2 / var
-        z = eta + (y - mu) / np.maximum(dens, 1e-300)
-        XW = X * W[:, None]
-        try:
-            new = np.linalg.solve(XW.T @ X, XW.T @ z)
-        except np.linalg.LinAlgError:
-            return np.full_like(beta, np.nan)
-        if not np.all(np.isfinite(new)):
-            return np.full_like(beta, np.nan)
-        if np.max(np.abs(new - beta)) < tol * (1 + np.max(np.abs(beta))):
-            return new
-        beta = new
-    return beta
+def _glm(X: np.ndarray, y: np.ndarray, w: np.ndarray, kind: str, start: np.ndarray
+         ) -> np.ndarray:
+    """Weighted binary GLM refit warm-started from ``start`` (the full-sample estimate);
+    NaN when it fails (the replicate is dropped)."""
+    try:
+        fit = fit_binary(X, y, w, link=kind, start=start, max_iter=25)
+    except np.linalg.LinAlgError:
+        return np.full_like(start, np.nan)
+    if not np.all(np.isfinite(fit.params)):
+        return np.full_like(start, np.nan)
+    return fit.params
 
 
 # ------------------------------------------------------------------------------------------
@@ -98,7 +93,7 @@ def _effects(kind: str, Xd: np.ndarray, m: np.ndarray, w: np.ndarray, a: np.ndar
         for s0 in range(0, c.shape[0], step):
             sl = slice(s0, s0 + step)
             eta = c[sl, :1] + g[sl] @ Xd.T + b[sl, None] * m[None, :]
-            _, dens = _link(kind, eta)
+            dens = _density(kind, eta)
             fbar[sl] = dens @ w / w.sum()
     ind = b[:, None] * A
     out = np.empty((c.shape[0], 6, g.shape[1]))
@@ -190,14 +185,17 @@ class ChainModel:
 
     # --- binding to the respondents ---------------------------------------------------
     def bind(self, data: pd.DataFrame) -> ChainModel:
-        """Use ``data`` (attribute ratings and the mediator) as the respondents' baseline."""
+        """A copy of the model with ``data`` (attribute ratings and the mediator) as the
+        respondents' baseline (the model itself is not changed, so a model bound to the
+        fitted survey never lends its mediator values to another survey)."""
         check_columns(data, [*self._drivers, self.mediator], role="chain column")
         base = data[[*self._drivers, self.mediator]].astype(float)
         if not base.index.is_unique:
             raise DataError("ChainModel.bind(): the data need a unique index (one label per "
                             "respondent) to match scenario rows to their baseline.")
-        self._baseline = base
-        return self
+        out = copy.copy(self)
+        out._baseline = base
+        return out
 
     # --- kernel -----------------------------------------------------------------------
     def design(self, data: pd.DataFrame, *, missing: str = "raise") -> np.ndarray:
@@ -235,8 +233,8 @@ class ChainModel:
         return c0[:, None] + coef @ Xd.T + b[:, None] * r[None, :]
 
     def predict_design(self, X: np.ndarray, params: np.ndarray | None = None) -> np.ndarray:
-        mu, _ = _link(self.kind, self.linear_predictor(X, params))
-        return mu
+        eta = self.linear_predictor(X, params)
+        return eta if self.kind == "linear" else get_link(self.kind).cdf(eta)
 
     def predict(self, data: pd.DataFrame) -> np.ndarray:
         return self.predict_design(self.design(data))
@@ -291,7 +289,6 @@ class ChainResult(Result):
         from .. import simulate
 
         frame = self._data if data is None else _plain(data)
-        self.model.bind(frame)
         return simulate.Simulator(self.model, frame, **options)
 
     def plot_data(self) -> pd.DataFrame:
@@ -319,9 +316,26 @@ class ChainResult(Result):
         return ax
 
 
-def chain(data: pd.DataFrame, drivers: Sequence[str], mediator: str, outcome: str, *,
-          kind: str = "logit", bootstrap: int = 0, seed: Any = None, weights: Any = None,
-          ci: float = 0.95, draws: int = 2000, positive: Any = None) -> ChainResult:
+def _argument_order(outcome: Any, drivers: Any, mediator: Any) -> tuple[Any, Any, Any]:
+    """(outcome, drivers, mediator), accepting the 0.1 order (drivers, mediator, outcome)."""
+    if (outcome is not None and not isinstance(outcome, str) and isinstance(drivers, str)
+            and isinstance(mediator, str)):
+        warnings.warn(
+            "chain(data, drivers, mediator, outcome) is deprecated and will be removed in the "
+            "next release; call chain(data, outcome, drivers, mediator=...) (the order of "
+            "every other driverkit function).", DeprecationWarning, stacklevel=3)
+        return mediator, outcome, drivers
+    if outcome is None or drivers is None or mediator is None:
+        raise DriverkitTypeError(
+            f"{_FUNC}() needs outcome=, drivers= and mediator=, e.g. chain(df, 'repurchase', "
+            "['staff', 'price'], mediator='satisfaction').")
+    return outcome, drivers, mediator
+
+
+def chain(data: pd.DataFrame, outcome: str | None = None, drivers: Sequence[str] | None = None,
+          mediator: str | None = None, *, kind: str = "logit", bootstrap: int = 0,
+          seed: Any = None, weights: Any = None, ci: float = 0.95, draws: int = 2000,
+          positive: Any = None) -> ChainResult:
     """Loyalty chain: attributes → mediator → outcome, with direct, indirect and total effects.
 
     Parameters
@@ -329,12 +343,18 @@ def chain(data: pd.DataFrame, drivers: Sequence[str], mediator: str, outcome: st
     data : pandas.DataFrame
         Respondents (not modified). Rows with a missing value in any chain column are
         dropped (listwise) from both equations.
+    outcome : str
+        The final outcome, e.g. repurchase (0/1).
     drivers : list of str
         Attribute ratings (numeric).
     mediator : str
         The mediator, e.g. overall satisfaction (modelled linearly on the attributes).
-    outcome : str
-        The final outcome, e.g. repurchase (0/1).
+
+        .. versionchanged:: 0.2
+           The order is ``(data, outcome, drivers, mediator=...)`` as in every other
+           function. The 0.1 order ``chain(data, drivers, mediator, outcome)`` still works
+           (recognised by the list in second place) with a :class:`DeprecationWarning`,
+           for one release.
     kind : {"logit", "probit", "linear"}, default="logit"
         Model of the outcome on the attributes and the mediator.
     bootstrap : int, default=0
@@ -371,8 +391,8 @@ def chain(data: pd.DataFrame, drivers: Sequence[str], mediator: str, outcome: st
     --------
     >>> import driverkit as dk
     >>> df = dk.make_survey(n=1500, n_drivers=4, asymmetric=False, seed=2)
-    >>> res = dk.chain(df, df.attrs["truth"]["drivers"], "satisfaction", "repurchase",
-    ...                seed=1)
+    >>> res = dk.chain(df, "repurchase", df.attrs["truth"]["drivers"],
+    ...                mediator="satisfaction", seed=1)
     >>> list(res.table.columns[:3])
     ['direct', 'direct_low', 'direct_high']
     >>> bool((res.table["total"] > 0).all())
@@ -380,7 +400,8 @@ def chain(data: pd.DataFrame, drivers: Sequence[str], mediator: str, outcome: st
     """
     from ..models import DriverModel
 
-    check_option(kind, "kind", KINDS, _FUNC)
+    outcome, drivers, mediator = _argument_order(outcome, drivers, mediator)
+    check_kind(kind, _FUNC, KINDS)
     ci = check_fraction(ci, "ci", _FUNC)
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) \
             or bootstrap < 0 or bootstrap == 1:

@@ -127,6 +127,11 @@ class BandedModel:
         return list(self.inner.covariates)
 
     @property
+    def outcome_type(self) -> str:
+        """``"score"`` or ``"rate"``, as the banded model's (see ``DriverModel``)."""
+        return str(getattr(self.inner, "outcome_type", "rate"))
+
+    @property
     def scales(self) -> dict[str, tuple[float, float]]:
         return dict(self._scales)
 

@@ -16,14 +16,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._results import Result
+from .._results import FrameResult, Result
 from .._validation import check_columns, check_fraction, check_kwargs, check_option, warn
 from ..data._prepare import _numeric_or_factor
-from ..exceptions import DataError, DriverkitError, MissingDataWarning
+from ..exceptions import (
+    DataError,
+    DriverkitError,
+    MissingDataWarning,
+    ScaleWarning,
+    SmallSampleWarning,
+)
 from ._common import kish_n, resolve_weights
 
-__all__ = ["NPSResult", "delta_nps", "nps", "nps_model", "nps_scores", "nps_target",
-           "predicted_nps"]
+__all__ = ["DeltaNPSResult", "NPSResult", "delta_nps", "nps", "nps_model", "nps_scores",
+           "nps_target", "predicted_nps"]
 
 _FUNC = "nps"
 CATEGORIES = ("detractors", "passives", "promoters")
@@ -33,7 +39,14 @@ LABELS_3 = ("detractor", "passive", "promoter")
 def recommend_values(data: pd.DataFrame, column: str, func: str) -> pd.Series:
     """The recommend item as floats, validated to whole numbers 0–10 (NaN kept)."""
     check_columns(data, [column], role="recommend")
-    kind_, s = _numeric_or_factor(data[column], column, "recommend")
+    raw = data[column]
+    if pd.api.types.is_bool_dtype(raw) or (
+            raw.dtype == object and raw.dropna().map(type).eq(bool).all() and raw.notna().any()):
+        raise DataError(
+            f"The recommend column '{column}' of {func}() holds True/False values; NPS needs "
+            "the 0–10 likelihood-to-recommend rating (a yes/no column would read as 0 and 1, "
+            "all detractors). Pass the 0–10 column.")
+    kind_, s = _numeric_or_factor(raw, column, "recommend")
     if kind_ == "factor":
         raise DataError(
             f"The recommend column '{column}' of {func}() holds text; NPS needs the 0–10 "
@@ -50,6 +63,11 @@ def recommend_values(data: pd.DataFrame, column: str, func: str) -> pd.Series:
             "1–5 item to 0–10 first, or 2) setting out-of-range codes (e.g. 99 = don't know) "
             "to missing."
         )
+    v = s.dropna()
+    if len(v) >= 10 and set(np.unique(v)) <= {0.0, 1.0}:
+        warn(f"The recommend column '{column}' holds only 0 and 1: it looks like a yes/no "
+             "column, not the 0–10 likelihood-to-recommend rating (every respondent would be "
+             "a detractor).", ScaleWarning)
     return s
 
 
@@ -82,8 +100,9 @@ class NPSResult(Result):
         z = stats.norm.ppf(0.5 + ci / 2)
         self.value = float(value)
         self.std_error = float(std_error)
-        self.ci_low = float(max(-100.0, value - z * std_error))
-        self.ci_high = float(min(100.0, value + z * std_error))
+        # NaN (undefined standard error) must stay NaN: max()/min() would clip it away
+        self.ci_low = float(np.clip(value - z * std_error, -100.0, 100.0))
+        self.ci_high = float(np.clip(value + z * std_error, -100.0, 100.0))
         self.ci = ci
         self.n = int(n)
         self.n_effective = float(n_effective)
@@ -180,15 +199,26 @@ def nps(data: pd.DataFrame, column: str, *, weights: Any = None, ci: float = 0.9
     n_eff = kish_n(wv)
     pP, pD = shares["promoters"], shares["detractors"]
     value = 100.0 * (pP - pD)
-    var = max(pP + pD - (pP - pD) ** 2, 0.0) / n_eff
-    se = 100.0 * float(np.sqrt(var))
+    if n_eff < 2:
+        # one (effective) respondent: no variance can be estimated, and a zero-width
+        # interval would claim certainty
+        se = float("nan")
+        msg = (f"The NPS of '{column}' rests on an effective sample of {n_eff:.2g} "
+               f"respondent(s) (Kish, {len(yv)} rows): its standard error and interval are "
+               "undefined (NaN).")
+        warn(msg, SmallSampleWarning)
+        notes.append(msg)
+    else:
+        var = max(pP + pD - (pP - pD) ** 2, 0.0) / n_eff
+        se = 100.0 * float(np.sqrt(var))
     z = stats.norm.ppf(0.5 + ci / 2)
     rows = []
     for cat in ("promoters", "passives", "detractors"):
         p = shares[cat]
-        s = 100.0 * float(np.sqrt(p * (1 - p) / n_eff))
+        s = 100.0 * float(np.sqrt(p * (1 - p) / n_eff)) if n_eff >= 2 else float("nan")
         rows.append({"share": 100 * p, "std_error": s,
-                     "ci_low": max(0.0, 100 * p - z * s), "ci_high": min(100.0, 100 * p + z * s),
+                     "ci_low": float(np.clip(100 * p - z * s, 0.0, 100.0)),
+                     "ci_high": float(np.clip(100 * p + z * s, 0.0, 100.0)),
                      "n": int(masks[cat].sum())})
     table = pd.DataFrame(rows, index=pd.Index(["promoters", "passives", "detractors"],
                                               name="category"))
@@ -349,8 +379,36 @@ def nps_target(model: Any) -> Any:
     return nps_share
 
 
+class DeltaNPSResult(FrameResult):
+    """Simulated change in NPS (points) per scenario.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per scenario: ``baseline_nps, scenario_nps, delta_nps, delta_nps_low,
+        delta_nps_high``. Also readable as ``result.loc[name, "delta_nps"]`` (0.1 returned
+        the table itself).
+    simulation : SimulationResult
+        The underlying simulator run (rates as shares, by-driver steps).
+    """
+
+    _title = "Change in NPS"
+
+    def __init__(self, table: pd.DataFrame, *, simulation: Any = None,
+                 meta: dict[str, Any] | None = None, notes: list[str] | None = None) -> None:
+        super().__init__(table, meta=meta, notes=notes)
+        self.simulation = simulation
+
+    def _plot(self, ax: Any, **kwargs: Any) -> Any:
+        from ..display._plots import table_bar
+
+        ax = table_bar(self.table, ax=ax, title=self.title, column="delta_nps", **kwargs)
+        ax.set_xlabel("change in NPS (points)")
+        return ax
+
+
 def delta_nps(model: Any, data: pd.DataFrame, scenarios: Any, *, draws: int = 1000,
-              seed: Any = None, ci: float = 0.95, **simulator_options: Any) -> pd.DataFrame:
+              seed: Any = None, ci: float = 0.95, **simulator_options: Any) -> DeltaNPSResult:
     """Simulated change in NPS (points) for one or more scenarios.
 
     Parameters
@@ -368,9 +426,9 @@ def delta_nps(model: Any, data: pd.DataFrame, scenarios: Any, *, draws: int = 10
 
     Returns
     -------
-    pandas.DataFrame
-        One row per scenario: ``baseline_nps, scenario_nps, delta_nps, delta_nps_low,
-        delta_nps_high`` in NPS points.
+    DeltaNPSResult
+        ``.table``: one row per scenario, ``baseline_nps, scenario_nps, delta_nps,
+        delta_nps_low, delta_nps_high`` in NPS points.
 
     Notes
     -----
@@ -399,4 +457,7 @@ def delta_nps(model: Any, data: pd.DataFrame, scenarios: Any, *, draws: int = 10
         "delta_nps_low": 100 * t["delta_rate_low"],
         "delta_nps_high": 100 * t["delta_rate_high"],
     }, index=t.index)
-    return out
+    meta = {k: v for k, v in res.meta.items() if k in ("n", "draws", "ci")}
+    notes = ["Each respondent's expected NPS contribution 100·(P(promoter) − P(detractor)) is "
+             "predicted before and after the scenario; the change is their weighted mean."]
+    return DeltaNPSResult(out, simulation=res, meta=meta, notes=notes)

@@ -66,53 +66,6 @@ def owen_values(v: np.ndarray, blocks: Sequence[Sequence[int]]) -> np.ndarray:
     return phi
 
 
-def _subset_values_linear(dd: Any, players: list[list[int]], always_cols: list[int]
-                          ) -> np.ndarray:
-    from ..stats._subsets import partial_correlation, subset_values_batch
-
-    Z = np.column_stack([dd.X, dd.y])
-    w = dd.w
-    mu = np.average(Z, axis=0, weights=w)
-    Zc = Z - mu
-    C = (Zc.T @ (Zc * w[:, None])) / w.sum()
-    names = [*dd.columns, str(dd.outcome)]
-    xs = [c for pl in players for c in pl]
-    R, _, r2_always = partial_correlation(C, names, len(names) - 1, xs, always_cols)
-    pos = {c: i for i, c in enumerate(xs)}
-    local = [[pos[c] for c in pl] for pl in players]
-    # partial R² of the residualised outcome → R² gains on the original scale
-    return subset_values_batch(R[None], local)[:, 0] * (1.0 - r2_always)
-
-
-def _subset_values_logit(dd: Any, players: list[list[int]], always_cols: list[int]
-                         ) -> np.ndarray:
-    """McFadden R² gains over the always-in model, one weighted IRLS fit per subset."""
-    from ._chain import _glm
-
-    y = np.asarray(dd.y, float)
-    w = dd.loglike_weights()
-    n = y.size
-    base = [np.ones(n), *[dd.X[:, c] for c in always_cols]]
-
-    def loglike(cols: list[int]) -> float:
-        X = np.column_stack([*base, *[dd.X[:, c] for c in cols]])
-        beta = _glm(X, y, w, "logit", np.zeros(X.shape[1]), max_iter=50)
-        if not np.all(np.isfinite(beta)):
-            raise DriverkitError(f"{_FUNC}(): a logit subset fit failed (separation?).")
-        eta = X @ beta
-        return float(np.sum(w * (y * eta - np.logaddexp(0.0, eta))))
-
-    pbar = np.sum(w * y) / w.sum()
-    ll0 = float(np.sum(w * (y * np.log(pbar) + (1 - y) * np.log1p(-pbar))))
-    ll_always = loglike([])
-    p = len(players)
-    v = np.zeros(1 << p)
-    for mask in range(1, 1 << p):
-        cols = [c for j in range(p) if mask >> j & 1 for c in players[j]]
-        v[mask] = (ll_always - loglike(cols)) / ll0   # = R²(S ∪ always) − R²(always)
-    return v
-
-
 class StageImportanceResult(Result):
     """Importance of journey stages and of the drivers within each stage.
 
@@ -222,8 +175,7 @@ def stage_importance(data: pd.DataFrame, outcome: str, stages: Mapping[str, Sequ
     >>> bool((abs(sums - res.stages.table["importance"]) < 1e-9).all())
     True
     """
-    from ..data import prepare
-    from ..importance import importance
+    from ..importance import importance, subset_values
 
     check_option(kind, "kind", ("linear", "logit"), _FUNC)
     if not isinstance(data, pd.DataFrame):
@@ -255,16 +207,13 @@ def stage_importance(data: pd.DataFrame, outcome: str, stages: Mapping[str, Sequ
     boot_opts = {k: v for k, v in opts.items() if k not in ("bootstrap", "ci_method")}
     res_drv = importance(data, outcome, drivers, **boot_opts)
 
-    dd = prepare(data, outcome, drivers, kind=kind, weights=weights,
-                 covariates=always_l or None, missing=importance_options.get("missing",
-                                                                             "listwise"),
-                 positive=importance_options.get("positive"), func=_FUNC)
-    players = [list(dd.terms[d]) for d in drivers]
-    always_cols = [c for a in dd.covariates for c in dd.terms[a]]
-    if kind == "linear":
-        v = _subset_values_linear(dd, players, always_cols)
-    else:
-        v = _subset_values_logit(dd, players, always_cols)
+    # the whole game (every subset of drivers) from the importance engine
+    sv = subset_values(data, outcome, drivers, kind=kind, weights=weights,
+                       always=always_l or None,
+                       missing=importance_options.get("missing", "listwise"),
+                       positive=importance_options.get("positive"),
+                       weight_type=importance_options.get("weight_type", "sampling"))
+    v = sv.v
     idx = {d: j for j, d in enumerate(drivers)}
     blocks = [[idx[d] for d in mem] for mem in st.values()]
     phi = owen_values(v, blocks)
@@ -298,7 +247,7 @@ def stage_importance(data: pd.DataFrame, outcome: str, stages: Mapping[str, Sequ
     table = pd.DataFrame(rows, index=pd.Index([d for s in order for d in sorted(
         st[s], key=lambda d: -phi[idx[d]])], name="driver"))
     fit = "R²" if kind == "linear" else "McFadden R²"
-    meta = {"outcome": outcome, "kind": kind, "n": dd.n, fit: res_stage.r2,
+    meta = {"outcome": outcome, "kind": kind, "n": res_stage.meta.get("n"), fit: res_stage.r2,
             "stages": len(st), "drivers": p}
     if res_stage.r2_always:
         meta[f"{fit} of always-in covariates"] = res_stage.r2_always

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+import numbers
+import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,8 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import check_columns, check_fraction, check_option, check_random_state
-from ..exceptions import DataError, DriverkitError, DriverkitTypeError
+from .._validation import check_columns, check_fraction, check_option, check_random_state, warn
+from ..exceptions import DataError, DriverkitError, DriverkitTypeError, WaveOrderWarning
 from ._common import (
     bh_fdr,
     group_labels,
@@ -74,6 +78,54 @@ class WaveComparison(_GroupedResult):
         return ax
 
 
+_NUM = re.compile(r"(\d+(?:\.\d+)?)")
+
+
+def _natural_key(label: Any) -> tuple[Any, ...]:
+    """Sort key of text with numbers compared as numbers ("Wave 9" < "Wave 10")."""
+    parts = _NUM.split(str(label).strip().lower())
+    return tuple((0, float(p)) if i % 2 else (1, p) for i, p in enumerate(parts))
+
+
+def order_waves(s: pd.Series, levels: list[Any], order: Any, wave: str,
+                ) -> tuple[list[Any], str, bool]:
+    """The waves in time order, how it was found, and whether it is a guess.
+
+    An explicit ``order``, an ordered Categorical, numbers, dates and periods give a known
+    order. Text is ordered as dates when every label parses as one, else naturally (numbers
+    inside labels compared as numbers, so "Wave 9" comes before "Wave 10"); both are guesses
+    and warn. Sorting text as text would make "Wave 10" the baseline before "Wave 9" and flip
+    the sign of every change.
+    """
+    if order is not None:
+        order = list(order) if not isinstance(order, str) else [order]
+        given = {str(v) for v in order}
+        missing = [lv for lv in levels if lv not in order and str(lv) not in given]
+        if missing:
+            raise DataError(f"order= does not list the wave(s) {missing} of '{wave}'; list "
+                            "every wave in time order.")
+        pos = {str(v): i for i, v in enumerate(order)}
+        return sorted(levels, key=lambda lv: pos[str(lv)]), "as given (order=)", False
+    if isinstance(s.dtype, pd.CategoricalDtype) and s.cat.ordered:
+        return levels, "the ordered Categorical's order", False
+    if all(isinstance(lv, numbers.Real) and not isinstance(lv, bool) for lv in levels):
+        return sorted(levels), "numeric order", False
+    if all(isinstance(lv, pd.Timestamp | pd.Period | datetime.date) for lv in levels):
+        return sorted(levels), "date order", False
+    text = [str(lv) for lv in levels]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            dates = pd.to_datetime(pd.Series(text), errors="raise")
+        except (ValueError, TypeError, OverflowError):
+            dates = None
+    if dates is not None and dates.notna().all() and dates.nunique() == len(levels) and \
+            any(ch.isdigit() for t in text for ch in t) and not all(t.isdigit() for t in text):
+        idx = np.argsort(dates.to_numpy(), kind="stable")
+        return [levels[i] for i in idx], "dates read from the labels", True
+    return sorted(levels, key=_natural_key), "natural order of the labels", True
+
+
 def _wave_labels(data: pd.DataFrame, wave: str, freq: str | None) -> tuple[pd.Series, list[Any]]:
     check_columns(data, [wave], role="wave")
     s = data[wave]
@@ -95,8 +147,8 @@ def _wave_labels(data: pd.DataFrame, wave: str, freq: str | None) -> tuple[pd.Se
 def compare_waves(data: pd.DataFrame, outcome: str, drivers: Sequence[str], wave: str, *,
                   kind: str = "linear", weights: Any = None, reference: str = "previous",
                   freq: str | None = None, bootstrap: int = 200, seed: Any = None,
-                  ci: float = 0.95, alpha: float = 0.05, **importance_options_: Any
-                  ) -> WaveComparison:
+                  ci: float = 0.95, alpha: float = 0.05, order: Sequence[Any] | None = None,
+                  **importance_options_: Any) -> WaveComparison:
     """Importance and performance of drivers per survey wave, and what changed.
 
     Parameters
@@ -108,8 +160,10 @@ def compare_waves(data: pd.DataFrame, outcome: str, drivers: Sequence[str], wave
     drivers : list of str
         Driver columns.
     wave : str
-        Wave column: wave numbers/labels (sorted; an ordered Categorical keeps its order) or
-        dates (grouped with ``freq``).
+        Wave column: wave numbers, dates (grouped with ``freq``), an ordered Categorical (its
+        order) or text labels (ordered as dates when they all parse as dates, else naturally:
+        "Wave 9" before "Wave 10"; a guess, which warns with
+        :class:`~driverkit.WaveOrderWarning` — declare the order with ``order=``).
     kind : {"linear", "logit", "ordinal"}, default="linear"
     weights : str or array-like, optional
         Survey weights.
@@ -123,6 +177,8 @@ def compare_waves(data: pd.DataFrame, outcome: str, drivers: Sequence[str], wave
     ci : float, default=0.95
     alpha : float, default=0.05
         Level of the within-noise flag and the FDR of significance.
+    order : list, optional
+        The waves in time order (the first is the baseline).
     **importance_options
         Passed to :func:`driverkit.importance` (``method``, ``always``, ...).
 
@@ -165,6 +221,11 @@ def compare_waves(data: pd.DataFrame, outcome: str, drivers: Sequence[str], wave
         raise DriverkitError(f"The wave column '{wave}' is also the outcome or a driver.")
     check_columns(data, [outcome, *drv], role="column")
     labels, levels = _wave_labels(data, wave, freq)
+    levels, how, guessed = order_waves(labels, levels, order, wave)
+    if guessed:
+        warn(f"compare_waves(): the waves of '{wave}' are text, so their time order is a guess "
+             f"({how}): {' < '.join(map(str, levels))}; '{levels[0]}' is the baseline. Pass "
+             "order=[...] or an ordered Categorical to state it.", WaveOrderWarning)
     w = resolve_weights(data, weights, _FUNC)
     lab = labels.to_numpy()
     sizes = {lv: int((lab == lv).sum()) for lv in levels}
@@ -241,7 +302,8 @@ def compare_waves(data: pd.DataFrame, outcome: str, drivers: Sequence[str], wave
     first = levels[0]
     notes.append(f"Changes are against the {'previous' if reference == 'previous' else 'first'} "
                  f"wave; the first wave ({first}) is the baseline, so its change columns are "
-                 "empty (NaN).")
+                 f"empty (NaN). Wave order: {' < '.join(map(str, levels))} ({how}"
+                 f"{', a guess' if guessed else ''}).")
     notes.append("rank_change_within_noise: the driver's rank moved, but its importance did not "
                  f"change significantly (q ≥ {alpha:g}) — do not report the new order as a "
                  "real change; rank_low/rank_high show how uncertain each wave's rank is.")
@@ -251,7 +313,8 @@ def compare_waves(data: pd.DataFrame, outcome: str, drivers: Sequence[str], wave
     sig = table[(table["q_value"] < alpha)].index.tolist()
     meta = {"outcome": outcome, "wave": wave, "waves": ", ".join(map(str, levels)),
             "kind": kind, "n": len(data), "method": fits[first].result.method,
-            "bootstrap": B, "reference": reference,
+            "bootstrap": B, "reference": reference, "baseline": first,
+            "wave order": how + (" (guessed)" if guessed else ""),
             "significant importance changes": len(sig), "ci": ci}
     return WaveComparison(table, results={lv: fits[lv].result for lv in levels},
                           models={lv: fits[lv].model for lv in levels}, meta=meta, notes=notes)

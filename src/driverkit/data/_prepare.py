@@ -17,18 +17,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns, check_option, suggest, warn
+from .._validation import KINDS, check_columns, check_missing, check_option, suggest, warn
 from ..exceptions import (
+    CollinearityWarning,
     DataError,
     DriverkitTypeError,
     MissingDataWarning,
     ScaleWarning,
 )
+from . import _checks, _missing
+from ._policies import (
+    _fill_policy,
+    _missing_notes,
+    _outcome_scale,
+    _pairwise_counts_check,
+    _prepare_imputed,
+    _safe_pair,
+)
 
 __all__ = ["KINDS", "DesignSpec", "DriverData", "prepare"]
 
-KINDS = ("linear", "logit", "probit", "ordinal")
-MISSING = ("listwise", "raise")
+# KINDS is defined once, in _validation (re-exported here for old imports)
+MISSING = _missing.MISSING_POLICIES
 WEIGHT_TYPES = ("sampling", "frequency")
 
 
@@ -67,6 +77,14 @@ def _numeric_or_factor(s: pd.Series, name: str, role: str) -> tuple[str, pd.Seri
         if len(bad) == len(nonnull):
             return "factor", s
         examples = ", ".join(repr(v) for v in pd.unique(bad.astype(str))[:5])
+        comma = _checks.comma_decimal_values(s)
+        if comma:
+            raise DataError(
+                f"The {role} column '{name}' holds numbers written with a decimal comma "
+                f"({', '.join(map(repr, comma))}). Read the file with decimal=',' "
+                "(pandas.read_csv(..., decimal=','); command line --decimal ,) or convert it "
+                f"with pd.to_numeric(df['{name}'].str.replace(',', '.'))."
+            )
         raise DataError(
             f"The {role} column '{name}' holds numbers but also {len(bad)} non-numeric value(s) "
             f"({examples}). Try 1) recoding them as missing, e.g. "
@@ -115,13 +133,34 @@ class DesignSpec:
     factors: dict[str, list[Any]]
     order: list[str]
     formula_spec: Any = None  # a formulaic ModelSpec when built from a formula
+    # missing="mean"/"dummy": fill values of numeric columns, indicator term -> source column,
+    # factors whose skipped answers are the level "(not answered)"
+    fill: dict[str, float] = field(default_factory=dict)
+    indicators: dict[str, str] = field(default_factory=dict)
+    na_levels: set[str] = field(default_factory=set)
+    # factor levels whose dummy coincides with another factor's dummy (nested questions such
+    # as "No internet service"): omitted, their effect carried by the first factor's dummy
+    dropped: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def raw_variables(self) -> list[str]:
         """Data columns the design reads."""
         if self.formula_spec is not None:
             return sorted(self.formula_spec.required_variables)
-        return list(self.order)
+        return [c for c in self.order if c not in self.indicators]
+
+    def _filled(self, data: pd.DataFrame) -> pd.DataFrame:
+        """``data`` with the fills of the dummy/mean adjustment applied (a shallow copy)."""
+        out = data.copy(deep=False)
+        for ind, src in self.indicators.items():
+            if ind not in data.columns:  # a frame completed for simulation carries its own
+                out[ind] = data[src].isna().astype(float)
+        for c, v in self.fill.items():
+            out[c] = pd.to_numeric(data[c], errors="coerce").fillna(v) \
+                if not pd.api.types.is_numeric_dtype(data[c]) else data[c].fillna(v)
+        for c in self.na_levels:
+            out[c] = data[c].astype(object).where(data[c].notna(), _missing.NOT_ANSWERED)
+        return out
 
     def transform(self, data: pd.DataFrame, *, missing: str = "raise") -> np.ndarray:
         """Return the ``(n, k)`` design for ``data`` (no intercept).
@@ -130,6 +169,8 @@ class DesignSpec:
         propagates NaN rows (the caller must drop them).
         """
         check_columns(data, self.raw_variables, role="driver")
+        if self.fill or self.indicators or self.na_levels:
+            data = self._filled(data)
         if missing == "raise":
             na = data[self.raw_variables].isna().sum()
             na = na[na > 0]
@@ -159,7 +200,8 @@ class DesignSpec:
                         f"Column '{name}' has level(s) {shown} not seen when the model was "
                         f"fitted (known: {', '.join(map(repr, levels))})."
                     )
-                for j, lv in zip(idx, levels[1:], strict=True):
+                kept = [lv for lv in levels[1:] if lv not in self.dropped.get(name, [])]
+                for j, lv in zip(idx, kept, strict=True):
                     col = (vals == lv).astype(float)
                     col[pd.isna(s).to_numpy()] = np.nan
                     out[:, j] = col
@@ -194,6 +236,15 @@ class DriverData:
     weight_type: str
     spec: DesignSpec
     notes: list[str] = field(default_factory=list)
+    #: the missing-data policy applied ("listwise" when nothing was missing)
+    policy: str = "listwise"
+    #: facts for ``.meta``: rows used/dropped, cells filled, codes removed per column
+    missing_meta: dict[str, Any] = field(default_factory=dict)
+    #: missing="impute": one complete DriverData and one completed DataFrame per imputation
+    imputed: list[DriverData] = field(default_factory=list)
+    imputed_frames: list[pd.DataFrame] = field(default_factory=list)
+    #: missing="dummy": the indicator covariates added
+    indicators: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -248,6 +299,8 @@ def _resolve_weights(
         if not pd.api.types.is_numeric_dtype(s):
             raise DataError(f"The weights column '{weights}' must be numeric (got {s.dtype}).")
         return s.to_numpy(dtype=float), weights
+    if isinstance(weights, pd.Series):
+        return _checks.align_weights(data, weights), str(weights.name or "weights")
     arr = np.asarray(weights, dtype=float).ravel()
     if arr.shape[0] != len(data):
         raise DataError(
@@ -270,8 +323,36 @@ def _check_weights(w: np.ndarray, label: str) -> None:
             f"The weights '{label}' contain {int((w < 0).sum())} negative value(s) "
             f"(smallest {w.min():g}). Survey weights must be >= 0."
         )
-    if w.sum() <= 0:
+    if w.max() <= 0:
         raise DataError(f"The weights '{label}' are all zero; at least one must be positive.")
+
+
+def _rescale_weights(w: np.ndarray, label: str, weight_type: str) -> np.ndarray:
+    """Sampling weights so large or small that sums overflow or underflow are rescaled.
+
+    Sampling weights matter only relative to each other, so dividing by their largest value
+    changes no estimate; frequency weights count respondents and cannot be rescaled.
+    """
+    top = float(w.max())
+    with np.errstate(over="ignore"):
+        total = float(w.sum())
+    if np.isfinite(total) and 1e-100 < top < 1e100:
+        return w
+    if weight_type == "frequency":
+        raise DataError(
+            f"The frequency weights '{label}' range up to {top:g}; their sum "
+            f"{'overflows' if not np.isfinite(total) else 'underflows'}. Frequency weights "
+            "count respondents; pass them as sampling weights or fix the column."
+        )
+    scaled = w / top
+    scaled = scaled / scaled.mean()
+    if (scaled[w > 0] == 0).any():
+        raise DataError(
+            f"The weights '{label}' span more than 300 orders of magnitude "
+            f"({w[w > 0].min():g} to {top:g}); the smallest ones are zero in double "
+            "precision. Check the weight column."
+        )
+    return scaled
 
 
 def _binary_outcome(s: pd.Series, name: str, positive: Any) -> tuple[np.ndarray, list[Any]]:
@@ -291,6 +372,7 @@ def _binary_outcome(s: pd.Series, name: str, positive: Any) -> tuple[np.ndarray,
             "needs both outcomes among the respondents."
         )
     if positive is not None:
+        positive = _match_level(positive, vals)
         if positive not in set(vals):
             raise DataError(
                 f"positive={positive!r} is not a value of the outcome '{name}' "
@@ -316,6 +398,21 @@ def _binary_outcome(s: pd.Series, name: str, positive: Any) -> tuple[np.ndarray,
         f"The outcome '{name}' has the text values {', '.join(map(repr, vals))}. Name the "
         f"event with positive= (command line: --positive), e.g. positive={guess!r}."
     )
+
+
+def _match_level(value: Any, vals: Any) -> Any:
+    """The outcome value ``value`` names: ``"2"`` matches the number 2 and vice versa."""
+    if value in set(vals):
+        return value
+    for v in vals:
+        if str(v).strip() == str(value).strip():
+            return v
+        try:
+            if float(str(v).strip()) == float(str(value).strip()):
+                return v
+        except ValueError:
+            continue
+    return value
 
 
 def _ordinal_outcome(s: pd.Series, name: str) -> tuple[np.ndarray, list[Any]]:
@@ -425,6 +522,9 @@ def prepare(
     func: str = "fit",
     check_collinearity: bool = True,
     min_extra_rows: int = 2,
+    na_values: Any = None,
+    imputations: int = 20,
+    seed: Any = None,
 ) -> DriverData:
     """Validate a respondent DataFrame and return its design arrays.
 
@@ -439,19 +539,34 @@ def prepare(
         Driver columns. Text/categorical columns become factors (one driver each).
     kind : {"linear", "logit", "probit", "ordinal"}, default="linear"
         Decides how the outcome is validated and coded.
-    weights : str or array-like, optional
-        Column name or one weight per row (>= 0, not all zero).
+    weights : str, pandas.Series or array-like, optional
+        Column name, a Series (matched to the rows by index label) or one weight per row
+        (>= 0, not all zero).
     covariates : list of str, optional
         Always-in control variables (not drivers).
     scales : dict, optional
-        Declared rating bounds ``{"staff": (1, 10)}``; otherwise the observed min/max.
-    missing : {"listwise", "raise"}, default="listwise"
-        Listwise deletion warns with the number of rows dropped.
+        Declared rating bounds ``{"staff": (1, 10)}``; otherwise the observed min/max. The
+        outcome's scale may be declared too (answers outside it are reported).
+    missing : {"listwise", "pairwise", "mean", "dummy", "impute", "raise"}, default="listwise"
+        What to do with skipped answers (see ``methods.md``, "Missing answers"): drop
+        incomplete rows (warning with the count, the share and the costliest columns); keep
+        them with missing values for pairwise covariances (linear only); fill with the
+        weighted mean; fill and add a "not answered" indicator per driver (kept as an
+        always-in covariate; a categorical driver gets the level "(not answered)");
+        multiple imputation (``imputations`` completed data sets in ``.imputed``); or raise.
+        Rows with a missing outcome are always dropped.
     positive : optional
         The event value of a binary outcome given as two text values.
     weight_type : {"sampling", "frequency"}, default="sampling"
     func : str
         The public function name used in error messages.
+    na_values : list, scalar or dict, optional
+        Codes meaning "no answer" (``[99, "Don't know"]`` or ``{"staff": [99]}``), made
+        missing before anything else; the counts per code are in ``.missing_meta``.
+    imputations : int, default=20
+        Number of imputed data sets for ``missing="impute"``.
+    seed : int or numpy Generator, optional
+        Makes the imputations reproducible.
 
     Returns
     -------
@@ -472,10 +587,13 @@ def prepare(
             f"{func}() needs a pandas DataFrame of respondents as data, got {type(data).__name__}."
         )
     check_option(kind, "kind", KINDS, func)
-    check_option(missing, "missing", MISSING, func)
+    missing = check_missing(missing, func, kind)
     check_option(weight_type, "weight_type", WEIGHT_TYPES, func)
+    if missing == "impute":
+        imputations = _missing.check_imputations(imputations, func)
     if isinstance(data.columns, pd.MultiIndex):
         raise DriverkitTypeError(f"{func}() needs flat column names, not a MultiIndex.")
+    orig_outcome, orig_drivers = outcome, drivers
 
     formula_rhs: str | None = None
     if isinstance(outcome, str) and "~" in outcome:
@@ -489,6 +607,11 @@ def prepare(
         if not outcome:
             raise DataError(f"The formula in {func}() has no outcome left of '~'.")
         drivers_list: list[str] = []
+        if missing in ("pairwise", "mean", "dummy"):
+            raise DataError(
+                f"missing={missing!r} needs drivers as a list of columns, not a formula; "
+                "use drivers=[...] (categorical columns become factors by themselves)."
+            )
     else:
         drivers_list = _as_list(drivers, "drivers", func)
         if not drivers_list:
@@ -497,7 +620,13 @@ def prepare(
             )
     cov_list = _as_list(covariates, "covariates", func)
     if outcome is not None and not isinstance(outcome, str):
-        raise DriverkitTypeError(f"The outcome of {func}() must be a column name or formula.")
+        if isinstance(outcome, int | np.integer) and not isinstance(outcome, bool):
+            outcome = str(outcome)
+        else:
+            raise DriverkitTypeError(f"The outcome of {func}() must be a column name or formula.")
+    data = _checks.check_labels(
+        data, [outcome, *drivers_list, *cov_list, weights if isinstance(weights, str) else None],
+        func)
 
     # ---- which raw columns are used --------------------------------------------------
     spec_formula = None
@@ -528,21 +657,44 @@ def prepare(
     check_columns(data, [c for c in cols_to_check if c is not None], role="column")
     if outcome is not None and outcome in needed:
         raise DataError(f"The outcome '{outcome}' is also listed as a driver or covariate.")
+    if isinstance(weights, str) and weights in cols_to_check:
+        raise DataError(
+            f"The weights column '{weights}' is also the outcome, a driver or a covariate; "
+            "survey weights describe respondents and cannot be analysed as an answer."
+        )
 
     w_raw, w_label = _resolve_weights(data, weights, func)
     if w_raw is not None:
         _check_weights(w_raw, str(w_label))
+        w_raw = _rescale_weights(w_raw, str(w_label), weight_type)
+
+    # ---- "no answer" codes first -------------------------------------------------------
+    n_total = len(data)
+    data, na_counts = _missing.apply_na_values(data, na_values, cols_to_check, func)
+    declared_outcome = None
+    if scales is not None and isinstance(scales, Mapping) and outcome in scales:
+        declared_outcome = _outcome_scale(scales[outcome], str(outcome))
+        scales = {k: v for k, v in scales.items() if k != outcome}
 
     # ---- classify columns (on a copy; never touch the caller's frame) -----------------
     frame = data.loc[:, list(dict.fromkeys(needed))].copy()
     numeric_cols: list[str] = []
     factor_cols: list[str] = []
+    declared_in = scales if isinstance(scales, Mapping) else {}
     if formula_rhs is None:
         for name in needed:
             role = "driver" if name in drivers_list else "covariate"
             kind_, col = _numeric_or_factor(data[name], name, role)
             frame[name] = col
-            (numeric_cols if kind_ == "numeric" else factor_cols).append(name)
+            if kind_ == "numeric":
+                numeric_cols.append(name)
+                x = col.to_numpy(dtype=float)
+                _checks.check_magnitude(x, name, role)
+                sc = declared_in.get(name)
+                _checks.warn_code_values(x, name, _safe_pair(sc))
+            else:
+                factor_cols.append(name)
+                _checks.warn_decimal_comma(data[name], name, role)
 
     # ---- outcome --------------------------------------------------------------------
     y_series = data[outcome] if outcome is not None else None
@@ -557,38 +709,76 @@ def prepare(
         else:
             kind_, num = _numeric_or_factor(y_series, outcome, "outcome")
             if kind_ == "factor":
+                _checks.warn_decimal_comma(y_series, outcome, "outcome")
                 raise DataError(
                     f"The outcome '{outcome}' is text; a linear model needs numbers. Use "
                     "kind='logit' (with positive=...) or kind='ordinal'."
                 )
             y = num.to_numpy(dtype=float).copy()
+            _checks.check_magnitude(y, outcome, "outcome")
+            _checks.warn_code_values(y, outcome, declared_outcome)
+        if declared_outcome is not None and kind == "linear":
+            lo_, hi_ = declared_outcome
+            out_n = int(((y < lo_) | (y > hi_)).sum())
+            if out_n:
+                warn(f"{out_n} value(s) of the outcome '{outcome}' lie outside its declared "
+                     f"scale [{lo_:g}, {hi_:g}]. Check the scale, or pass na_values= for codes.",
+                     ScaleWarning)
 
     # ---- missing values ---------------------------------------------------------------
-    na_mask = frame.isna().any(axis=1).to_numpy().copy()
-    if y is not None:
-        na_mask |= np.isnan(y)
-    n_dropped = int(na_mask.sum())
-    if n_dropped:
-        per_col = frame.isna().sum()
-        per_col = per_col[per_col > 0]
-        parts = [f"'{c}' ({int(k)})" for c, k in per_col.items()]
-        if y is not None and np.isnan(y).any():
-            parts.insert(0, f"outcome '{outcome}' ({int(np.isnan(y).sum())})")
-        if missing == "raise":
-            raise DataError(
-                "Missing values in " + ", ".join(parts) + ". Drop or impute them, or pass "
-                "missing='listwise' to drop incomplete rows."
-            )
-        if n_dropped == len(data):
-            raise DataError(
-                "Every row has a missing value in " + ", ".join(parts) + "; nothing is left."
-            )
-        warn(
-            f"{func}(): dropped {n_dropped} of {len(data)} rows with missing values "
-            f"(listwise) in " + ", ".join(parts) + ".",
-            MissingDataWarning,
-        )
-    keep = ~na_mask
+    mmeta: dict[str, Any] = {"missing": "listwise", "rows": n_total}
+    if na_counts:
+        mmeta["na_values removed"] = na_counts
+    any_missing = bool(frame.isna().to_numpy().any()) or (y is not None and np.isnan(y).any())
+    if missing == "impute" and any_missing:
+        return _prepare_imputed(
+            data, frame, y, orig_outcome, orig_drivers, outcome, needed, numeric_cols,
+            factor_cols, formula_rhs is not None, mmeta, imputations, seed,
+            dict(kind=kind, weights=w_raw if w_raw is not None else None,
+                 covariates=covariates, scales=scales, positive=positive,
+                 weight_type=weight_type, func=func, check_collinearity=check_collinearity,
+                 min_extra_rows=min_extra_rows), prepare, _numeric_or_factor)
+    fill: dict[str, float] = {}
+    indicators: dict[str, str] = {}
+    na_levels: set[str] = set()
+    pairwise = missing == "pairwise" and any_missing
+    if missing in ("mean", "dummy") and any_missing:
+        frame, y, w_raw, data, cov_list, numeric_cols, needed = _fill_policy(
+            missing, frame, y, w_raw, data, outcome, drivers_list, cov_list, numeric_cols,
+            factor_cols, needed, fill, indicators, na_levels, mmeta, func)
+    if pairwise:
+        keep = ~(frame.isna().all(axis=1).to_numpy())
+        if y is not None:
+            keep &= ~np.isnan(y)
+        n_dropped = int((~keep).sum())
+        mmeta["missing"] = "pairwise"
+    else:
+        na_mask = frame.isna().any(axis=1).to_numpy().copy()
+        if y is not None:
+            na_mask |= np.isnan(y)
+        n_dropped = int(na_mask.sum())
+        if n_dropped:
+            look = frame.copy()
+            if y is not None:
+                look.insert(0, str(outcome), y)
+            info = _missing.missing_summary(look, outcome)
+            parts = [("outcome " if c == outcome else "") + f"'{c}' ({k})"
+                     for c, k in info["per_column"].items()]
+            if missing == "raise":
+                raise DataError(
+                    "Missing values in " + ", ".join(parts) + ". Drop or impute them, or pass "
+                    "missing='listwise' (drop incomplete rows), 'impute', 'pairwise', 'mean' "
+                    "or 'dummy'."
+                )
+            if n_dropped == len(data):
+                raise DataError(
+                    "Every row has a missing value in " + ", ".join(parts) + "; nothing is "
+                    "left. Try missing='impute' or 'pairwise', or leave out the emptiest "
+                    "columns."
+                )
+            warn(_missing.listwise_message(func, info, outcome), MissingDataWarning)
+            mmeta["rows dropped (listwise)"] = n_dropped
+        keep = ~na_mask
     frame = frame.loc[keep]
     index = data.index[keep]
     if y is not None:
@@ -596,6 +786,7 @@ def prepare(
     w = w_raw[keep] if w_raw is not None else np.ones(int(keep.sum()))
     if w_raw is not None and w.sum() <= 0:
         raise DataError("After dropping incomplete rows, every remaining weight is zero.")
+    mmeta["rows used"] = int(keep.sum())
 
     # ---- design ------------------------------------------------------------------------
     terms: dict[str, list[int]] = {}
@@ -641,12 +832,18 @@ def prepare(
                     raise DataError(
                         f"The categorical driver '{name}' has a single level "
                         f"({levels[0]!r}) among the respondents used; remove it."
+                        if levels else
+                        f"The categorical driver '{name}' has no answers among the "
+                        "respondents used; remove it."
                     )
                 factors[name] = levels
                 vals = s.astype(object).to_numpy()
+                isna = pd.isna(s).to_numpy()
                 idx = []
                 for lv in levels[1:]:
-                    blocks.append((vals == lv).astype(float)[:, None])
+                    col = (vals == lv).astype(float)
+                    col[isna] = np.nan
+                    blocks.append(col[:, None])
                     columns.append(f"{name}[{lv}]")
                     idx.append(len(columns) - 1)
                 terms[name] = idx
@@ -666,24 +863,36 @@ def prepare(
     remap = {old: new for new, old in enumerate(perm)}
     terms = {nm: [remap[i] for i in terms[nm]] for nm in order_names}
 
+    dropped: dict[str, list[Any]] = {}
+    notes_nested: list[str] = []
+    if formula_rhs is None and factors and not pairwise:
+        X, columns, terms, dropped, notes_nested = _merge_coinciding_levels(
+            X, columns, terms, factors, w)
     spec = DesignSpec(columns=columns, terms=terms, numeric=numeric_drivers, factors=factors,
-                      order=order, formula_spec=spec_formula)
+                      order=order, formula_spec=spec_formula, fill=fill,
+                      indicators=indicators, na_levels=na_levels, dropped=dropped)
 
     _n, k = X.shape
-    if not np.isfinite(X).all():
-        bad = [columns[j] for j in range(k) if not np.isfinite(X[:, j]).all()]
-        raise DataError(f"The column(s) {bad} contain infinite values.")
+    if np.isinf(X).any() or (not pairwise and not np.isfinite(X).all()):
+        bad = [columns[j] for j in range(k) if np.isinf(X[:, j]).any()]
+        raise DataError(f"The column(s) {bad} contain infinite values. Recode them as "
+                        "missing (na_values=) or fix the export.")
     if y is not None and not np.isfinite(y).all():
-        raise DataError(f"The outcome '{outcome}' contains infinite values.")
+        raise DataError(f"The outcome '{outcome}' contains infinite values. Recode them as "
+                        "missing or fix the export.")
     n_eff_rows = int((w > 0).sum())
     if n_eff_rows < k + min_extra_rows:
         raise DataError(
             f"Only {n_eff_rows} usable rows for {k} design column(s) (+ intercept): a model "
-            f"needs at least {k + min_extra_rows} rows. Use fewer drivers or more respondents."
+            f"needs at least {k + min_extra_rows} rows. Use fewer drivers or more respondents"
+            + (", or missing='impute' / 'pairwise' to use the incomplete rows."
+               if n_dropped else ".")
         )
 
     owner = {i: nm for nm, idx in terms.items() for i in idx}
-    if check_collinearity and k > 0:
+    if pairwise:
+        _pairwise_counts_check(X, y, columns, owner, outcome, k + min_extra_rows)
+    elif check_collinearity and k > 0:
         _collinearity_check(X[w > 0], w[w > 0], columns, owner)
     if y is not None and kind == "linear" and np.ptp(y[w > 0]) == 0:
         raise DataError(f"The outcome '{outcome}' is constant; there is nothing to explain.")
@@ -694,19 +903,20 @@ def prepare(
 
     # ---- scales -------------------------------------------------------------------------
     declared = _check_scales(scales, numeric_drivers, func, drivers_list)
-    notes: list[str] = []
+    notes: list[str] = list(notes_nested)
     final_scales: dict[str, tuple[float, float]] = {}
     observed: list[str] = []
     for d in numeric_drivers:
         col = X[:, terms[d][0]]
-        lo, hi = float(col.min()), float(col.max())
+        lo, hi = float(np.nanmin(col)), float(np.nanmax(col))
         if d in declared:
             dlo, dhi = declared[d]
             out = int(((col < dlo) | (col > dhi)).sum())
             if out:
                 warn(
                     f"{out} rating(s) of '{d}' lie outside its declared scale "
-                    f"[{dlo:g}, {dhi:g}] (observed {lo:g}..{hi:g}). Check the scale or the data.",
+                    f"[{dlo:g}, {dhi:g}] (observed {lo:g}..{hi:g}). Check the scale or the data"
+                    " (na_values= turns 'don't know' codes into missing answers).",
                     ScaleWarning,
                 )
             final_scales[d] = (dlo, dhi)
@@ -718,6 +928,9 @@ def prepare(
             "Scales not declared for " + ", ".join(observed)
             + "; using the observed min/max. Pass scales={...} to declare them."
         )
+    if any_missing and missing != "listwise":
+        mmeta["missing"] = missing
+    notes.extend(_missing_notes(mmeta, n_dropped, indicators))
 
     weight_kind = "none" if w_raw is None else weight_type
     return DriverData(
@@ -739,7 +952,60 @@ def prepare(
         weight_type=weight_kind,
         spec=spec,
         notes=notes,
+        policy=mmeta["missing"],
+        missing_meta=mmeta,
+        indicators=list(indicators),
     )
+
+
+def _merge_coinciding_levels(X: np.ndarray, columns: list[str], terms: dict[str, list[int]],
+                             factors: dict[str, list[Any]], w: np.ndarray
+                             ) -> tuple[np.ndarray, list[str], dict[str, list[int]],
+                                        dict[str, list[Any]], list[str]]:
+    """Drop level dummies of later factors that pick exactly the respondents of an earlier
+    factor's level dummy (e.g. "No internet service" of every follow-up question).
+
+    Such a design is not rank deficient because the factors carry the same information, but
+    because one question was asked only of some respondents; the shared level gets one effect
+    (carried by the first factor's dummy) and the other levels stay estimable.
+    """
+    owner = {j: nm for nm, idx in terms.items() for j in idx}
+    seen: dict[bytes, int] = {}
+    drop: list[int] = []
+    for nm, idx in terms.items():
+        if nm not in factors:
+            continue
+        for j in idx:
+            key = X[w > 0, j].tobytes()
+            if key in seen and owner[seen[key]] != nm:
+                drop.append(j)
+            else:
+                seen.setdefault(key, j)
+    if not drop:
+        return X, columns, terms, {}, []
+    dropped: dict[str, list[Any]] = {}
+    pairs = []
+    for j in drop:
+        nm = owner[j]
+        lv = columns[j][len(nm) + 1 : -1]
+        dropped.setdefault(nm, []).append(lv)
+        first = next(c for c, v in seen.items() if v != j and c == X[w > 0, j].tobytes())
+        pairs.append(f"'{columns[j]}' = '{columns[seen[first]]}'")
+    lost = [nm for nm, idx in terms.items() if idx and all(j in drop for j in idx)]
+    if lost:
+        raise DataError(
+            f"Every level of the categorical driver(s) {lost} coincides with a level of another "
+            "driver (" + "; ".join(pairs[:4]) + "); they carry the same information. Keep one."
+        )
+    keep = [j for j in range(X.shape[1]) if j not in set(drop)]
+    remap = {old: new for new, old in enumerate(keep)}
+    terms = {nm: [remap[j] for j in idx if j in remap] for nm, idx in terms.items()}
+    note = ("Levels that pick exactly the same respondents as a level of another driver "
+            "(a question asked only of some respondents) share one effect: "
+            + "; ".join(pairs[:6]) + (" ..." if len(pairs) > 6 else "")
+            + ". The shared level's effect is reported on the first driver.")
+    warn(note, CollinearityWarning)
+    return X[:, keep], [columns[j] for j in keep], terms, dropped, [note]
 
 
 def _factor_variables(factor: Any, data: pd.DataFrame) -> list[str]:

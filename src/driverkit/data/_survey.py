@@ -21,13 +21,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validation import check_columns, check_kwargs, check_option
+from .._validation import KINDS, check_columns, check_kwargs, check_option
 from ..exceptions import DriverkitError, DriverkitTypeError
 
 __all__ = ["make_survey", "true_effect"]
 
 _FUNC = "make_survey"
-KINDS = ("logit", "probit", "linear", "ordinal")
 STAGES = ("before", "during", "after")
 KANO = ("basic", "performance", "excitement")
 SEGMENTS = ("Value", "Mainstream", "Premium", "Business")
@@ -686,6 +685,12 @@ def make_survey(
         ``"index"`` for ``kind="linear"``, else ``"rating"``.
     base_rate : float, default=0.72
         Approximate share of customers who repurchase.
+    items_per_construct : int or dict, optional
+        Generate an ECSI-style survey of multi-item constructs instead (Image, Expectation,
+        Quality, Value, Satisfaction, Loyalty; items ``IMAG1, ...``) from a known structural
+        model, for :func:`~driverkit.pls`; ``discrete=False`` gives continuous answers for
+        which the truth is exact. The truth is in ``df.attrs["truth"]["pls"]`` and
+        :func:`~driverkit.latent_truth` (see ``driverkit.data._latent``).
 
     Returns
     -------
@@ -749,6 +754,12 @@ def make_survey(
     >>> df.shape
     (500, 13)
     """
+    if "items_per_construct" in options:  # latent constructs: a separate generator
+        ipc = options.pop("items_per_construct")
+        if ipc is not None:
+            from ._latent import latent_survey
+
+            return latent_survey(n, ipc, seed, **options)
     check_kwargs(options, _FUNC)
     n = _check_int(n, "n", 10)
     n_drivers = _check_int(n_drivers, "n_drivers", 1, MAX_DRIVERS)

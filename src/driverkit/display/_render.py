@@ -7,70 +7,38 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ._format import Format, current, for_result, format_options, plain_numbers
 
 __all__ = [
     "display_table",
     "format_table",
     "format_value",
     "index_label",
+    "is_warning",
     "render_html",
     "render_latex",
     "render_text",
 ]
 
-_PCT_COLUMNS = {"share", "share_low", "share_high", "pct"}
-_P_COLUMNS = {"p_value", "q_value", "p_asymmetry"}
-_LEVEL_KEYS = {"ci", "ci_level", "confidence"}
-_INT_COLUMNS = {"rank", "n", "rank_low", "rank_high", "stated_rank", "derived_rank", "n_obs"}
-
-
 def format_value(value: Any, column: str = "") -> str:
-    """Format one cell for display according to its column's meaning."""
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return f"{int(value):,}" if abs(int(value)) >= 10_000 else str(int(value))
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if math.isnan(v):
-            return "–"
-        if math.isinf(v):
-            return "∞" if v > 0 else "−∞"
-        col = column.lower()
-        if col in _LEVEL_KEYS and 0 < v < 1:
-            return f"{100 * v:g}%"
-        if col in _P_COLUMNS:
-            return "<0.001" if v < 0.001 else f"{v:.3f}"
-        if col in _INT_COLUMNS and float(v).is_integer():
-            return str(int(v))
-        if col in _PCT_COLUMNS or col.endswith("_pct"):
-            return f"{v:.1f}%"
-        a = abs(v)
-        if a >= 1e5:
-            return f"{v:,.0f}"
-        if a >= 100:
-            return f"{v:,.1f}"
-        if a == 0:
-            return "0"
-        if a < 1e-4:
-            return f"{v:.2e}"
-        return f"{v:.4f}"
-    return str(value)
+    """Format one value for display according to its column's meaning (current formatter).
+
+    Text values that carry e-notation (``"1e+06"``) are rewritten as plain numbers.
+    """
+    if isinstance(value, str):
+        return plain_numbers(value)
+    return current().number(value, column)
 
 
 def index_label(label: Any) -> str:
-    """Display label of a row: a MultiIndex tuple becomes ``"a / b"``."""
-    if isinstance(label, tuple):
-        return " / ".join(str(v) for v in label)
-    return str(label)
+    """Display label of a row: a MultiIndex tuple becomes ``"a / b"`` (labels applied)."""
+    return current().label(label)
 
 
 def format_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -78,15 +46,24 @@ def format_table(table: pd.DataFrame) -> pd.DataFrame:
 
     A MultiIndex is shown as one label per row (``"staff / Business"``).
     """
+    fmt = current()
     out = pd.DataFrame(index=[index_label(i) for i in table.index])
     for col in table.columns:
-        out[str(col)] = [format_value(v, str(col)) for v in table[col].tolist()]
+        out[fmt.heading(col)] = _cells(fmt, table[col], str(col))
     if isinstance(table.index, pd.MultiIndex):
         names = [n for n in table.index.names if n is not None]
-        out.index.name = " / ".join(str(n) for n in names) if names else None
+        out.index.name = " / ".join(fmt.heading(n) for n in names) if names else None
     else:
-        out.index.name = table.index.name
+        out.index.name = None if table.index.name is None else fmt.heading(table.index.name)
     return out
+
+
+def _cells(fmt: Format, values: pd.Series, column: str) -> list[str]:
+    """A column's cells as text; a column of names (drivers, scenarios) gets the labels."""
+    vals = values.tolist()
+    if vals and all(isinstance(v, str) for v in vals):
+        return [fmt.label(v) for v in vals]
+    return fmt.column(vals, column)
 
 
 _MAX_ROWS = 60
@@ -109,6 +86,7 @@ def display_table(table: pd.DataFrame, *, ci: float | None = None) -> pd.DataFra
     where ``ci_low`` was; ``x_low``/``x_high`` become ``"x CI"`` placed right after ``x``.
     The raw ``.table`` is never changed; this is for display only.
     """
+    fmt = current()
     ft = format_table(table)
     cols = [str(c) for c in table.columns]
     label = f"{100 * ci:g}% CI" if ci is not None else "CI"
@@ -120,28 +98,44 @@ def display_table(table: pd.DataFrame, *, ci: float | None = None) -> pd.DataFra
             continue
         if c.endswith("_low") and f"{c[:-4]}_high" in cols:
             base, hi = c[:-4], f"{c[:-4]}_high"
-            name = label if base == "ci" else f"{base} {label if base in cols else 'CI'}"
+            shown_base = fmt.heading(base)
+            name = label if base == "ci" else f"{shown_base} {label if base in cols else 'CI'}"
             fmt_col = "" if base == "ci" else base
             lo_v, hi_v = table[c].tolist(), table[hi].tolist()
+            # one set of decimals for the estimate and both bounds
+            ref = table[base].tolist() if base in cols else []
+            point = next((c for c in ("importance", "estimate") if c in cols), None)
+            if base == "ci" and point is not None:
+                ref, fmt_col = table[point].tolist(), point
+            text = fmt.column(ref + lo_v + hi_v, fmt_col)[len(ref):]
+            lo_t, hi_t = text[:len(lo_v)], text[len(lo_v):]
             merged[name] = pd.Series(
-                [("" if _isnan(a) and _isnan(b) else
-                  f"[{format_value(a, fmt_col)}, {format_value(b, fmt_col)}]")
-                 for a, b in zip(lo_v, hi_v, strict=True)], index=ft.index)
+                [("" if _isnan(a) and _isnan(b) else f"[{ta}, {tb}]")
+                 for a, b, ta, tb in zip(lo_v, hi_v, lo_t, hi_t, strict=True)], index=ft.index)
+            if base in cols:
+                ft[fmt.heading(base)] = text_of_base(fmt, table, base, lo_v, hi_v)
             done.update({c, hi})
-            if base in cols and base in order:
-                order.insert(order.index(base) + 1, name)
+            if base in cols and fmt.heading(base) in order:
+                order.insert(order.index(fmt.heading(base)) + 1, name)
             else:
                 order.append(name)
             continue
         if c.endswith("_high") and f"{c[:-5]}_low" in cols:
             continue  # placed with its _low partner
-        order.append(c)
+        order.append(fmt.heading(c))
         done.add(c)
     out = pd.DataFrame(index=ft.index)
     for name in order:
         out[name] = merged[name] if name in merged else ft[name]
     out.index.name = ft.index.name
     return out
+
+
+def text_of_base(fmt: Format, table: pd.DataFrame, base: str, lo: list[Any],
+                 hi: list[Any]) -> list[str]:
+    """The estimate column formatted with the same decimals as its interval."""
+    vals = table[base].tolist()
+    return fmt.column(vals + lo + hi, base)[: len(vals)]
 
 
 def _isnan(v: Any) -> bool:
@@ -157,11 +151,17 @@ def _shown(table: pd.DataFrame, max_rows: int = _MAX_ROWS) -> tuple[pd.DataFrame
 
 
 def _meta_lines(meta: dict[str, Any]) -> list[str]:
-    return [f"{k}: {format_value(v, k)}" for k, v in meta.items()]
+    fmt = current()
+    return [f"{fmt.heading(k)}: {format_value(v, k)}" for k, v in meta.items()]
 
 
 def render_text(result: Any) -> str:
     """Plain-text rendering used by ``summary()`` and ``repr``."""
+    with format_options(for_result(result)):
+        return _render_text(result)
+
+
+def _render_text(result: Any) -> str:
     lines = [result.title, "=" * len(result.title)]
     lines += _meta_lines(result.meta)
     table = result.table
@@ -177,7 +177,7 @@ def render_text(result: Any) -> str:
         lines.append(text)
     if result.notes:
         lines.append("")
-        lines += [f"Note: {n}" for n in result.notes]
+        lines += [f"{'Warning' if is_warning(n) else 'Note'}: {n}" for n in result.notes]
     return "\n".join(lines)
 
 
@@ -193,10 +193,16 @@ _CSS = (
 
 def render_html(result: Any) -> str:
     """HTML fragment for notebooks and reports; every user-supplied string is escaped."""
+    with format_options(for_result(result)):
+        return _render_html(result)
+
+
+def _render_html(result: Any) -> str:
     esc = html.escape
+    fmt = current()
     parts = [_CSS, '<div class="dk-result">', f"<h4>{esc(result.title)}</h4>"]
     if result.meta:
-        facts = " · ".join(f"{esc(str(k))}: {esc(format_value(v, str(k)))}"
+        facts = " · ".join(f"{esc(fmt.heading(k))}: {esc(format_value(v, str(k)))}"
                            for k, v in result.meta.items())
         parts.append(f'<p class="dk-meta">{facts}</p>')
     table = result.table
@@ -217,14 +223,42 @@ def render_html(result: Any) -> str:
             f"<tbody>{''.join(rows)}</tbody></table>"
         )
     if result.notes:
-        items = "".join(f'<li class="dk-note">⚠ {esc(str(n))}</li>' for n in result.notes)
+        items = "".join(
+            f'<li class="dk-warning">⚠ {esc(str(n))}</li>' if is_warning(n)
+            else f'<li class="dk-note">{esc(str(n))}</li>' for n in result.notes)
         parts.append(f'<ul class="dk-notes">{items}</ul>')
     parts.append("</div>")
     return "".join(parts)
 
 
+_WARNING_WORDS = re.compile(
+    r"\b(warn\w*|dropped|extrapolat\w*|cannot|could not|did not converge|not converge\w*|"
+    r"unstable|separation|outside the observed|beyond the observed|too few|fewer than|"
+    r"collinear\w*|singular|failed|caution|unreliable|at the top of its scale|illustrative)\b",
+    re.IGNORECASE)
+
+
+def is_warning(note: Any) -> bool:
+    """Whether a note warns about these data (shown with ⚠) or states method (shown plainly).
+
+    Examples
+    --------
+    >>> is_warning("220 respondents with missing values dropped.")
+    True
+    >>> is_warning("Bootstrap resamples respondents with their sampling weights.")
+    False
+    """
+    text = str(note)
+    return bool(_WARNING_WORDS.search(text))
+
+
 def render_latex(result: Any) -> str:
     """A booktabs LaTeX table of the formatted ``.table`` (intervals as ``[low, high]``)."""
+    with format_options(for_result(result)):
+        return _render_latex(result)
+
+
+def _render_latex(result: Any) -> str:
     ft = display_table(result.table, ci=_ci_level(result))
 
     def tex(s: str) -> str:

@@ -7,6 +7,6 @@ Shapley/dominance functions in :mod:`driverkit.importance._shapley`.
 
 from __future__ import annotations
 
-from ._api import ImportanceResult, importance
+from ._api import ImportanceResult, SubsetValues, importance, subset_values
 
-__all__ = ["ImportanceResult", "importance"]
+__all__ = ["ImportanceResult", "SubsetValues", "importance", "subset_values"]

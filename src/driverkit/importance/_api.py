@@ -12,7 +12,7 @@ outcomes use batched GLM subset fits (:mod:`driverkit.importance._glm`).
 
 from __future__ import annotations
 
-import numbers
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +24,12 @@ from scipy import stats as sps
 from .._results import Result
 from .._validation import (
     check_fraction,
+    check_int,
+    check_kind,
+    check_missing,
     check_option,
     check_positive,
+    check_progress,
     check_random_state,
     suggest,
     warn,
@@ -36,6 +40,14 @@ from ..exceptions import (
     DataError,
     DriverkitError,
     DriverkitTypeError,
+    DriverkitWarning,
+    SmallSampleWarning,
+    SuppressorWarning,
+)
+from ..stats._collinearity import (
+    condition_number,
+    condition_number_from_crossproducts,
+    vif_from_corr,
 )
 from ..stats._subsets import (
     SubsetBlock,
@@ -50,11 +62,12 @@ from ._linear import LINEAR_METHODS, batch_partial_correlation, linear_metric
 from ._sampling import sample_shapley
 from ._shapley import LatticeSums, complete_dominance
 
-__all__ = ["ImportanceResult", "importance"]
+__all__ = ["ImportanceResult", "SubsetValues", "importance", "subset_values"]
 
 METHODS = ("shapley", "dominance", "relative_weights", "pratt", "first", "last", "betasq",
            "car", "all")
 ALL_METHODS = ("shapley", "relative_weights", "pratt", "first", "last", "betasq", "car")
+#: Kinds importance supports (of the shared ``_validation.KINDS``): no probit subset kernel.
 KINDS = ("linear", "logit", "ordinal")
 FIT_INDICES = ("mcfadden", "nagelkerke", "cox_snell", "estrella")
 CI_METHODS = ("percentile", "bca")
@@ -129,18 +142,23 @@ class ImportanceResult(Result):
         self.groups = dict(groups or {})
         self.fit_index = fit_index
 
-    def summary(self) -> str:
-        """Plain-text summary; for dominance also the conditional and complete tables."""
-        text = super().summary()
-        if self.conditional is not None and self.complete is not None:
-            from ..display._render import format_table
+    def summary(self, **options: Any) -> str:
+        """Plain-text summary; for dominance also the conditional and complete tables.
 
-            cond = self.conditional.copy()
-            cond.columns = [f"k={c}" for c in cond.columns]
-            text += "\n\nConditional dominance (mean R² gain by number of other drivers)\n"
-            text += format_table(cond).to_string()
-            text += "\n\nComplete dominance (share of comparisons the row driver wins)\n"
-            text += format_table(self.complete).to_string()
+        ``labels=``, ``currency=`` and ``locale=`` work as in :meth:`Result.summary`.
+        """
+        from ..display._format import format_options
+        from ..display._render import format_table
+
+        with format_options(self._format(options, "summary")):
+            text = super().summary()
+            if self.conditional is not None and self.complete is not None:
+                cond = self.conditional.copy()
+                cond.columns = [f"k={c}" for c in cond.columns]
+                text += "\n\nConditional dominance (mean R² gain by number of other drivers)\n"
+                text += format_table(cond).to_string()
+                text += "\n\nComplete dominance (share of comparisons the row driver wins)\n"
+                text += format_table(self.complete).to_string()
         return text
 
     def plot_data(self) -> pd.DataFrame:
@@ -231,6 +249,9 @@ class _Problem:
     dd: Any = None
     weight_type: str = "none"
     notes: list[str] = field(default_factory=list)
+    pairwise: bool = False  # Z holds NaN; covariances are pairwise complete
+    imputed: list[_Problem] = field(default_factory=list)  # missing="impute": one per set
+    crossproducts: np.ndarray | None = None  # [1, X]ᵀW[1, X] of SufficientStats input
 
 
 def _as_names(x: Any, name: str) -> list[str]:
@@ -330,7 +351,8 @@ def _weighted_cov(Z: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _from_data(data: pd.DataFrame, outcome: Any, drivers: Any, *, kind: str, weights: Any,
                groups: dict[str, list[str]], always: list[str], missing: str, positive: Any,
-               weight_type: str, strata: Any) -> _Problem:
+               weight_type: str, strata: Any, na_values: Any = None, imputations: int = 20,
+               seed: Any = None) -> _Problem:
     from ..data import prepare
 
     drv = None if drivers is None else _as_names(drivers, "drivers")
@@ -350,7 +372,23 @@ def _from_data(data: pd.DataFrame, outcome: Any, drivers: Any, *, kind: str, wei
             "respondent data."
         )
     dd = prepare(data, outcome, drv, kind=kind, weights=weights, covariates=always or None,
-                 missing=missing, positive=positive, weight_type=weight_type, func=_FUNC)
+                 missing=missing, positive=positive, weight_type=weight_type, func=_FUNC,
+                 na_values=na_values, imputations=imputations, seed=seed)
+    keep_notes = [n for n in dd.notes if not n.startswith("Scales not declared")]
+    if dd.policy == "impute":
+        subs = [_problem_core(d, groups, data, strata) for d in dd.imputed]
+        first = subs[0]
+        first.imputed = subs
+        first.notes = keep_notes
+        return first
+    prob = _problem_core(dd, groups, data, strata)
+    prob.notes = keep_notes + prob.notes
+    return prob
+
+
+def _problem_core(dd: Any, groups: dict[str, list[str]], data: pd.DataFrame,
+                  strata: Any) -> _Problem:
+    """The engines' problem from a prepared design (complete rows, or NaN for pairwise)."""
     driver_cols = {d: list(dd.terms[d]) for d in dd.drivers}
     always_cols = [c for a in dd.covariates for c in dd.terms[a]]
     names, players, members, order = _assemble(dd.drivers, driver_cols, always_cols, groups,
@@ -364,11 +402,19 @@ def _from_data(data: pd.DataFrame, outcome: Any, drivers: Any, *, kind: str, wei
         st = _strata_values(data, strata, dd.index)
     var_names = [*col_names, str(dd.outcome)]
     m = sum(len(pl) for pl in players)
-    C = _weighted_cov(Z, dd.w)
+    n_used = float(dd.n)
+    notes: list[str] = []
+    if dd.policy == "pairwise":
+        from ..models._missing_fit import pairwise_covariance
+
+        C, n_used, notes = pairwise_covariance(Z, dd.w, var_names, dd.weight_type)
+    else:
+        C = _weighted_cov(Z, dd.w)
     return _Problem(player_names=names, players=players, members=members, var_names=var_names,
-                    C=C, m=m, a=len(always_cols), n=float(dd.n), source="data",
+                    C=C, m=m, a=len(always_cols), n=n_used, source="data",
                     outcome=str(dd.outcome), Z=Z, w=dd.w, strata=st, dd=dd,
-                    weight_type=dd.weight_type)
+                    weight_type=dd.weight_type, notes=notes,
+                    pairwise=dd.policy == "pairwise")
 
 
 def _strata_values(data: pd.DataFrame, strata: Any, index: pd.Index) -> np.ndarray:
@@ -440,9 +486,11 @@ def _from_matrix(corr: Any, outcome: Any, drivers: Any, *, groups: dict[str, lis
     names, players, members, order = _assemble(drv, driver_cols, always_cols, groups, drv)
     ordered = [drv[i] for i in order[: len(drv)]] + list(always)
     var_names = [*ordered, outcome]
+    xtx = None
     if source == "stats":
         C = np.asarray(corr.covariance(var_names), dtype=float)
         n_val = float(getattr(corr, "n_obs", np.nan))
+        xtx = np.asarray(corr.crossproducts(var_names[:-1], intercept=True), dtype=float)
     else:
         frame = corr.copy()
         frame.index = [str(i) for i in frame.index]
@@ -457,7 +505,8 @@ def _from_matrix(corr: Any, outcome: Any, drivers: Any, *, groups: dict[str, lis
             n_val = float(n)
     return _Problem(player_names=names, players=players, members=members, var_names=var_names,
                     C=C, m=len(drv), a=len(always), n=None if np.isnan(n_val) else n_val,
-                    source=source, outcome=outcome)
+                    source=source, outcome=outcome,
+                    crossproducts=xtx)
 
 
 def _is_stats(obj: Any) -> bool:
@@ -477,6 +526,7 @@ class _Options:
     progress: bool | None
     rng: np.random.Generator
     client: Any = None
+    n_jobs: int = 1
 
 
 def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
@@ -566,15 +616,20 @@ def _linear_batch_stat(Cb: np.ndarray, prob: _Problem, methods: list[str]) -> np
 
 
 def _diagnostics(prob: _Problem) -> dict[str, Any]:
+    """VIFs and the condition number (one definition each: :mod:`driverkit.stats._collinearity`)."""
     d = prob.m + prob.a
     if d == 0:
         return {}
     C = prob.C[:d, :d]
     s = np.sqrt(np.diag(C))
-    Rx = C / np.outer(s, s)
-    ev = np.linalg.eigvalsh(Rx)
-    vif = pd.Series(np.diag(np.linalg.inv(Rx)), index=prob.var_names[:d], name="vif")
-    return {"vif": vif, "condition_number": float(np.sqrt(ev[-1] / max(ev[0], 1e-300)))}
+    vif = pd.Series(vif_from_corr(C / np.outer(s, s)), index=prob.var_names[:d], name="vif")
+    if prob.Z is not None:
+        cond = condition_number(prob.Z[:, :d], prob.w)
+    elif prob.crossproducts is not None:
+        cond = condition_number_from_crossproducts(prob.crossproducts)
+    else:  # a correlation matrix has no means: the scaled, uncentred design is unknown
+        cond = float("nan")
+    return {"vif": vif, "condition_number": cond}
 
 
 # --------------------------------------------------------------------------------------
@@ -627,15 +682,40 @@ def _unpack_glm(res: Any) -> tuple[np.ndarray, float, float]:
 # table building
 # --------------------------------------------------------------------------------------
 def _add_bootstrap(table: pd.DataFrame, summary: Any, reps: np.ndarray | None,
-                   names: list[str]) -> dict[str, Any]:
-    """Add a bootstrap summary's SE and interval columns; return the result's extra tables."""
+                   names: list[str], ci: float = 0.95) -> dict[str, Any]:
+    """Add a bootstrap summary's SE and interval columns; return the result's extra tables.
+
+    ``share_low``/``share_high`` are percentiles of the bootstrap distribution of the shares
+    themselves (each replicate's importances over their own sum, in %), not the importance
+    interval over the point total (which is too wide and can pass 100 %).
+    """
     if summary is None:
         return {}
     table["std_error"] = summary.std_error
     table["ci_low"] = summary.ci_low
     table["ci_high"] = summary.ci_high
+    table["share_low"], table["share_high"] = share_interval(reps, ci, len(names))
     return {"rank_ci": summary.rank_ci, "pairwise": summary.pairwise,
             "replicates": pd.DataFrame(reps, columns=names)}
+
+
+def share_interval(reps: np.ndarray | None, ci: float, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of the shares (%) over bootstrap replicates ``(B, p)``.
+
+    Replicates whose importances sum to zero (no share defined) or are not finite are left
+    out; with none left the interval is NaN.
+    """
+    nan = np.full(p, np.nan)
+    if reps is None:
+        return nan, nan.copy()
+    r = np.asarray(reps, dtype=float).reshape(-1, p)
+    tot = r.sum(axis=1)
+    ok = np.isfinite(r).all(axis=1) & (np.abs(tot) > 1e-300)
+    if not ok.any():
+        return nan, nan.copy()
+    shares = r[ok] / tot[ok, None] * 100.0
+    a = (1.0 - ci) / 2.0
+    return np.quantile(shares, a, axis=0), np.quantile(shares, 1.0 - a, axis=0)
 
 
 def _table(names: list[str], imp: np.ndarray) -> pd.DataFrame:
@@ -646,15 +726,6 @@ def _table(names: list[str], imp: np.ndarray) -> pd.DataFrame:
          "rank": sps.rankdata(-imp, method="min").astype(int)},
         index=pd.Index(names, name="driver"),
     )
-
-
-def _check_int(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise DriverkitError(
-            f"The '{name}' parameter of importance() must be an integer >= {low}. "
-            f"Got {value!r} instead."
-        )
-    return int(value)
 
 
 # --------------------------------------------------------------------------------------
@@ -670,7 +741,9 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                tolerance: float = 0.001, max_time: float = 60.0,
                max_permutations: int = 200_000, progress: bool | None = None,
                weight_type: str = "sampling", positive: Any = None,
-               client: Any = None) -> ImportanceResult:
+               client: Any = None, na_values: Any = None,
+               imputations: int = 20, n_jobs: int | None = None,
+               event: Any = None) -> ImportanceResult:
     """Relative importance of drivers: Shapley/LMG, dominance, relative weights and more.
 
     Parameters
@@ -707,7 +780,18 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
         Confidence level of the intervals.
     seed : int or numpy Generator, optional
         Makes bootstrap and sampling reproducible.
-    missing : {"listwise", "raise"}, default="listwise"
+    missing : {"listwise", "pairwise", "mean", "dummy", "impute", "raise"}, default="listwise"
+        Skipped answers (see :func:`driverkit.fit`). ``"pairwise"`` (linear only): the
+        importances of the pairwise-complete covariance matrix (repaired to the nearest
+        correlation matrix if needed), with bootstrap replicates recomputing the pairwise
+        covariances. ``"impute"``: importances averaged over the imputed data sets; with
+        ``bootstrap=B`` each set is bootstrapped ``ceil(B / imputations)`` times and the
+        intervals are percentiles of the pooled replicates (Schomaker & Heumann 2018).
+        ``"dummy"``: the "not answered" indicators are always-in covariates.
+    na_values : list or dict, optional
+        Codes meaning "no answer", made missing first.
+    imputations : int, default=20
+        Imputed data sets for ``missing="impute"``.
     strata : str or array-like, optional
         Resample within these groups (a column name or one value per row).
     ci_method : {"percentile", "bca"}, default="percentile"
@@ -724,12 +808,16 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
         Show progress bars (default: only for long jobs).
     weight_type : {"sampling", "frequency"}, default="sampling"
     positive : optional
-        The event value of a binary outcome given as text.
+        The event value of a binary outcome given as text (``event=`` is an alias).
     client : distributed.Client or "dask", optional
         Run the bootstrap replicates of binary/ordinal importance (one batched refit of
         every subset per replicate) as Dask tasks on this client (``"dask"``: the active
         client or Dask's default scheduler). The replicates are drawn in the same order,
         so the result equals the local run.
+    n_jobs : int, optional
+        Threads for the bootstrap replicates of binary/ordinal importance (default: up to
+        2, the cores of a small machine). The replicates are drawn before they are shared
+        out, so the result does not depend on ``n_jobs``.
 
     Returns
     -------
@@ -762,22 +850,31 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     0.5844
     """
     check_option(method, "method", METHODS, _FUNC)
-    check_option(kind, "kind", KINDS, _FUNC)
+    check_kind(kind, _FUNC, KINDS)
     check_option(fit_index, "fit_index", FIT_INDICES, _FUNC)
     check_option(ci_method, "ci_method", CI_METHODS, _FUNC)
     ci = check_fraction(ci, "ci", _FUNC)
     B = bs.check_bootstrap(bootstrap)
-    exact_max = _check_int(exact_max, "exact_max", 1)
-    max_permutations = _check_int(max_permutations, "max_permutations", 2)
+    exact_max = check_int(exact_max, "exact_max", _FUNC, low=1)
+    max_permutations = check_int(max_permutations, "max_permutations", _FUNC, low=2)
     check_positive(tolerance, "tolerance", _FUNC)
     check_positive(max_time, "max_time", _FUNC)
     rng = check_random_state(seed)
+    progress = check_progress(progress, _FUNC)
+    if n_jobs is None:
+        n_jobs = min(2, os.cpu_count() or 1)
+    n_jobs = int(check_int(n_jobs, "n_jobs", _FUNC, low=1))  # type: ignore[arg-type]
     opts = _Options(exact_max, float(tolerance), float(max_time), max_permutations, progress,
-                    rng, client)
+                    rng, client, n_jobs)
     always_l = _as_names(always, "always")
     groups_d = _check_groups(groups, always_l)
 
     # ---- resolve the input -------------------------------------------------------------
+    if event is not None:
+        if positive is not None and positive != event:
+            raise DriverkitError(f"positive={positive!r} and event={event!r} disagree; they "
+                                 "name the same thing (the value modelled as 1).")
+        positive = event
     if corr is not None and data is not None:
         raise DriverkitError("Give either data= or corr=, not both.")
     if corr is None and data is None:
@@ -810,17 +907,82 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
             )
         if outcome is None:
             raise DriverkitError("importance() needs outcome= (a column name or a formula).")
+        check_missing(missing, _FUNC, kind)
         prob = _from_data(data, outcome, drivers, kind=kind, weights=weights, groups=groups_d,
                           always=always_l, missing=missing, positive=positive,
-                          weight_type=weight_type, strata=strata)
+                          weight_type=weight_type, strata=strata, na_values=na_values,
+                          imputations=imputations,
+                          seed=None if missing != "impute" else int(rng.integers(2**62)))
     p = len(prob.players)
     if p == 0:
         raise DriverkitError("importance() needs at least one driver.")
 
+    if prob.imputed:
+        from ._missing import pooled_importance
+
+        def run_one(sub: _Problem, b: int) -> ImportanceResult:
+            if kind == "linear":
+                with single_threaded_blas():
+                    return _linear_importance(sub, method, opts, b, ci, ci_method)
+            return _glm_importance(sub, method, kind, fit_index, opts, b, ci, ci_method)
+
+        return pooled_importance(prob, run_one, B, ci, ImportanceResult, _table)
     if kind == "linear":
         with single_threaded_blas():
             return _linear_importance(prob, method, opts, B, ci, ci_method)
     return _glm_importance(prob, method, kind, fit_index, opts, B, ci, ci_method)
+
+
+@dataclass(frozen=True)
+class SubsetValues:
+    """Fit of every subset of players, relative to the always-in model (``v[0] = 0``).
+
+    ``v`` is indexed by bitmask over ``players`` (bit j: player j in the model); ``r2`` is the
+    full model's fit and ``r2_always`` that of the always-in covariates alone, so
+    ``v[-1] = r2 − r2_always``. R² for linear models, the pseudo-R² ``fit_index`` for GLMs.
+    """
+
+    v: np.ndarray
+    r2: float
+    r2_always: float
+    players: list[str]
+
+
+def subset_values(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
+                  kind: str = "linear", weights: Any = None,
+                  always: Sequence[str] | str | None = None, missing: str = "listwise",
+                  positive: Any = None, weight_type: str = "sampling",
+                  fit_index: str = "mcfadden") -> SubsetValues:
+    """Point values of every subset of drivers from the importance engine.
+
+    The same kernels as :func:`importance` (the sweep over the covariance matrix for linear
+    models, the batched GLM subset fits otherwise), for callers that need the whole game
+    (e.g. Owen values of journey stages). Each driver (a factor: all its dummies) is a player.
+
+    Examples
+    --------
+    >>> import driverkit as dk
+    >>> from driverkit.importance import subset_values
+    >>> df = dk.make_survey(n=300, n_drivers=3, seed=4)
+    >>> sv = subset_values(df, "satisfaction", df.attrs["truth"]["drivers"])
+    >>> len(sv.v), bool(abs(sv.v[-1] - sv.r2) < 1e-12)
+    (8, True)
+    """
+    check_kind(kind, "subset_values", KINDS)
+    check_option(fit_index, "fit_index", FIT_INDICES, "subset_values")
+    always_l = _as_names(always, "always")
+    prob = _from_data(data, outcome, list(drivers), kind=kind, weights=weights, groups={},
+                      always=always_l, missing=missing, positive=positive,
+                      weight_type=weight_type, strata=None)
+    if kind != "linear":
+        v, r2, r2_always = _glm_values(prob, kind, fit_index)
+        return SubsetValues(v, r2, r2_always, prob.player_names)
+    R, r2, r2_always = partial_correlation(
+        prob.C, prob.var_names, prob.m + prob.a, list(range(prob.m)),
+        list(range(prob.m, prob.m + prob.a)), what="covariance matrix")
+    with single_threaded_blas():
+        v = subset_values_batch(R[None], prob.players)[:, 0] * (1.0 - r2_always)
+    return SubsetValues(v, float(r2), float(r2_always), prob.player_names)
 
 
 def _base_meta(prob: _Problem, method: str, kind: str, r2: float, r2_always: float,
@@ -833,7 +995,38 @@ def _base_meta(prob: _Problem, method: str, kind: str, r2: float, r2_always: flo
     meta[label] = r2
     if prob.a:
         meta[f"{label} of always-in covariates"] = r2_always
+    mm = getattr(prob.dd, "missing_meta", None) or {}
+    if mm.get("missing", "listwise") != "listwise" or mm.get("rows dropped (listwise)") \
+            or mm.get("na_values removed"):
+        for key in ("missing", "rows", "rows used", "rows dropped (listwise)", "cells filled",
+                    "indicators", "na_values removed"):
+            if key in mm:
+                meta[key] = mm[key]
+        if prob.pairwise:
+            meta["smallest pairwise n"] = int(prob.n) if prob.n is not None else None
     return meta
+
+
+def _sign_flips(prob: _Problem) -> pd.DataFrame:
+    """Single-column drivers whose full-model coefficient has the opposite sign to their
+    correlation with the outcome (suppressors), from the covariance matrix."""
+    from ..models._model import opposite_signs
+
+    k = prob.m + prob.a
+    C = np.asarray(prob.C, float)
+    single = [(name, cols[0]) for name, cols in zip(prob.player_names, prob.players,
+                                                    strict=True) if len(cols) == 1]
+    if not single or C.shape[0] != k + 1:
+        return opposite_signs([], np.empty(0), np.empty(0))
+    try:
+        beta = np.linalg.lstsq(C[:k, :k], C[:k, k], rcond=None)[0]
+    except np.linalg.LinAlgError:
+        return opposite_signs([], np.empty(0), np.empty(0))
+    d = np.sqrt(np.clip(np.diag(C), 0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = C[:k, k] / (d[:k] * d[k])
+    idx = [j for _, j in single]
+    return opposite_signs([n for n, _ in single], beta[idx], corr[idx])
 
 
 def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: float,
@@ -923,14 +1116,27 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
                          "several respondents, so the intervals are too wide if rows are "
                          "aggregated units.")
 
+    from ..models._model import describe_signs
+
+    flips = _sign_flips(prob)
+    if len(flips):
+        msg = (f"Suppressor sign: {describe_signs(flips)} — the full-model coefficient is "
+               f"opposite to the driver's own correlation with '{prob.outcome}'. Its share is "
+               "real explained variance, but a simulated cut or raise of it alone rests on that "
+               "sign.")
+        warn(msg, SuppressorWarning)
+        notes.append(msg)
+
     def build(m: str) -> ImportanceResult:
         table = _table(names, point.values[m])
         if point.sampling is not None and m == "shapley":
             table["mc_se"] = point.sampling.std_error
-        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names)
+        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names, ci)
         meta = _base_meta(prob, m, "linear", r2, r2_always, None)
         meta["max VIF"] = float(diag["vif"].max()) if "vif" in diag else np.nan
         meta["condition number"] = diag.get("condition_number", np.nan)
+        if len(flips):
+            meta["suppressor signs"] = ", ".join(flips.index)
         if m in boot:
             meta["bootstrap"] = B
             meta["ci"] = ci
@@ -982,6 +1188,10 @@ def _linear_replicates(prob: _Problem, methods: list[str], B: int, opts: _Option
                              "used rows are identical.")
 
     def stat(W: np.ndarray) -> np.ndarray:
+        if prob.pairwise:
+            from ._missing import pairwise_batch
+
+            return _linear_batch_stat(pairwise_batch(Z, W), prob, methods)
         return _linear_batch_stat(bs.replicate_covariances(Z, W), prob, methods)
 
     p = len(prob.players)
@@ -1010,15 +1220,18 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
     if method == "relative_weights" and prob.a:
         raise DriverkitError("Logistic relative weights do not support always= covariates; "
                              "use method='shapley' (it partials them out).")
-    if p > opts.exact_max:
-        raise DriverkitError(
-            f"GLM importance needs all 2^{p} subset fits; p = {p} is above exact_max = "
-            f"{opts.exact_max}. Group drivers into fewer players."
-        )
+    _warn_epv(prob, kind)
     with_rw = kind == "logit" and not prob.a
     methods = (["shapley", "first", "last"] + (["relative_weights"] if with_rw else [])
                if method == "all" else [method])
     need_v = any(m in ("shapley", "dominance", "first", "last") for m in methods)
+    if need_v and not _glm_exact_ok(prob, kind, fit_index, method, opts):
+        if B:
+            raise DriverkitError(
+                f"bootstrap= with sampled GLM Shapley values (p = {p}) would need a sampling "
+                "run per replicate. Group drivers into fewer players, raise max_time/exact_max "
+                "for the exact run, or bootstrap method='relative_weights'.")
+        return _glm_sampled(prob, method, kind, fit_index, opts)
     values: dict[str, np.ndarray] = {}
     cond = comp = None
     r2 = r2_always = np.nan
@@ -1036,7 +1249,8 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
         rw, r2_rw = _glm_rw(prob, fit_index)
         values["relative_weights"] = rw
         if np.isnan(r2):  # the fit index of the full model (one player holding all columns)
-            one = _Problem(**{**prob.__dict__, "players": [list(range(prob.m))]})
+            one = _Problem(**{**prob.__dict__, "players": [list(range(prob.m))],
+                              "player_names": ["all drivers"]})
             _, r2, r2_always = _glm_values(one, kind, fit_index)
         rw_note = (f"Logistic relative weights (Tonidandel & LeBreton 2010) decompose Menard's "
                    f"standardised R² = {r2_rw:.4f}, not the {fit_index} index.")
@@ -1050,28 +1264,14 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
         notes.append(rw_note)
     boot: dict[str, bs.BootstrapSummary] = {}
     reps_by: dict[str, np.ndarray] = {}
+    boot_meta: dict[str, Any] = {}
     if B:
         Z, w = prob.Z, prob.w
         assert Z is not None and w is not None
         if bs.n_distinct_rows(Z) < 2:
             raise DriverkitError("bootstrap= needs at least 2 distinct respondents (rows).")
 
-        def stat(W: np.ndarray) -> np.ndarray:
-            out = np.full((W.shape[0], len(methods) * p), np.nan)
-            for b in range(W.shape[0]):
-                try:
-                    vals: dict[str, np.ndarray] = {}
-                    if need_v:
-                        # replicates start from the full-sample estimates of each subset
-                        vb, _, _ = _glm_values(prob, kind, fit_index, W[b], start=full_fit)
-                        vals.update(_glm_from_v(vb, p))
-                    if "relative_weights" in methods:
-                        vals["relative_weights"] = _glm_rw(prob, fit_index, W[b])[0]
-                    out[b] = np.concatenate([vals[m] for m in methods])
-                except (DriverkitError, np.linalg.LinAlgError):
-                    continue
-            return out
-
+        stat = _glm_replicate_stat(prob, kind, fit_index, methods, full_fit)
         show = opts.progress if opts.progress is not None else True
         mapper = None
         if opts.client is not None:
@@ -1082,13 +1282,21 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
             def mapper(fn: Any, batches: list[np.ndarray]) -> list[Any]:
                 return run_tasks(fn, batches, client=client)
 
-        reps = bs.bootstrap_rows(stat, Z.shape[0], B, opts.rng, weights=w, strata=prob.strata,
-                                 chunk=25, progress=bool(show) and mapper is None,
-                                 mapper=mapper)
+        chunk = _glm_chunk(Z.shape[0], B, opts.n_jobs)
+        with single_threaded_blas():
+            reps = bs.bootstrap_rows(stat, Z.shape[0], B, opts.rng, weights=w,
+                                     strata=prob.strata, chunk=chunk,
+                                     progress=bool(show) and mapper is None, mapper=mapper,
+                                     n_jobs=opts.n_jobs)
+        status = reps[:, -1]
+        reps = reps[:, :-1]
+        boot_meta = {"replicates_failed": int(np.sum(status == 2)),
+                     "replicates_refitted": int(np.sum(status == 1))}
+        _note_replicates(boot_meta, B, notes)
         jack = None
         if ci_method == "bca":
             jack = bs.jackknife_rows(stat, Z.shape[0], weights=w, rng=opts.rng, max_groups=50,
-                                     chunk=25)
+                                     chunk=25)[:, :-1]
         for i, m in enumerate(methods):
             r = reps[:, i * p : (i + 1) * p]
             jk = None if jack is None else jack[:, i * p : (i + 1) * p]
@@ -1097,11 +1305,12 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
 
     def build(m: str) -> ImportanceResult:
         table = _table(names, values[m])
-        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names)
+        extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names, ci)
         meta = _base_meta(prob, m, kind, r2, r2_always, fit_index)
         if m in boot:
             meta["bootstrap"] = B
             meta["ci"] = ci
+            meta.update(boot_meta)
         c = k = None
         if m == "dominance":
             c = pd.DataFrame(cond, index=pd.Index(names, name="driver"),
@@ -1150,3 +1359,232 @@ def _glm_rw(prob: _Problem, fit_index: str, w: np.ndarray | None = None
         return np.asarray(res[0], dtype=float), float(res[1])
     vals = np.asarray(getattr(res, "weights", res), dtype=float)
     return vals, float(getattr(res, "r2", np.sum(vals)))
+
+
+# --------------------------------------------------------------------------------------
+# GLM bootstrap replicates
+# --------------------------------------------------------------------------------------
+#: Share of failed bootstrap replicates above which a warning is raised.
+FAILED_SHARE_WARN = 0.01
+
+
+def _glm_chunk(n: int, B: int, n_jobs: int) -> int:
+    """Replicates per batch: enough to amortise the per-subset work, small enough to stay
+    in cache and to give every thread work (fixed for given n and B, never by n_jobs)."""
+    del n_jobs  # the batches must not depend on the number of threads
+    size = int(np.clip((1 << 19) // max(n, 1), 8, 128))
+    return max(1, min(size, -(-B // 2)))
+
+
+def _glm_replicate_stat(prob: _Problem, kind: str, fit_index: str, methods: list[str],
+                        full_fit: Any) -> Any:
+    """Map replicate weights ``(R, n)`` to ``(R, len(methods)·p + 1)``: the importances of
+    each method and, last, the replicate's status (0 ok, 1 refitted, 2 failed: NaN)."""
+    from . import _glm_boot
+
+    Z = prob.Z
+    assert Z is not None
+    p = len(prob.players)
+    X = Z[:, : prob.m + prob.a]
+    y = Z[:, -1]
+    always = list(range(prob.m, prob.m + prob.a)) or None
+    need_v = any(m in ("shapley", "dominance", "first", "last") for m in methods)
+
+    def stat(W: np.ndarray) -> np.ndarray:
+        R = W.shape[0]
+        out = np.full((R, len(methods) * p + 1), np.nan)
+        status = np.zeros(R)
+        V = None
+        if need_v:
+            V, st = _glm_boot.replicate_values(
+                X if always else X[:, : prob.m], y, W, full_fit, kind=kind,
+                fit_index=fit_index, players=prob.players, always=always,
+                weight_type=prob.weight_type, names=prob.player_names)
+            status = st.astype(float)
+        for b in range(R):
+            if status[b] == 2:
+                continue
+            vals: dict[str, np.ndarray] = {}
+            if V is not None:
+                vals.update(_glm_from_v(V[b], p))
+            if "relative_weights" in methods:
+                try:
+                    rw = _glm_rw(prob, fit_index, W[b])[0]
+                except (DriverkitError, np.linalg.LinAlgError):
+                    rw = np.full(p, np.nan)
+                if not np.all(np.isfinite(rw)):
+                    status[b] = 2
+                    continue
+                vals["relative_weights"] = rw
+            row = np.concatenate([vals[m] for m in methods])
+            if np.all(np.isfinite(row)):
+                out[b, :-1] = row
+            else:
+                status[b] = 2
+        out[:, -1] = status
+        return out
+
+    return stat
+
+
+def _note_replicates(meta: dict[str, Any], B: int, notes: list[str]) -> None:
+    """Report refitted and failed bootstrap replicates (a warning above a small share)."""
+    failed, refitted = meta["replicates_failed"], meta["replicates_refitted"]
+    if refitted:
+        notes.append(f"{refitted} of {B} bootstrap replicates needed a robust refit (step "
+                     "halving from zero) of some subset models.")
+    if failed:
+        text = (f"{failed} of {B} bootstrap replicates failed (a subset model did not "
+                "converge to a consistent fit, e.g. because of separation in the resample) "
+                "and were dropped; the intervals use the other "
+                f"{B - failed}.")
+        notes.append(text)
+        if failed > FAILED_SHARE_WARN * B:
+            warn(text, ConvergenceWarning)
+
+
+# --------------------------------------------------------------------------------------
+# GLM: events per parameter, exact-run time estimate, sampled Shapley values
+# --------------------------------------------------------------------------------------
+#: Events per parameter below which a logit is flagged (Peduzzi et al. 1996).
+EPV_WARN = 10.0
+#: GLM exact runs estimated longer than this many seconds are announced.
+GLM_ANNOUNCE_SECONDS = 10.0
+#: All-subsets engine cost per subset relative to the cold fits of the pilot (warm starts,
+#: shared first iterations); measured on rating data at p = 12-16.
+_EXACT_PER_PILOT = 0.5
+
+
+def _warn_epv(prob: _Problem, kind: str) -> None:
+    """Warn when a logit has fewer than 10 events per parameter."""
+    if kind != "logit" or prob.Z is None:
+        return
+    y = prob.Z[:, -1]
+    events = int(np.sum(y == 1))
+    non_events = int(np.sum(y == 0))
+    rarer = min(events, non_events)
+    params = prob.m + prob.a
+    if params == 0:
+        return
+    epv = rarer / params
+    if epv < EPV_WARN:
+        which = "events" if events <= non_events else "non-events"
+        warn(f"The logit has {rarer} {which} (the rarer outcome; {events} events, "
+             f"{non_events} non-events) for {params} parameters: {epv:.1f} per parameter, "
+             f"below {EPV_WARN:g}. Coefficients and importances are unstable at this size "
+             "(Peduzzi et al. 1996); group drivers or collect more respondents, and read the "
+             "bootstrap intervals.", SmallSampleWarning)
+
+
+def _glm_pilot_seconds(fitter: Any, p: int, rng: np.random.Generator) -> float:
+    """Estimated seconds of the exact all-subsets run, from timed fits of random subsets."""
+    import time
+
+    masks = np.unique(rng.integers(1, 1 << p, size=64, dtype=np.int64))
+    t0 = time.perf_counter()
+    fitter(masks)
+    per_fit = (time.perf_counter() - t0) / masks.size
+    return per_fit * (1 << p) * _EXACT_PER_PILOT
+
+
+def _glm_mask_fitter(prob: _Problem, kind: str, fit_index: str) -> Any:
+    """``masks -> values`` of chosen subset models (cross-products formed once)."""
+    from ._glm import glm_mask_fitter
+
+    Z = prob.Z
+    assert Z is not None
+    always = list(range(prob.m, prob.m + prob.a)) or None
+    X = Z[:, : prob.m + prob.a] if always else Z[:, : prob.m]
+    return glm_mask_fitter(X, Z[:, -1], prob.w, kind=kind, fit_index=fit_index,
+                           players=prob.players, always=always,
+                           weight_type=prob.weight_type)
+
+
+def _glm_exact_ok(prob: _Problem, kind: str, fit_index: str, method: str,
+                  opts: _Options) -> bool:
+    """Whether to fit all 2^p subsets; announce long exact runs (a timed pilot first)."""
+    from ._glm import MAX_PLAYERS
+
+    p = len(prob.players)
+    if p <= 12:
+        return True
+    est = _glm_pilot_seconds(_glm_mask_fitter(prob, kind, fit_index), p,
+                             np.random.default_rng(p))
+    sampled_ok = method == "shapley"
+    if p <= min(opts.exact_max, MAX_PLAYERS) and est <= opts.max_time:
+        if est > GLM_ANNOUNCE_SECONDS:
+            warn(f"Exact {kind} importance over p = {p} drivers fits 2^{p} = {1 << p:,} subset "
+                 f"models: estimated {est:,.0f} s (from a timed pilot).", DriverkitWarning)
+        return True
+    why = (f"p = {p} is above exact_max = {opts.exact_max}" if p > opts.exact_max else
+           f"p = {p} is above the exact GLM limit of {MAX_PLAYERS}" if p > MAX_PLAYERS else
+           f"the exact run would take about {est:,.0f} s (2^{p} = {1 << p:,} subset fits, "
+           f"from a timed pilot), more than max_time = {opts.max_time:g} s")
+    if not sampled_ok:
+        raise DriverkitError(
+            f"method='{method}' needs all 2^{p} subset fits, but {why}. Use "
+            "method='shapley' (sampled above the limit), group drivers into fewer players, "
+            "or raise max_time.")
+    warn(f"GLM Shapley values are sampled: {why}. Entry orders are sampled until the Monte "
+         f"Carlo SE is below {opts.tolerance:g} or max_time = {opts.max_time:g} s runs out.",
+         DriverkitWarning)
+    return False
+
+
+def _glm_sampled(prob: _Problem, method: str, kind: str, fit_index: str,
+                 opts: _Options) -> ImportanceResult:
+    """Permutation-sampled GLM Shapley values (with a Monte Carlo SE per driver)."""
+    from ._sampling import sample_shapley_values
+
+    names = prob.player_names
+    p = len(names)
+    fitter = _glm_mask_fitter(prob, kind, fit_index)
+    r2_full = float(fitter(np.array([(1 << p) - 1], dtype=np.int64))[0])
+    bar = None
+    if opts.progress:  # pragma: no cover - cosmetic
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc="sampled orders", leave=False)
+
+    def step(count: int, se: float) -> None:  # pragma: no cover - cosmetic
+        if bar is not None:
+            bar.n = count
+            bar.set_postfix(max_se=f"{se:.2g}")
+            bar.refresh()
+
+    res = sample_shapley_values(fitter, p,
+                                tolerance=opts.tolerance, max_time=opts.max_time,
+                                max_permutations=opts.max_permutations, rng=opts.rng,
+                                progress=step)
+    if bar is not None:  # pragma: no cover
+        bar.close()
+    r2_always = np.nan
+    if prob.a:
+        Z = prob.Z
+        assert Z is not None
+        r2_always = float(_glm_module().glm_subset_values(
+            Z[:, : prob.m + prob.a], Z[:, -1], prob.w, kind=kind, fit_index=fit_index,
+            players=[[0]], always=list(range(prob.m, prob.m + prob.a)),
+            weight_type=prob.weight_type).r2_always)
+    r2 = r2_full + (0.0 if np.isnan(r2_always) else r2_always)
+    r2_always = 0.0 if np.isnan(r2_always) else r2_always
+    table = _table(names, res.values)
+    table["mc_se"] = res.std_error
+    notes = list(prob.notes)
+    notes.append(f"Shapley values estimated by sampling {res.n_permutations:,} entry orders "
+                 f"(antithetic pairs; one {kind} fit per new subset); largest Monte Carlo SE "
+                 f"{res.std_error.max():.2g}; stopped by {res.stopped_by}.")
+    if res.stopped_by != "tolerance":
+        warn(f"Sampled Shapley values stopped by {res.stopped_by} before reaching the "
+             f"tolerance {opts.tolerance:g} (largest MC SE {res.std_error.max():.3g}). Raise "
+             "max_time/max_permutations for more precision.", ConvergenceWarning)
+    diag: dict[str, Any] = {"r2": r2, "r2_always": r2_always, **_diagnostics(prob),
+                            "sampled": True, "n_permutations": res.n_permutations,
+                            "stopped_by": res.stopped_by,
+                            "max_mc_se": float(res.std_error.max()),
+                            "sampling_seconds": res.seconds}
+    meta = _base_meta(prob, method, kind, r2, r2_always, fit_index)
+    meta["sampled"] = True
+    return ImportanceResult(table, method=method, kind=kind, r2=r2, r2_always=r2_always,
+                            meta=meta, notes=notes, diagnostics=diag, groups=prob.members,
+                            fit_index=fit_index)

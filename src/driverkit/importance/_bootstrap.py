@@ -74,10 +74,33 @@ def _progress_bar(total: int, show: bool, desc: str):  # pragma: no cover - cosm
     return tqdm(total=total, desc=desc, leave=False)
 
 
+def _thread_mapper(n_jobs: int, bar: Any) -> Callable[[StatBatch, list[np.ndarray]],
+                                                      list[np.ndarray]]:
+    """A mapper running the batches on a thread pool, results in batch order."""
+
+    def run(fn: StatBatch, batches: list[np.ndarray]) -> list[np.ndarray]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(W: np.ndarray) -> np.ndarray:
+            out = np.asarray(fn(W), dtype=float)
+            if bar is not None:  # pragma: no cover - cosmetic
+                bar.update(W.shape[0])
+            return out
+
+        try:
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                return list(pool.map(one, batches))
+        finally:
+            if bar is not None:  # pragma: no cover
+                bar.close()
+
+    return run
+
+
 def bootstrap_rows(stat_batch: StatBatch, n: int, B: int, rng: np.random.Generator, *,
                    weights: np.ndarray | None = None, strata: np.ndarray | None = None,
                    chunk: int = 250, progress: bool = False,
-                   mapper: Any = None) -> np.ndarray:
+                   mapper: Any = None, n_jobs: int = 1) -> np.ndarray:
     """Run ``B`` respondent-bootstrap replicates of ``stat_batch``.
 
     Parameters
@@ -97,12 +120,18 @@ def bootstrap_rows(stat_batch: StatBatch, n: int, B: int, rng: np.random.Generat
         ``mapper(stat_batch, [weights batches]) -> [results]`` evaluates the batches
         elsewhere (e.g. as Dask tasks); the batches are drawn first, in the same order as the
         local loop, so the replicates are identical.
+    n_jobs : int, default=1
+        Evaluate the batches on this many threads (``stat_batch`` must release the GIL in
+        its heavy work, as NumPy products do). The batches are the same whatever the number
+        of threads, so the replicates are identical.
 
     Returns
     -------
     (B, p) array
     """
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    if mapper is None and n_jobs > 1 and chunk < B:
+        mapper = _thread_mapper(n_jobs, _progress_bar(B, progress, "bootstrap"))
     if mapper is not None:
         batches = []
         done = 0

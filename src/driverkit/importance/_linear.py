@@ -28,6 +28,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..stats._collinearity import vif_from_corr
+
 __all__ = [
     "LINEAR_METHODS",
     "batch_partial_correlation",
@@ -170,7 +172,7 @@ def linear_metric(method: str, R: np.ndarray, players: Sequence[Sequence[int]],
 
 def vif(Rxx: np.ndarray) -> np.ndarray:
     """Variance inflation factors: the diagonal of the inverse correlation matrix."""
-    return np.diag(np.linalg.inv(np.asarray(Rxx, dtype=float))).copy()
+    return vif_from_corr(Rxx)
 
 
 def batch_partial_correlation(Cb: np.ndarray, m: int, a: int

@@ -1,5 +1,7 @@
 """Driver models: linear, logit, probit and ordered logit (statsmodels back-ends)."""
 
 from ._model import DriverModel, condition_number, fit, fixed_model, vif_from_design
+from ._pls_model import PLSModel, pls
 
-__all__ = ["DriverModel", "condition_number", "fit", "fixed_model", "vif_from_design"]
+__all__ = ["DriverModel", "PLSModel", "condition_number", "fit", "fixed_model", "pls",
+           "vif_from_design"]

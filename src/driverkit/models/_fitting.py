@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 
 from .._validation import warn
 from ..data import DriverData
 from ..exceptions import ConvergenceWarning, DriverkitError, SeparationError
+from ..stats._links import get_link
 
 __all__ = ["FitOutput", "fit_binary", "fit_linear", "fit_ordinal"]
 
@@ -259,7 +260,8 @@ def _ordinal_scores(X: np.ndarray, codes: np.ndarray, beta: np.ndarray,
     eta = X @ beta
     a = th[codes + 1] - eta
     b = th[codes] - eta
-    Fa, Fb = special.expit(a), special.expit(b)
+    lk = get_link("logit")
+    Fa, Fb = lk.cdf(a), lk.cdf(b)
     fa = np.where(np.isfinite(a), Fa * (1 - Fa), 0.0)
     fb = np.where(np.isfinite(b), Fb * (1 - Fb), 0.0)
     P = np.clip(Fa - Fb, 1e-300, None)

@@ -15,13 +15,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from .._results import Result
-from .._validation import check_fraction, check_kwargs, check_option, suggest, warn
+from .._validation import KINDS, check_fraction, check_kwargs, check_option, suggest, warn
 from ..data import DriverData, prepare
-from ..data._prepare import KINDS, DesignSpec
-from ..exceptions import CollinearityWarning, DataError, DriverkitError, DriverkitTypeError
+from ..data._prepare import DesignSpec
+from ..exceptions import (
+    CollinearityWarning,
+    DataError,
+    DriverkitError,
+    DriverkitTypeError,
+    SuppressorWarning,
+)
+
+# one definition of each diagnostic (re-exported here for the models' users)
+from ..stats._collinearity import condition_number
+from ..stats._collinearity import vif as vif_from_design
+from ..stats._links import LINKS, get_link
 from ._fitting import FitOutput, fit_binary, fit_linear, fit_ordinal, thresholds_from_internal
 
 __all__ = ["DriverModel", "condition_number", "fit", "fixed_model", "vif_from_design"]
@@ -41,30 +51,30 @@ def _weighted_corr(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     return cov / np.outer(sd, sd)
 
 
-def vif_from_design(X: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    """Variance inflation factors of the columns of ``X`` (weighted): diag(R⁻¹)."""
-    k = X.shape[1]
-    if k == 0:
-        return np.empty(0)
-    if k == 1:
-        return np.ones(1)
-    R = _weighted_corr(X, np.ones(X.shape[0]) if w is None else w)
-    try:
-        return np.diag(np.linalg.inv(R)).copy()
-    except np.linalg.LinAlgError:
-        return np.full(k, np.inf)
+def opposite_signs(names: Sequence[str], coef: np.ndarray, corr: np.ndarray,
+                   p_value: np.ndarray | None = None) -> pd.DataFrame:
+    """Drivers whose coefficient sign is opposite to their correlation with the outcome.
 
-
-def condition_number(X: np.ndarray, w: np.ndarray | None = None) -> float:
-    """Belsley condition number of ``[1, X]`` with columns scaled to unit length.
-
-    Values above ~30 signal harmful collinearity (Belsley, Kuh & Welsch 1980).
+    Such a *suppressor* (Conger 1974) gets its sign from the other drivers, not from its own
+    relation with the outcome: moving it alone (a simulated cut or raise) rests on that
+    partial effect. Returns one row per flagged driver: ``coef``, ``corr``, ``p_value``.
     """
-    sw = np.ones(X.shape[0]) if w is None else w / w.mean()
-    Z = np.column_stack([np.ones(X.shape[0]), X]) * np.sqrt(sw)[:, None]
-    Z = Z / np.linalg.norm(Z, axis=0)
-    s = np.linalg.svd(Z, compute_uv=False)
-    return float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
+    coef = np.asarray(coef, float)
+    corr = np.asarray(corr, float)
+    pv = np.full(coef.shape, np.nan) if p_value is None else np.asarray(p_value, float)
+    flag = (np.sign(coef) * np.sign(corr) < 0) & (np.abs(corr) > 1e-8) & np.isfinite(coef)
+    idx = np.flatnonzero(flag)
+    return pd.DataFrame({"coef": coef[idx], "corr": corr[idx], "p_value": pv[idx]},
+                        index=pd.Index([str(names[i]) for i in idx], name="driver"))
+
+
+def describe_signs(flips: pd.DataFrame) -> str:
+    """``"x (coefficient −0.12, correlation +0.45)"`` for each flagged driver."""
+    def pv(r: Any) -> str:
+        return f", p = {r['p_value']:.2g}" if np.isfinite(r["p_value"]) else ""
+
+    return "; ".join(f"{d} (coefficient {r['coef']:+.3g}{pv(r)}, correlation {r['corr']:+.3g})"
+                     for d, r in flips.iterrows())
 
 
 class DriverModel(Result):
@@ -84,12 +94,27 @@ class DriverModel(Result):
         Control variables kept in the model but not reported as drivers.
     scales : dict, optional
         Declared rating bounds, e.g. ``{"staff": (1, 10)}``; default: observed min/max.
-    missing : {"listwise", "raise"}, default="listwise"
+    missing : {"listwise", "pairwise", "mean", "dummy", "impute", "raise"}, default="listwise"
+        Skipped answers (see :func:`driverkit.data.prepare`): ``"pairwise"`` fits a linear
+        model from pairwise-complete covariances (classical SEs on the smallest pairwise n);
+        ``"impute"`` fits every imputed data set and pools by Rubin's rules (the table gains
+        ``fmi``, the fraction of missing information); ``"dummy"`` adds "not answered"
+        indicators as covariates.
+    na_values : list or dict, optional
+        Codes meaning "no answer" (``[99, "Don't know"]``), made missing first.
+    imputations : int, default=20
+        Imputed data sets for ``missing="impute"``.
+    seed : int, optional
+        Makes the imputations reproducible.
     robust : None, bool or {"HC0", "HC1", "HC2", "HC3"}, default=None
         Covariance type. ``None``: a sandwich (HC1) covariance with sampling weights,
         classical otherwise.
     positive : optional
-        The event value when a binary outcome is given as two text values.
+        The event value when a binary outcome is given as two text values (``event=`` is
+        an alias).
+    better : {"higher", "lower"}, optional
+        Which direction of the outcome is good; ``"lower"`` for churn or complaints (read by
+        :class:`~driverkit.Simulator` and the optimisers, so fewer events count as a gain).
     weight_type : {"sampling", "frequency"}, default="sampling"
     ci : float, default=0.95
         Confidence level of ``ci_low``/``ci_high``.
@@ -141,9 +166,21 @@ class DriverModel(Result):
         weight_type: str = "sampling",
         ci: float = 0.95,
         vif_threshold: float = 10.0,
+        na_values: Any = None,
+        imputations: int = 20,
+        seed: Any = None,
+        better: str | None = None,
+        event: Any = None,
         **kwargs: Any,
     ) -> None:
         check_kwargs(kwargs, "DriverModel")
+        if event is not None:
+            if positive is not None and positive != event:
+                raise DriverkitError(f"positive={positive!r} and event={event!r} disagree; "
+                                     "they name the same thing (the value modelled as 1).")
+            positive = event
+        if better is not None:
+            check_option(better, "better", ["higher", "lower"], "DriverModel")
         check_option(kind, "kind", KINDS, "DriverModel")
         check_fraction(ci, "ci", "DriverModel")
         if robust not in (None, True, False, "nonrobust", "HC0", "HC1", "HC2", "HC3"):
@@ -159,9 +196,13 @@ class DriverModel(Result):
         self.missing = missing
         self.robust = robust
         self.positive = positive
+        self.better = better
         self.weight_type = weight_type
         self.ci = ci
         self.vif_threshold = vif_threshold
+        self.na_values = na_values
+        self.imputations = imputations
+        self.seed = seed
         self._fit: FitOutput | None = None
         self.data_: DriverData | None = None
         self._spec: DesignSpec | None = None
@@ -176,7 +217,8 @@ class DriverModel(Result):
             self.outcome, self._drivers_arg, kind=self.kind, weights=self.weights,
             covariates=self._covariates_arg, scales=self._scales_arg, missing=self.missing,
             robust=self.robust, positive=self.positive, weight_type=self.weight_type,
-            ci=self.ci, vif_threshold=self.vif_threshold,
+            ci=self.ci, vif_threshold=self.vif_threshold, na_values=self.na_values,
+            imputations=self.imputations, seed=self.seed, better=self.better,
         )
 
     def fit(self, data: Any) -> DriverModel:
@@ -191,20 +233,37 @@ class DriverModel(Result):
             data, self.outcome, self._drivers_arg, kind=self.kind, weights=self.weights,
             covariates=self._covariates_arg, scales=self._scales_arg, missing=self.missing,
             positive=self.positive, weight_type=self.weight_type, func="fit",
+            na_values=self.na_values, imputations=self.imputations, seed=self.seed,
         )
-        if self.kind == "linear":
-            out = fit_linear(dd, robust=self.robust, ci=self.ci)
-        elif self.kind in ("logit", "probit"):
-            out = fit_binary(dd, link=self.kind, robust=self.robust, ci=self.ci)
+        from ._missing_fit import fit_pairwise, fit_pooled
+
+        if dd.policy == "impute":
+            out = fit_pooled([self._fit_one(d) for d in dd.imputed], ci=self.ci,
+                             linear=self.kind == "linear")
+        elif dd.policy == "pairwise":
+            out, pw_meta = fit_pairwise(dd, robust=self.robust, ci=self.ci)
+            self._pairwise_meta = pw_meta
         else:
-            out = fit_ordinal(dd, robust=self.robust, ci=self.ci)
+            out = self._fit_one(dd)
         self.data_ = dd
         self._spec = dd.spec
         self._fit = out
-        self._vif = vif_from_design(dd.X, dd.w) if dd.k else np.empty(0)
-        self._cond = condition_number(dd.X, dd.w) if dd.k else 1.0
+        if dd.policy == "pairwise":
+            self._vif = self._pairwise_meta["vif"]
+            self._cond = self._pairwise_meta["condition_number"]
+        else:
+            self._vif = vif_from_design(dd.X, dd.w) if dd.k else np.empty(0)
+            self._cond = condition_number(dd.X, dd.w) if dd.k else 1.0
         self._warn_collinearity()
+        self._warn_suppressors()
         return self
+
+    def _fit_one(self, dd: DriverData) -> FitOutput:
+        if self.kind == "linear":
+            return fit_linear(dd, robust=self.robust, ci=self.ci)
+        if self.kind in ("logit", "probit"):
+            return fit_binary(dd, link=self.kind, robust=self.robust, ci=self.ci)
+        return fit_ordinal(dd, robust=self.robust, ci=self.ci)
 
     def _fit_from_stats(self, stats_obj: Any) -> DriverModel:
         if self.kind != "linear":
@@ -271,6 +330,48 @@ class DriverModel(Result):
                 CollinearityWarning,
             )
 
+    @property
+    def sign_flips(self) -> pd.DataFrame:
+        """Numeric drivers whose coefficient sign is opposite to their (weighted) correlation
+        with the outcome (suppressors): ``coef``, ``corr``, ``p_value`` per flagged driver.
+
+        Empty for fixed models and models without respondent data.
+        """
+        cached = getattr(self, "_sign_flips", None)
+        if cached is not None:
+            return cached.copy()
+        dd = self.data_
+        out = pd.DataFrame({"coef": [], "corr": [], "p_value": []},
+                           index=pd.Index([], name="driver"))
+        if dd is not None and dd.y is not None and self._fit is not None and dd.n > 2:
+            names, coefs, corrs, pvals = [], [], [], []
+            tab = self.table
+            y = np.asarray(dd.y, float)
+            for d in dd.drivers:
+                cols = dd.terms.get(d, [])
+                if len(cols) != 1 or d in dd.factors or d not in tab.index:
+                    continue
+                x = dd.X[:, cols[0]]
+                c = _weighted_corr(np.column_stack([x, y]), dd.w)[0, 1]
+                names.append(d)
+                coefs.append(float(tab.loc[d, "estimate"]))
+                corrs.append(float(c))
+                pvals.append(float(tab.loc[d, "p_value"]))
+            if names:
+                out = opposite_signs(names, np.array(coefs), np.array(corrs), np.array(pvals))
+        self._sign_flips = out
+        return out.copy()
+
+    def _warn_suppressors(self) -> None:
+        self._sign_flips = None
+        flips = self.sign_flips
+        if len(flips):
+            warn(f"Coefficient sign opposite to the driver's correlation with "
+                 f"'{self.outcome.split('~')[0].strip()}' (a suppressor): "
+                 f"{describe_signs(flips)}. The sign comes from the other drivers; a "
+                 "simulated cut or raise of this driver alone rests on it — check it before "
+                 "acting.", SuppressorWarning)
+
     # ------------------------------------------------------------------------------
     def _check_fitted(self) -> FitOutput:
         if self._fit is None:
@@ -310,6 +411,29 @@ class DriverModel(Result):
         if self.data_ is not None:
             return dict(self.data_.scales)
         return dict(getattr(self, "_fixed_scales", {}) or {})
+
+    @property
+    def outcome_type(self) -> str:
+        """``"score"`` or ``"rate"``: what a simulated change of this model's outcome means.
+
+        A linear model of an outcome with more than two distinct values (satisfaction 1–10)
+        predicts a *score*: simulations report mean changes in scale points, never customers
+        or money. A linear model of a 0/1 outcome (linear probability model), binary and
+        ordinal models predict *rates* (probabilities). A ``fixed_model`` is a rate model
+        unless declared with ``outcome_type="score"``; a linear model fitted from sufficient
+        statistics is a score model unless its outcome was 0/1.
+        """
+        declared = getattr(self, "_outcome_type", None)
+        if declared is not None:
+            return str(declared)
+        if self.kind != "linear" or self._fixed:
+            return "rate"
+        if self.data_ is not None and self.data_.y is not None:
+            y = np.asarray(self.data_.y, dtype=float)
+            return "score" if np.unique(y[np.isfinite(y)]).size > 2 else "rate"
+        meta = getattr(self, "_stats_meta", {}) or {}
+        levels = meta.get("outcome_levels")
+        return "rate" if levels is not None and len(levels) <= 2 else "score"
 
     @property
     def outcome_levels(self) -> list[Any] | None:
@@ -394,6 +518,8 @@ class DriverModel(Result):
             },
             index=pd.Index(out.names, name="term"),
         )
+        if "fmi" in out.extra:
+            tab["fmi"] = out.extra["fmi"]
         return tab
 
     @table.setter
@@ -420,6 +546,21 @@ class DriverModel(Result):
             m["condition number"] = self._cond
         m["covariance"] = out.cov_type
         m["CI level"] = f"{self.ci:.0%}"
+        if getattr(self, "better", None) is not None:
+            m["better"] = f"{self.better} values of the outcome"
+        flips = self.sign_flips
+        if len(flips):
+            m["suppressor signs"] = ", ".join(flips.index)
+        if self.data_ is not None:
+            mm = self.data_.missing_meta
+            m["missing"] = mm.get("missing", "listwise")
+            for key in ("rows", "rows used", "rows dropped (listwise)", "imputations",
+                        "cells imputed", "cells filled", "indicators", "na_values removed"):
+                if key in mm:
+                    m[key] = mm[key]
+            if self.data_.policy == "pairwise":
+                pm = self._pairwise_meta
+                m["smallest pairwise n"] = pm["n_min"]
         return m
 
     @meta.setter
@@ -433,11 +574,15 @@ class DriverModel(Result):
         notes = []
         if self.data_ is not None:
             notes += self.data_.notes
-            if self.data_.n_dropped:
-                notes.append(f"{self.data_.n_dropped} incomplete rows dropped (listwise).")
+            if self.data_.policy == "pairwise":
+                notes += self._pairwise_meta["notes"]
         if len(self._vif) and np.max(self._vif) > self.vif_threshold:
             notes.append(f"Largest VIF {np.max(self._vif):.1f} > {self.vif_threshold:g}: "
                          "collinear drivers, coefficients unstable.")
+        flips = self.sign_flips
+        if len(flips):
+            notes.append("Sign opposite to the driver's own correlation with the outcome "
+                         f"(suppressor): {describe_signs(flips)}.")
         if self._fixed:
             notes.append("Fixed model: coefficients are given, not estimated (no sampling "
                          "uncertainty; p-values undefined).")
@@ -508,16 +653,15 @@ class DriverModel(Result):
         eta = self.linear_predictor(X, p)
         if self.kind == "linear":
             return eta
-        if self.kind == "logit":
-            return special.expit(eta)
-        if self.kind == "probit":
-            return special.ndtr(eta)
+        if self.kind in LINKS:
+            return get_link(self.kind).cdf(eta)
         _, _, cuts = self._split(p)
         assert cuts is not None
+        F = get_link("logit").cdf  # proportional odds: cumulative logit
         if p.ndim == 2:
-            cum = special.expit(cuts[:, None, :] - eta[:, :, None])
+            cum = F(cuts[:, None, :] - eta[:, :, None])
         else:
-            cum = special.expit(cuts[None, :] - eta[:, None])
+            cum = F(cuts[None, :] - eta[:, None])
         ones = np.ones((*cum.shape[:-1], 1))
         zeros = np.zeros((*cum.shape[:-1], 1))
         full = np.concatenate([zeros, cum, ones], axis=-1)
@@ -565,6 +709,9 @@ def fit(
     covariates: Sequence[str] | None = None,
     scales: Mapping[str, Any] | None = None,
     missing: str = "listwise",
+    na_values: Any = None,
+    imputations: int = 20,
+    seed: Any = None,
     **options: Any,
 ) -> DriverModel:
     """Fit a driver model (shorthand for ``DriverModel(...).fit(data)``).
@@ -578,7 +725,7 @@ def fit(
     drivers : list of str, optional
         Driver columns (omit with a formula).
     kind : {"linear", "logit", "probit", "ordinal"}, default="linear"
-    weights, covariates, scales, missing
+    weights, covariates, scales, missing, na_values, imputations, seed
         See :class:`DriverModel`.
     **options
         ``robust``, ``positive``, ``weight_type``, ``ci``, ``vif_threshold``.
@@ -597,7 +744,8 @@ def fit(
     'Intercept'
     """
     return DriverModel(outcome, drivers, kind=kind, weights=weights, covariates=covariates,
-                       scales=scales, missing=missing, **options).fit(data)
+                       scales=scales, missing=missing, na_values=na_values,
+                       imputations=imputations, seed=seed, **options).fit(data)
 
 
 def fixed_model(
@@ -608,6 +756,7 @@ def fixed_model(
     scales: Mapping[str, Sequence[float]] | None = None,
     cuts: Sequence[float] | None = None,
     outcome: str = "outcome",
+    outcome_type: str = "rate",
 ) -> DriverModel:
     """A model with given coefficients and no sampling uncertainty.
 
@@ -626,6 +775,9 @@ def fixed_model(
     cuts : list of float, optional
         Increasing cut points of an ordinal model.
     outcome : str, default="outcome"
+    outcome_type : {"rate", "score"}, default="rate"
+        ``"score"`` declares a linear model of a score (e.g. satisfaction 1–10): simulations
+        then report ``delta_mean`` in scale points and no customers or money.
 
     Examples
     --------
@@ -636,6 +788,11 @@ def fixed_model(
     [0.331812]
     """
     check_option(kind, "kind", KINDS, "fixed_model")
+    check_option(outcome_type, "outcome_type", ["rate", "score"], "fixed_model")
+    if outcome_type == "score" and kind != "linear":
+        raise DriverkitError(
+            f"fixed_model(outcome_type='score') needs kind='linear'; a {kind} model predicts "
+            "probabilities (a rate).")
     if not isinstance(coef, Mapping) or not coef:
         raise DriverkitTypeError("fixed_model() needs coef={'driver': value, ...}.")
     names = [str(c) for c in coef]
@@ -664,6 +821,7 @@ def fixed_model(
         pnames = ["Intercept", *names]
     m = DriverModel(outcome, names, kind=kind)
     m._fixed = True
+    m._outcome_type = outcome_type
     m._fixed_scales = sc
     m._spec = DesignSpec(columns=names, terms={c: [i] for i, c in enumerate(names)},
                          numeric=names, factors={}, order=names)

@@ -8,6 +8,7 @@ import numpy as np
 from scipy import stats
 
 from ..exceptions import DriverkitError
+from ..stats._collinearity import condition_number_from_crossproducts
 from ._fitting import FitOutput
 
 __all__ = ["fit_linear_from_stats"]
@@ -34,9 +35,7 @@ def fit_linear_from_stats(st: Any, outcome: str, drivers: list[str], *, robust: 
         tval = np.where(se > 0, params / se, np.nan)
     pv = 2 * stats.t.sf(np.abs(tval), fit.df_resid)
     xtx = st.crossproducts(drivers, intercept=True).to_numpy(float)
-    d = np.sqrt(np.diag(xtx))
-    ev = np.linalg.eigvalsh(xtx / np.outer(d, d))
-    cond = float(np.sqrt(ev[-1] / ev[0])) if ev[0] > 0 else float("inf")
+    cond = condition_number_from_crossproducts(xtx)
     out = FitOutput(
         params=params, cov=fit.cov_params.to_numpy(float), names=list(fit.params.index),
         std_error=se, ci_low=params - tcrit * se, ci_high=params + tcrit * se, p_value=pv,

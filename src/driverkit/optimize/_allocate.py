@@ -25,7 +25,15 @@ from scipy.special import expit
 from .._validation import check_fraction, check_kwargs, check_option, suggest
 from ..exceptions import ConvergenceWarning, DriverkitError, DriverkitTypeError, InfeasibleError
 from ._curves import CostCurve, Hill, Piecewise, Saturating, as_curve
-from ._protocol import OBJECTIVES, check_simulator, quiet_search, shift_scenario
+from ._global import milp_start
+from ._protocol import (
+    OBJECTIVES,
+    check_simulator,
+    direction,
+    flag_suppressors,
+    quiet_search,
+    shift_scenario,
+)
 from ._results import Allocation
 
 __all__ = ["optimize_budget"]
@@ -95,6 +103,8 @@ class _Problem:
         self.draws = draws
         self.seed = seed
         self.smooth: float | None = None
+        # −1 for an event rate where less is better: the search maximises the reduction
+        self.sign = direction(sim, objective)
         scales = dict(getattr(sim, "scales", {}) or {})
         self.scales = scales
         self.h = np.array([
@@ -102,6 +112,8 @@ class _Problem:
             for d in drivers
         ])
         self.n_evals = 0
+        self.global_start = False
+        self.search: list[dict[str, Any]] = []
         self._cache: dict[tuple[bytes, float, str], float] = {}
         self._cost_slope: dict[str, float] = {}
 
@@ -121,7 +133,7 @@ class _Problem:
         key = (np.asarray(lifts, dtype=float).tobytes(), float(cost), obj)
         if key not in self._cache:
             self.n_evals += 1
-            v = float(self.sim.value(self.scenario(lifts, cost), obj))
+            v = self.sign * float(self.sim.value(self.scenario(lifts, cost), obj))
             if not math.isfinite(v):
                 raise DriverkitError(
                     f"The simulator returned a non-finite {obj} value for the plan with lifts "
@@ -137,8 +149,9 @@ class _Problem:
         key = (np.asarray(lifts, dtype=float).tobytes(), float(cost), f"risk{smooth}")
         if key not in self._cache:
             self.n_evals += 1
-            d = self.sim.value_draws(self.scenario(lifts, cost), self.objective,
-                                     draws=self.draws, seed=self.seed)
+            d = self.sign * np.asarray(self.sim.value_draws(
+                self.scenario(lifts, cost), self.objective, draws=self.draws, seed=self.seed),
+                dtype=float)
             kind, level = self.risk
             self._cache[key] = risk_measure(d, kind, level,
                                             smooth=self.smooth if smooth else None)
@@ -377,7 +390,7 @@ def _clean(s: np.ndarray, lb: np.ndarray, ub: np.ndarray, cap: float | None,
 def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | None = None, *,
                     objective: str = "profit", bounds: Any = None, target: Any = None,
                     risk: Any = None, draws: int = 500, seed: int = 0,
-                    n_starts: int | None = None,
+                    n_starts: int | None = None, global_start: bool | None = None,
                     maxiter: int = 200, **kwargs: Any) -> Allocation:
     r"""Split a budget over drivers to maximise the simulated value.
 
@@ -420,6 +433,12 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
         spread in proportion to each driver's average return, then an even spread. Default: 1
         when every cost curve is concave (saturating, Hill with slope <= 1, a piecewise table
         with falling slopes), else 2.
+    global_start : bool, optional
+        Also start from the global optimum of the separable piecewise-linear approximation
+        (each driver's simulated gain on a grid of spends, solved as a MILP by HiGHS), then
+        polish on the simulator's joint value. Default: when a cost curve is not concave
+        (S-shaped Hill curves, convex pieces), where a local search can stop at a worse plan.
+        The value of each start is in ``.meta["search"]``; the best one is returned.
     maxiter : int, default=200
         SLSQP iteration limit per start.
 
@@ -511,6 +530,8 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
     if n_starts is None:
         n_starts = 1 if all(_concave(c) for c in curves) else 2
     prob = _Problem(sim, drivers, curves, objective, risk_spec, int(draws), seed)
+    prob.global_start = (not all(_concave(c) for c in curves)) if global_start is None \
+        else bool(global_start)
     with quiet_search():
         if risk_spec is not None and risk_spec[0] == "p_positive":
             d0 = np.asarray(sim.value_draws(prob.scenario(prob.lifts(_spread(
@@ -520,7 +541,8 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
         if tgt is None:
             s, res = _maximise(prob, lb, ub_search, cap, n_starts, maxiter, budget_given=True)
         elif tgt[0] == "value":
-            s, res = _reach(prob, lb, ub_search, cap, tgt[1], n_starts, maxiter, budget)
+            s, res = _reach(prob, lb, ub_search, cap, prob.sign * tgt[1], n_starts, maxiter,
+                            budget)
         else:
             s, res = _roi_target(prob, lb, ub_search, cap, tgt[1], n_starts, maxiter, budget)
     notes: list[str] = []
@@ -594,7 +616,14 @@ def _maximise(prob: _Problem, lb: np.ndarray, ub: np.ndarray, cap: float, n_star
     cons = [{"type": "ineq", "fun": lambda x: cap / S - np.sum(x),
              "jac": lambda x: -np.ones(p)}]
     best: tuple[float, np.ndarray, sopt.OptimizeResult] | None = None
-    for x0s in _starts(prob, lb, ub, cap, n_starts, f0, g, gc):
+    starts = _starts(prob, lb, ub, cap, n_starts, f0, g, gc)
+    names = ["greedy", "average return", "even spread"][: len(starts)]
+    if prob.global_start and prob.risk is None:
+        glob = milp_start(prob, lb, ub, cap)
+        starts = glob + starts
+        names = [f"piecewise-linear MILP {i + 1}" for i in range(len(glob))] + names
+    prob.search = []
+    for name, x0s in zip(names, starts, strict=True):
         start_s = _clean(x0s, lb, ub, cap, S)
         start_v = prob.evaluate(prob.lifts(start_s), float(np.sum(start_s)))
         res = _slsqp(sc.neg_value, sc.neg_grad, start_s / S, bnds, cons, maxiter)
@@ -602,6 +631,8 @@ def _maximise(prob: _Problem, lb: np.ndarray, ub: np.ndarray, cap: float, n_star
         v = prob.evaluate(prob.lifts(s), float(np.sum(s)))
         if start_v > v:  # never worse than the starting point
             s, v = start_s, start_v
+        prob.search.append({"start": name, "start_value": prob.sign * start_v,
+                            "value": prob.sign * v})
         if best is None or v > best[0] + 1e-12 * max(1.0, abs(best[0])):
             best = (v, s, res)
     assert best is not None
@@ -757,7 +788,8 @@ def _finish(prob: _Problem, s: np.ndarray, res: sopt.OptimizeResult, lb: np.ndar
     risk_value = None
     if prob.risk is not None:
         d = prob.sim.value_draws(scenario, prob.objective, draws=prob.draws, seed=prob.seed)
-        risk_value = risk_measure(d, *prob.risk)
+        risk_value = prob.sign * risk_measure(prob.sign * np.asarray(d, dtype=float),
+                                              *prob.risk)
     # marginal ROI of the point objective: d objective / d spend_j
     saved_risk, prob.risk = prob.risk, None
     try:
@@ -800,19 +832,36 @@ def _finish(prob: _Problem, s: np.ndarray, res: sopt.OptimizeResult, lb: np.ndar
         else:
             status.append("funded")
             reasons.append("")
-    table = pd.DataFrame({"spend": s, "lift": lifts, "delta_value": standalone,
+    table = pd.DataFrame({"spend": s, "lift": lifts, "delta_value": prob.sign * standalone,
                           "marginal_roi": marg, "status": status, "reason": reasons},
                          index=pd.Index(drivers, name="driver"))
-    gap = value - float(np.sum(standalone))
+    flips = getattr(prob.sim, "sign_flips", None)
+    table["suppressor"] = [bool(flips is not None and hasattr(flips, "index")
+                                and d in flips.index) for d in drivers]
+    note = flag_suppressors(prob.sim, [d for d, f in zip(drivers, funded, strict=True) if f],
+                            "The plan funds")
+    if note:
+        notes.insert(0, note)
+    gap = value - prob.sign * float(np.sum(standalone))
     meta: dict[str, Any] = {"objective": prob.objective,
-                            "column": OBJECTIVES[prob.objective]}
+                            "column": OBJECTIVES[prob.objective],
+                            "better": getattr(prob.sim, "better", "higher")}
+    if prob.sign < 0:
+        col = OBJECTIVES[prob.objective]
+        notes.append(f"Less is better for this outcome: the plan minimises {col} (a reduction "
+                     "is the gain); marginal_roi is the reduction per unit of spend.")
     if budget is not None:
         meta["budget"] = budget
     if tgt is not None:
         meta["target"] = f"ROI >= {tgt[1]:g}" if tgt[0] == "roi" else f">= {tgt[1]:g}"
     meta.update({"total_spend": total, "value": value, "marginal_roi": lam,
                  "funded_drivers": int(np.sum(funded)), "interaction_gap": gap,
-                 "simulator_calls": prob.n_evals, "solver": "SLSQP"})
+                 "simulator_calls": prob.n_evals,
+                 "solver": ("HiGHS MILP start + SLSQP" if any(
+                     "MILP" in r["start"] for r in prob.search) else "SLSQP")})
+    if prob.search:
+        meta["search"] = "; ".join(f"{r['start']}: {r['value']:.6g}" for r in prob.search)
+        meta["best value found"] = max(r["value"] * prob.sign for r in prob.search) * prob.sign
     if risk_value is not None and prob.risk is not None:
         kind, level = prob.risk
         meta["risk"] = kind if kind in ("mean", "p_positive") else f"{kind} {level:g}"

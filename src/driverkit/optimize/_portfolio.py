@@ -20,7 +20,14 @@ from scipy import optimize as sopt
 
 from .._validation import check_kwargs, check_option, suggest
 from ..exceptions import DriverkitError, DriverkitTypeError, InfeasibleError
-from ._protocol import OBJECTIVES, check_simulator, combine_scenarios, quiet_search
+from ._protocol import (
+    OBJECTIVES,
+    check_simulator,
+    combine_scenarios,
+    direction,
+    flag_suppressors,
+    quiet_search,
+)
 from ._results import Portfolio
 
 __all__ = ["select_initiatives"]
@@ -414,6 +421,7 @@ class _Joint:
     def __init__(self, sim: Any, items: _Items, objective: str) -> None:
         self.sim, self.items, self.objective = sim, items, objective
         self.cache: dict[tuple[int, ...], float] = {}
+        self.sign = direction(sim, objective)
 
     def scenario(self, z: np.ndarray, name: str = "portfolio") -> Any:
         assert self.items.scenarios is not None
@@ -424,7 +432,8 @@ class _Joint:
     def value(self, z: np.ndarray) -> float:
         key = tuple(np.flatnonzero(z > 0.5).tolist())
         if key not in self.cache:
-            self.cache[key] = float(self.sim.value(self.scenario(z), self.objective))
+            self.cache[key] = self.sign * float(self.sim.value(self.scenario(z),
+                                                               self.objective))
         return self.cache[key]
 
 
@@ -576,6 +585,12 @@ def select_initiatives(initiatives: Any, budget: float | None = None, *, simulat
     with quiet_search():
         items = _items(initiatives, objective, simulator, max_revenue_at_risk is not None,
                        area_limits is not None)
+    # an event rate where less is better (churn): the search maximises the reduction; the
+    # reported value and table stay the simulator's own signed numbers
+    sign = direction(simulator, objective) if items.scenarios is not None else 1.0
+    items.value = sign * items.value
+    raw_target = target
+    target = None if target is None else sign * target
     edges = _requires_edges(requires, items.names)
     rows = _rows(items, budget, exclusive, edges, max_revenue_at_risk, area_limits, target)
     z, res = _solve(items, rows, target)
@@ -598,10 +613,15 @@ def select_initiatives(initiatives: Any, budget: float | None = None, *, simulat
                              f"the joint value made {moves} improving move(s).")
         scenario = joint.scenario(z)
         value = float(simulator.value(scenario, objective))  # the simulator's own number
-        standalone_sum = float(items.value @ z)
-        if target is not None and value < target:
+        note = flag_suppressors(simulator, list(getattr(scenario, "operators", {}) or {}),
+                                "The chosen initiatives move")
+        if note:
+            notes.insert(0, note)
+        standalone_sum = sign * float(items.value @ z)
+        if target is not None and sign * value < target:
             raise InfeasibleError(
-                f"The target {objective} >= {target:g} is unreachable jointly: the chosen "
+                f"The target {objective} {'>=' if sign > 0 else '<='} {raw_target:g} is "
+                "unreachable jointly: the chosen "
                 f"initiatives reach {standalone_sum:g} standalone but {value:g} together "
                 "(effects do not add up). Lower the target or add initiatives."
             )
@@ -611,7 +631,7 @@ def select_initiatives(initiatives: Any, budget: float | None = None, *, simulat
     gap = value - standalone_sum
     chosen = [nm for nm, on in zip(items.names, z, strict=True) if on > 0.5]
     net_cost = float(items.cost @ z)
-    table = pd.DataFrame({"cost": items.cost, "value": items.value, "chosen": z > 0.5},
+    table = pd.DataFrame({"cost": items.cost, "value": sign * items.value, "chosen": z > 0.5},
                          index=pd.Index(items.names, name="initiative"))
     if items.revenue_at_risk is not None:
         table["revenue_at_risk"] = items.revenue_at_risk
@@ -621,7 +641,10 @@ def select_initiatives(initiatives: Any, budget: float | None = None, *, simulat
     if budget is not None:
         meta["budget"] = budget
     if target is not None:
-        meta["target"] = target
+        meta["target"] = raw_target
+    if sign < 0:
+        notes.append("Less is better for this outcome: the choice minimises "
+                     f"{OBJECTIVES[objective]} (a reduction is the gain).")
     meta.update({"initiatives": items.n, "chosen": len(chosen), "value": value,
                  "net_cost": net_cost, "standalone_sum": standalone_sum,
                  "additivity_gap": gap, "solver": "HiGHS MILP (scipy.optimize.milp)"})

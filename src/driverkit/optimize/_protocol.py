@@ -22,14 +22,50 @@ import numpy as np
 from ..exceptions import DriverkitError, DriverkitTypeError, ExtrapolationWarning
 
 __all__ = ["OBJECTIVES", "SimulatorProtocol", "check_simulator", "combine_scenarios",
-           "quiet_search", "shift_scenario"]
+           "direction", "flag_suppressors", "quiet_search", "shift_scenario"]
 
 #: objective name -> the column of ``SimulationResult.table`` it reads
 OBJECTIVES: dict[str, str] = {
     "profit": "delta_profit",
     "revenue": "delta_revenue",
     "rate": "delta_rate",
+    "mean": "delta_mean",
 }
+
+
+def flag_suppressors(sim: Any, drivers: Sequence[str], what: str) -> str | None:
+    """Warn (and return the note) when ``drivers`` include suppressors of the simulator's
+    model: drivers whose coefficient sign is opposite to their correlation with the outcome.
+
+    An optimiser that funds a raise (or a cut) of such a driver rests on a sign the data
+    do not show directly; it must say so.
+    """
+    from ..exceptions import SuppressorWarning
+
+    flips = getattr(sim, "sign_flips", None)
+    if flips is None or not hasattr(flips, "index"):
+        return None
+    hit = [d for d in drivers if d in flips.index]
+    if not hit:
+        return None
+    parts = "; ".join(f"'{d}' (coefficient {flips.loc[d, 'coef']:+.3g}, correlation "
+                      f"{flips.loc[d, 'corr']:+.3g})" for d in hit)
+    msg = (f"{what} {parts}, whose coefficient sign is opposite to its own correlation with "
+           "the outcome (a suppressor): the value of moving it comes from holding the other "
+           "drivers fixed. Check this driver before acting on the plan.")
+    warnings.warn(msg, SuppressorWarning, stacklevel=3)
+    return msg
+
+
+def direction(sim: Any, objective: str) -> float:
+    """+1, or −1 when the objective's column is an event rate (or mean) where less is better.
+
+    Money columns of a less-is-better simulator (churn) already count the revenue kept, so
+    only ``"rate"`` and ``"mean"`` are flipped: the optimisers maximise the good direction
+    while reporting the simulator's own (signed) column.
+    """
+    lower = getattr(sim, "better", "higher") == "lower"
+    return -1.0 if lower and objective in ("rate", "mean") else 1.0
 
 
 @runtime_checkable

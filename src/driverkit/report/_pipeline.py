@@ -17,13 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns, check_option
-from ..exceptions import DataError, DriverkitError
+from .._validation import KINDS, check_columns, check_option
+from ..exceptions import DriverkitError, DriverkitWarning
 from ..optimize import piecewise, saturating
 
 __all__ = ["AnalysisOutput", "infer_kind", "read_data", "run_analysis", "stage_map"]
 
-KINDS = ("linear", "logit", "probit", "ordinal")
 _NPS_NAME = re.compile(r"recommend|nps|ltr|promot", re.IGNORECASE)
 
 
@@ -53,26 +52,13 @@ def infer_kind(values: pd.Series) -> str:
     return "linear"
 
 
-def read_data(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
-    """Read respondents from CSV (also ``.csv.gz``/``.txt``/``.tsv``), Excel or Parquet."""
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"The data file '{p}' does not exist.")
-    name = p.name.lower()
-    try:
-        if name.endswith((".csv", ".csv.gz", ".txt", ".csv.zip", ".csv.bz2")):
-            return pd.read_csv(p)
-        if name.endswith((".tsv", ".tsv.gz", ".tab")):
-            return pd.read_csv(p, sep="\t")
-        if name.endswith((".xlsx", ".xlsm", ".xls")):
-            return pd.read_excel(p, sheet_name=0 if sheet is None else sheet)
-        if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(p)
-    except (OSError, ValueError, ImportError) as exc:
-        raise DataError(f"Could not read '{p}': {exc}") from exc
-    raise DataError(
-        f"Cannot tell the format of '{p.name}'. Use a .csv, .tsv, .xlsx or .parquet file."
-    )
+def read_data(path: str | Path, *, sheet: str | int | None = None, **options: Any
+              ) -> pd.DataFrame:
+    """Read respondents from CSV/TSV/TXT (separator, decimal comma and encoding detected),
+    Excel or Parquet; ``options``: ``sep``, ``decimal``, ``encoding`` overrides."""
+    from ..data._read import read_table
+
+    return read_table(path, sheet=sheet, **options)[0]
 
 
 @dataclass
@@ -87,25 +73,25 @@ class AnalysisOutput:
     plan: Any = None
     files: Any = None
     warnings: list[str] = field(default_factory=list)
+    plan_effect: Any = None
 
     @property
     def results(self) -> list[Any]:
         return [r for r in (self.importance, self.priority, self.sensitivity, self.plan,
-                            self.model) if r is not None]
+                            self.plan_effect, self.model) if r is not None]
 
     def driver_table(self) -> pd.DataFrame:
         """The short table the CLI prints: share, interval, rank and the +1 effect per driver."""
         t = self.importance.table
-        cols = [c for c in ("share", "ci_low", "ci_high", "rank") if c in t.columns]
+        # the share interval is the bootstrap percentile interval of the shares themselves
+        # (never the importance interval divided by the point total: too wide, above 100 %)
+        cols = [c for c in ("share", "share_low", "share_high", "rank") if c in t.columns]
         out = t[cols].copy()
-        if "ci_low" in out.columns:
-            total = float(t["importance"].sum())
-            scale = 100.0 / total if total else np.nan
-            out["share_low"] = out.pop("ci_low") * scale
-            out["share_high"] = out.pop("ci_high") * scale
         if self.priority is not None:
             p = self.priority.table
-            out = out.join(p[["performance", "impact"]], how="left")
+            cols = [c for c in ("performance", "impact", "impact_low", "impact_high")
+                    if c in p.columns]
+            out = out.join(p[cols], how="left")
         return out.sort_values("rank") if "rank" in out.columns else out
 
 
@@ -170,8 +156,13 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                  stages: Mapping[str, Any] | None = None, bootstrap: int | None = None,
                  importance_outcome: str | None = None,
                  draws: int = 500, seed: int = 0, positive: Any = None,
+                 better: str | None = None,
                  out_dir: str | Path = "driverkit_output", title: str | None = None,
                  progress: bool = False, echo: Callable[[str], None] | None = None,
+                 missing: str = "listwise", na_values: Any = None, imputations: int = 20,
+                 formats: Sequence[str] = ("html", "xlsx"),
+                 labels: Mapping[str, str] | None = None, currency: str | None = None,
+                 locale: str | None = None,
                  ) -> AnalysisOutput:
     """Run the whole pipeline and write ``report.html`` and ``report.xlsx`` into ``out_dir``.
 
@@ -181,8 +172,13 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
     satisfaction, while money flows through repurchase). ``bootstrap=None`` means 200
     replicates for a linear importance outcome and none for binary/ordinal ones (each
     replicate refits 2^p models). Warnings raised by the steps are collected in
-    ``.warnings`` (and shown in the report's notes).
+    ``.warnings`` (and shown in the report's appendix). ``formats`` picks the files
+    (``"html"``, ``"xlsx"``, ``"pptx"``); ``labels``, ``currency`` and ``locale`` are passed
+    to :func:`driverkit.report` (checked before any computation starts).
     """
+    from ..display._format import make_format
+
+    make_format(labels, currency, locale, func="analyze")  # bad codes fail before the work
     from ..importance import importance
     from ..models import fit
     from ..optimize import optimize_budget
@@ -209,14 +205,15 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         warnings.simplefilter("always")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         bar.set_postfix_str("fitting the model")
-        model = fit(data, outcome, drivers, kind=kind, weights=weights,
+        miss = {"missing": missing, "na_values": na_values, "imputations": imputations}
+        model = fit(data, outcome, drivers, kind=kind, weights=weights, seed=seed, **miss,
                        scales=dict(scales) if scales else None,
                        **({"positive": positive} if positive is not None else {}))
         bar.update()
         bar.set_postfix_str(f"importance (bootstrap {bootstrap})")
         imp = importance(data, imp_outcome, drivers, kind=imp_kind, weights=weights,
                             groups=dict(groups) if groups else None, bootstrap=bootstrap,
-                            seed=seed, progress=progress,
+                            seed=seed, progress=progress, **miss,
                             **({"positive": positive} if positive is not None else {}))
         if auto_boot and not bootstrap:
             imp.notes.append(
@@ -226,24 +223,43 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         say(f"model: {model.meta.get('kind', kind)}, n = {model.n}; importance done")
 
         bar.set_postfix_str(f"simulating each driver ±1 ({draws} draws)")
-        sim_kw: dict[str, Any] = {"weights": weights, "margin": margin, "customers": customers}
+        sim_kw: dict[str, Any] = {"weights": weights, "margin": margin, "customers": customers,
+                                  "better": better}
         if revenue:
             sim_kw["revenue"] = revenue
         elif revenue_per_customer is not None:
             sim_kw["revenue_per_customer"] = revenue_per_customer
-        sim = Simulator(model, data, missing="drop", **sim_kw)
+        score = getattr(model, "outcome_type", "rate") == "score"
+        if score:
+            # a score (satisfaction 1–10) changes in scale points: no customers or money
+            dropped = [k for k in ("revenue", "revenue_per_customer", "customers")
+                       if sim_kw.get(k) is not None]
+            for k in ("revenue", "revenue_per_customer", "customers"):
+                sim_kw.pop(k, None)
+            if dropped:
+                warnings.warn(
+                    f"The outcome '{outcome}' is a score (scale points), so its simulated changes "
+                    f"are not customers or money; {', '.join(dropped)} ignored. Use a 0/1 "
+                    "behaviour outcome (e.g. repurchase) for money.", DriverkitWarning,
+                    stacklevel=2)
+        sim = Simulator(model, data, **sim_kw, na_values=na_values, seed=seed,
+                        imputations=imputations,
+                        missing="drop" if missing == "listwise" else missing)
         movable = [d for d in drivers if d in set(sim.drivers)]
         sens = sim.sensitivity(movable, steps=[-1, 1], draws=draws, seed=seed)
         prio = sim.priority(movable, step=1.0, draws=draws, seed=seed)
         bar.update()
 
-        plan = None
+        plan = plan_effect = None
         if budget is not None:
             bar.set_postfix_str(f"optimising a budget of {budget:,.0f}")
             curves = (_build_curves(cost_curves) if cost_curves
                       else _default_curves(sim.drivers, budget, sim.scales))
-            objective = "profit" if (revenue or revenue_per_customer is not None) else "rate"
+            objective = ("mean" if score else "profit" if sim.has_money else "rate")
             plan = optimize_budget(sim, curves, float(budget), objective=objective)
+            # the plan's simulated effect with its interval (same simulator, same draws)
+            plan_effect = sim.run(plan.scenario, draws=draws, seed=seed)
+            plan_effect._title = "Recommended plan: simulated effect"
             if not cost_curves:
                 plan.notes.append(
                     "Illustrative cost curves: each driver can gain at most one rating point and "
@@ -255,13 +271,16 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         result = AnalysisOutput(model=model, importance=imp, importance_outcome=imp_outcome,
-                                sensitivity=sens, priority=prio, plan=plan)
+                                sensitivity=sens, priority=prio, plan=plan,
+                                plan_effect=plan_effect)
+        pending = _messages(caught)
         try:
             result.files = report(*result.results, path=out / "report.html",
-                                     stages=stage_map(stages),
-                                     title=title or f"Key drivers of {imp_outcome}",
-                                     subtitle=f"{len(data):,} respondents · {len(drivers)} "
-                                              "drivers")
+                                  stages=stage_map(stages),
+                                  title=title or f"Key drivers of {imp_outcome}",
+                                  subtitle=f"{len(data):,} respondents · {len(drivers)} "
+                                           "drivers", formats=formats, labels=labels,
+                                  currency=currency, locale=locale, warnings=pending)
         except ImportError as exc:
             # a core-only install (no plotting/report extras): keep every number as CSV
             result.files = _write_csv_tables(result.results, out)
@@ -271,13 +290,18 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                 UserWarning, stacklevel=2)
         bar.update()
     bar.close()
+    result.warnings = _messages(caught)
+    return result
+
+
+def _messages(caught: Sequence[Any]) -> list[str]:
+    """One line per distinct warning, ``"Category: first line"``."""
     msgs: list[str] = []
     for w in caught:
         text = f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
         if text not in msgs:
             msgs.append(text)
-    result.warnings = msgs
-    return result
+    return msgs
 
 
 @dataclass

@@ -23,8 +23,8 @@ __all__ = ["cli", "main"]
 
 _CONFIG_KEYS = ("outcome", "drivers", "weights", "revenue", "revenue_per_customer", "customers",
                 "margin", "budget", "kind", "scales", "groups", "stages", "cost_curves",
-                "bootstrap", "draws", "seed", "positive", "title", "sheet",
-                "importance_outcome")
+                "bootstrap", "draws", "seed", "positive", "better", "title", "sheet",
+                "importance_outcome", "labels", "currency", "locale", "pptx")
 
 
 _CONFIG_TYPES: dict[str, Any] = {"revenue_per_customer": float, "customers": float,
@@ -34,6 +34,26 @@ _CONFIG_TYPES: dict[str, Any] = {"revenue_per_customer": float, "customers": flo
 
 class InputError(DriverkitError):
     """Bad command-line input (exit code 2)."""
+
+
+def _check_out_dir(out_dir: str | Path) -> None:
+    """Bad output paths are input errors (exit 2), not tracebacks at the end of the run."""
+    p = Path(out_dir)
+    for parent in [p, *p.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"Cannot write into '{p}': '{parent}' is a file, not a folder. "
+                                 "Choose another --output directory.")
+            break
+
+
+def _check_numbers(opts: Mapping[str, Any]) -> None:
+    import math
+
+    for key in ("budget", "revenue_per_customer", "customers", "margin"):
+        v = opts.get(key)
+        if v is not None and not math.isfinite(float(v)):
+            raise InputError(f"--{key.replace('_', '-')} must be a finite number; got {v}.")
 
 
 def _split_drivers(values: Sequence[str] | str | None) -> list[str]:
@@ -79,7 +99,7 @@ def _read_config(path: str | None) -> dict[str, Any]:
             if kind is int and value != out[key]:
                 raise InputError(f"'{key}' in {p.name} must be a whole number; got {out[key]!r}.")
             out[key] = value
-    for key in ("scales", "groups", "stages", "cost_curves"):
+    for key in ("scales", "groups", "stages", "cost_curves", "labels"):
         if out.get(key) is not None and not isinstance(out[key], Mapping):
             raise InputError(f"'{key}' in {p.name} must be a mapping (name: value); "
                              f"got {out[key]!r}.")
@@ -87,39 +107,67 @@ def _read_config(path: str | None) -> dict[str, Any]:
 
 
 def _print_table(out: Any, files: Any, seconds: float) -> None:
-    from ..display._render import format_value
+    from ..display._format import current
 
+    fmt = current()
     t = out.driver_table()
     click.echo("")
     click.echo(f"Key drivers of {out.importance_outcome} "
                f"({out.importance.method}, n = {out.importance.meta.get('n', out.model.n)})")
     impact_col = str(out.priority.meta.get("impact", "impact")) if out.priority else ""
-    head = f"{'rank':>4}  {'driver':<26}{'share':>7}  {'interval':<14}"
+    money = impact_col in ("delta_revenue", "delta_profit")
     has_impact = "impact" in t.columns
+    has_ci = {"impact_low", "impact_high"} <= set(t.columns)
+    head = f"{'rank':>4}  {'driver':<26}{'share':>7}  {'interval':<14}"
     if has_impact:
-        head += f"{'+1 point: ' + impact_col:>26}"
+        what = {"delta_revenue": "Δrevenue", "delta_profit": "Δprofit"}.get(impact_col,
+                                                                            impact_col)
+        head += f"{'+1 point: ' + what:>22}" + (f"  {'95% interval':<27}" if has_ci else "")
     click.echo(head)
+    flagged = False
     for name, row in t.iterrows():
         ci = ""
         if "share_low" in t.columns:
             ci = f"[{row['share_low']:.1f}, {row['share_high']:.1f}]"
         line = f"{int(row['rank']):>4}  {str(name)[:25]:<26}{row['share']:>6.1f}%  {ci:<14}"
         if has_impact:
-            money = impact_col in ("delta_revenue", "delta_profit")
             if not np.isfinite(row["impact"]):
                 # a categorical driver has no "+1 point"
-                line += f"{'n/a (categorical)':>26}"
+                line += f"{'n/a (categorical)':>22}"
             else:
-                line += (f"{row['impact']:>+26,.0f}" if money
-                         else f"{row['impact']:>+26.4f}")
+                def show(v: float) -> str:
+                    text = fmt.column([v], "delta_revenue" if money else impact_col)[0]
+                    return text if text.startswith("-") else "+" + text
+                line += f"{show(float(row['impact'])):>22}"
+                if has_ci and np.isfinite(row["impact_low"]):
+                    lo, hi = float(row["impact_low"]), float(row["impact_high"])
+                    line += f"  [{show(lo)}, {show(hi)}]".ljust(29)
+                    if lo <= 0 <= hi:
+                        line += " ~0"
+                        flagged = True
         click.echo(line)
+    if flagged:
+        click.echo("  ~0: the interval includes zero; the effect is not distinguishable from "
+                   "no effect.")
     if out.plan is not None:
         plan = out.plan
-        click.echo(f"\nBudget plan: {plan.total_spend:,.0f} spent, {plan.objective} "
-                   f"{format_value(plan.value, plan.objective)}")
+        if plan.objective == "mean":  # a score: scale points, never a rate
+            click.echo(f"\nBudget plan: {fmt.money(plan.total_spend)} spent, mean "
+                       f"{out.model.outcome.split('~')[0].strip()} {plan.value:+.4f} points")
+        else:
+            effect = ""
+            pe = getattr(out, "plan_effect", None)
+            col = {"profit": "delta_profit", "revenue": "delta_revenue"}.get(plan.objective, "")
+            if pe is not None and f"{col}_low" in pe.table.columns:
+                r = pe.table.iloc[0]
+                effect = (f" [{fmt.column([float(r[f'{col}_low'])], col)[0]}, "
+                          f"{fmt.column([float(r[f'{col}_high'])], col)[0]}]")
+            click.echo(f"\nBudget plan: {fmt.money(plan.total_spend)} spent, {plan.objective} "
+                       f"{fmt.column([float(plan.value)], col or 'value')[0]}{effect}")
         funded = plan.table[plan.table["spend"] > 0].sort_values("spend", ascending=False)
         for d, r in funded.iterrows():
-            click.echo(f"      {str(d)[:25]:<26}{r['spend']:>12,.0f}   +{r['lift']:.2f} points")
+            click.echo(f"      {str(d)[:25]:<26}{fmt.money(float(r['spend'])):>12}   "
+                       f"+{r['lift']:.2f} points")
     click.echo(f"\nWrote ({seconds:.1f} s):")
     for p in files.paths:
         click.echo(f"  {p}")
@@ -211,13 +259,15 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
 
     Shapley importance of the 12 attributes for overall satisfaction (with a bootstrap), a
     logit model of repurchase, each attribute −1 and +1 simulated in customers and revenue,
-    the priority matrix, an illustrative budget plan; writes report.html and report.xlsx
-    into the output directory.
+    the priority matrix, an illustrative budget plan; writes report.html, report.xlsx and
+    report.pptx into the output directory.
     """
     from ..data import load_demo
     from ._pipeline import run_analysis
 
     start = time.perf_counter()
+    _check_out_dir(out_dir)
+    _check_numbers({"budget": budget})
     show = sys.stderr.isatty() if progress is None else progress
     df = load_demo()
     truth = df.attrs.get("truth", {}) or {}
@@ -234,7 +284,7 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
                        scales=dict.fromkeys(drivers, (1, 10)), bootstrap=bootstrap,
                        draws=draws, seed=seed, out_dir=out_dir, progress=show,
                        title="driverkit demo: what drives satisfaction and repurchase?",
-                       stages=stages, **opts)
+                       stages=stages, formats=("html", "xlsx", "pptx"), **opts)
     _report_warnings(out.warnings)
     _print_table(out, out.files, time.perf_counter() - start)
 
@@ -273,7 +323,24 @@ def _demo_drivers(df: Any) -> list[str]:
 @click.option("--sheet", help="Excel sheet to read (default: the first).")
 @click.option("--positive", help="The event value of a yes/no outcome given as text "
                                  "(e.g. --positive Yes).")
+@click.option("--better", type=click.Choice(["higher", "lower"]),
+              help="Which direction of the outcome is good (lower for churn or complaints: "
+                   "fewer events count as a gain).")
 @click.option("--title", help="Report title.")
+@click.option("--sep", help="Column separator of a text file (default: detected; e.g. ';').")
+@click.option("--decimal", help="Decimal mark of a text file (default: detected; ',' or '.').")
+@click.option("--encoding", help="Text encoding (default: detected UTF-8 / Windows-1252).")
+@click.option("--na-values", "na_values",
+              help="Codes meaning 'no answer', comma-separated (e.g. --na-values '99,Vet ej').")
+@click.option("--missing", type=click.Choice(["listwise", "pairwise", "mean", "dummy",
+                                              "impute", "raise"]),
+              help="Skipped answers: listwise (default), impute (multiple imputation), ...")
+@click.option("--imputations", type=click.IntRange(1),
+              help="Imputed data sets for --missing impute (default 20).")
+@click.option("--pptx", "pptx", is_flag=True, default=None,
+              help="Also write a PowerPoint deck (report.pptx).")
+@click.option("--currency", help="Currency of the money figures (ISO code, e.g. SEK).")
+@click.option("--locale", "locale_", help="Number format locale (e.g. sv_SE).")
 @click.option("-o", "--output", "out_dir", default="driverkit_output", show_default=True,
               type=click.Path(file_okay=False), help="Directory for report.html/report.xlsx.")
 @_progress_option
@@ -282,7 +349,11 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
             margin: float | None, budget: float | None, kind: str | None,
             config_path: str | None, importance_outcome: str | None,
             bootstrap: int | None, draws: int | None,
-            seed: int | None, sheet: str | None, positive: str | None, title: str | None,
+            seed: int | None, sheet: str | None, positive: str | None, better: str | None,
+            title: str | None,
+            sep: str | None, decimal: str | None, encoding: str | None,
+            na_values: str | None, missing: str | None, imputations: int | None,
+            pptx: bool | None, currency: str | None, locale_: str | None,
             out_dir: str, progress: bool | None) -> None:
     """Key-driver analysis of DATA (CSV, Excel or Parquet; one row per respondent).
 
@@ -291,7 +362,7 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
       driverkit analyze survey.csv --outcome repurchase \\
           --drivers staff,price,wait_time --weights w --revenue spend --budget 50000 -o out/
     """
-    from ._pipeline import read_data, run_analysis
+    from ._pipeline import run_analysis
 
     start = time.perf_counter()
     cfg = _read_config(config_path)
@@ -299,15 +370,21 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
              "revenue_per_customer": revenue_per_customer, "customers": customers,
              "margin": margin, "budget": budget, "kind": kind, "bootstrap": bootstrap,
              "importance_outcome": importance_outcome,
-             "draws": draws, "seed": seed, "sheet": sheet, "positive": positive,
-             "title": title}
+             "draws": draws, "seed": seed, "sheet": sheet, "positive": positive, "better": better,
+             "title": title, "sep": sep, "decimal": decimal, "encoding": encoding,
+             "na_values": na_values, "missing": missing, "imputations": imputations,
+             "pptx": pptx, "currency": currency, "locale": locale_}
     opts = {**cfg, **{k: v for k, v in flags.items() if v is not None}}
     driver_list = _split_drivers(drivers) or _split_drivers(cfg.get("drivers"))
     if not opts.get("outcome"):
         raise InputError("Missing --outcome (the column to explain, e.g. --outcome repurchase).")
     if not driver_list:
         raise InputError("Missing --drivers (comma-separated columns, e.g. --drivers a,b,c).")
-    frame = read_data(data, sheet=opts.pop("sheet", None))
+    _check_numbers(opts)
+    _check_out_dir(out_dir)
+    from ..data._read import read_survey_file
+
+    frame, miss_kw = read_survey_file(data, opts, [opts["outcome"], *driver_list], click.echo)
     show = sys.stderr.isatty() if progress is None else progress
     out = run_analysis(
         frame, str(opts.pop("outcome")), driver_list, kind=opts.get("kind"),
@@ -318,10 +395,23 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
         cost_curves=opts.get("cost_curves"), stages=opts.get("stages"),
         bootstrap=opts.get("bootstrap"), importance_outcome=opts.get("importance_outcome"),
         draws=int(opts.get("draws", 500)), seed=int(opts.get("seed", 0)),
-        positive=opts.get("positive"), out_dir=out_dir, title=opts.get("title"),
-        progress=show)
+        positive=opts.get("positive"), better=opts.get("better"), out_dir=out_dir,
+        title=opts.get("title"),
+        progress=show, formats=("html", "xlsx", "pptx") if opts.get("pptx") else ("html", "xlsx"),
+        labels=opts.get("labels"), currency=opts.get("currency"), locale=opts.get("locale"),
+        **miss_kw)
     _report_warnings(out.warnings)
-    _print_table(out, out.files, time.perf_counter() - start)
+    from ..display._format import format_options, make_format
+
+    with format_options(make_format(opts.get("labels"), opts.get("currency"),
+                                    opts.get("locale"), func="analyze")):
+        _print_table(out, out.files, time.perf_counter() - start)
+
+
+# ``driverkit pls``: latent-construct (PLS path) models, in their own module
+from ._cli_pls import pls_command  # noqa: E402
+
+cli.add_command(pls_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,15 +6,26 @@ revenue, profit and ROI, with intervals from parameter draws, the delta method o
 bootstrap. The optimisers evaluate plans only through :meth:`Simulator.value`.
 """
 
-from ._chunked import run_chunked
+from ._chunked import ChunkedSimulationResult, run_chunked
 from ._money import Calibration, clv, clv_elasticity, index_100
-from ._operators import Operator, ceiling, floor, gap_close, set_to, shift, target_mean, top_box
+from ._operators import (
+    Operator,
+    ceiling,
+    floor,
+    gap_close,
+    set_to,
+    share_to,
+    shift,
+    target_mean,
+    top_box,
+)
 from ._result import PriorityResult, SensitivityResult, SimulationResult
 from ._scenario import Scenario
 from ._simulator import Simulator
 
 __all__ = [
     "Calibration",
+    "ChunkedSimulationResult",
     "Operator",
     "PriorityResult",
     "Scenario",
@@ -29,6 +40,7 @@ __all__ = [
     "index_100",
     "run_chunked",
     "set_to",
+    "share_to",
     "shift",
     "target_mean",
     "top_box",

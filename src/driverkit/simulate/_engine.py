@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from ..exceptions import DriverkitError, DriverkitTypeError
+from ..stats._links import get_link, logistic
 from ._money import Calibration
 
 __all__ = ["Branch", "Kernel", "Plan"]
@@ -72,16 +72,6 @@ class Plan:
     @property
     def is_zero(self) -> bool:
         return not any(b.cols.size for b in self.branches)
-
-
-def _logistic(eta: np.ndarray) -> np.ndarray:
-    # 1 / (1 + exp(-η)) with SIMD exp (3x faster than scipy.special.expit on large arrays)
-    e = np.negative(eta)
-    with np.errstate(over="ignore"):
-        np.exp(e, out=e)
-    e += 1.0
-    np.reciprocal(e, out=e)
-    return e
 
 
 class Kernel:
@@ -204,17 +194,17 @@ class Kernel:
         if how == "top":
             j = self.n_cuts - arg  # P(Y >= K - k) = expit(η − c_{K-k-1})
             cj = cuts[:, j][:, None] if eta.ndim == 2 else cuts[j]
-            return _logistic(eta - cj)
+            return logistic(eta - cj)
         if how == "bottom":
             c0 = cuts[:, 0][:, None] if eta.ndim == 2 else cuts[0]
-            return _logistic(c0 - eta)
+            return logistic(c0 - eta)
         if how == "expected":
             # E[s(Y)] = s_0 + Σ_m P(Y ≥ m)(s_m − s_{m−1}): only cuts where the score steps
             steps = np.diff(arg)
             nz = np.flatnonzero(steps)
-            up = _logistic(eta[..., None] - c[..., nz])
+            up = logistic(eta[..., None] - c[..., nz])
             return arg[0] + up @ steps[nz]
-        upper = _logistic(eta[..., None] - c)  # P(Y >= m), m = 1..K-1
+        upper = logistic(eta[..., None] - c)  # P(Y >= m), m = 1..K-1
         ones = np.ones((*upper.shape[:-1], 1))
         zeros = np.zeros((*upper.shape[:-1], 1))
         probs = -np.diff(np.concatenate([ones, upper, zeros], axis=-1), axis=-1)
@@ -227,9 +217,9 @@ class Kernel:
         if self.kind == "linear":
             v = eta
         elif self.kind == "logit":
-            v = _logistic(eta)
+            v = logistic(eta)
         elif self.kind == "probit":
-            v = special.ndtr(eta)
+            v = get_link("probit").cdf(eta)
         else:
             v = self._ordinal_values(eta, params)
         if self.kind != "ordinal" and self.target is not None:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from ..exceptions import DriverkitError, DriverkitTypeError
+from ..stats._glmfit import fit_binary
+from ..stats._links import get_link
 
 __all__ = [
     "BusinessInput",
@@ -241,13 +242,17 @@ class Calibration:
         self.b = b
         self.func = func
         self.n = n
+        self.column = ""
 
     def __call__(self, p: np.ndarray) -> np.ndarray:
         if self.kind == "factor":
             return np.minimum(self.factor * p, 1.0)
         if self.kind == "logistic":
             q = np.clip(p, 1e-15, 1 - 1e-15)
-            return special.expit(self.a + self.b * special.logit(q))
+            lk = get_link("logit")
+            return lk.cdf(self.a + self.b * lk.quantile(q))
+        if self.kind == "link":  # a score (scale points) -> P(behaviour)
+            return get_link("logit").cdf(self.a + self.b * p)
         assert self.func is not None
         return np.asarray(self.func(p), dtype=float)
 
@@ -257,30 +262,41 @@ class Calibration:
         if self.kind == "logistic":
             return (f"logistic recalibration a = {self.a:.4g}, b = {self.b:.4g} "
                     f"(fitted on {self.n} respondents with observed behaviour)")
+        if self.kind == "link":
+            return (f"link P({self.column} = 1) = expit({self.a:.4g} + {self.b:.4g}·score), "
+                    f"fitted on {self.n} respondents with observed behaviour")
         return "custom calibration function"
 
 
-def fit_logistic_calibration(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """Weighted ML fit of y ~ expit(a + b·logit(p)) by Newton's method."""
-    z = special.logit(np.clip(p, 1e-12, 1 - 1e-12))
+def fit_logistic_calibration(p: np.ndarray, y: np.ndarray, w: np.ndarray, *,
+                             on_score: bool = False) -> tuple[float, float]:
+    """Weighted ML fit of y ~ expit(a + b·logit(p)) by the shared Newton kernel.
+
+    ``on_score=True`` fits y ~ expit(a + b·p) instead: ``p`` is then a score (scale points),
+    e.g. predicted satisfaction linked to observed repurchase.
+    """
+    if on_score:
+        # centred and scaled for conditioning, mapped back below
+        mu_z, sd_z = float(np.average(p, weights=w)), float(np.std(p))
+        if not sd_z > 0:
+            raise DriverkitError("The link cannot be fitted: the predicted scores are constant.")
+        z = (p - mu_z) / sd_z
+    else:
+        z = get_link("logit").quantile(np.clip(p, 1e-12, 1 - 1e-12))
     Z = np.column_stack([np.ones_like(z), z])
-    theta = np.array([0.0, 1.0])
-    for _ in range(100):
-        mu = special.expit(Z @ theta)
-        g = Z.T @ (w * (y - mu))
-        H = (Z * (w * mu * (1 - mu))[:, None]).T @ Z
-        try:
-            step = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError as exc:
-            raise DriverkitError(
-                "The logistic calibration cannot be fitted (observed outcome constant or "
-                "predictions constant)."
-            ) from exc
-        theta = theta + step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    if not np.isfinite(theta).all():
+    used = np.asarray(w) > 0
+    if not used.any() or np.ptp(y[used]) == 0 or np.ptp(z[used]) == 0:
+        raise DriverkitError(
+            "The logistic calibration cannot be fitted (observed outcome constant or "
+            "predictions constant)."
+        )
+    fit = fit_binary(Z, y, w, link="logit", start=np.array([0.0, 0.0 if on_score else 1.0]))
+    theta = fit.params
+    if not np.isfinite(theta).all() or not fit.converged:
         raise DriverkitError("The logistic calibration did not converge (separation?).")
+    if on_score:
+        b = theta[1] / sd_z
+        return float(theta[0] - b * mu_z), float(b)
     return float(theta[0]), float(theta[1])
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "floor",
     "gap_close",
     "set_to",
+    "share_to",
     "shift",
     "solve_target_mean",
     "target_mean",
@@ -381,16 +382,82 @@ def ceiling(value: float) -> Operator:
     return Ceiling(_number(value, "value", "ceiling"))
 
 
-def set_to(value: float) -> Operator:
-    """Set every respondent's rating to ``value``.
+def set_to(value: Any) -> Operator:
+    """Set every respondent's rating to ``value`` — or, on a categorical driver (contract
+    type, channel), move every respondent to the level ``value``.
 
     Examples
     --------
     >>> import driverkit as dk
     >>> dk.set_to(9)
     set_to(9)
+    >>> dk.set_to("Two year")
+    set_to('Two year')
     """
+    if isinstance(value, str) or (value is not None and not isinstance(value, numbers.Real)):
+        return ToLevel(value, 1.0)
     return SetTo(_number(value, "value", "set_to"))
+
+
+@dataclass(frozen=True, repr=False)
+class ToLevel(Operator):
+    """Move respondents of a categorical driver to one level (see :func:`share_to`).
+
+    Each respondent in scope who is not at ``level`` moves there with probability ``share``
+    (1 for :func:`set_to`); the simulator averages over moving and staying, so the result is
+    the expectation, with no random draw.
+    """
+
+    level: Any
+    share: float = 1.0
+    kind: str = "to_level"
+
+    def __repr__(self) -> str:
+        if self.share == 1.0:
+            return f"set_to({self.level!r})"
+        return f"share_to({self.level!r}, {_fmt(self.share)})"
+
+    def probabilities(self, current: np.ndarray, levels: list[Any],
+                      driver: str = "driver") -> np.ndarray:
+        """Probability that each respondent moves to the level (0 for those already there).
+
+        ``current`` holds each respondent's level; ``levels`` the driver's known levels.
+        """
+        target = self.resolve(levels, driver)
+        at = np.array([v == target for v in current], dtype=bool)
+        return np.where(at, 0.0, self.share)
+
+    def resolve(self, levels: list[Any], driver: str) -> Any:
+        """The known level this operator names (``"2"`` matches a numeric level 2)."""
+        if self.level in levels:
+            return self.level
+        for lv in levels:
+            if str(lv).strip().casefold() == str(self.level).strip().casefold():
+                return lv
+        raise DriverkitError(
+            f"dk.{self!r} on driver '{driver}': {self.level!r} is not one of its levels "
+            f"({', '.join(repr(v) for v in levels)})."
+        )
+
+
+def share_to(level: Any, share: float) -> Operator:
+    """Move a ``share`` of the respondents of a categorical driver to ``level``.
+
+    Every respondent in scope who is not already at ``level`` moves there with probability
+    ``share`` (in expectation: ``share_to("Two year", 0.2)`` converts 20 % of the others).
+    ``share=1`` is :func:`set_to`.
+
+    Examples
+    --------
+    >>> import driverkit as dk
+    >>> dk.share_to("Two year", 0.25)
+    share_to('Two year', 0.25)
+    """
+    v = _number(share, "share", "share_to")
+    if not 0.0 <= v <= 1.0:
+        raise DriverkitError(f"The 'share' parameter of dk.share_to() must lie in [0, 1]. "
+                             f"Got {share!r} instead.")
+    return ToLevel(level, v)
 
 
 def target_mean(value: float) -> Operator:

@@ -20,7 +20,8 @@ class SimulationResult(Result):
     ----------
     table : pandas.DataFrame
         One row per scenario (index ``scenario``): ``baseline_rate, scenario_rate,
-        delta_rate, delta_customers, delta_revenue, delta_profit, cost, roi`` with
+        delta_rate, delta_customers, delta_revenue, delta_profit, cost, roi`` (for a score
+        outcome: ``baseline_mean, scenario_mean, delta_mean, cost``) with
         ``<name>_low``/``<name>_high`` for every ``delta_*`` column and ``roi``. Money columns
         are present only when revenue was given. Extra columns: ``prob_profit_positive``;
         ``saving`` and ``revenue_at_risk`` (when a scenario is a cut); ``segment``,
@@ -54,6 +55,15 @@ class SimulationResult(Result):
         self._draws = dict(draws or {})
 
     @property
+    def outcome_type(self) -> str:
+        """``"score"`` (``delta_mean`` in scale points) or ``"rate"`` (``delta_rate``)."""
+        return "score" if "delta_mean" in self.table.columns else "rate"
+
+    @property
+    def _delta(self) -> str:
+        return "delta_mean" if self.outcome_type == "score" else "delta_rate"
+
+    @property
     def scenarios(self) -> list[str]:
         return [str(s) for s in self.table.index]
 
@@ -83,14 +93,15 @@ class SimulationResult(Result):
         """
         if len(self.table) > 1 and scenario is None:
             col = column or ("delta_profit" if "delta_profit" in self.table.columns
-                             else "delta_rate")
+                             else self._delta)
             cols = [c for c in (col, f"{col}_low", f"{col}_high") if c in self.table.columns]
             return self.table[cols].copy()
         name = self._pick(scenario)
-        col = column or "delta_rate"
+        col = column or self._delta
         bd = self.by_driver[self.by_driver["scenario"] == name]
         steps = bd.set_index("driver")[col] if col in bd.columns else pd.Series(dtype=float)
-        base = float(self.table.loc[name, "baseline_rate"]) if col == "delta_rate" else 0.0
+        base_col = "baseline_mean" if col == "delta_mean" else "baseline_rate"
+        base = float(self.table.loc[name, base_col]) if col == self._delta else 0.0
         total = base + float(self.table.loc[name, col])
         rows = [("baseline", base)] + [(str(d), float(v)) for d, v in steps.items()]
         rows.append(("scenario", total))
@@ -124,12 +135,12 @@ class SimulationResult(Result):
         steps = steps.copy()
         if inter:
             steps["interaction"] = inter
-        col = column or "delta_rate"
+        col = column or self._delta
         return scenario_waterfall(
             steps, ax=ax, baseline=float(d["value"].iloc[0]), total=float(d["value"].iloc[-1]),
             baseline_label="baseline", total_label=self._pick(scenario),
             title=f"{self.title}: {self._pick(scenario)}",
-            ylabel="rate" if col == "delta_rate" else col, **kwargs)
+            ylabel={"delta_rate": "rate", "delta_mean": "mean score"}.get(col, col), **kwargs)
 
 
 class SensitivityResult(Result):

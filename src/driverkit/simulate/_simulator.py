@@ -26,6 +26,7 @@ from ..exceptions import (
     DriverkitTypeError,
     ExtrapolationWarning,
     MissingDataWarning,
+    SuppressorWarning,
 )
 from ..stats._subsets import single_threaded_blas
 from ._engine import Branch, Kernel, Plan
@@ -37,7 +38,7 @@ from ._money import (
     fit_logistic_calibration,
     make_calibration,
 )
-from ._operators import Move, Operator
+from ._operators import Move, Operator, ToLevel
 from ._result import PriorityResult, SensitivityResult, SimulationResult, priority_quadrants
 from ._scenario import Scenario, as_scenarios
 from ._summaries import SummaryMixin, _Sim
@@ -51,7 +52,8 @@ from ._uncertainty import (
 __all__ = ["Simulator"]
 
 OBJECTIVES = {"profit": "delta_profit", "revenue": "delta_revenue", "rate": "delta_rate",
-              "customers": "delta_customers"}
+              "customers": "delta_customers", "mean": "delta_rate"}
+
 MAX_RANDOM_OPERATORS = 10
 DELTA_BUSINESS_DRAWS = 2000
 
@@ -103,6 +105,20 @@ class Simulator(SummaryMixin):
     extrapolation_threshold : float, default=0.05
         Warn (:class:`~driverkit.ExtrapolationWarning`) when more than this share of the
         respondents in scope is moved outside the observed range of a driver.
+    link : str, optional
+        For a score outcome (a linear model of e.g. satisfaction 1–10): the name of a 0/1
+        column of observed behaviour (repurchase). A logistic regression of it on the
+        predicted score, P = expit(a + b·score), turns the score into a rate, so the results
+        carry ``delta_rate``, customers and money. Without it a score simulation reports
+        ``baseline_mean, scenario_mean, delta_mean`` (scale points) and no customers or money.
+    better : {"higher", "lower"}, optional
+        Which direction of the outcome is good. ``"lower"`` for churn or complaints: money
+        columns count the revenue kept by fewer events (Δrevenue = −N·R̄·Δrate) and the
+        optimisers maximise the reduction. Default: the model's ``better`` (``"higher"``).
+    rescale : dict, optional
+        ``{driver: (low, high)}``: the scale of a driver in ``data`` when it differs from the
+        model's (e.g. ``{"staff": (0, 100)}`` for a 1–10 model); ratings are mapped linearly
+        onto the model's scale. Without it, data on another scale is an error.
 
     Attributes
     ----------
@@ -138,9 +154,26 @@ class Simulator(SummaryMixin):
                  margin: Any = 1.0, weights: Any = None, target: Any = None,
                  calibration: Any = None, discount_rate: float | None = None,
                  horizon: int | None = None, missing: str = "listwise",
-                 extrapolation_threshold: float = 0.05, **kwargs: Any) -> None:
+                 extrapolation_threshold: float = 0.05, link: str | None = None,
+                 better: str | None = None, rescale: Mapping[str, Any] | None = None,
+                 na_values: Any = None, imputations: int = 20, seed: Any = None,
+                 **kwargs: Any) -> None:
         check_kwargs(kwargs, "Simulator")
-        check_option(missing, "missing", ["listwise", "raise", "drop"], "Simulator")
+        if missing != "drop":
+            from .._validation import check_missing
+
+            check_missing(missing, "Simulator")
+        self._imputed: list[Simulator] = []
+        if getattr(model, "is_pls", False):  # latent constructs: see _pls.py
+            from ._pls import pls_adapter
+
+            check_columns(data, [])
+            if link is None and (revenue is not None or revenue_per_customer is not None):
+                raise DriverkitError("Money from a PLS model needs link= (a 0/1 behaviour "
+                                     "column) to turn the index into a rate.")
+            model, data = pls_adapter(model, data, target=target, link=link, weights=weights)
+            target = None
+            link = None  # the adapter's model already predicts the linked behaviour
         for attr in ("design", "predict_design", "draw_params", "params", "drivers"):
             if not hasattr(model, attr):
                 raise DriverkitTypeError(
@@ -150,6 +183,14 @@ class Simulator(SummaryMixin):
         if getattr(model, "is_fitted", True) is False:
             raise DriverkitError("The model is not fitted yet; call .fit(data) first.")
         check_columns(data, [])
+        better = better if better is not None else getattr(model, "better", None) or "higher"
+        check_option(better, "better", ["higher", "lower"], "Simulator")
+        self.better = str(better)
+        data = check_model_data(model, data, rescale)
+        if callable(getattr(model, "bind", None)):
+            # a model with per-respondent state (the chain's mediator baseline) is re-bound to
+            # these respondents: another survey must never use the fitted survey's values
+            model = model.bind(data)
         self.model = model
         self._notes: list[str] = []
         self.extrapolation_threshold = float(extrapolation_threshold)
@@ -159,6 +200,15 @@ class Simulator(SummaryMixin):
             if isinstance(mw, str) and mw in data.columns:
                 weights = mw
                 self._notes.append(f"Survey weights '{mw}' taken from the model.")
+        if na_values is not None or missing in ("impute", "mean", "dummy", "pairwise"):
+            data = self._apply_policy(data, weights, na_values, missing, imputations, seed,
+                                      dict(customers=customers,
+                                           revenue_per_customer=revenue_per_customer,
+                                           revenue=revenue, margin=margin, target=target,
+                                           calibration=calibration,
+                                           discount_rate=discount_rate, horizon=horizon,
+                                           extrapolation_threshold=extrapolation_threshold,
+                                           link=link, better=better))
         data = self._complete_rows(data, weights, revenue, missing)
         self.data = data
         self.n = len(data)
@@ -171,19 +221,48 @@ class Simulator(SummaryMixin):
         self._setup_money(data, customers, revenue_per_customer, revenue, margin)
         cal = calibration if isinstance(calibration, str) else make_calibration(calibration)
         self.kernel = Kernel(model, self._X, target=target, calibration=None)
+        self.outcome_type = _outcome_type(model, target)
+        if link is not None:
+            if cal is not None:
+                raise DriverkitError("Give link= (score -> behaviour) or calibration= "
+                                     "(probability -> behaviour), not both.")
+            if self.outcome_type != "score":
+                raise DriverkitError(
+                    f"link= ties a score outcome to behaviour, but this {self.kernel.kind} "
+                    "model already predicts a rate; use calibration='<0/1 column>' to map its "
+                    "probabilities to observed behaviour.")
+            cal = self._fit_link(data, link)
+            self.outcome_type = "rate"
+        elif self.outcome_type == "score":
+            given = [n for n, v in (("revenue_per_customer", revenue_per_customer),
+                                    ("revenue", revenue), ("customers", customers),
+                                    ("discount_rate", discount_rate)) if v is not None]
+            if given:
+                raise DriverkitError(
+                    f"The outcome '{_outcome_name(model)}' is a score (a linear model of an "
+                    "outcome with more than two values), so a change is in scale points, not "
+                    f"customers or money; {', '.join(given)} cannot be used. Give link='<0/1 "
+                    "column of observed behaviour, e.g. repurchase>' to turn the score into a "
+                    "rate, or fit a binary model of the behaviour.")
         if isinstance(cal, str):
             cal = self._fit_calibration(data, cal)
         if cal is not None:
             v = self.kernel.v0
-            if np.any((v < 0) | (v > 1)):
+            if cal.kind != "link" and np.any((v < 0) | (v > 1)):
                 raise DriverkitError(
                     "calibration maps probabilities, but the simulated rate of this model is not "
                     "a probability (use a binary or ordinal model, or an ordinal target)."
                 )
             self.kernel = Kernel(model, self._X, target=target, calibration=cal)
-            self._notes.append(f"Rates calibrated to observed behaviour: {cal.describe()}.")
+            if cal.kind == "link":
+                self.kernel.target_label = (f"P({cal.column} = 1) linked to "
+                                            f"{self.kernel.target_label}")
+                self._notes.append(f"Score linked to observed behaviour: {cal.describe()}.")
+            else:
+                self._notes.append(f"Rates calibrated to observed behaviour: {cal.describe()}.")
         self.calibration = cal
         self._setup_clv(discount_rate, horizon)
+        self.sign_flips = _model_sign_flips(model, self.drivers)
         self._moves: dict[Any, Move] = {}
         self._seg_cache: dict[Any, tuple[np.ndarray | None, Any]] = {}
         self._vif_cache: pd.Series | None = None
@@ -218,6 +297,43 @@ class Simulator(SummaryMixin):
              MissingDataWarning)
         self._notes.append(f"{int(na.sum())} respondents with missing values dropped.")
         return data.loc[~na.to_numpy()]
+
+    def _apply_policy(self, data: pd.DataFrame, weights: Any, na_values: Any, missing: str,
+                      imputations: int, seed: Any, kw: dict[str, Any]) -> pd.DataFrame:
+        """na_values, then the missing-data policy (data layer): impute → one simulator
+        per imputed copy (``run`` pools them); mean/dummy/pairwise → skipped ratings filled
+        (a dummy-adjusted model keeps its fills and indicators)."""
+        from ..data._missing import apply_na_values, check_imputations, fill_frame, impute_frames
+
+        cols = self._needed_columns(data)
+        data, counts = apply_na_values(data, na_values, cols, "Simulator")
+        if counts:
+            self._notes.append("Codes treated as missing (na_values): " + "; ".join(
+                f"'{c}': " + ", ".join(f"{k!r} ×{v}" for k, v in per.items())
+                for c, per in counts.items()) + ".")
+        if not data[cols].isna().to_numpy().any() or missing in ("listwise", "raise", "drop"):
+            return data
+        spec = getattr(self.model, "_spec", None)
+        if missing == "impute":
+            m = check_imputations(imputations, "Simulator")
+            outcome = getattr(self.model, "outcome", None)
+            outcome = outcome.split("~")[0].strip() if isinstance(outcome, str) else None
+            preds = [outcome] if outcome in data.columns else []
+            frames = impute_frames(data, cols, m=m, seed=seed, predictors=preds)
+            self._imputed = [Simulator(self.model, f, weights=weights, missing="raise", **kw)
+                             for f in frames]
+            self._notes.append(f"Skipped ratings multiply imputed ({m} copies); scenarios run "
+                               "on every copy and are pooled.")
+            return frames[0]
+        w = None
+        if isinstance(weights, str) and weights in data.columns:
+            w = pd.to_numeric(data[weights], errors="coerce").fillna(0).to_numpy(dtype=float)
+        out = fill_frame(data, cols, spec, w)
+        self._notes.append(f"Skipped ratings filled for simulation (missing='{missing}': "
+                           + ("the model's fills and 'not answered' indicators)."
+                              if spec is not None and getattr(spec, "indicators", None)
+                              else "weighted means)."))
+        return out
 
     def _weights(self, data: pd.DataFrame, weights: Any) -> np.ndarray:
         if weights is None:
@@ -277,6 +393,8 @@ class Simulator(SummaryMixin):
                 "to the observed min/max (declare scales={...} in the model).")
         self.drivers = list(self._col)
         self.scales = {d: self._scales[d] for d in self.drivers}
+        groups = getattr(model, "driver_groups", None) or {}
+        self.constructs = {g: [d for d in its if d in self._col] for g, its in groups.items()}
 
     def _is_simple(self, data: pd.DataFrame, d: str) -> bool:
         """True when moving driver d by +1 changes only its own design column, by +1."""
@@ -351,6 +469,24 @@ class Simulator(SummaryMixin):
         a, b = fit_logistic_calibration(p[ok], y[ok], self._w[ok])
         return Calibration("logistic", a=a, b=b, n=int(ok.sum()))
 
+    def _fit_link(self, data: pd.DataFrame, column: Any) -> Calibration:
+        if not isinstance(column, str):
+            raise DriverkitTypeError(
+                f"link= names a 0/1 column of observed behaviour; got {type(column).__name__}.")
+        check_columns(data, [column], role="link column")
+        s = data[column]
+        y = (s.astype(float) if s.dtype == bool else pd.to_numeric(s, errors="coerce")
+             ).to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        if ok.sum() < 10 or not np.isin(y[ok], [0.0, 1.0]).all() or np.ptp(y[ok]) == 0:
+            raise DataError(
+                f"The link column '{column}' must hold observed 0/1 behaviour (both values) for "
+                "at least 10 respondents (missing values are ignored).")
+        a, b = fit_logistic_calibration(self.kernel.v0[ok], y[ok], self._w[ok], on_score=True)
+        cal = Calibration("link", a=a, b=b, n=int(ok.sum()))
+        cal.column = column
+        return cal
+
     def _setup_clv(self, discount_rate: Any, horizon: Any) -> None:
         self.discount_rate = None
         self.horizon = horizon
@@ -375,6 +511,9 @@ class Simulator(SummaryMixin):
     def _check_driver(self, d: str) -> None:
         if d in self._col:
             return
+        if d in self.constructs:
+            raise DriverkitError(f"Construct '{d}' cannot be moved here; move its items "
+                                 f"({', '.join(self.constructs[d])}) or use a scenario.")
         if d in self._factor_drivers:
             raise DriverkitError(
                 f"Driver '{d}' is categorical; scenarios move numeric ratings only."
@@ -459,6 +598,45 @@ class Simulator(SummaryMixin):
         self._moves[ck] = mv
         return mv
 
+    def _factor_move(self, d: str, op: Any, mask: np.ndarray | None
+                     ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """A categorical driver moved to one level: (probability of moving per respondent,
+        design-column changes of those who move)."""
+        spec = getattr(self.model, "_spec", None)
+        factors = dict(getattr(spec, "factors", {}) or {})
+        if not isinstance(op, ToLevel):
+            raise DriverkitError(
+                f"Driver '{d}' is categorical; move it with dk.set_to(level) or "
+                f"dk.share_to(level, share) (levels: {', '.join(map(repr, factors.get(d, [])))})."
+            )
+        if d not in factors:
+            raise DriverkitError(
+                f"dk.{op!r} moves a categorical driver, but '{d}' is "
+                + ("a numeric rating; use dk.set_to(number)." if d in self._col
+                   else "not a driver of the model.") + suggest(d, self._all_drivers))
+        levels = list(factors[d])
+        target = op.resolve(levels, d)
+        current = self.data[d].astype(object).to_numpy()
+        prob = op.probabilities(current, levels, d)
+        if mask is not None:
+            prob = np.where(mask, prob, 0.0)
+        idx = list(self.model.terms[d])
+        shared = list((getattr(spec, "dropped", {}) or {}).get(d, []))
+        if target in shared:
+            raise DriverkitError(
+                f"dk.{op!r}: the level {target!r} of '{d}' picks the same respondents as a level "
+                "of another driver (a question asked only of some customers), so it cannot be "
+                "moved on its own; move the other driver instead.")
+        kept = [lv for lv in levels[1:] if lv not in shared]
+        if len(idx) != len(kept):
+            raise DriverkitError(f"Driver '{d}' cannot be moved: its design columns do not "
+                                 "match its levels one to one.")
+        cd: dict[int, np.ndarray] = {}
+        for j, lv in zip(idx, kept, strict=True):
+            now = self._X[:, j]
+            cd[j] = (1.0 if lv == target else 0.0) - now
+        return prob, cd
+
     def _design_delta(self, dxs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         cols: dict[int, np.ndarray] = {}
         complex_ = {d: dx for d, dx in dxs.items() if not self._simple[d]}
@@ -480,11 +658,22 @@ class Simulator(SummaryMixin):
         return np.array(keys, dtype=int), np.vstack([cols[j] for j in keys])
 
     def _compile(self, scenario: Scenario) -> Plan:
+        scenario = self._expand(scenario)
         mask, key = self._segment(scenario.segment)
         det: dict[str, np.ndarray] = {}
         rnd: list[tuple[str, np.ndarray, np.ndarray]] = []
         moves: dict[str, Move] = {}
+        fac_det: dict[int, np.ndarray] = {}
+        fac_rnd: list[tuple[np.ndarray, dict[int, np.ndarray]]] = []
         for d, op in scenario.operators.items():
+            if d in self._factor_drivers or isinstance(op, ToLevel):
+                prob, cd = self._factor_move(d, op, mask)
+                if np.all((prob == 0) | (prob == 1)):
+                    for j, v in cd.items():
+                        fac_det[j] = fac_det.get(j, 0.0) + v * prob
+                else:
+                    fac_rnd.append((prob, cd))
+                continue
             self._check_driver(d)
             op.check(d, self._scales[d])
             mv = self._move(d, op, mask, key)
@@ -494,23 +683,32 @@ class Simulator(SummaryMixin):
                 det[d] = dx
             else:
                 rnd.append((d, mv.prob, dx))
-        if len(rnd) > MAX_RANDOM_OPERATORS:
+        if len(rnd) + len(fac_rnd) > MAX_RANDOM_OPERATORS:
             raise DriverkitError(
                 f"Scenario '{scenario.name}' has {len(rnd)} top_box changes; at most "
                 f"{MAX_RANDOM_OPERATORS} can be averaged exactly (2^k combinations)."
             )
         branches = []
-        for combo in itertools.product((False, True), repeat=len(rnd)):
+        for combo in itertools.product((False, True), repeat=len(rnd) + len(fac_rnd)):
             prob: np.ndarray | None = None
             dxs = dict(det)
-            for (d, p, dx), on in zip(rnd, combo, strict=True):
+            for (d, p, dx), on in zip(rnd, combo[: len(rnd)], strict=True):
                 f = p if on else 1.0 - p
                 prob = f if prob is None else prob * f
                 if on:
                     dxs[d] = dx
+            extra = dict(fac_det)
+            for (p, cd), on in zip(fac_rnd, combo[len(rnd):], strict=True):
+                f = p if on else 1.0 - p
+                prob = f if prob is None else prob * f
+                if on:
+                    for j, v in cd.items():
+                        extra[j] = extra.get(j, 0.0) + v
             if prob is not None and not np.any(prob):
                 continue
             cols, dX = self._design_delta(dxs)
+            if extra:
+                cols, dX = _add_columns(cols, dX, extra, self.n)
             branches.append(Branch(prob, cols, dX))
         if mask is None:  # one (read-only) weight matrix shared by all plans without segment
             if self._Wm_all is None:
@@ -520,6 +718,14 @@ class Simulator(SummaryMixin):
             return Plan(scenario.name, branches, self._Wm_all, mask, moves, Wsum=self._Wm_sum)
         Wm = np.column_stack([self._W2, self._w * mask])
         return Plan(scenario.name, branches, Wm, mask, moves)
+
+    def _expand(self, scenario: Scenario) -> Scenario:
+        """Construct-level changes (PLS models) applied to each of the construct's items."""
+        if not self.constructs:
+            return scenario
+        from ._pls import expand_groups
+
+        return expand_groups(scenario, self.constructs)
 
     # ----------------------------------------------------------------------------------
     # numbers
@@ -544,7 +750,8 @@ class Simulator(SummaryMixin):
                                "delta_customers": N * q["delta_rate"]}
         if self.has_money:
             unit = q["unit_revenue"] if self._rev_col is not None else R * q["delta_rate"]
-            rev = N * unit
+            # less is better (churn): fewer events keep revenue, so the gain is −N·R·Δrate
+            rev = N * unit if self.better == "higher" else -(N * unit)
             profit = m * rev - cost
             out["delta_revenue"] = rev
             out["delta_profit"] = profit
@@ -556,6 +763,8 @@ class Simulator(SummaryMixin):
                 mp = m * R
                 r0 = np.clip(q["baseline_rate"], 0.0, 1.0)
                 r1 = np.clip(q["scenario_rate"], 0.0, 1.0)
+                if self.better == "lower":  # the rate is the event (churn): retention 1 − p
+                    r0, r1 = 1.0 - r0, 1.0 - r1
                 dclv = (clv(mp, r1, self.discount_rate, self.horizon)
                         - clv(mp, r0, self.discount_rate, self.horizon))
                 out["delta_clv"] = dclv
@@ -716,6 +925,8 @@ class Simulator(SummaryMixin):
         sc = as_scenarios(scenario)
         if len(sc) != 1:
             raise DriverkitError("value() takes one scenario.")
+        if self._imputed:
+            return float(np.mean([s.value(sc[0], objective) for s in self._imputed]))
         return self._point(self._compile(sc[0]), sc[0])[col]
 
     def value_draws(self, scenario: Any, objective: str = "profit", *, draws: int = 1000,
@@ -730,6 +941,13 @@ class Simulator(SummaryMixin):
             raise DriverkitError("value_draws() takes one scenario.")
         draws = _check_draws(draws, "value_draws", allow_zero=False)
         check_option(uncertainty, "uncertainty", UNCERTAINTY, "value_draws")
+        if self._imputed:
+            seeds = _seed_sequence(seed).spawn(len(self._imputed))
+            each = -(-draws // len(self._imputed))
+            pooled = np.concatenate([
+                s.value_draws(sc[0], objective, draws=each, seed=sd, uncertainty=uncertainty)
+                for s, sd in zip(self._imputed, seeds, strict=True)])
+            return pooled[:draws]
         plan = self._compile(sc[0])
         sims, _ = self._simulate(sc, [plan], draws=draws, seed=seed, uncertainty=uncertainty)
         s = sims[0]
@@ -743,6 +961,16 @@ class Simulator(SummaryMixin):
     def _objective(self, objective: str, func: str) -> str:
         check_option(objective, "objective", list(OBJECTIVES), func)
         col = OBJECTIVES[objective]
+        if self.outcome_type == "score" and objective != "mean":
+            raise DriverkitError(
+                f"objective='{objective}' does not apply: the outcome "
+                f"'{_outcome_name(self.model)}' is a score (scale points), so a simulation "
+                "reports delta_mean and no rates, customers or money. Use objective='mean', or "
+                "give the Simulator link='<0/1 behaviour column>' to turn the score into a rate.")
+        if self.outcome_type != "score" and objective == "mean":
+            raise DriverkitError(
+                f"objective='mean' is for score outcomes; this simulator's outcome is a rate "
+                f"({self.kernel.target_label}): use objective='rate' (or 'profit'/'revenue').")
         if col in ("delta_revenue", "delta_profit") and not self.has_money:
             raise DriverkitError(
                 f"objective='{objective}' needs money: give the Simulator revenue_per_customer= "
@@ -788,7 +1016,17 @@ class Simulator(SummaryMixin):
             if uncertainty == "bootstrap":
                 raise DriverkitError("uncertainty='bootstrap' needs draws > 0 (the refits).")
             uncertainty = "delta"
-        scs = as_scenarios(scenarios)
+        scs = [self._expand(s) for s in as_scenarios(scenarios)]
+        if self._imputed:
+            from ._pooled import pool_runs
+
+            m = len(self._imputed)
+            seeds = _seed_sequence(seed).spawn(m)
+            each = -(-draws // m) if draws else 0
+            runs = [s.run(scs, draws=each, seed=sd, ci=ci,
+                          uncertainty=uncertainty) for s, sd in zip(self._imputed, seeds,
+                                                                    strict=True)]
+            return pool_runs(runs, ci, self.n)
         # the products here are thin (vectors of respondents); BLAS threads only contend
         with single_threaded_blas():
             plans = [self._compile(s) for s in scs]
@@ -797,10 +1035,20 @@ class Simulator(SummaryMixin):
             table, unc, draw_frames = self._table(scs, plans, sims, ci)
             by_driver = self._by_driver(scs, plans, sims)
             diag, warn_msgs = self._diagnostics(scs, plans)
+        if getattr(self.model, "kind", None) == "pls" and self.model.link is None:
+            table = table.rename(columns=lambda c: c.replace("_rate", "_index")).drop(
+                columns=[c for c in table.columns if c.startswith("delta_customers")])
         for msg in warn_msgs:
             warn(msg, ExtrapolationWarning)
+        flagged = [d for d in dict.fromkeys(diag["driver"]) if d in self.sign_flips.index]
         notes = self._result_notes(scs, plans, table, diag, info, ci)
+        if flagged:
+            msg = _suppressor_message(self.sign_flips.loc[flagged], "The scenario moves")
+            warn(msg, SuppressorWarning)
+            notes.insert(0, msg)
         meta = self._meta(info, ci, draws)
+        if flagged:
+            meta["suppressor signs"] = ", ".join(flagged)
         return SimulationResult(table, by_driver=by_driver, diagnostics=diag, uncertainty=unc,
                                 draws=draw_frames, meta=meta, notes=notes)
 
@@ -852,7 +1100,7 @@ class Simulator(SummaryMixin):
         t.insert(0, "driver", [d for d in ds for _ in st])
         t.insert(1, "step", [s for _ in ds for s in st])
         t.insert(2, "mean_after", res.diagnostics["mean_after"].to_numpy())
-        col = "delta_revenue" if self.has_money else "delta_rate"
+        col = self._main_column()
         meta = dict(res.meta)
         meta.update({"drivers": len(ds), "steps": ", ".join(f"{s:g}" for s in st),
                      "column": col})
@@ -916,7 +1164,7 @@ class Simulator(SummaryMixin):
         ds = self._pick_drivers(drivers, "priority")
         scs = [Scenario(f"{d} {step:+g}", {d: _shift(step, self._scales[d])}) for d in ds]
         res = self.run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty)
-        col = "delta_revenue" if self.has_money else "delta_rate"
+        col = self._main_column()
         W = self._w.sum()
         perf = np.array([np.dot(self._w, self._x[d]) / W for d in ds])
         lo = np.array([self._scales[d][0] for d in ds])
@@ -933,6 +1181,12 @@ class Simulator(SummaryMixin):
         meta = dict(res.meta)
         meta.update({"impact": col, "step": step})
         return PriorityResult(t, meta=meta, notes=res.notes)
+
+    def _main_column(self) -> str:
+        """The column a sensitivity or priority table reports: money, else rate or mean."""
+        if self.has_money:
+            return "delta_revenue"
+        return "delta_mean" if self.outcome_type == "score" else "delta_rate"
 
     def __repr__(self) -> str:
         return (f"Simulator({getattr(self.model, 'kind', 'model')} model, {self.n} respondents, "
@@ -957,6 +1211,16 @@ def _check_draws(draws: Any, func: str, allow_zero: bool = True) -> int:
     return int(draws)
 
 
+def _add_columns(cols: np.ndarray, dX: np.ndarray, extra: dict[int, np.ndarray],
+                 n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge design-column changes ``extra`` into a (columns, deltas) pair."""
+    merged = {int(j): dX[i] for i, j in enumerate(cols)}
+    for j, v in extra.items():
+        merged[j] = merged[j] + v if j in merged else np.broadcast_to(v, (n,)).astype(float)
+    keys = sorted(merged)
+    return np.array(keys, dtype=int), np.vstack([merged[j] for j in keys])
+
+
 def _seed_sequence(seed: Any) -> np.random.SeedSequence:
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence(int(seed.integers(2**63)))
@@ -965,3 +1229,90 @@ def _seed_sequence(seed: Any) -> np.random.SeedSequence:
     check_random_state(seed)  # validates the type
     return np.random.SeedSequence(None if seed is None else int(seed))
 
+
+
+def _outcome_name(model: Any) -> str:
+    return str(getattr(model, "outcome", "outcome")).split("~")[0].strip()
+
+
+def _outcome_type(model: Any, target: Any) -> str:
+    """``"score"`` (mean in scale points) or ``"rate"`` (a probability or share)."""
+    if isinstance(target, str) and target == "expected":
+        return "score"
+    if getattr(model, "kind", None) == "ordinal":
+        return "rate"
+    declared = getattr(model, "outcome_type", None)
+    return "score" if declared == "score" else "rate"
+
+
+def check_model_data(model: Any, data: pd.DataFrame, rescale: Any) -> pd.DataFrame:
+    """Refuse (or, with ``rescale``, map) simulator data on another scale than the model's.
+
+    A model fitted on 1–10 ratings and a new wave on 0–100 would otherwise clip every
+    respondent to the top of the model's scale (baseline near 100 %, effects 0): the ratings
+    must lie on the model's scale. ``rescale={driver: (low, high)}`` declares the data's
+    scale and maps it linearly onto the model's. Returns the (possibly rescaled) copy.
+    """
+    scales = dict(getattr(model, "scales", {}) or {})
+    declared = set(getattr(getattr(model, "data_", None), "declared_scales", set()) or set())
+    if getattr(model, "_fixed", False):
+        declared = set(scales)
+    if rescale is not None:
+        if not isinstance(rescale, Mapping):
+            raise DriverkitTypeError("rescale= must be a dict {driver: (low, high)} giving each "
+                                     "driver's scale in the data.")
+        data = data.copy()
+        for d, sc in rescale.items():
+            if d not in scales:
+                raise DriverkitError(f"rescale= names '{d}', which has no scale in the model."
+                                     f"{suggest(str(d), list(scales))}")
+            check_columns(data, [d], role="driver")
+            try:
+                lo, hi = (float(v) for v in sc)
+            except (TypeError, ValueError) as exc:
+                raise DriverkitTypeError(f"rescale['{d}'] must be (low, high); got {sc!r}.") \
+                    from exc
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise DriverkitError(f"rescale['{d}'] must be finite with low < high; got {sc!r}.")
+            mlo, mhi = scales[d]
+            x = pd.to_numeric(data[d], errors="coerce")
+            data[d] = mlo + (x - lo) * (mhi - mlo) / (hi - lo)
+        return data
+    for d, (lo, hi) in scales.items():
+        if d not in data.columns or isinstance(data[d].dtype, pd.CategoricalDtype):
+            continue
+        x = pd.to_numeric(data[d], errors="coerce").to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
+        if not x.size:
+            continue
+        width = float(hi) - float(lo)
+        outside = (x < lo) | (x > hi)
+        far = (x < lo - width) | (x > hi + width)
+        if far.any() or (d in declared and outside.mean() > 0.05):
+            raise DataError(
+                f"Driver '{d}' in the simulator's data ranges {x.min():g}–{x.max():g}, but the "
+                f"model's scale is {lo:g}–{hi:g} ({outside.mean():.0%} of the ratings outside): "
+                "the data look like another scale. Recode the ratings to the model's scale, or "
+                f"declare the data's scale with rescale={{'{d}': (low, high)}}.")
+    return data
+
+
+def _model_sign_flips(model: Any, drivers: Sequence[str]) -> pd.DataFrame:
+    """The model's suppressor drivers (sign opposite to their correlation), movable ones."""
+    try:
+        flips = getattr(model, "sign_flips", None)
+    except Exception:  # a model without respondent data has no correlations to compare
+        flips = None
+    if not isinstance(flips, pd.DataFrame) or flips.empty:
+        return pd.DataFrame({"coef": [], "corr": [], "p_value": []},
+                            index=pd.Index([], name="driver"))
+    return flips.loc[[d for d in flips.index if d in set(drivers)]]
+
+
+def _suppressor_message(flips: pd.DataFrame, what: str) -> str:
+    parts = "; ".join(f"'{d}' (coefficient {r['coef']:+.3g}, correlation with the outcome "
+                      f"{r['corr']:+.3g})" for d, r in flips.iterrows())
+    return (f"{what} {parts}: the coefficient's sign is opposite to the driver's own "
+            "correlation with the outcome (a suppressor), so its simulated effect comes from "
+            "holding the other drivers fixed; do not act on this driver's effect alone "
+            "without checking it.")

@@ -50,6 +50,7 @@ class SummaryMixin:
     drivers: list[str]
     discount_rate: float | None
     extrapolation_threshold: float
+    sign_flips: pd.DataFrame
     model: Any
     kernel: Any
     customers: Any
@@ -68,7 +69,9 @@ class SummaryMixin:
         any_seg = any(p.mask is not None for p in plans)
         rows, unc_rows = [], []
         draw_frames: dict[str, pd.DataFrame] = {}
-        obj = "delta_profit" if self.has_money else "delta_customers"
+        score = getattr(self, "outcome_type", "rate") == "score"
+        obj = ("delta_profit" if self.has_money else "delta_rate" if score
+               else "delta_customers")
         for sc, plan, sim in zip(scs, plans, sims, strict=True):
             pt = sim.point
             row: dict[str, Any] = {"baseline_rate": pt["baseline_rate"],
@@ -82,7 +85,7 @@ class SummaryMixin:
                     return pt[col] - z * sim.se[col], pt[col] + z * sim.se[col]
                 return pt[col], pt[col]
 
-            cols = ["delta_rate", "delta_customers"]
+            cols = ["delta_rate"] if score else ["delta_rate", "delta_customers"]
             if self.has_money:
                 cols += ["delta_revenue", "delta_profit"]
             for c in cols:
@@ -132,6 +135,10 @@ class SummaryMixin:
                                    or (table["delta_revenue"] < 0).any()):
             table = table.drop(columns=["saving", "revenue_at_risk"])
         unc = pd.DataFrame(unc_rows, index=index)
+        if score:
+            table = score_columns(table)
+            unc["objective"] = unc["objective"].replace(SCORE_NAMES)
+            draw_frames = {k: score_columns(v) for k, v in draw_frames.items()}
         return table, unc, draw_frames
 
     @staticmethod
@@ -157,8 +164,10 @@ class SummaryMixin:
                    ) -> pd.DataFrame:
         rows = []
         money = ["delta_revenue"] if self.has_money else []
+        score = getattr(self, "outcome_type", "rate") == "score"
+        people = [] if score else ["delta_customers"]
         for sc, sim in zip(scs, sims, strict=True):
-            total = {c: 0.0 for c in ["delta_rate", "delta_customers", *money]}
+            total = {c: 0.0 for c in ["delta_rate", *people, *money]}
             for d, op in sc.operators.items():
                 alone = sc.with_changes({d: op})
                 pt = self._point(self._compile(alone), alone) if len(sc.operators) > 1 \
@@ -173,13 +182,14 @@ class SummaryMixin:
                 for c in total:
                     row[c] = sim.point[c] - total[c] if len(sc.operators) > 1 else 0.0
                 rows.append(row)
-        cols = ["scenario", "driver", "operator", "delta_rate", "delta_customers", *money]
-        return pd.DataFrame(rows, columns=cols)
+        cols = ["scenario", "driver", "operator", "delta_rate", *people, *money]
+        out = pd.DataFrame(rows, columns=cols)
+        return score_columns(out) if score else out
 
     def vif(self) -> pd.Series:
         """VIF of the movable drivers among the model's design columns, on these respondents."""
         if self._vif_cache is None:
-            from ..models._model import vif_from_design
+            from ..stats._collinearity import vif as vif_from_design
 
             with np.errstate(invalid="ignore", divide="ignore"):
                 v = vif_from_design(self._X, self._w) if self._X.shape[1] else np.empty(0)
@@ -217,6 +227,7 @@ class SummaryMixin:
                     "share_clipped": float(np.dot(ws, mv.clipped) / Ws),
                     "share_beyond_observed": float(np.dot(ws, beyond) / Ws),
                     "vif": float(vif[d]),
+                    "suppressor": bool(d in self.sign_flips.index),
                 }
                 rows.append(row)
                 if row["share_beyond_observed"] > self.extrapolation_threshold:
@@ -227,13 +238,22 @@ class SummaryMixin:
                     )
         cols = ["scenario", "driver", "operator", "mean_before", "mean_after", "share_moved",
                 "share_at_ceiling", "share_at_floor", "share_clipped", "share_beyond_observed",
-                "vif"]
+                "vif", "suppressor"]
         return pd.DataFrame(rows, columns=cols), msgs
 
     def _result_notes(self, scs: list[Scenario], plans: list[Plan], table: pd.DataFrame,
                       diag: pd.DataFrame, info: dict[str, Any], ci: float) -> list[str]:
         notes = list(self._notes)
-        notes.append(f"Rate = {self.kernel.target_label}, averaged over respondents with "
+        score = getattr(self, "outcome_type", "rate") == "score"
+        if score:
+            notes.append("Score outcome: changes are in scale points of the outcome (delta_mean), "
+                         "not rates, customers or money (give link= a 0/1 behaviour column to "
+                         "value them).")
+        if getattr(self, "better", "higher") == "lower":
+            notes.append(f"Less is better for this outcome ({self.kernel.target_label}): a "
+                         "negative change is a gain; money columns count the revenue kept.")
+        notes.append(f"{'Mean' if score else 'Rate'} = {self.kernel.target_label}, averaged "
+                     "over respondents with "
                      f"{'survey weights' if np.ptp(self._w) > 0 else 'equal weights'} "
                      "(each respondent re-predicted, never the mean rating).")
         for _, r in diag.iterrows():
@@ -285,10 +305,15 @@ class SummaryMixin:
     def _meta(self, info: dict[str, Any], ci: float, draws: int) -> dict[str, Any]:
         m: dict[str, Any] = {
             "model": getattr(self.model, "kind", type(self.model).__name__),
-            "rate": self.kernel.target_label,
+            ("mean" if getattr(self, "outcome_type", "rate") == "score" else "rate"):
+                self.kernel.target_label,
+            "outcome type": getattr(self, "outcome_type", "rate"),
+            "better": getattr(self, "better", "higher"),
             "respondents": self.n,
             "customers": self.customers.describe(),
         }
+        if m["outcome type"] == "score":
+            m.pop("customers")
         if self.has_money:
             m["revenue per customer"] = self.revenue_per_customer.describe()
             m["margin"] = self.margin.describe()
@@ -303,6 +328,21 @@ class SummaryMixin:
             m["draws"] = info["draws"]
         m["CI level"] = f"{ci:.0%}"
         return m
+
+
+SCORE_NAMES = {"baseline_rate": "baseline_mean", "scenario_rate": "scenario_mean",
+               "delta_rate": "delta_mean", "segment_baseline_rate": "segment_baseline_mean",
+               "segment_delta_rate": "segment_delta_mean"}
+
+
+def score_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rename rate columns (and their ``_low``/``_high``) to the mean columns of a score."""
+    names = {}
+    for c in frame.columns:
+        for old, new in SCORE_NAMES.items():
+            if c == old or c in (f"{old}_low", f"{old}_high"):
+                names[c] = new + c[len(old):]
+    return frame.rename(columns=names)
 
 
 def _seg_label(seg: Any) -> str:

@@ -16,11 +16,12 @@ from ._stream import (
     iter_arrays,
     iter_frames,
 )
-from ._sufficient import OLSStats, SufficientStats
+from ._sufficient import OLSStats, PairwiseStats, SufficientStats, nearest_correlation
 
 __all__ = [
     "GLMStats",
     "OLSStats",
+    "PairwiseStats",
     "SufficientStats",
     "bootstrap_stats",
     "grouped_sufficient_stats",
@@ -28,6 +29,7 @@ __all__ = [
     "iter_frames",
     "logit_irls",
     "map_chunks",
+    "nearest_correlation",
     "ordered_logit_irls",
     "poisson_counts",
     "sufficient_stats",

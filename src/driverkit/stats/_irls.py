@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from .._validation import check_positive
 from ..exceptions import ConvergenceWarning, DataError, DriverkitError, SeparationError
+from ._glmfit import binary_terms, newton, ordinal_terms
 from ._stream import _Chunk, _plan, _source_kind, _warn_dropped, run_plan
 
 __all__ = ["GLMStats", "logit_irls", "ordered_logit_irls"]
@@ -199,46 +199,6 @@ def _bad_outcome(chunk: _Chunk, pos: int, outcome: str, value: float, what: str)
     return DataError(msg[0].upper() + msg[1:])
 
 
-# ======================================================================================
-# Newton driver
-# ======================================================================================
-def _newton(evaluate: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray, float]],
-            theta0: np.ndarray, *, tol: float, max_iter: int,
-            feasible: Callable[[np.ndarray], bool] | None = None
-            ) -> tuple[np.ndarray, float, np.ndarray, float, int, bool]:
-    """Maximise a log-likelihood by Newton steps with step halving.
-
-    ``evaluate(θ) -> (loglike, score, information, max|η|)`` is one data pass. Returns
-    ``(θ̂, loglike, information, max|η|, iterations, converged)``.
-    """
-    theta = theta0.copy()
-    ll, g, H, maxeta = evaluate(theta)
-    it = 0
-    while it < max_iter:
-        it += 1
-        try:
-            step = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(H, g, rcond=None)[0]
-        if not np.all(np.isfinite(step)):
-            return theta, ll, H, maxeta, it, False
-        if np.max(np.abs(step)) <= tol * (1.0 + np.max(np.abs(theta))):
-            # the information at θ is within O(|step|) of that at θ + step
-            return theta + step, ll, H, maxeta, it, True
-        t = 1.0
-        for _ in range(40):
-            cand = theta + t * step
-            if feasible is None or feasible(cand):
-                ll_c, g_c, H_c, me_c = evaluate(cand)
-                if np.isfinite(ll_c) and ll_c >= ll - 1e-10 * (1 + abs(ll)):
-                    break
-            t *= 0.5
-        else:
-            return theta, ll, H, maxeta, it, False
-        theta, ll, g, H, maxeta = cand, ll_c, g_c, H_c, me_c
-    return theta, ll, H, maxeta, it, False
-
-
 def _finish(kind: str, names: list[str], theta: np.ndarray, ll: float, H: np.ndarray,
             ll0: float, passes: _Passes, sum_w: float, iterations: int, converged: bool,
             levels: list[Any], func: str) -> GLMStats:
@@ -303,22 +263,11 @@ def _logit_chunk(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, chunk: _Chu
         pos = int(np.flatnonzero(bad)[0])
         raise _bad_outcome(chunk, pos, outcome, float(y[pos]),
                            "is not 0/1; code the binary outcome as 0/1")
-    eta = X @ beta[1:] + beta[0]
-    p = expit(eta)
+    ll, g, H, maxeta = binary_terms(X, y, w, beta, link="logit", intercept=True)
     v = np.ones_like(y) if w is None else w
-    ll = float(v @ (y * eta - np.logaddexp(0.0, eta)))
-    r = v * (y - p)
-    s = v * p * (1.0 - p)
-    g = np.concatenate([[r.sum()], r @ X])
-    sX = s @ X
-    Xs = X * np.sqrt(s)[:, None]
-    H = np.empty((len(beta), len(beta)))
-    H[0, 0] = s.sum()
-    H[0, 1:] = H[1:, 0] = sX
-    H[1:, 1:] = Xs.T @ Xs
     sw = float(v.sum())
     swy = float(v @ y)
-    return ll, g, H, sw, swy, float(np.max(np.abs(eta), initial=0.0))
+    return ll, g, H, sw, swy, maxeta
 
 
 def logit_irls(source: Any, outcome: str, drivers: Sequence[str], *, weights: Any = None,
@@ -399,7 +348,7 @@ def logit_irls(source: Any, outcome: str, drivers: Sequence[str], *, weights: An
     theta0 = np.zeros(k + 1) if start is None else np.asarray(start, dtype=float).copy()
     if theta0.shape != (k + 1,):
         raise DriverkitError(f"'start' must have {k + 1} values (Intercept first).")
-    theta, ll, H, maxeta, it, conv = _newton(evaluate, theta0, tol=tol, max_iter=int(max_iter))
+    theta, ll, H, maxeta, it, conv = newton(evaluate, theta0, tol=tol, max_iter=int(max_iter))
     sw, swy = totals["sw"], totals["swy"]
     if swy <= 0 or swy >= sw:
         raise DataError(f"The outcome '{outcome}' takes only one value; a logit needs both 0 "
@@ -429,21 +378,9 @@ def _merge_counts(a: dict[float, float], b: dict[float, float]) -> dict[float, f
     return out
 
 
-def _pdiff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``expit(a) − expit(b)`` for a > b, accurate in both tails."""
-    out = np.empty_like(a)
-    hi = b > 0
-    out[hi] = expit(-b[hi]) - expit(-a[hi])
-    lo = ~hi
-    out[lo] = expit(a[lo]) - expit(b[lo])
-    return out
-
-
 def _ordinal_chunk(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, chunk: _Chunk, *,
                    theta: np.ndarray, levels: np.ndarray, outcome: str) -> tuple[Any, ...]:
-    p = X.shape[1]
     K = len(levels)
-    beta, cuts = theta[:p], theta[p:]
     code = np.searchsorted(levels, y)
     code = np.clip(code, 0, K - 1)
     bad = levels[code] != y
@@ -451,56 +388,7 @@ def _ordinal_chunk(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, chunk: _C
         pos = int(np.flatnonzero(bad)[0])
         raise _bad_outcome(chunk, pos, outcome, float(y[pos]), "is not one of the outcome "
                            "categories seen in the data")
-    v = np.ones_like(y) if w is None else w
-    eta = X @ beta
-    ext = np.concatenate([[-np.inf], cuts, [np.inf]])
-    a = ext[code + 1] - eta  # upper threshold
-    b = ext[code] - eta  # lower threshold
-    Fa, Fb = expit(a), expit(b)
-    fa, fb = Fa * (1 - Fa), Fb * (1 - Fb)
-    dfa, dfb = fa * (1 - 2 * Fa), fb * (1 - 2 * Fb)
-    P = _pdiff(a, b)
-    ll = float(v @ np.log(P))
-    q = fa - fb
-    # first derivatives (per observation)
-    d_eta = -q / P
-    d_up = fa / P
-    d_lo = -fb / P
-    # second derivatives
-    h_ee = (dfa - dfb) / P - (q / P) ** 2
-    h_eu = -dfa / P + fa * q / P**2
-    h_el = dfb / P - fb * q / P**2
-    h_uu = dfa / P - (fa / P) ** 2
-    h_ll = -dfb / P - (fb / P) ** 2
-    h_ul = fa * fb / P**2
-    m = K - 1
-    up = code  # index of the upper threshold in cuts (valid when code < K-1)
-    lo = code - 1  # index of the lower threshold (valid when code > 0)
-    has_up = code < K - 1
-    has_lo = code > 0
-    g = np.zeros(p + m)
-    g[:p] = (v * d_eta) @ X
-    g[p:] += np.bincount(up[has_up], weights=(v * d_up)[has_up], minlength=m)
-    g[p:] += np.bincount(lo[has_lo], weights=(v * d_lo)[has_lo], minlength=m)
-    H = np.zeros((p + m, p + m))  # Hessian of the log-likelihood (negated at the end)
-    s = v * h_ee
-    Xs = X * np.sqrt(np.abs(s))[:, None]
-    H[:p, :p] = (Xs * np.sign(s)[:, None]).T @ Xs
-    S = np.zeros((len(y), m))
-    rows = np.arange(len(y))
-    S[rows[has_up], up[has_up]] += (v * h_eu)[has_up]
-    S[rows[has_lo], lo[has_lo]] += (v * h_el)[has_lo]
-    H[:p, p:] = X.T @ S
-    H[p:, :p] = H[:p, p:].T
-    diag = (np.bincount(up[has_up], weights=(v * h_uu)[has_up], minlength=m)
-            + np.bincount(lo[has_lo], weights=(v * h_ll)[has_lo], minlength=m))
-    H[p:, p:] += np.diag(diag)
-    both = has_up & has_lo
-    off = np.bincount(lo[both], weights=(v * h_ul)[both], minlength=m)  # pairs (lo, lo+1)
-    idx = np.arange(m - 1)
-    H[p + idx, p + idx + 1] += off[:-1]
-    H[p + idx + 1, p + idx] += off[:-1]
-    return ll, g, -H, float(np.max(np.abs(eta), initial=0.0))
+    return ordinal_terms(X, code, w, theta, K)
 
 
 def _level_name(v: float) -> Any:
@@ -569,7 +457,7 @@ def ordered_logit_irls(source: Any, outcome: str, drivers: Sequence[str], *,
     def feasible(theta: np.ndarray) -> bool:
         return bool(np.all(np.diff(theta[p:]) > 0))
 
-    theta, ll, H, maxeta, it, conv = _newton(evaluate, theta0, tol=tol, max_iter=int(max_iter),
+    theta, ll, H, maxeta, it, conv = newton(evaluate, theta0, tol=tol, max_iter=int(max_iter),
                                              feasible=feasible)
     _check_separation(theta[:p], maxeta, drivers, conv)
     names_lv = [_level_name(v) for v in levels]
