@@ -51,8 +51,9 @@ from ..stats._collinearity import (
     vif_from_corr,
 )
 from ..stats._subsets import (
+    SubsetBlock,
     announce_cost,
-    iter_subset_blocks,
+    map_subset_blocks,
     partial_correlation,
     single_threaded_blas,
     subset_values_batch,
@@ -543,9 +544,16 @@ def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
         from tqdm.auto import tqdm
 
         bar = tqdm(total=1 << p, desc="subsets", unit_scale=True, leave=False)
-    for blk in iter_subset_blocks(R, players,
-                                  progress=None if bar is None else bar.update):
-        acc.add_block(blk)
+
+    def block_sums(blk: SubsetBlock) -> tuple[LatticeSums, SubsetBlock]:
+        part = LatticeSums(p)
+        part.add_block(blk)
+        return part, blk
+
+    # blocks on the machine's cores; merged in block order (same sums whatever the threads)
+    for part, blk in map_subset_blocks(R, players, block_sums,
+                                       progress=None if bar is None else bar.update):
+        acc.merge(part)
         if v is not None:
             v[blk.start : blk.start + blk.values.shape[0]] = blk.values[:, 0]
     if bar is not None:  # pragma: no cover
