@@ -5,8 +5,9 @@ Usage::
     python benchmarks/bench_report.py
 
 Target: ``driverkit demo`` (model, importance with bootstrap, each driver ±1 simulated, a
-budget plan, HTML + Excel report) finishes in ≤ 60 s on the reference 2-core machine,
-including interpreter start-up and imports.
+budget plan, HTML + Excel + PowerPoint) finishes in ≤ 10 s on the reference 2-core machine,
+including interpreter start-up and imports. On a shared machine the wall clock mostly
+measures the other jobs; the CPU time of the process (user + system) is printed too.
 
 Measured (2-core machine shared with other jobs, Nov 2026): demo 3.0 s; analyze (linear,
 12 drivers, B = 200, budget) 3.3 s; dk.report of 4 results 0.56 s (PNG, 0.4 MB HTML) and
@@ -43,29 +44,39 @@ def timed(fn, repeat: int = 3) -> tuple[float, object]:
     return best, out
 
 
-def cli(args: list[str]) -> tuple[float, int]:
+def cli(args: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, exit code and CPU seconds (user + system) of one CLI run."""
+    import resource
+
     env = {**os.environ, "MPLBACKEND": "Agg"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "driverkit.report.cli", *args],
                           capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode:
         print(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed")
-    return time.perf_counter() - start, done.returncode
+    return wall, done.returncode, cpu
 
 
 def main() -> int:
     rows: list[tuple[str, str, str]] = []
     tmp = Path(tempfile.mkdtemp(prefix="dk-bench-report-"))
 
-    secs, rc = cli(["demo", "-o", str(tmp / "demo"), "--no-progress"])
-    rows.append(("driverkit demo (fresh process)", f"{secs:.1f} s" if rc == 0 else "failed",
-                 "≤ 60 s"))
+    runs = [cli(["demo", "-o", str(tmp / f"demo{i}"), "--no-progress"]) for i in range(3)]
+    ok = all(rc == 0 for _, rc, _ in runs)
+    wall = float(np.median([w for w, _, _ in runs]))
+    cpu = float(np.median([c for _, _, c in runs]))
+    rows.append(("driverkit demo: HTML + Excel + PowerPoint (median of 3)",
+                 f"{wall:.1f} s" if ok else "failed", f"≤ 10 s; CPU {cpu:.1f} s"))
 
     df = dk.load_demo()
     drivers = df.attrs["truth"]["drivers"]
     csv = tmp / "demo.csv"
     df.to_csv(csv, index=False)
-    secs, rc = cli(["analyze", str(csv), "--outcome", "satisfaction", "--drivers",
+    secs, rc, _ = cli(["analyze", str(csv), "--outcome", "satisfaction", "--drivers",
                     ",".join(drivers), "--weights", "weight", "--revenue", "revenue",
                     "--budget", "50000", "-o", str(tmp / "analyze"), "--no-progress"])
     rows.append(("driverkit analyze (linear, 12 drivers, B=200)",

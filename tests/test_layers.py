@@ -51,6 +51,12 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+# Cycles tolerated while a fix is under way, each with the module pair and who owns it (none
+# today). The test fails on any other cycle (and on a listed cycle that grows); remove an entry
+# when the cycle is gone (the test says so).
+KNOWN_CYCLES: dict[frozenset[str], str] = {}
+
+
 def _is_package(path: Path) -> bool:
     return path.name == "__init__.py"
 
@@ -71,12 +77,28 @@ def _resolve(name: str) -> str | None:
     return None
 
 
-def _imports(module: str) -> Iterator[tuple[int, str, str]]:
-    """Yield ``(line, imported driverkit module, source text)`` for every import in ``module``."""
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    """ids of the import nodes under ``if TYPE_CHECKING:`` (never run; no runtime cycle)."""
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                out |= {id(n) for n in ast.walk(child)}
+    return out
+
+
+def _imports(module: str, *, runtime_only: bool = False) -> Iterator[tuple[int, str, str]]:
+    """Yield ``(line, imported driverkit module, source text)`` for every import in ``module``.
+
+    ``runtime_only`` leaves out imports under ``if TYPE_CHECKING:``.
+    """
     path = MODULES[module]
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = module if _is_package(path) else module.rpartition(".")[0]
+    skip = _type_checking_nodes(tree) if runtime_only else set()
     for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 target = _resolve(alias.name)
@@ -171,7 +193,8 @@ def _parents(module: str, importer: str) -> list[str]:
 
 def _graph() -> dict[str, list[tuple[int, str, str]]]:
     graph: dict[str, list[tuple[int, str, str]]] = {}
-    for m, edges in EDGES.items():
+    for m in MODULES:
+        edges = list(_imports(m, runtime_only=True))
         out = []
         for line, target, text in edges:
             out += [(line, pkg, text + f" (runs {pkg}/__init__.py)")
@@ -226,8 +249,11 @@ def _cycles() -> list[list[str]]:
 
 def test_no_module_import_cycles():
     problems = []
+    found = {frozenset(c) for c in _cycles()}
     for component in _cycles():
         members = set(component)
+        if frozenset(members) in KNOWN_CYCLES:
+            continue
         lines = [
             f"  {_where(m, line)}: `{text}`"
             for m in component
@@ -236,6 +262,8 @@ def test_no_module_import_cycles():
         ]
         problems.append("cycle between " + ", ".join(component) + ":\n" + "\n".join(lines))
     assert not problems, "modules import each other in a cycle:\n" + "\n".join(problems)
+    gone = [sorted(k) for k in KNOWN_CYCLES if k not in found]
+    assert not gone, f"these cycles are fixed: remove them from KNOWN_CYCLES: {gone}"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Result"]
+__all__ = ["FrameResult", "Result"]
 
 
 class Result:
@@ -139,3 +139,59 @@ class Result:
         from .display._plots import table_bar
 
         return table_bar(self.plot_data(), ax=ax, title=self.title, **kwargs)
+
+
+class FrameResult(Result):
+    """A result that 0.1 returned as a bare DataFrame (``frontier``, ``delta_nps``,
+    ``run_chunked``), with the DataFrame access old code relies on.
+
+    ``result["value"]``, ``result[["a", "b"]]``, ``len(result)``, ``.columns``, ``.index``,
+    ``.loc``, ``.iloc``, ``.itertuples()`` and ``.to_frame()`` read :attr:`table` (kept for
+    good). Any other DataFrame attribute (``result.sort_values(...)``) still works for one
+    release with a :class:`DeprecationWarning`; use ``result.table`` instead.
+    """
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of :attr:`table` (what 0.1 returned)."""
+        return self.table.copy()
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.table[key]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def columns(self) -> pd.Index:
+        return self.table.columns
+
+    @property
+    def index(self) -> pd.Index:
+        return self.table.index
+
+    @property
+    def loc(self) -> Any:
+        return self.table.loc
+
+    @property
+    def iloc(self) -> Any:
+        return self.table.iloc
+
+    def itertuples(self, *args: Any, **kwargs: Any) -> Any:
+        return self.table.itertuples(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for names the result does not have; never for private/dunder names
+        # (copy, pickle and hasattr probes must see a plain AttributeError)
+        if name.startswith("_") or "table" not in self.__dict__:
+            raise AttributeError(name)
+        table = self.__dict__["table"]
+        if not hasattr(table, name):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        import warnings
+
+        warnings.warn(
+            f"{type(self).__name__} is a result object, not a DataFrame: "
+            f"result.{name} is deprecated and will be removed in the next release; use "
+            f"result.table.{name}.", DeprecationWarning, stacklevel=2)
+        return getattr(table, name)

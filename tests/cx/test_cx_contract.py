@@ -65,7 +65,16 @@ def _stated(ctx):
             ["stated", "derived", "stated_rank", "derived_rank", "gap"])
 
 
+def _delta_nps(ctx):
+    df = ctx["df"]
+    m = dk.nps_model(df, "recommend", ctx["drivers"], categories=3)
+    return (dk.delta_nps(m, df, dk.Scenario("price +1", {"price_value": dk.shift(1)}),
+                         draws=100, seed=1),
+            ["baseline_nps", "scenario_nps", "delta_nps", "delta_nps_low", "delta_nps_high"])
+
+
 BUILDERS = {
+    "DeltaNPSResult": _delta_nps,
     "NPSResult": _nps,
     "PenaltyRewardResult": _penalty_reward,
     "ChainResult": _chain,

@@ -58,7 +58,7 @@ def initiatives() -> dict:
 
 @pytest.fixture(scope="session")
 def frontier_table(initiatives) -> pd.DataFrame:
-    return dk.frontier(initiatives, [-30, 0, 20, 40, 75])
+    return dk.frontier(initiatives, [-30, 0, 20, 40, 75]).table
 
 
 @pytest.fixture(scope="session")

@@ -78,3 +78,40 @@ def test_report_in_headless_browser(browser, tmp_path, model, shapley, dominance
     assert shown.count(XSS) >= 3
     assert f"{shapley.table.loc['staff', 'share']:.1f}%" in tables[1].text
     assert "Method notes" in browser.find_element(By.ID, "dk-methods").text
+
+
+def test_client_report_reads_like_a_deliverable(browser, tmp_path, model, shapley, survey,
+                                                drivers):
+    """Summary first, labels instead of column names, no clipped table, no e-notation."""
+    import re
+    import warnings
+
+    from selenium.webdriver.common.by import By
+
+    sim = dk.Simulator(model, survey, revenue_per_customer=250.0, customers=120_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prio = sim.priority(draws=60, seed=2)
+        sens = sim.sensitivity(steps=[-1, 1], draws=60, seed=2)
+        plan = dk.optimize_budget(sim, {d: dk.saturating(max_lift=1.0, scale=4e5)
+                                        for d in drivers}, 1e6, objective="profit")
+    labels = {"staff": "Staff friendliness", "wait_time": "Waiting time at the till"}
+    files = dk.report(shapley, prio, sens, plan, model, path=tmp_path / "client.html",
+                      title="Client check", labels=labels, currency="EUR", locale="de_DE")
+    browser.set_window_size(1200, 900)
+    browser.get(files.html.as_uri())
+    sections = browser.find_elements(By.CSS_SELECTOR, "main > section")
+    assert sections[0].get_attribute("id") == "dk-summary"
+    first_heading = browser.find_element(By.CSS_SELECTOR, "main h2")
+    assert first_heading.text == "Executive summary"
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert re.search(r"\d[eE][+-]\d", text) is None
+    assert "Waiting time at the till" in text and "€" in text
+    shown_rows = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "tbody th")]
+    assert "wait_time" not in shown_rows and "Waiting time at the till" in shown_rows
+    # no table is wider than the card that holds it
+    widths = browser.execute_script(
+        "return [...document.querySelectorAll('table.dk-table')].map(t => "
+        "[t.scrollWidth, t.closest('section').clientWidth])")
+    assert widths and all(w <= card for w, card in widths), widths
+    browser.save_screenshot(str(tmp_path / "client.png"))

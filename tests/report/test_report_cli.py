@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -140,12 +142,18 @@ def test_analyze_with_config_file_excel_input_and_kind_inference(tmp_path, surve
         "budget: 10000\n"
         "bootstrap: 0\n"
         "draws: 0\n"
+        "labels: {staff: Friendly staff, wait_time: Waiting time}\n"
+        "currency: SEK\n"
+        "locale: sv_SE\n"
+        "pptx: true\n"
         "title: Config <run>\n", encoding="utf-8")
     out = tmp_path / "cfg"
     r = _invoke(["analyze", data, "--config", cfg, "-o", out])
     assert r.exit_code == 0, r.output
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Config &lt;run&gt;" in html and "by journey stage" in html
+    assert "Friendly staff" in html and "Waiting time" in html and "kr" in html
+    assert (out / "report.pptx").exists()
     assert "Illustrative cost curves" not in html  # the config's curves were used
     assert "linear (OLS)" in html or "linear" in html
 
@@ -162,10 +170,17 @@ def test_demo_subprocess_names_the_files(tmp_path):
                           text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    for name in ("report.html", "report.xlsx"):
+    for name in ("report.html", "report.xlsx", "report.pptx"):
         path = tmp_path / "demo" / name
         assert path.exists() and str(path) in done.stdout
     assert "Key drivers of satisfaction" in done.stdout and "Budget plan" in done.stdout
+    # money effects come with their interval; effects whose interval covers zero are marked
+    assert "95% interval" in done.stdout
+    marked = [ln for ln in done.stdout.splitlines() if ln.rstrip().endswith("~0")]
+    for line in marked:
+        lo, hi = re.search(r"\[([-+][\d,]+), ([-+][\d,]+)\]", line).groups()
+        assert float(lo.replace(",", "")) <= 0 <= float(hi.replace(",", ""))
+    assert re.search(r"profit [\d,]+ \[[\d,]+, [\d,]+\]", done.stdout)
 
 
 @pytest.mark.parametrize("text, message", [

@@ -18,11 +18,12 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
 import driverkit as dk
-from driverkit._results import Result
+from driverkit._results import FrameResult, Result
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -39,8 +40,9 @@ def _all_result_classes() -> set[type]:
         if cls not in seen and cls.__module__.startswith("driverkit."):
             seen.add(cls)
             todo += cls.__subclasses__()
-    # private bases (e.g. cx._GroupedResult) are never returned to users
-    return {c for c in seen if not c.__name__.startswith("_")}
+    # private bases (e.g. cx._GroupedResult) and the DataFrame-compatible base are never
+    # returned to users
+    return {c for c in seen if not c.__name__.startswith("_") and c is not FrameResult}
 
 
 def _fake_sim():
@@ -59,6 +61,51 @@ def _importance(ctx):
     return ctx["shapley"], ["importance", "share", "rank", "std_error", "ci_low", "ci_high"]
 
 
+def _importance_logit(ctx):
+    s = ctx["survey"]
+    return (dk.importance(s, "repurchase", ctx["drivers"], kind="logit", method="dominance"),
+            ["importance", "share", "rank"])
+
+
+def _importance_ordinal(ctx):
+    s = ctx["survey"].assign(sat3=lambda d: pd.cut(d["satisfaction"], 3, labels=False))
+    return (dk.importance(s, "sat3", ctx["drivers"], kind="ordinal", bootstrap=10, seed=1,
+                          progress=False),
+            ["importance", "share", "rank", "std_error", "ci_low", "ci_high"])
+
+
+def _model_ordinal(ctx):
+    s = ctx["survey"].assign(sat3=lambda d: pd.cut(d["satisfaction"], 3, labels=False))
+    return (dk.fit(s, "sat3", ctx["drivers"], kind="ordinal"),
+            ["estimate", "std_error", "ci_low", "ci_high", "p_value", "vif"])
+
+
+def _model_probit(ctx):
+    return (dk.fit(ctx["survey"], "repurchase", ctx["drivers"], kind="probit"),
+            ["estimate", "std_error", "ci_low", "ci_high", "p_value", "vif"])
+
+
+def _frontier(ctx):
+    return (dk.frontier(ctx["initiatives"], [-30, 0, 20, 40, 75]),
+            ["budget", "chosen", "value", "net_cost", "roi", "feasible"])
+
+
+def _delta_nps(ctx):
+    cx = ctx["cx"]
+    m = dk.nps_model(cx, "recommend", ctx["cx_drivers"], categories=3)
+    scen = dk.Scenario("+1", {ctx["cx_drivers"][0]: dk.shift(1)})
+    return (dk.delta_nps(m, cx, scen, draws=100, seed=1),
+            ["baseline_nps", "scenario_nps", "delta_nps", "delta_nps_low", "delta_nps_high"])
+
+
+def _chunked(ctx):
+    scen = dk.Scenario("+1", {"staff": dk.shift(1)}, cost=1_000)
+    return (dk.run_chunked(ctx["model"], ctx["survey"], scen, revenue_per_customer=250.0,
+                           draws=50, seed=1, chunksize=150, progress=False),
+            ["baseline_rate", "scenario_rate", "delta_rate", "delta_rate_low",
+             "delta_rate_high", "delta_revenue", "roi"])
+
+
 def _allocation(ctx):
     curves = {"staff": dk.saturating(1.0, 30.0), "price": dk.saturating(1.0, 30.0)}
     return (dk.optimize_budget(_fake_sim(), curves, 60.0, objective="revenue"),
@@ -73,6 +120,15 @@ def _table(ctx):
     from driverkit.report import TableResult
 
     return TableResult(ctx["frontier_table"], title="Frontier"), ["budget", "value"]
+
+
+# the same classes again for binary, probit and ordinal outcomes ("Class (variant)")
+VARIANTS = {
+    "ImportanceResult (logit, dominance)": _importance_logit,
+    "ImportanceResult (ordinal, bootstrap)": _importance_ordinal,
+    "DriverModel (ordinal)": _model_ordinal,
+    "DriverModel (probit)": _model_probit,
+}
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +213,43 @@ def _stated(ctx):
             ["stated", "derived", "stated_rank", "derived_rank", "gap"])
 
 
+def _pls(ctx):
+    df = dk.make_survey(400, items_per_construct=3, seed=3)
+    t = df.attrs["truth"]["pls"]
+    return dk.pls(df, t["constructs"], t["paths"], scales=(1, 10)), t
+
+
+def _pls_model(ctx):
+    m, _ = _pls(ctx)
+    return m, []
+
+
+def _impact(ctx):
+    m, _ = _pls(ctx)
+    return m.impact("Loyalty"), ["impact"]
+
+
+def _ipma(ctx):
+    m, _ = _pls(ctx)
+    return m.ipma("Loyalty"), []
+
+
+def _missing_report(ctx):
+    from driverkit.data import missing_report
+
+    df = ctx["cx"].copy()
+    df.loc[df.index[:40], ctx["cx_drivers"][0]] = np.nan
+    return missing_report(df, ctx["cx_drivers"]), []
+
+
 BUILDERS = {
+    "PLSModel": _pls_model,
+    "ImpactResult": _impact,
+    "IPMAResult": _ipma,
+    "MissingReport": _missing_report,
+    "FrontierResult": _frontier,
+    "DeltaNPSResult": _delta_nps,
+    "ChunkedSimulationResult": _chunked,
     "SegmentComparison": _segments,
     "WaveComparison": _waves,
     "StatedDerivedResult": _stated,
@@ -177,10 +269,11 @@ BUILDERS = {
 
 
 @pytest.fixture(scope="module")
-def ctx(model, shapley, portfolio, frontier_table, sim):
+def ctx(model, shapley, portfolio, frontier_table, sim, survey, drivers, initiatives):
     cx = dk.make_survey(n=800, n_drivers=5, seed=11, stated=True)
     return {"model": model, "shapley": shapley, "portfolio": portfolio,
-            "frontier_table": frontier_table, "cx": cx, "sim": sim,
+            "frontier_table": frontier_table, "cx": cx, "sim": sim, "survey": survey,
+            "drivers": drivers, "initiatives": initiatives,
             "cx_drivers": list(cx.attrs["truth"]["drivers"])}
 
 
@@ -191,10 +284,20 @@ def test_every_result_class_has_a_contract_builder():
                          f"{missing}. Add one to BUILDERS.")
 
 
-@pytest.mark.parametrize("name", sorted(BUILDERS))
+# Known contract gaps, each owned by the area that added the class (strict: when fixed, the
+# test reports XPASS and the entry must go).
+KNOWN_GAPS = {
+    "MissingReport": "summary() adds text that repr() does not show",
+    "PLSModel": "plot() draws the path diagram without data artists (has_data() is False)",
+}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[n]))
+    if n in KNOWN_GAPS else n for n in sorted(BUILDERS) + sorted(VARIANTS)])
 def test_result_contract(name, ctx, tmp_path):
-    result, required = BUILDERS[name](ctx)
-    assert isinstance(result, Result) and type(result).__name__ == name
+    result, required = {**BUILDERS, **VARIANTS}[name](ctx)
+    assert isinstance(result, Result) and type(result).__name__ == name.split(" ")[0]
     table = result.table
     assert isinstance(table, pd.DataFrame) and not table.empty
     assert set(required) <= set(table.columns), set(required) - set(table.columns)

@@ -146,3 +146,34 @@ def test_optimisers_maximise_the_good_direction(churn):
     vals = port.table["value"]
     assert set(port.chosen) == set(vals.nsmallest(2).index)
     assert port.value == sim.run(port.scenario, draws=0).table["delta_rate"].iloc[0]
+
+
+def test_better_and_event_travel_with_the_model(churn):
+    df, _ = churn
+    text = df.assign(churned=np.where(df["churn"] == 1, "Yes", "No"))
+    m = dk.fit(text, "churned", DRV, kind="logit", event="Yes", better="lower", scales=SC)
+    ref = dk.fit(text, "churned", DRV, kind="logit", positive="Yes", scales=SC)
+    np.testing.assert_array_equal(m.table["estimate"], ref.table["estimate"])
+    assert m.meta["better"].startswith("lower")
+    sim = dk.Simulator(m, text, revenue_per_customer=100)
+    assert sim.better == "lower"
+    assert sim.run(UP, draws=0).table["delta_revenue"].iloc[0] > 0
+    with pytest.raises(dk.DriverkitError, match="disagree"):
+        dk.fit(text, "churned", DRV, kind="logit", event="Yes", positive="No")
+    imp = dk.importance(text, "churned", DRV, kind="logit", event="Yes")
+    ref_imp = dk.importance(text, "churned", DRV, kind="logit", positive="Yes")
+    np.testing.assert_array_equal(imp.table["importance"], ref_imp.table["importance"])
+
+
+def test_cli_better_lower(churn, tmp_path):
+    from click.testing import CliRunner
+
+    from driverkit.report.cli import cli
+
+    df, _ = churn
+    path = tmp_path / "churn.csv"
+    df.iloc[:400].to_csv(path, index=False)
+    res = CliRunner().invoke(cli, ["analyze", str(path), "-y", "churn", "--drivers",
+                                   ",".join(DRV), "--better", "lower", "--revenue-per-customer",
+                                   "100", "--draws", "10", "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output

@@ -3,7 +3,7 @@ stated vs derived importance and the loyalty chain."""
 
 from ._chain import ChainModel, ChainResult, chain
 from ._kano import BandedModel, PenaltyRewardResult, penalty_reward
-from ._nps import NPSResult, delta_nps, nps, nps_model, nps_target, predicted_nps
+from ._nps import DeltaNPSResult, NPSResult, delta_nps, nps, nps_model, nps_target, predicted_nps
 from ._segments import SegmentComparison, compare_segments
 from ._stages import StageImportanceResult, stage_importance
 from ._stated import StatedDerivedResult, stated_vs_derived
@@ -13,6 +13,7 @@ __all__ = [
     "BandedModel",
     "ChainModel",
     "ChainResult",
+    "DeltaNPSResult",
     "NPSResult",
     "PenaltyRewardResult",
     "SegmentComparison",

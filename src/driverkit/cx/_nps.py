@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._results import Result
+from .._results import FrameResult, Result
 from .._validation import check_columns, check_fraction, check_kwargs, check_option, warn
 from ..data._prepare import _numeric_or_factor
 from ..exceptions import (
@@ -28,8 +28,8 @@ from ..exceptions import (
 )
 from ._common import kish_n, resolve_weights
 
-__all__ = ["NPSResult", "delta_nps", "nps", "nps_model", "nps_scores", "nps_target",
-           "predicted_nps"]
+__all__ = ["DeltaNPSResult", "NPSResult", "delta_nps", "nps", "nps_model", "nps_scores",
+           "nps_target", "predicted_nps"]
 
 _FUNC = "nps"
 CATEGORIES = ("detractors", "passives", "promoters")
@@ -379,8 +379,36 @@ def nps_target(model: Any) -> Any:
     return nps_share
 
 
+class DeltaNPSResult(FrameResult):
+    """Simulated change in NPS (points) per scenario.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per scenario: ``baseline_nps, scenario_nps, delta_nps, delta_nps_low,
+        delta_nps_high``. Also readable as ``result.loc[name, "delta_nps"]`` (0.1 returned
+        the table itself).
+    simulation : SimulationResult
+        The underlying simulator run (rates as shares, by-driver steps).
+    """
+
+    _title = "Change in NPS"
+
+    def __init__(self, table: pd.DataFrame, *, simulation: Any = None,
+                 meta: dict[str, Any] | None = None, notes: list[str] | None = None) -> None:
+        super().__init__(table, meta=meta, notes=notes)
+        self.simulation = simulation
+
+    def _plot(self, ax: Any, **kwargs: Any) -> Any:
+        from ..display._plots import table_bar
+
+        ax = table_bar(self.table, ax=ax, title=self.title, column="delta_nps", **kwargs)
+        ax.set_xlabel("change in NPS (points)")
+        return ax
+
+
 def delta_nps(model: Any, data: pd.DataFrame, scenarios: Any, *, draws: int = 1000,
-              seed: Any = None, ci: float = 0.95, **simulator_options: Any) -> pd.DataFrame:
+              seed: Any = None, ci: float = 0.95, **simulator_options: Any) -> DeltaNPSResult:
     """Simulated change in NPS (points) for one or more scenarios.
 
     Parameters
@@ -398,9 +426,9 @@ def delta_nps(model: Any, data: pd.DataFrame, scenarios: Any, *, draws: int = 10
 
     Returns
     -------
-    pandas.DataFrame
-        One row per scenario: ``baseline_nps, scenario_nps, delta_nps, delta_nps_low,
-        delta_nps_high`` in NPS points.
+    DeltaNPSResult
+        ``.table``: one row per scenario, ``baseline_nps, scenario_nps, delta_nps,
+        delta_nps_low, delta_nps_high`` in NPS points.
 
     Notes
     -----
@@ -429,4 +457,7 @@ def delta_nps(model: Any, data: pd.DataFrame, scenarios: Any, *, draws: int = 10
         "delta_nps_low": 100 * t["delta_rate_low"],
         "delta_nps_high": 100 * t["delta_rate_high"],
     }, index=t.index)
-    return out
+    meta = {k: v for k, v in res.meta.items() if k in ("n", "draws", "ci")}
+    notes = ["Each respondent's expected NPS contribution 100·(P(promoter) − P(detractor)) is "
+             "predicted before and after the scenario; the change is their weighted mean."]
+    return DeltaNPSResult(out, simulation=res, meta=meta, notes=notes)

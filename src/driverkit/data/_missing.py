@@ -295,7 +295,7 @@ def _pmm_column(y: np.ndarray, X: np.ndarray, obs: np.ndarray, rng: np.random.Ge
     return yo[donors]
 
 
-def impute_chained(Z: np.ndarray, *, m: int, seed: Any = None, iterations: int = 10,
+def impute_chained(Z: np.ndarray, *, m: int, seed: Any = None, iterations: int = 5,
                    k: int = 5, names: Sequence[str] | None = None,
                    extra: np.ndarray | None = None) -> list[np.ndarray]:
     """``m`` completed copies of ``Z`` by chained equations with predictive mean matching.
@@ -309,8 +309,8 @@ def impute_chained(Z: np.ndarray, *, m: int, seed: Any = None, iterations: int =
         Number of imputed data sets (independent chains, as R's ``mice``).
     seed : int or numpy Generator, optional
         Reproducibility.
-    iterations : int, default=10
-        Cycles through the columns per chain.
+    iterations : int, default=5
+        Cycles through the columns per chain (R's ``mice`` default; chains of PMM mix fast).
     k : int, default=5
         Donor pool of predictive mean matching.
     names : list of str, optional

@@ -7,6 +7,7 @@ inside functions, so importing driverkit never loads it. It computes no statisti
 the numbers the analyses hand it.
 """
 
+from ._format import Format, LabelWarning, format_options, make_format
 from ._plots import (
     GREY,
     PALETTE,
@@ -14,6 +15,7 @@ from ._plots import (
     budget_frontier,
     dominance_lines,
     importance_bars,
+    ipma_chart,
     penalty_reward_chart,
     priority_matrix,
     scenario_waterfall,
@@ -25,10 +27,15 @@ __all__ = [
     "GREY",
     "PALETTE",
     "QUADRANT_LABELS",
+    "Format",
+    "LabelWarning",
     "budget_frontier",
     "dominance_lines",
+    "format_options",
     "format_value",
     "importance_bars",
+    "ipma_chart",
+    "make_format",
     "penalty_reward_chart",
     "priority_matrix",
     "render_html",

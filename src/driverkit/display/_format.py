@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import itertools
 import math
 import re
 import warnings
@@ -127,7 +126,10 @@ class Format:
         for suffix, word in (("_low", " low"), ("_high", " high")):
             if key.endswith(suffix) and key[: -len(suffix)] in DEFAULT_LABELS:
                 return DEFAULT_LABELS[key[: -len(suffix)]] + word
-        return DEFAULT_LABELS.get(key, key)
+        if key in DEFAULT_LABELS:
+            return DEFAULT_LABELS[key]
+        # other snake_case names of driverkit's own columns read as words
+        return key.replace("_", " ") if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", key) else key
 
     def phrase(self, text: str) -> str:
         """``text`` with every whole-word column or driver name replaced by its label.
@@ -139,9 +141,12 @@ class Format:
         table = {**DEFAULT_LABELS, **{str(k): str(v) for k, v in self.labels.items()}}
         if not text or not any(k in text for k in table):
             return text
-        keys = sorted((k for k in table if k in text), key=len, reverse=True)
-        pattern = re.compile("|".join(rf"(?<![\w]){re.escape(k)}(?![\w])" for k in keys))
-        return pattern.sub(lambda m: table[m.group(0)], text)
+        # labels already in the text are matched first and kept: applying twice is harmless
+        shown = {v for v in table.values() if v and v in text}
+        tokens = sorted({k for k in table if k in text} | shown, key=len, reverse=True)
+        pattern = re.compile("|".join(rf"(?<![\w]){re.escape(k)}(?![\w])" for k in tokens))
+        return pattern.sub(lambda m: m.group(0) if m.group(0) in shown
+                           else table.get(m.group(0), m.group(0)), text)
 
     # -- numbers -------------------------------------------------------------------------
     def _babel_locale(self) -> str:
@@ -232,10 +237,12 @@ class Format:
 
     def tick_labels(self, values: Sequence[float], kind: str) -> list[str]:
         """Labels for a row of tick positions, with decimals from their spacing."""
-        finite = sorted(v for v in values if math.isfinite(v))
-        steps = [b - a for a, b in itertools.pairwise(finite) if b > a]
-        step = min(steps) if steps else (abs(finite[0]) if finite and finite[0] else 1.0)
-        decimals = int(min(max(0, -math.floor(math.log10(step))), 8)) if step > 0 else 0
+        finite = [v for v in values if math.isfinite(v)]
+        # the fewest decimals that write every tick exactly (0.25 needs two, 0.5 one)
+        decimals = 0
+        while decimals < 8 and any(abs(round(v, decimals) - v) > 1e-9 * max(1.0, abs(v))
+                                   for v in finite):
+            decimals += 1
         out = []
         for x in values:
             if not math.isfinite(x):
@@ -253,7 +260,7 @@ class Format:
         return mpl_escape(self.label(value))
 
 
-_SCI = re.compile(r"(?<![\w.])([-+−]?\d+(?:\.\d+)?)[eE]([-+]?\d+)(?![\w.])")
+_SCI = re.compile(r"(?<![\w.])([-+−]?\d+(?:\.\d+)?)[eE]([-+]?\d+)(?!\w)")
 
 
 def plain_numbers(text: str) -> str:

@@ -374,69 +374,73 @@ def ipma_chart(frame: pd.DataFrame, *, ax: Any = None, x: str = "performance",
 
 
 def _annotate_points(ax: Any, names: Sequence[str], xs: np.ndarray, ys: np.ndarray) -> None:
-    """Label points where a label overlaps no other label and no point.
+    """Label points where a label overlaps no other label, no point and no quadrant name.
 
-    Tries eight positions around each point (in display space, measured with the renderer),
-    then further out with a leader line; the most crowded points are placed first.
+    Each label's size is measured once; eight positions around its point are tried (in
+    display space), then two rings further out with a leader line; the most crowded points
+    are placed first.
     """
     ax.autoscale_view()
     try:
         renderer = ax.figure._get_renderer()
-    except Exception:  # pragma: no cover - exotic backends: fall back to plain labels
+    except Exception:  # pragma: no cover - exotic backends: plain labels
         renderer = None
     ok = np.isfinite(xs) & np.isfinite(ys)
+    if renderer is None:
+        for i in np.flatnonzero(ok):
+            ax.annotate(names[i], (xs[i], ys[i]), xytext=(7, 5), textcoords="offset points",
+                        fontsize=8)
+        return
     pts = ax.transData.transform(np.column_stack([np.where(ok, xs, 0), np.where(ok, ys, 0)]))
-    frame_box = ax.get_window_extent(renderer) if renderer is not None else None
-    r = 5.0  # half a marker, in pixels
-    taken: list[tuple[float, float, float, float]] = [
-        (px - r, py - r, px + r, py + r) for (px, py), good in zip(pts, ok, strict=True) if good]
-    # corners hold the quadrant names
-    if frame_box is not None:
-        w, h = frame_box.width, frame_box.height
-        x0, y0 = frame_box.x0, frame_box.y0
-        taken += [(x0, y0 + h - 22, x0 + 0.35 * w, y0 + h), (x0 + 0.65 * w, y0 + h - 22,
-                  x0 + w, y0 + h), (x0, y0, x0 + 0.35 * w, y0 + 22),
-                  (x0 + 0.65 * w, y0, x0 + w, y0 + 22)]
-    dists = [np.sum(np.hypot(*(pts - pts[i]).T) < 60) for i in range(len(pts))]
-    order = sorted((i for i in range(len(xs)) if ok[i]), key=lambda i: -dists[i])
-    offsets = [(7, 5), (7, -12), (-7, 5), (-7, -12), (0, 10), (0, -16), (12, -3), (-12, -3)]
-    rings = [1.0, 2.2, 3.4]
+    frame = ax.get_window_extent(renderer)
+    px_per_pt = renderer.points_to_pixels(1.0)
+    r = 5.0 * px_per_pt  # half a marker
+    taken = [(px - r, py - r, px + r, py + r) for (px, py), good in zip(pts, ok, strict=True)
+             if good]
+    w, h, x0, y0 = frame.width, frame.height, frame.x0, frame.y0
+    band = 16 * px_per_pt  # the quadrant names in the corners
+    taken += [(x0, y0 + h - band, x0 + 0.35 * w, y0 + h),
+              (x0 + 0.65 * w, y0 + h - band, x0 + w, y0 + h),
+              (x0, y0, x0 + 0.35 * w, y0 + band), (x0 + 0.65 * w, y0, x0 + w, y0 + band)]
+    probe = ax.text(0, 0, "", fontsize=8)
+    sizes = []
+    for name in names:
+        probe.set_text(name)
+        bb = probe.get_window_extent(renderer)
+        sizes.append((bb.width, bb.height))
+    probe.remove()
+    crowd = [int(np.sum(np.hypot(*(pts - pts[i]).T) < 60 * px_per_pt)) for i in range(len(pts))]
+    order = sorted((i for i in range(len(xs)) if ok[i]), key=lambda i: -crowd[i])
+    offsets = [(7, 4), (7, -4), (-7, 4), (-7, -4), (0, 9), (0, -9), (12, 0), (-12, 0)]
     for i in order:
-        placed = False
-        for ring in rings:
+        tw, th = sizes[i]
+        chosen = None
+        for ring in (1.0, 2.4, 3.8):
             for dx, dy in offsets:
-                ox, oy = dx * ring, dy * ring
-                ha = "left" if ox > 0 else ("right" if ox < 0 else "center")
-                ann = ax.annotate(names[i], (xs[i], ys[i]), xytext=(ox, oy),
-                                  textcoords="offset points", fontsize=8, ha=ha,
-                                  va="bottom" if oy >= 0 else "top")
-                if renderer is None:
-                    placed = True
-                    break
-                bb = ann.get_window_extent(renderer)
-                box = (bb.x0 - 1, bb.y0 - 1, bb.x1 + 1, bb.y1 + 1)
-                inside = frame_box is None or (box[0] >= frame_box.x0 and box[2] <= frame_box.x1
-                                               and box[1] >= frame_box.y0
-                                               and box[3] <= frame_box.y1)
+                ox, oy = dx * ring * px_per_pt, dy * ring * px_per_pt
+                left = pts[i][0] + ox - (tw if dx < 0 else (tw / 2 if dx == 0 else 0))
+                bottom = pts[i][1] + oy - (th if dy < 0 else 0)
+                box = (left - 1, bottom - 1, left + tw + 1, bottom + th + 1)
+                inside = (box[0] >= x0 and box[2] <= x0 + w and box[1] >= y0
+                          and box[3] <= y0 + h)
                 clash = any(box[0] < t[2] and box[2] > t[0] and box[1] < t[3] and box[3] > t[1]
                             for t in taken)
                 if inside and not clash:
-                    taken.append(box)
-                    if ring > 1.0:
-                        ann.remove()
-                        ann = ax.annotate(names[i], (xs[i], ys[i]), xytext=(ox, oy),
-                                          textcoords="offset points", fontsize=8, ha=ha,
-                                          va="bottom" if oy >= 0 else "top",
-                                          arrowprops={"arrowstyle": "-", "color": "#999999",
-                                                      "lw": 0.5})
-                    placed = True
+                    chosen = (dx * ring, dy * ring, ring, box)
                     break
-                ann.remove()
-            if placed:
+            if chosen:
                 break
-        if not placed:  # crowded beyond repair: keep the label next to its point
-            ax.annotate(names[i], (xs[i], ys[i]), xytext=(7, 5), textcoords="offset points",
+        if chosen is None:  # crowded beyond repair: keep the label next to its point
+            ax.annotate(names[i], (xs[i], ys[i]), xytext=(7, 4), textcoords="offset points",
                         fontsize=8)
+            continue
+        ox, oy, ring, box = chosen
+        taken.append(box)
+        ax.annotate(names[i], (xs[i], ys[i]), xytext=(ox, oy), textcoords="offset points",
+                    fontsize=8, ha="left" if ox > 0 else ("right" if ox < 0 else "center"),
+                    va="bottom" if oy >= 0 else "top",
+                    arrowprops=({"arrowstyle": "-", "color": "#999999", "lw": 0.5}
+                                if ring > 1.0 else None))
 
 
 def scenario_waterfall(steps: pd.Series | pd.DataFrame, *, ax: Any = None, baseline: float = 0.0,

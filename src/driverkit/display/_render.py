@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._format import Format, current, for_result, format_options
+from ._format import Format, current, for_result, format_options, plain_numbers
 
 __all__ = [
     "display_table",
@@ -27,7 +27,12 @@ __all__ = [
 ]
 
 def format_value(value: Any, column: str = "") -> str:
-    """Format one value for display according to its column's meaning (current formatter)."""
+    """Format one value for display according to its column's meaning (current formatter).
+
+    Text values that carry e-notation (``"1e+06"``) are rewritten as plain numbers.
+    """
+    if isinstance(value, str):
+        return plain_numbers(value)
     return current().number(value, column)
 
 

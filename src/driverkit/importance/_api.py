@@ -40,6 +40,8 @@ from ..exceptions import (
     DataError,
     DriverkitError,
     DriverkitTypeError,
+    DriverkitWarning,
+    SmallSampleWarning,
     SuppressorWarning,
 )
 from ..stats._collinearity import (
@@ -732,7 +734,8 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                max_permutations: int = 200_000, progress: bool | None = None,
                weight_type: str = "sampling", positive: Any = None,
                client: Any = None, na_values: Any = None,
-               imputations: int = 20, n_jobs: int | None = None) -> ImportanceResult:
+               imputations: int = 20, n_jobs: int | None = None,
+               event: Any = None) -> ImportanceResult:
     """Relative importance of drivers: Shapley/LMG, dominance, relative weights and more.
 
     Parameters
@@ -797,7 +800,7 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
         Show progress bars (default: only for long jobs).
     weight_type : {"sampling", "frequency"}, default="sampling"
     positive : optional
-        The event value of a binary outcome given as text.
+        The event value of a binary outcome given as text (``event=`` is an alias).
     client : distributed.Client or "dask", optional
         Run the bootstrap replicates of binary/ordinal importance (one batched refit of
         every subset per replicate) as Dask tasks on this client (``"dask"``: the active
@@ -859,6 +862,11 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     groups_d = _check_groups(groups, always_l)
 
     # ---- resolve the input -------------------------------------------------------------
+    if event is not None:
+        if positive is not None and positive != event:
+            raise DriverkitError(f"positive={positive!r} and event={event!r} disagree; they "
+                                 "name the same thing (the value modelled as 1).")
+        positive = event
     if corr is not None and data is not None:
         raise DriverkitError("Give either data= or corr=, not both.")
     if corr is None and data is None:
@@ -1204,15 +1212,18 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
     if method == "relative_weights" and prob.a:
         raise DriverkitError("Logistic relative weights do not support always= covariates; "
                              "use method='shapley' (it partials them out).")
-    if p > opts.exact_max:
-        raise DriverkitError(
-            f"GLM importance needs all 2^{p} subset fits; p = {p} is above exact_max = "
-            f"{opts.exact_max}. Group drivers into fewer players."
-        )
+    _warn_epv(prob, kind)
     with_rw = kind == "logit" and not prob.a
     methods = (["shapley", "first", "last"] + (["relative_weights"] if with_rw else [])
                if method == "all" else [method])
     need_v = any(m in ("shapley", "dominance", "first", "last") for m in methods)
+    if need_v and not _glm_exact_ok(prob, kind, fit_index, method, opts):
+        if B:
+            raise DriverkitError(
+                f"bootstrap= with sampled GLM Shapley values (p = {p}) would need a sampling "
+                "run per replicate. Group drivers into fewer players, raise max_time/exact_max "
+                "for the exact run, or bootstrap method='relative_weights'.")
+        return _glm_sampled(prob, method, kind, fit_index, opts)
     values: dict[str, np.ndarray] = {}
     cond = comp = None
     r2 = r2_always = np.nan
@@ -1422,3 +1433,150 @@ def _note_replicates(meta: dict[str, Any], B: int, notes: list[str]) -> None:
         notes.append(text)
         if failed > FAILED_SHARE_WARN * B:
             warn(text, ConvergenceWarning)
+
+
+# --------------------------------------------------------------------------------------
+# GLM: events per parameter, exact-run time estimate, sampled Shapley values
+# --------------------------------------------------------------------------------------
+#: Events per parameter below which a logit is flagged (Peduzzi et al. 1996).
+EPV_WARN = 10.0
+#: GLM exact runs estimated longer than this many seconds are announced.
+GLM_ANNOUNCE_SECONDS = 10.0
+#: All-subsets engine cost per subset relative to the cold fits of the pilot (warm starts,
+#: shared first iterations); measured on rating data at p = 12-16.
+_EXACT_PER_PILOT = 0.5
+
+
+def _warn_epv(prob: _Problem, kind: str) -> None:
+    """Warn when a logit has fewer than 10 events per parameter."""
+    if kind != "logit" or prob.Z is None:
+        return
+    y = prob.Z[:, -1]
+    events = int(np.sum(y == 1))
+    non_events = int(np.sum(y == 0))
+    rarer = min(events, non_events)
+    params = prob.m + prob.a
+    if params == 0:
+        return
+    epv = rarer / params
+    if epv < EPV_WARN:
+        which = "events" if events <= non_events else "non-events"
+        warn(f"The logit has {rarer} {which} (the rarer outcome; {events} events, "
+             f"{non_events} non-events) for {params} parameters: {epv:.1f} per parameter, "
+             f"below {EPV_WARN:g}. Coefficients and importances are unstable at this size "
+             "(Peduzzi et al. 1996); group drivers or collect more respondents, and read the "
+             "bootstrap intervals.", SmallSampleWarning)
+
+
+def _glm_pilot_seconds(fitter: Any, p: int, rng: np.random.Generator) -> float:
+    """Estimated seconds of the exact all-subsets run, from timed fits of random subsets."""
+    import time
+
+    masks = np.unique(rng.integers(1, 1 << p, size=64, dtype=np.int64))
+    t0 = time.perf_counter()
+    fitter(masks)
+    per_fit = (time.perf_counter() - t0) / masks.size
+    return per_fit * (1 << p) * _EXACT_PER_PILOT
+
+
+def _glm_mask_fitter(prob: _Problem, kind: str, fit_index: str) -> Any:
+    """``masks -> values`` of chosen subset models (cross-products formed once)."""
+    from ._glm import glm_mask_fitter
+
+    Z = prob.Z
+    assert Z is not None
+    always = list(range(prob.m, prob.m + prob.a)) or None
+    X = Z[:, : prob.m + prob.a] if always else Z[:, : prob.m]
+    return glm_mask_fitter(X, Z[:, -1], prob.w, kind=kind, fit_index=fit_index,
+                           players=prob.players, always=always,
+                           weight_type=prob.weight_type)
+
+
+def _glm_exact_ok(prob: _Problem, kind: str, fit_index: str, method: str,
+                  opts: _Options) -> bool:
+    """Whether to fit all 2^p subsets; announce long exact runs (a timed pilot first)."""
+    from ._glm import MAX_PLAYERS
+
+    p = len(prob.players)
+    if p <= 12:
+        return True
+    est = _glm_pilot_seconds(_glm_mask_fitter(prob, kind, fit_index), p,
+                             np.random.default_rng(p))
+    sampled_ok = method == "shapley"
+    if p <= min(opts.exact_max, MAX_PLAYERS) and est <= opts.max_time:
+        if est > GLM_ANNOUNCE_SECONDS:
+            warn(f"Exact {kind} importance over p = {p} drivers fits 2^{p} = {1 << p:,} subset "
+                 f"models: estimated {est:,.0f} s (from a timed pilot).", DriverkitWarning)
+        return True
+    why = (f"p = {p} is above exact_max = {opts.exact_max}" if p > opts.exact_max else
+           f"p = {p} is above the exact GLM limit of {MAX_PLAYERS}" if p > MAX_PLAYERS else
+           f"the exact run would take about {est:,.0f} s (2^{p} = {1 << p:,} subset fits, "
+           f"from a timed pilot), more than max_time = {opts.max_time:g} s")
+    if not sampled_ok:
+        raise DriverkitError(
+            f"method='{method}' needs all 2^{p} subset fits, but {why}. Use "
+            "method='shapley' (sampled above the limit), group drivers into fewer players, "
+            "or raise max_time.")
+    warn(f"GLM Shapley values are sampled: {why}. Entry orders are sampled until the Monte "
+         f"Carlo SE is below {opts.tolerance:g} or max_time = {opts.max_time:g} s runs out.",
+         DriverkitWarning)
+    return False
+
+
+def _glm_sampled(prob: _Problem, method: str, kind: str, fit_index: str,
+                 opts: _Options) -> ImportanceResult:
+    """Permutation-sampled GLM Shapley values (with a Monte Carlo SE per driver)."""
+    from ._sampling import sample_shapley_values
+
+    names = prob.player_names
+    p = len(names)
+    fitter = _glm_mask_fitter(prob, kind, fit_index)
+    r2_full = float(fitter(np.array([(1 << p) - 1], dtype=np.int64))[0])
+    bar = None
+    if opts.progress:  # pragma: no cover - cosmetic
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc="sampled orders", leave=False)
+
+    def step(count: int, se: float) -> None:  # pragma: no cover - cosmetic
+        if bar is not None:
+            bar.n = count
+            bar.set_postfix(max_se=f"{se:.2g}")
+            bar.refresh()
+
+    res = sample_shapley_values(fitter, p,
+                                tolerance=opts.tolerance, max_time=opts.max_time,
+                                max_permutations=opts.max_permutations, rng=opts.rng,
+                                progress=step)
+    if bar is not None:  # pragma: no cover
+        bar.close()
+    r2_always = np.nan
+    if prob.a:
+        Z = prob.Z
+        assert Z is not None
+        r2_always = float(_glm_module().glm_subset_values(
+            Z[:, : prob.m + prob.a], Z[:, -1], prob.w, kind=kind, fit_index=fit_index,
+            players=[[0]], always=list(range(prob.m, prob.m + prob.a)),
+            weight_type=prob.weight_type).r2_always)
+    r2 = r2_full + (0.0 if np.isnan(r2_always) else r2_always)
+    r2_always = 0.0 if np.isnan(r2_always) else r2_always
+    table = _table(names, res.values)
+    table["mc_se"] = res.std_error
+    notes = list(prob.notes)
+    notes.append(f"Shapley values estimated by sampling {res.n_permutations:,} entry orders "
+                 f"(antithetic pairs; one {kind} fit per new subset); largest Monte Carlo SE "
+                 f"{res.std_error.max():.2g}; stopped by {res.stopped_by}.")
+    if res.stopped_by != "tolerance":
+        warn(f"Sampled Shapley values stopped by {res.stopped_by} before reaching the "
+             f"tolerance {opts.tolerance:g} (largest MC SE {res.std_error.max():.3g}). Raise "
+             "max_time/max_permutations for more precision.", ConvergenceWarning)
+    diag: dict[str, Any] = {"r2": r2, "r2_always": r2_always, **_diagnostics(prob),
+                            "sampled": True, "n_permutations": res.n_permutations,
+                            "stopped_by": res.stopped_by,
+                            "max_mc_se": float(res.std_error.max()),
+                            "sampling_seconds": res.seconds}
+    meta = _base_meta(prob, method, kind, r2, r2_always, fit_index)
+    meta["sampled"] = True
+    return ImportanceResult(table, method=method, kind=kind, r2=r2, r2_always=r2_always,
+                            meta=meta, notes=notes, diagnostics=diag, groups=prob.members,
+                            fit_index=fit_index)

@@ -70,7 +70,10 @@ def opposite_signs(names: Sequence[str], coef: np.ndarray, corr: np.ndarray,
 
 def describe_signs(flips: pd.DataFrame) -> str:
     """``"x (coefficient −0.12, correlation +0.45)"`` for each flagged driver."""
-    return "; ".join(f"{d} (coefficient {r['coef']:+.3g}, correlation {r['corr']:+.3g})"
+    def pv(r: Any) -> str:
+        return f", p = {r['p_value']:.2g}" if np.isfinite(r["p_value"]) else ""
+
+    return "; ".join(f"{d} (coefficient {r['coef']:+.3g}{pv(r)}, correlation {r['corr']:+.3g})"
                      for d, r in flips.iterrows())
 
 
@@ -107,7 +110,11 @@ class DriverModel(Result):
         Covariance type. ``None``: a sandwich (HC1) covariance with sampling weights,
         classical otherwise.
     positive : optional
-        The event value when a binary outcome is given as two text values.
+        The event value when a binary outcome is given as two text values (``event=`` is
+        an alias).
+    better : {"higher", "lower"}, optional
+        Which direction of the outcome is good; ``"lower"`` for churn or complaints (read by
+        :class:`~driverkit.Simulator` and the optimisers, so fewer events count as a gain).
     weight_type : {"sampling", "frequency"}, default="sampling"
     ci : float, default=0.95
         Confidence level of ``ci_low``/``ci_high``.
@@ -162,9 +169,18 @@ class DriverModel(Result):
         na_values: Any = None,
         imputations: int = 20,
         seed: Any = None,
+        better: str | None = None,
+        event: Any = None,
         **kwargs: Any,
     ) -> None:
         check_kwargs(kwargs, "DriverModel")
+        if event is not None:
+            if positive is not None and positive != event:
+                raise DriverkitError(f"positive={positive!r} and event={event!r} disagree; "
+                                     "they name the same thing (the value modelled as 1).")
+            positive = event
+        if better is not None:
+            check_option(better, "better", ["higher", "lower"], "DriverModel")
         check_option(kind, "kind", KINDS, "DriverModel")
         check_fraction(ci, "ci", "DriverModel")
         if robust not in (None, True, False, "nonrobust", "HC0", "HC1", "HC2", "HC3"):
@@ -180,6 +196,7 @@ class DriverModel(Result):
         self.missing = missing
         self.robust = robust
         self.positive = positive
+        self.better = better
         self.weight_type = weight_type
         self.ci = ci
         self.vif_threshold = vif_threshold
@@ -201,7 +218,7 @@ class DriverModel(Result):
             covariates=self._covariates_arg, scales=self._scales_arg, missing=self.missing,
             robust=self.robust, positive=self.positive, weight_type=self.weight_type,
             ci=self.ci, vif_threshold=self.vif_threshold, na_values=self.na_values,
-            imputations=self.imputations, seed=self.seed,
+            imputations=self.imputations, seed=self.seed, better=self.better,
         )
 
     def fit(self, data: Any) -> DriverModel:
@@ -529,6 +546,8 @@ class DriverModel(Result):
             m["condition number"] = self._cond
         m["covariance"] = out.cov_type
         m["CI level"] = f"{self.ci:.0%}"
+        if getattr(self, "better", None) is not None:
+            m["better"] = f"{self.better} values of the outcome"
         flips = self.sign_flips
         if len(flips):
             m["suppressor signs"] = ", ".join(flips.index)

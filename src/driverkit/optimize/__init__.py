@@ -16,7 +16,7 @@ from ._curves import (
     piecewise,
     saturating,
 )
-from ._frontier import frontier
+from ._frontier import FrontierResult, frontier
 from ._portfolio import select_initiatives
 from ._protocol import OBJECTIVES, SimulatorProtocol
 from ._results import Allocation, Portfolio, plot_frontier
@@ -26,6 +26,7 @@ __all__ = [
     "Allocation",
     "CallableCurve",
     "CostCurve",
+    "FrontierResult",
     "Hill",
     "Piecewise",
     "Portfolio",

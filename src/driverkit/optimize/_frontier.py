@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._results import FrameResult
 from .._validation import check_fraction
 from ..exceptions import DriverkitError, DriverkitTypeError, InfeasibleError
 from ._allocate import optimize_budget
@@ -17,7 +18,29 @@ from ._curves import CostCurve
 from ._portfolio import select_initiatives
 from ._protocol import OBJECTIVES
 
-__all__ = ["frontier"]
+__all__ = ["FrontierResult", "frontier"]
+
+
+class FrontierResult(FrameResult):
+    """The efficient frontier: the optimal plan and its value for each budget.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per budget: ``budget, chosen, value, net_cost, roi, feasible`` (with a
+        simulator also ``value_low, value_high, roi_low, roi_high``; for cost curves
+        ``allocation``). Also readable as ``result["value"]``, ``result.iloc[...]``,
+        ``len(result)`` (0.1 returned the table itself).
+    """
+
+    _title = "Efficient frontier"
+
+    def _plot(self, ax: Any, **kwargs: Any) -> Any:
+        from ..display._plots import budget_frontier
+
+        kwargs.setdefault("title", self.title)
+        return budget_frontier(self.table, ax=ax, step="allocation" not in self.table.columns,
+                               **kwargs)
 
 
 def _is_curves(obj: Any) -> bool:
@@ -29,7 +52,7 @@ def _is_curves(obj: Any) -> bool:
 
 def frontier(initiatives_or_curves: Any, budgets: Iterable[float], *, simulator: Any = None,
              sim: Any = None, objective: str | None = None, draws: int = 1000,
-             seed: int | None = 0, ci: float = 0.95, **options: Any) -> pd.DataFrame:
+             seed: int | None = 0, ci: float = 0.95, **options: Any) -> FrontierResult:
     """The optimal plan and its value for each budget of a sweep.
 
     Parameters
@@ -54,13 +77,13 @@ def frontier(initiatives_or_curves: Any, budgets: Iterable[float], *, simulator:
 
     Returns
     -------
-    pandas.DataFrame
-        One row per budget (in the order given): ``budget``, ``chosen`` (chosen initiatives or
-        funded drivers), ``value``, ``net_cost``, ``roi``, ``feasible``; with a simulator also
-        ``value_low``, ``value_high``, ``roi_low``, ``roi_high``; for cost curves also
-        ``allocation`` (``{driver: spend}``). ``roi`` is Δprofit / net cost (the simulator's
-        ``roi``; for known effects ``value / net_cost`` with ``objective="profit"`` and
-        ``(value − net_cost) / net_cost`` — i.e. margin 1 — with ``"revenue"``); it is NaN
+    FrontierResult
+        ``.table`` has one row per budget (in the order given): ``budget``, ``chosen`` (chosen
+        initiatives or funded drivers), ``value``, ``net_cost``, ``roi``, ``feasible``; with a
+        simulator also ``value_low``, ``value_high``, ``roi_low``, ``roi_high``; for cost curves
+        also ``allocation`` (``{driver: spend}``). ``roi`` is Δprofit / net cost (the
+        simulator's ``roi``; for known effects ``value / net_cost`` with ``objective="profit"``
+        and ``(value − net_cost) / net_cost`` — i.e. margin 1 — with ``"revenue"``); it is NaN
         when the plan costs nothing or saves money (ROI undefined) and for ``"rate"``. A budget
         no plan can meet (e.g. an unreachable savings target) gives ``feasible=False`` and NaN
         value.
@@ -70,7 +93,7 @@ def frontier(initiatives_or_curves: Any, budgets: Iterable[float], *, simulator:
     >>> import driverkit as dk
     >>> ini = {"A": {"cost": 40, "delta_revenue": 120}, "B": {"cost": 25, "delta_revenue": 60},
     ...        "C": {"cost": 10, "delta_revenue": 35}, "D": {"cost": -30, "delta_revenue": -8}}
-    >>> dk.frontier(ini, [0, 20])[["budget", "chosen", "value", "net_cost"]]
+    >>> dk.frontier(ini, [0, 20]).table[["budget", "chosen", "value", "net_cost"]]
        budget     chosen  value  net_cost
     0     0.0     [B, D]   52.0      -5.0
     1    20.0  [A, C, D]  147.0      20.0
@@ -133,7 +156,15 @@ def frontier(initiatives_or_curves: Any, budgets: Iterable[float], *, simulator:
         cols += ["value_low", "value_high", "roi_low", "roi_high"]
     if curves:
         cols.append("allocation")
-    return out[cols]
+    meta: dict[str, Any] = {"objective": obj, "budgets": len(bl),
+                            "feasible": int(out["feasible"].sum())}
+    if sim_obj is not None:
+        meta.update({"draws": draws, "ci": ci})
+    notes = []
+    if not out["feasible"].all():
+        notes.append("Budgets no plan can meet (e.g. an unreachable savings target) are "
+                     "marked feasible = False with no value.")
+    return FrontierResult(out[cols], meta=meta, notes=notes)
 
 
 def _known_roi(objective: str, value: float, net_cost: float) -> float:

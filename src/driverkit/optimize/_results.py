@@ -163,5 +163,7 @@ def plot_frontier(table: pd.DataFrame, ax: Any = None, **kwargs: Any) -> Any:
     """
     from ..display._plots import budget_frontier
 
+    if isinstance(table, Result):  # a FrontierResult (0.1 frontier() returned the frame)
+        table = table.table
     # discrete portfolios jump between plans (steps); continuous allocations are smooth
     return budget_frontier(table, ax=ax, step="allocation" not in table.columns, **kwargs)

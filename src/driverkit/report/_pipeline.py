@@ -156,6 +156,7 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                  stages: Mapping[str, Any] | None = None, bootstrap: int | None = None,
                  importance_outcome: str | None = None,
                  draws: int = 500, seed: int = 0, positive: Any = None,
+                 better: str | None = None,
                  out_dir: str | Path = "driverkit_output", title: str | None = None,
                  progress: bool = False, echo: Callable[[str], None] | None = None,
                  missing: str = "listwise", na_values: Any = None, imputations: int = 20,
@@ -222,7 +223,8 @@ def run_analysis(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
         say(f"model: {model.meta.get('kind', kind)}, n = {model.n}; importance done")
 
         bar.set_postfix_str(f"simulating each driver ±1 ({draws} draws)")
-        sim_kw: dict[str, Any] = {"weights": weights, "margin": margin, "customers": customers}
+        sim_kw: dict[str, Any] = {"weights": weights, "margin": margin, "customers": customers,
+                                  "better": better}
         if revenue:
             sim_kw["revenue"] = revenue
         elif revenue_per_customer is not None:

@@ -67,7 +67,10 @@ class TableResult(Result):
         from ..display._plots import budget_frontier, table_bar
 
         if {"budget", "value"} <= set(self.table.columns):
-            return budget_frontier(self.table, ax=ax, title=self.title, **kwargs)
+            # cost-curve frontiers (an allocation per budget) are continuous; portfolios step
+            kind = kwargs.pop("kind", None) or (
+                "continuous" if "allocation" in self.table.columns else None)
+            return budget_frontier(self.table, ax=ax, title=self.title, kind=kind, **kwargs)
         return table_bar(self.plot_data(), ax=ax, title=self.title, **kwargs)
 
 
@@ -214,8 +217,10 @@ def _sheet_name(text: str, used: set[str]) -> str:
 # ---------------------------------------------------------------------------------------
 def _figure_bytes(fig: Any, image_format: str, dpi: int) -> bytes:
     buf = io.BytesIO()
+    # a light PNG compression: several times faster to write, files a little larger
     fig.savefig(buf, format=image_format, dpi=dpi, bbox_inches="tight",
-                metadata={"Date": None} if image_format == "svg" else None)
+                metadata={"Date": None} if image_format == "svg" else None,
+                **({"pil_kwargs": {"compress_level": 3}} if image_format == "png" else {}))
     return buf.getvalue()
 
 
@@ -295,8 +300,7 @@ def _draw(section: _Section, image_format: str, dpi: int,
             fig = Figure(figsize=(7.5, height))
             ax = fig.add_subplot()
             try:
-                finish_axes(attempt[1](ax) or ax)
-                fig.tight_layout()
+                finish_axes(attempt[1](ax) or ax)  # saved with bbox_inches="tight"
             except Exception as exc:  # a chart must never stop the report; say why
                 section.chart_errors.append(f"{attempt[0]}: {type(exc).__name__}: {exc}")
                 continue
@@ -334,8 +338,8 @@ def _split_meta(obj: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
 _MAIN_COLUMNS = {
     "SensitivityResult": ["driver", "step", "delta_rate", "delta_customers", "delta_revenue",
                           "delta_profit"],
-    "SimulationResult": ["baseline_rate", "scenario_rate", "delta_rate", "delta_customers",
-                         "delta_revenue", "delta_profit", "cost", "roi"],
+    "SimulationResult": ["scenario_rate", "delta_rate", "delta_revenue", "delta_profit",
+                         "cost"],
     "PriorityResult": ["performance", "impact", "quadrant"],
 }
 _MAX_MAIN_COLUMNS = 9

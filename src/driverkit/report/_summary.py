@@ -326,5 +326,5 @@ def executive_summary(results: Sequence[Any], fmt: Format, *, caveat: str,
         parts.append(f"Missing answers: {dropped.rstrip('.')}.")
     if warnings:
         parts.append(f"{len(warnings)} warning(s) were raised while computing these results; "
-                     "they are listed with the sections they concern.")
+                     "they are listed in the appendix.")
     return Summary(blocks, " ".join(parts))

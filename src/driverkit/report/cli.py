@@ -23,7 +23,7 @@ __all__ = ["cli", "main"]
 
 _CONFIG_KEYS = ("outcome", "drivers", "weights", "revenue", "revenue_per_customer", "customers",
                 "margin", "budget", "kind", "scales", "groups", "stages", "cost_curves",
-                "bootstrap", "draws", "seed", "positive", "title", "sheet",
+                "bootstrap", "draws", "seed", "positive", "better", "title", "sheet",
                 "importance_outcome", "labels", "currency", "locale", "pptx")
 
 
@@ -323,6 +323,9 @@ def _demo_drivers(df: Any) -> list[str]:
 @click.option("--sheet", help="Excel sheet to read (default: the first).")
 @click.option("--positive", help="The event value of a yes/no outcome given as text "
                                  "(e.g. --positive Yes).")
+@click.option("--better", type=click.Choice(["higher", "lower"]),
+              help="Which direction of the outcome is good (lower for churn or complaints: "
+                   "fewer events count as a gain).")
 @click.option("--title", help="Report title.")
 @click.option("--sep", help="Column separator of a text file (default: detected; e.g. ';').")
 @click.option("--decimal", help="Decimal mark of a text file (default: detected; ',' or '.').")
@@ -346,7 +349,8 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
             margin: float | None, budget: float | None, kind: str | None,
             config_path: str | None, importance_outcome: str | None,
             bootstrap: int | None, draws: int | None,
-            seed: int | None, sheet: str | None, positive: str | None, title: str | None,
+            seed: int | None, sheet: str | None, positive: str | None, better: str | None,
+            title: str | None,
             sep: str | None, decimal: str | None, encoding: str | None,
             na_values: str | None, missing: str | None, imputations: int | None,
             pptx: bool | None, currency: str | None, locale_: str | None,
@@ -366,7 +370,7 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
              "revenue_per_customer": revenue_per_customer, "customers": customers,
              "margin": margin, "budget": budget, "kind": kind, "bootstrap": bootstrap,
              "importance_outcome": importance_outcome,
-             "draws": draws, "seed": seed, "sheet": sheet, "positive": positive,
+             "draws": draws, "seed": seed, "sheet": sheet, "positive": positive, "better": better,
              "title": title, "sep": sep, "decimal": decimal, "encoding": encoding,
              "na_values": na_values, "missing": missing, "imputations": imputations,
              "pptx": pptx, "currency": currency, "locale": locale_}
@@ -391,7 +395,8 @@ def analyze(data: str, outcome: str | None, drivers: tuple[str, ...], weights: s
         cost_curves=opts.get("cost_curves"), stages=opts.get("stages"),
         bootstrap=opts.get("bootstrap"), importance_outcome=opts.get("importance_outcome"),
         draws=int(opts.get("draws", 500)), seed=int(opts.get("seed", 0)),
-        positive=opts.get("positive"), out_dir=out_dir, title=opts.get("title"),
+        positive=opts.get("positive"), better=opts.get("better"), out_dir=out_dir,
+        title=opts.get("title"),
         progress=show, formats=("html", "xlsx", "pptx") if opts.get("pptx") else ("html", "xlsx"),
         labels=opts.get("labels"), currency=opts.get("currency"), locale=opts.get("locale"),
         **miss_kw)

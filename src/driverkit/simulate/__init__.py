@@ -6,7 +6,7 @@ revenue, profit and ROI, with intervals from parameter draws, the delta method o
 bootstrap. The optimisers evaluate plans only through :meth:`Simulator.value`.
 """
 
-from ._chunked import run_chunked
+from ._chunked import ChunkedSimulationResult, run_chunked
 from ._money import Calibration, clv, clv_elasticity, index_100
 from ._operators import (
     Operator,
@@ -25,6 +25,7 @@ from ._simulator import Simulator
 
 __all__ = [
     "Calibration",
+    "ChunkedSimulationResult",
     "Operator",
     "PriorityResult",
     "Scenario",

@@ -19,19 +19,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._results import FrameResult
 from .._validation import check_fraction, check_positive
 from ..exceptions import DriverkitError, ExtrapolationWarning
 from ._scenario import as_scenarios
 from ._simulator import Simulator, _outcome_type
 from ._summaries import score_columns
 
-__all__ = ["run_chunked"]
+__all__ = ["ChunkedSimulationResult", "run_chunked"]
 
 
 def run_chunked(model: Any, source: Any, scenarios: Any, *, weights: str | None = None,
                 customers: float | None = None, revenue_per_customer: float | None = None,
                 margin: float = 1.0, draws: int = 1000, seed: int = 0, ci: float = 0.95,
-                chunksize: int | None = None, progress: bool | None = None) -> pd.DataFrame:
+                chunksize: int | None = None, progress: bool | None = None
+                ) -> ChunkedSimulationResult:
     """Simulate scenarios over a DataFrame, CSV/Parquet file(s) or dask frame, chunk by chunk.
 
     Parameters
@@ -58,8 +60,8 @@ def run_chunked(model: Any, source: Any, scenarios: Any, *, weights: str | None 
 
     Returns
     -------
-    pandas.DataFrame
-        One row per scenario: ``baseline_rate, scenario_rate, delta_rate`` with
+    ChunkedSimulationResult
+        ``.table``: one row per scenario, ``baseline_rate, scenario_rate, delta_rate`` with
         ``delta_rate_low/_high`` (and money columns when ``revenue_per_customer`` is given),
         plus ``cost`` and ``roi`` (Δprofit / cost; undefined, NaN, for cost ≤ 0 — compare
         ``delta_profit`` with the saving instead).
@@ -125,7 +127,34 @@ def run_chunked(model: Any, source: Any, scenarios: Any, *, weights: str | None 
         with np.errstate(divide="ignore", invalid="ignore"):
             out["roi"] = np.where(cost > 0, out["delta_profit"] / cost, np.nan)
     out["cost"] = cost
-    return score_columns(out) if score else out
+    table = score_columns(out) if score else out
+    meta: dict[str, Any] = {"sum_weights": float(total_w), "customers": n_cust,
+                            "draws": draws, "ci": ci}
+    notes = ["Streamed chunk by chunk: every chunk uses the same parameter draws, so each "
+             "draw is one parameter vector across the whole population (intervals equal the "
+             "in-memory run's)."]
+    return ChunkedSimulationResult(table, meta=meta, notes=notes)
+
+
+class ChunkedSimulationResult(FrameResult):
+    """Scenarios simulated over a source too large for memory (:func:`run_chunked`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per scenario, the columns of :class:`SimulationResult` (``baseline_rate,
+        scenario_rate, delta_rate, delta_rate_low, delta_rate_high``, money columns with
+        ``revenue_per_customer``, ``cost``, ``roi``). Also readable as ``result["delta_rate"]``
+        (0.1 returned the table itself).
+    """
+
+    _title = "Simulated scenarios (streamed)"
+
+    def _plot(self, ax: Any, column: str | None = None, **kwargs: Any) -> Any:
+        from ..display._plots import table_bar
+
+        col = column or ("delta_mean" if "delta_mean" in self.table.columns else "delta_rate")
+        return table_bar(self.table, ax=ax, title=self.title, column=col, **kwargs)
 
 
 def _chunk_sums(chunk: pd.DataFrame, *, model: Any, scen: list[Any], weights: str | None,
