@@ -3,8 +3,9 @@
 Every table is an Excel table (named header cells, filter buttons) holding the unrounded
 numbers of the result's ``.table``; percentages are stored as fractions with a ``%`` format
 (so reformatting a cell never shows 863 %); strings are always text cells (a label that starts
-with ``=``, ``+``, ``-`` or ``@`` never becomes a formula). Importance, the priority matrix and
-the budget plan also get native xlsxwriter charts the client can restyle.
+with ``=``, ``+``, ``-`` or ``@`` never becomes a formula). Importance, the priority matrix,
+the importance–performance map and the budget plan also get native xlsxwriter charts the
+client can restyle.
 """
 
 from __future__ import annotations
@@ -234,6 +235,51 @@ def _chart_plan(wb: Any, ws: Any, sheet: str, frame: pd.DataFrame, cols: dict[st
     ws.insert_chart(1, len(frame.columns) + 3, chart)
 
 
+def _chart_ipma(wb: Any, ws: Any, sheet: str, frame: pd.DataFrame, cols: dict[str, int],
+                meta: dict[str, Any]) -> bool:
+    """Importance (x) against performance (y), the axes crossing at the two means."""
+    n = len(frame)
+    if not {"importance", "performance"} <= set(cols) or n == 0:
+        return False
+    x = frame["importance"].to_numpy(dtype=float)
+    y = frame["performance"].to_numpy(dtype=float)
+    label_col = frame.index.nlevels - 1  # the innermost index level names the point
+    col = chr(ord("A") + label_col)
+    chart = wb.add_chart({"type": "scatter"})
+    series: dict[str, Any] = {
+        "name": "drivers",
+        "categories": _ref(sheet, 1, cols["importance"], n, cols["importance"]),
+        "values": _ref(sheet, 1, cols["performance"], n, cols["performance"]),
+        "marker": {"type": "circle", "size": 7, "fill": {"color": "#1F4E79"},
+                   "border": {"color": "#1F4E79"}},
+        "data_labels": {"custom": [{"value": f"='{sheet}'!${col}${i + 2}"} for i in range(n)],
+                        "position": "right", "font": {"size": 8}},
+    }
+    for axis, v, name in (("x", x, "importance"), ("y", y, "performance")):
+        if {f"{name}_low", f"{name}_high"} <= set(frame.columns):
+            # bootstrap intervals as literal error-bar lengths
+            plus = np.nan_to_num(frame[f"{name}_high"].to_numpy(dtype=float) - v)
+            minus = np.nan_to_num(v - frame[f"{name}_low"].to_numpy(dtype=float))
+            series[f"{axis}_error_bars"] = {
+                "type": "custom", "end_style": 1,
+                "plus_values": [round(float(max(e, 0.0)), 6) for e in plus],
+                "minus_values": [round(float(max(e, 0.0)), 6) for e in minus]}
+    chart.add_series(series)
+    mi = float(meta.get("mean importance", np.nanmean(x)))
+    mp = float(meta.get("mean performance", np.nanmean(y)))
+    # the quadrant split: each axis crosses the other at its mean, tick labels at the edges
+    chart.set_title({"name": "Importance–performance map"})
+    chart.set_x_axis({"name": "importance (index points per index point of the driver)",
+                      "major_gridlines": {"visible": False}, "crossing": mi,
+                      "label_position": "low"})
+    chart.set_y_axis({"name": "performance (mean index, 0–100)", "crossing": mp,
+                      "label_position": "low", "major_gridlines": {"visible": False}})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 620, "height": 420})
+    ws.insert_chart(1, len(frame.columns) + frame.index.nlevels + 2, chart)
+    return True
+
+
 def write_excel(path: Path, title: str, sections: Sequence[Any], generated: str, *,
                 fmt: Format, summary: Any = None, caveat: str = "",
                 notes_of: Any = None) -> tuple[list[str], list[str]]:
@@ -293,6 +339,9 @@ def write_excel(path: Path, title: str, sections: Sequence[Any], generated: str,
                 elif s.kind == "PriorityResult" and {"performance", "impact"} <= set(cols):
                     _chart_priority(wb, ws, t.sheet, t.frame, cols)
                     charted.append(t.sheet)
+                elif s.kind == "IPMAResult":
+                    if _chart_ipma(wb, ws, t.sheet, t.frame, cols, s.obj.meta or {}):
+                        charted.append(t.sheet)
                 elif s.kind == "Allocation" and "spend" in cols:
                     _chart_plan(wb, ws, t.sheet, t.frame, cols)
                     charted.append(t.sheet)

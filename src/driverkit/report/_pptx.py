@@ -186,6 +186,19 @@ def write_pptx(path: Path, *, title: str, subtitle: str | None, sections: Sequen
             if "importance" in imp.obj.table.columns else None
         _chart_slide(deck, imp, add("What drives " + fmt.label(imp.outcome or "the outcome")),
                      imp.title, fmt, t)
+    pls = _find(sections, "PLSModel")
+    if pls is not None:
+        r2 = ", ".join(f"{fmt.label(k)} {fmt.decimal(float(v), 2)}"
+                       for k, v in pls.obj.r2.items())
+        _chart_slide(deck, pls, add("PLS path model"), f"R²: {r2}", fmt)
+    ipma = _find(sections, "IPMAResult")
+    if ipma is not None:
+        t = ipma.obj.table
+        keep = [c for c in ("importance", "performance", "quadrant") if c in t.columns]
+        target = ipma.obj.meta.get("target", "")
+        _chart_slide(deck, ipma, add("Importance–performance map"),
+                     f"target: {fmt.label(target)}" if target else ipma.title, fmt,
+                     t.sort_values("importance", ascending=False)[keep])
     prio = _find(sections, "PriorityResult")
     if prio is not None:
         _chart_slide(deck, prio, add("Priority matrix"),

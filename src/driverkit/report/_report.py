@@ -46,6 +46,25 @@ _EXTRA_TABLES = {
     "comparison": ("model comparison", "comparison"),
 }
 
+# Tables a result kind shows in its own section (not the appendix), after its ``.table``:
+# (caption, sheet suffix, attribute or function of the result).
+_SECTION_TABLES: dict[str, list[tuple[str, str, Any]]] = {
+    "PLSModel": [
+        ("R² of the endogenous constructs", "R2",
+         lambda m: pd.DataFrame({"r2": m.r2, "adj_r2": m.adj_r2})),
+        ("reliability and convergent validity", "reliability", "reliability"),
+        ("mean indices (0–100)", "indices", "index_table"),
+    ],
+}
+# Their technical tables, in the appendix.
+_APPENDIX_TABLES: dict[str, list[tuple[str, str, Any]]] = {
+    "PLSModel": [
+        ("outer weights and loadings", "outer", "outer"),
+        ("total effects", "total effects", "total_effects"),
+        ("heterotrait–monotrait ratios (HTMT)", "HTMT", "htmt"),
+    ],
+}
+
 
 class TableResult(Result):
     """A plain DataFrame shown as a report section (e.g. the output of :func:`driverkit.frontier`).
@@ -115,6 +134,7 @@ class _Table:
     sheet: str = ""
     ci: float | None = None
     short: str = ""
+    main: bool = False  # a captioned table shown in the section itself, not the appendix
 
 
 @dataclass
@@ -168,6 +188,14 @@ def _as_section(name: str | None, obj: Any, position: int) -> _Section:
                 extra = None
             if isinstance(extra, pd.DataFrame) and not extra.empty:
                 tables.append(_Table(caption, extra, ci=_ci_level(obj), short=short))
+        kind = type(obj).__name__
+        for specs, main in ((_SECTION_TABLES.get(kind, []), True),
+                            (_APPENDIX_TABLES.get(kind, []), False)):
+            for caption, short, get in specs:
+                frame = get(obj) if callable(get) else getattr(obj, get)
+                if isinstance(frame, pd.DataFrame) and not frame.empty:
+                    tables.append(_Table(caption, frame, ci=_ci_level(obj), short=short,
+                                         main=main))
         return _Section(title, obj, type(obj).__name__, tables)
     if _is_figure(obj):
         return _Section(name or f"Chart {position}", obj, "Figure", [])
@@ -379,7 +407,7 @@ def _table_context(t: _Table, kind: str = "") -> dict[str, Any]:
         "caption": t.caption, "sheet": t.sheet, "show_index": not plain_index,
         "index_name": "" if ft.index.name is None else str(ft.index.name),
         "columns": [str(c) for c in ft.columns], "rows": rows,
-        "more": max(len(t.frame) - limit, 0), "hidden": hidden,
+        "more": max(len(t.frame) - limit, 0), "hidden": hidden, "main": t.main,
     }
 
 
@@ -599,12 +627,12 @@ def report(*results: Any, path: str | Path = "driverkit_report.html",
             ctx = {
                 "title": s.title, "anchor": s.anchor, "kind": s.kind, "outcome": s.outcome,
                 "meta": main_meta, "charts": s.charts, "chart_errors": s.chart_errors,
-                "tables": [t for t in tables if not t["caption"]],
+                "tables": [t for t in tables if not t["caption"] or t["main"]],
                 "warnings": [n for n in notes if is_warning(n)],
                 "notes": [n for n in notes if not is_warning(n)],
             }
             contexts.append(ctx)
-            extra = [t for t in tables if t["caption"]]
+            extra = [t for t in tables if t["caption"] and not t["main"]]
             if tech_meta or extra:
                 appendix.append({"title": s.title, "anchor": f"{s.anchor}-detail",
                                  "meta": tech_meta, "tables": extra})
