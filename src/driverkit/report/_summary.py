@@ -210,6 +210,51 @@ def _priority_block(prio: Any, fmt: Format, outcome: str) -> Block | None:
                  outcome, lead, bullets)
 
 
+def _pls_block(results: Sequence[Any], fmt: Format) -> Block | None:
+    """The latent target of a PLS path model: its index, R², biggest impacts, IPMA quadrant."""
+    impact = _find(results, "ImpactResult")
+    ipma = _find(results, "IPMAResult")
+    model = _find(results, "PLSModel")
+    target = str(((impact or ipma).meta.get("target", "")) if (impact or ipma) else "")
+    if not target and model is not None:
+        # without an impact or IPMA result, the model's last endogenous construct
+        target = str(model.spec.endogenous[-1]) if len(model.spec.endogenous) else ""
+    if not target:
+        return None
+    meta = (impact or ipma).meta if (impact or ipma) else {}
+    index = _num(meta.get("target index", model.index[target] if model is not None else None))
+    r2 = _num(model.r2.get(target)) if model is not None else float("nan")
+    lead = f"{fmt.label(target)} is a latent construct of a PLS path model"
+    if math.isfinite(index):
+        lead += f"; its index stands at {fmt.decimal(index, 1)} on a 0–100 scale"
+    if math.isfinite(r2):
+        lead += (f"; its predecessors explain {fmt.percent(r2, 0)} of its variation "
+                 f"(R² = {fmt.decimal(r2, 2)})")
+    lead += "."
+    bullets = []
+    if impact is not None and isinstance(impact.table, pd.DataFrame):
+        points = _num(impact.meta.get("points", 5.0))
+        d = impact.table.sort_values("impact", ascending=False)
+        for name, row in d.head(3).iterrows():
+            v = float(row["impact"])
+            text = (f"{fmt.label(name)}: {'+' if v >= 0 else ''}{fmt.decimal(v, 2)} index "
+                    f"points of {fmt.label(target)} when its index rises by {points:g}")
+            lo, hi = _num(row.get("ci_low")), _num(row.get("ci_high"))
+            if math.isfinite(lo) and math.isfinite(hi):
+                text += (f" ({100 * _level(impact):g}% interval {fmt.decimal(lo, 2)} to "
+                         f"{fmt.decimal(hi, 2)})")
+            bullets.append(text)
+    if ipma is not None and isinstance(ipma.table, pd.DataFrame) \
+            and "quadrant" in ipma.table.columns:
+        focus = [n[-1] if isinstance(n, tuple) else n
+                 for n in ipma.table.index[ipma.table["quadrant"] == "concentrate"]]
+        if focus:
+            bullets.append(f"Concentrate on {_names(fmt, focus)}: above-average importance "
+                           "for the target, below-average performance.")
+    return Block("pls", f"What drives {fmt.label(target)} (PLS path model)", target, lead,
+                 bullets)
+
+
 def _level(obj: Any) -> float:
     meta = getattr(obj, "meta", None) or {}
     for key in ("ci", "ci_level", "CI level"):
@@ -311,6 +356,7 @@ def executive_summary(results: Sequence[Any], fmt: Format, *, caveat: str,
                 break
     blocks = [b for b in (
         _importance_block(imp, fmt) if imp is not None else None,
+        _pls_block(results, fmt),
         _priority_block(prio, fmt, money_outcome) if prio is not None else None,
         _cut_block(sens, fmt, money_outcome) if sens is not None else None,
         _plan_block(plan, check, fmt, money_outcome) if plan is not None else None,
