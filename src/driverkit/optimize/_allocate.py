@@ -105,7 +105,7 @@ class _Problem:
         self.smooth: float | None = None
         # −1 for an event rate where less is better: the search maximises the reduction
         self.sign = direction(sim, objective)
-        scales = dict(getattr(sim, "scales", {}) or {})
+        scales = _group_scales(sim)
         self.scales = scales
         self.h = np.array([
             1e-6 * max(float(scales[d][1]) - float(scales[d][0]), 1.0) if d in scales else 1e-6
@@ -192,13 +192,37 @@ class _Problem:
 # --------------------------------------------------------------------------------------
 # input checks
 # --------------------------------------------------------------------------------------
+def _groups(sim: Any) -> dict[str, list[str]]:
+    """``{construct: items}`` of a PLS simulator (empty for other simulators)."""
+    groups = getattr(sim, "constructs", None)
+    return {str(g): list(v) for g, v in groups.items() if v} if isinstance(
+        groups, Mapping) else {}
+
+
+def _group_scales(sim: Any) -> dict[str, tuple[float, float]]:
+    """The simulator's scales, plus one per construct: the narrowest scale of its items.
+
+    A construct's lift moves each of its items by the same points (the simulator expands
+    the construct's shift to its items), so the lift is capped where the narrowest item
+    reaches its ceiling for every respondent.
+    """
+    scales = dict(getattr(sim, "scales", {}) or {})
+    for g, items in _groups(sim).items():
+        if g not in scales and all(i in scales for i in items):
+            narrow = min(items, key=lambda i: float(scales[i][1]) - float(scales[i][0]))
+            scales[g] = scales[narrow]
+    return scales
+
+
 def _check_curves(sim: Any, cost_curves: Any) -> tuple[list[str], list[CostCurve]]:
     if not isinstance(cost_curves, Mapping) or not cost_curves:
         raise DriverkitTypeError(
             "The 'cost_curves' parameter of optimize_budget() must be a non-empty dict "
             "{driver: cost curve}, e.g. {'staff': dk.saturating(1.0, 50_000)}."
         )
-    known = [str(d) for d in sim.drivers]
+    groups = _groups(sim)
+    # a PLS simulator also takes construct names: the construct's lift moves all its items
+    known = [str(d) for d in sim.drivers] + [g for g in groups if g not in sim.drivers]
     drivers: list[str] = []
     curves: list[CostCurve] = []
     for d, c in cost_curves.items():
@@ -209,6 +233,14 @@ def _check_curves(sim: Any, cost_curves: Any) -> tuple[list[str], list[CostCurve
             )
         drivers.append(str(d))
         curves.append(as_curve(c, str(d)))
+    moved: dict[str, str] = {}
+    for d in drivers:
+        for it in groups.get(d, [d]):
+            if it in moved:
+                raise DriverkitError(
+                    f"optimize_budget(): '{it}' has two cost curves (through '{moved[it]}' and "
+                    f"'{d}'). Give a curve to the construct or to its items, not both.")
+            moved[it] = d
     return drivers, curves
 
 
@@ -406,7 +438,9 @@ def optimize_budget(simulator: Any = None, cost_curves: Mapping[str, Any] | None
         the deprecated 0.1 keyword).
     cost_curves : dict
         ``{driver: curve}`` with curves from :func:`saturating`, :func:`hill`,
-        :func:`piecewise` or any callable ``spend -> lift`` (validated numerically).
+        :func:`piecewise` or any callable ``spend -> lift`` (validated numerically). With a
+        simulator of a PLS model a key may also be a construct: its lift moves every item
+        of the construct by the same points (as a construct-level scenario does).
     budget : float, optional
         Total spend allowed (``Σ s_j <= budget``). Required unless ``target`` is given (then
         it caps the search). Must be >= 0: continuous allocation only spends; savings come from
