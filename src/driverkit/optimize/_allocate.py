@@ -876,10 +876,12 @@ def _finish(prob: _Problem, s: np.ndarray, res: sopt.OptimizeResult, lb: np.ndar
                           "marginal_roi": marg, "status": status, "reason": reasons},
                          index=pd.Index(drivers, name="driver"))
     flips = getattr(prob.sim, "sign_flips", None)
+    groups = _groups(prob.sim)  # a construct's items carry its coefficients' signs
     table["suppressor"] = [bool(flips is not None and hasattr(flips, "index")
-                                and d in flips.index) for d in drivers]
-    note = flag_suppressors(prob.sim, [d for d, f in zip(drivers, funded, strict=True) if f],
-                            "The plan funds")
+                                and any(i in flips.index for i in [d, *groups.get(d, [])]))
+                           for d in drivers]
+    note = flag_suppressors(prob.sim, [i for d, f in zip(drivers, funded, strict=True) if f
+                                       for i in [d, *groups.get(d, [])]], "The plan funds")
     if note:
         notes.insert(0, note)
     gap = value - prob.sign * float(np.sum(standalone))
