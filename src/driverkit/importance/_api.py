@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .._results import Result
+from .._results import Result, snake_key
 from .._validation import (
     check_fraction,
     check_int,
@@ -31,6 +31,7 @@ from .._validation import (
     check_positive,
     check_progress,
     check_random_state,
+    renamed,
     suggest,
     warn,
 )
@@ -50,8 +51,9 @@ from ..stats._collinearity import (
     vif_from_corr,
 )
 from ..stats._subsets import (
+    SubsetBlock,
     announce_cost,
-    iter_subset_blocks,
+    map_subset_blocks,
     partial_correlation,
     single_threaded_blas,
     subset_values_batch,
@@ -283,7 +285,7 @@ def _check_groups(groups: Any, always: list[str]) -> dict[str, list[str]]:
         for d in mem:
             if d in always:
                 raise DriverkitError(
-                    f"'{d}' is both in always= and in the group '{gname}'. A variable is "
+                    f"'{d}' is both in covariates= and in the group '{gname}'. A variable is "
                     "either always in the model or a (grouped) driver, not both."
                 )
             if d in seen and seen[d] != str(gname):
@@ -362,7 +364,7 @@ def _from_data(data: pd.DataFrame, outcome: Any, drivers: Any, *, kind: str, wei
         both = [d for d in drv if d in always]
         if both:
             raise DriverkitError(
-                f"{both} are listed both in drivers and in always=; always-in covariates are "
+                f"{both} are listed both in drivers and in covariates=; always-in covariates are "
                 "not drivers."
             )
     if drv is None and not is_formula:
@@ -474,10 +476,11 @@ def _from_matrix(corr: Any, outcome: Any, drivers: Any, *, groups: dict[str, lis
                 f"The driver '{d}' is not a variable of the matrix.{suggest(d, cols)}"
             )
     if outcome in drv or outcome in always:
-        raise DriverkitError(f"The outcome '{outcome}' is also listed as a driver or in always=.")
+        raise DriverkitError(f"The outcome '{outcome}' is also listed as a driver or in "
+                             "covariates=.")
     both = [d for d in drv if d in always]
     if both:
-        raise DriverkitError(f"{both} are listed both in drivers and in always=.")
+        raise DriverkitError(f"{both} are listed both in drivers and in covariates=.")
     if len(set(drv)) != len(drv):
         raise DriverkitError("A driver is listed more than once.")
     driver_cols = {d: [i] for i, d in enumerate(drv)}
@@ -541,9 +544,16 @@ def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
         from tqdm.auto import tqdm
 
         bar = tqdm(total=1 << p, desc="subsets", unit_scale=True, leave=False)
-    for blk in iter_subset_blocks(R, players,
-                                  progress=None if bar is None else bar.update):
-        acc.add_block(blk)
+
+    def block_sums(blk: SubsetBlock) -> tuple[LatticeSums, SubsetBlock]:
+        part = LatticeSums(p)
+        part.add_block(blk)
+        return part, blk
+
+    # blocks on the machine's cores; merged in block order (same sums whatever the threads)
+    for part, blk in map_subset_blocks(R, players, block_sums,
+                                       progress=None if bar is None else bar.update):
+        acc.merge(part)
         if v is not None:
             v[blk.start : blk.start + blk.values.shape[0]] = blk.values[:, 0]
     if bar is not None:  # pragma: no cover
@@ -616,7 +626,14 @@ def _diagnostics(prob: _Problem) -> dict[str, Any]:
     C = prob.C[:d, :d]
     s = np.sqrt(np.diag(C))
     vif = pd.Series(vif_from_corr(C / np.outer(s, s)), index=prob.var_names[:d], name="vif")
-    if prob.Z is not None:
+    if prob.Z is not None and prob.pairwise:  # rows with gaps: from the pairwise moments
+        Zd = prob.Z[:, :d]
+        ok = ~np.isnan(Zd)
+        ww = prob.w[:, None] * ok
+        mu = (np.where(ok, Zd, 0.0) * ww).sum(axis=0) / ww.sum(axis=0)
+        M = np.block([[np.ones((1, 1)), mu[None, :]], [mu[:, None], C + np.outer(mu, mu)]])
+        cond = condition_number_from_crossproducts(M)
+    elif prob.Z is not None:
         cond = condition_number(prob.Z[:, :d], prob.w)
     elif prob.crossproducts is not None:
         cond = condition_number_from_crossproducts(prob.crossproducts)
@@ -727,7 +744,7 @@ def _table(names: list[str], imp: np.ndarray) -> pd.DataFrame:
 def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[str] | None = None,
                *, method: str = "shapley", kind: str = "linear", weights: Any = None,
                groups: Mapping[str, Sequence[str]] | None = None,
-               always: Sequence[str] | str | None = None, fit_index: str = "mcfadden",
+               covariates: Sequence[str] | str | None = None, fit_index: str = "mcfadden",
                corr: pd.DataFrame | None = None, n: float | None = None, bootstrap: int = 0,
                ci: float = 0.95, seed: Any = None, missing: str = "listwise",
                strata: Any = None, ci_method: str = "percentile", exact_max: int = 25,
@@ -736,7 +753,8 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                weight_type: str = "sampling", positive: Any = None,
                client: Any = None, na_values: Any = None,
                imputations: int = 20, n_jobs: int | None = None,
-               event: Any = None) -> ImportanceResult:
+               event: Any = None, always: Sequence[str] | str | None = None
+               ) -> ImportanceResult:
     """Relative importance of drivers: Shapley/LMG, dominance, relative weights and more.
 
     Parameters
@@ -758,8 +776,13 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     groups : dict, optional
         ``{"Checkout": ["pay", "queue"]}``: each group is one player; drivers in no group stay
         single players; a factor's dummies are always one player.
-    always : list of str, optional
-        Covariates kept in every model; only ``r2 - r2_always`` is decomposed.
+    covariates : list of str, optional
+        Control variables kept in every model (as in :func:`driverkit.fit`); only
+        ``r2 - r2_always`` is decomposed.
+
+        .. versionchanged:: 0.2
+           Renamed from ``always=``, which still works for one release with a
+           :class:`DeprecationWarning`.
     fit_index : {"mcfadden", "nagelkerke", "cox_snell", "estrella"}, default="mcfadden"
         Pseudo-R² for ``kind="logit"``/``"ordinal"``.
     corr : pandas.DataFrame, optional
@@ -859,7 +882,8 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     n_jobs = int(check_int(n_jobs, "n_jobs", _FUNC, low=1))  # type: ignore[arg-type]
     opts = _Options(exact_max, float(tolerance), float(max_time), max_permutations, progress,
                     rng, client, n_jobs)
-    always_l = _as_names(always, "always")
+    always_l = _as_names(renamed(covariates, always, "covariates", "always", _FUNC),
+                         "covariates")
     groups_d = _check_groups(groups, always_l)
 
     # ---- resolve the input -------------------------------------------------------------
@@ -943,7 +967,7 @@ class SubsetValues:
 
 def subset_values(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                   kind: str = "linear", weights: Any = None,
-                  always: Sequence[str] | str | None = None, missing: str = "listwise",
+                  covariates: Sequence[str] | str | None = None, missing: str = "listwise",
                   positive: Any = None, weight_type: str = "sampling",
                   fit_index: str = "mcfadden") -> SubsetValues:
     """Point values of every subset of drivers from the importance engine.
@@ -963,7 +987,7 @@ def subset_values(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
     """
     check_kind(kind, "subset_values", KINDS)
     check_option(fit_index, "fit_index", FIT_INDICES, "subset_values")
-    always_l = _as_names(always, "always")
+    always_l = _as_names(covariates, "covariates")
     prob = _from_data(data, outcome, list(drivers), kind=kind, weights=weights, groups={},
                       always=always_l, missing=missing, positive=positive,
                       weight_type=weight_type, strata=None)
@@ -984,19 +1008,21 @@ def _base_meta(prob: _Problem, method: str, kind: str, r2: float, r2_always: flo
     if prob.n is not None:
         meta["n"] = int(prob.n) if float(prob.n).is_integer() else prob.n
     meta["drivers"] = len(prob.players)
-    label = "R²" if kind == "linear" else f"pseudo-R² ({fit_index})"
+    label = "r2" if kind == "linear" else "pseudo_r2"
+    if kind != "linear":
+        meta["fit_index"] = fit_index
     meta[label] = r2
     if prob.a:
-        meta[f"{label} of always-in covariates"] = r2_always
+        meta[f"{label}_always"] = r2_always
     mm = getattr(prob.dd, "missing_meta", None) or {}
     if mm.get("missing", "listwise") != "listwise" or mm.get("rows dropped (listwise)") \
             or mm.get("na_values removed"):
         for key in ("missing", "rows", "rows used", "rows dropped (listwise)", "cells filled",
                     "indicators", "na_values removed"):
             if key in mm:
-                meta[key] = mm[key]
+                meta[snake_key(key)] = mm[key]
         if prob.pairwise:
-            meta["smallest pairwise n"] = int(prob.n) if prob.n is not None else None
+            meta["smallest_pairwise_n"] = int(prob.n) if prob.n is not None else None
     return meta
 
 
@@ -1126,14 +1152,14 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
             table["mc_se"] = point.sampling.std_error
         extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names, ci)
         meta = _base_meta(prob, m, "linear", r2, r2_always, None)
-        meta["max VIF"] = float(diag["vif"].max()) if "vif" in diag else np.nan
-        meta["condition number"] = diag.get("condition_number", np.nan)
+        meta["max_vif"] = float(diag["vif"].max()) if "vif" in diag else np.nan
+        meta["condition_number"] = diag.get("condition_number", np.nan)
         if len(flips):
-            meta["suppressor signs"] = ", ".join(flips.index)
+            meta["suppressor_signs"] = ", ".join(flips.index)
         if m in boot:
             meta["bootstrap"] = B
             meta["ci"] = ci
-            meta["ci method"] = ci_method
+            meta["ci_method"] = ci_method
         res_notes = list(notes)
         if m == "relative_weights" and "rw_shapley_gap" in diag:
             res_notes.append(
@@ -1211,7 +1237,7 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
         raise DriverkitError("Relative weights for GLMs are defined for kind='logit' only "
                              "(Tonidandel & LeBreton 2010).")
     if method == "relative_weights" and prob.a:
-        raise DriverkitError("Logistic relative weights do not support always= covariates; "
+        raise DriverkitError("Logistic relative weights do not support covariates= (always-in); "
                              "use method='shapley' (it partials them out).")
     _warn_epv(prob, kind)
     with_rw = kind == "logit" and not prob.a
