@@ -13,7 +13,68 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["FrameResult", "Result"]
+__all__ = ["FrameResult", "Meta", "Result", "snake_key"]
+
+
+#: 0.1 display-style ``.meta`` keys → their snake_case names (readable, deprecated, in 0.2).
+_OLD_META_KEYS = {
+    "R²": "r2",
+    "McFadden R²": "mcfadden_r2",
+    "log-likelihood": "loglike",
+    "condition number": "condition_number",
+    "max VIF": "max_vif",
+    "ci method": "ci_method",
+    "CI level": "ci",
+    "smallest pairwise n": "smallest_pairwise_n",
+}
+
+
+def _new_meta_key(key: Any) -> Any:
+    if not isinstance(key, str):
+        return key
+    if key in _OLD_META_KEYS:
+        return _OLD_META_KEYS[key]
+    if key.startswith("pseudo-R² ("):
+        return "pseudo_r2_always" if key.endswith("of always-in covariates") else "pseudo_r2"
+    if key == "R² of always-in covariates":
+        return "r2_always"
+    return snake_key(key)
+
+
+def snake_key(key: str) -> str:
+    """``"rows dropped (listwise)"`` → ``"rows_dropped_listwise"`` (a ``.meta`` key)."""
+    import re
+
+    return re.sub(r"[^0-9A-Za-z]+", "_", key).strip("_").lower() or key
+
+
+class Meta(dict):
+    """``.meta``: snake_case keys (data); the renderers show display labels.
+
+    The display-style keys of 0.1 (``meta["condition number"]``, ``meta["R²"]``, …) still
+    read, with a :class:`DeprecationWarning`, for one release.
+    """
+
+    def _resolve(self, key: Any) -> Any:
+        if dict.__contains__(self, key):
+            return key
+        new = _new_meta_key(key)
+        if new != key and dict.__contains__(self, new):
+            import warnings
+
+            warnings.warn(f"meta[{key!r}] is deprecated and will be removed in the next "
+                          f"release; use meta[{new!r}].", DeprecationWarning, stacklevel=3)
+        return new
+
+    def __getitem__(self, key: Any) -> Any:
+        return dict.__getitem__(self, self._resolve(key))
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (
+            _new_meta_key(key) != key and dict.__contains__(self, _new_meta_key(key)))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return dict.get(self, self._resolve(key), default)
 
 
 class Result:
@@ -34,10 +95,19 @@ class Result:
     def __init__(self, table: pd.DataFrame, *, meta: dict[str, Any] | None = None,
                  notes: list[str] | None = None, title: str | None = None) -> None:
         self.table = table
-        self.meta: dict[str, Any] = dict(meta or {})
+        self.meta = meta or {}
         self.notes: list[str] = list(notes or [])
         if title is not None:
             self._title = title
+
+    @property
+    def meta(self) -> Meta:
+        """Key facts (snake_case keys; see :class:`Meta`)."""
+        return self.__dict__.setdefault("_meta", Meta())
+
+    @meta.setter
+    def meta(self, value: Any) -> None:
+        self.__dict__["_meta"] = value if isinstance(value, Meta) else Meta(value or {})
 
     # -- display -----------------------------------------------------------------------
     @property
@@ -101,14 +171,10 @@ class Result:
         return render_latex(self)
 
     def _repr_html_(self) -> str:
-        from .display._render import render_html
-
-        return render_html(self)
+        return self.to_html()
 
     def __repr__(self) -> str:
-        from .display._render import render_text
-
-        return render_text(self)
+        return self.summary()
 
     # -- plotting ----------------------------------------------------------------------
     def plot_data(self) -> pd.DataFrame:

@@ -27,6 +27,7 @@ __all__ = [
     "check_option",
     "check_positive",
     "check_random_state",
+    "renamed",
     "suggest",
 ]
 
@@ -224,3 +225,21 @@ def check_progress(progress: Any, func: str) -> bool | None:
             f"Got {progress!r} instead."
         )
     return None if progress is None else bool(progress)
+
+
+def renamed(new_value: Any, old_value: Any, new: str, old: str, func: str) -> Any:
+    """The value of an argument renamed in 0.2 (``old=`` still works for one release).
+
+    Passing the old name gives a :class:`DeprecationWarning`; passing both is an error.
+    """
+    if old_value is None:
+        return new_value
+    if new_value is not None:
+        raise DriverkitTypeError(f"{func}() got both {new}= and its old name {old}=; give "
+                                 f"{new}= only.")
+    import warnings
+
+    warnings.warn(f"{func}({old}=...) is deprecated and will be removed in the next release; "
+                  f"use {new}=... (the name every driverkit function uses).",
+                  DeprecationWarning, stacklevel=3)
+    return old_value

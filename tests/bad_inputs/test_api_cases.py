@@ -164,7 +164,7 @@ CASES = [
         d, "satisfaction", DRV, groups={"A": ["website_ease", "speed"]}), "error",
         match="speed"),
     Case("importance: always also a driver", lambda d: dk.importance(
-        d, "satisfaction", DRV, always=["price_value"]), "error", match="price_value"),
+        d, "satisfaction", DRV, covariates=["price_value"]), "error", match="price_value"),
     Case("importance: correlation matrix not positive definite", lambda d: dk.importance(
         corr=pd.DataFrame([[1, .9, .9, .5], [.9, 1, -.9, .5], [.9, -.9, 1, .5],
                            [.5, .5, .5, 1]], index=[*DRV, "y"], columns=[*DRV, "y"]),

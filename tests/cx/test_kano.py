@@ -73,6 +73,7 @@ def test_kano_classes_against_truth_over_seeds():
         assert k >= 18, f"{d}: {k}/20 correct"
 
 
+@pytest.mark.slow  # a study over seeds
 def test_performance_attributes_rarely_asymmetric():
     """Symmetric data: the asymmetry test keeps about its nominal level."""
     hits = total = 0

@@ -23,6 +23,7 @@ def _null(seed, n=300):
                          "seg": rng.choice(["A", "B"], n)})
 
 
+@pytest.mark.slow  # a study: 200 null data sets × 50 bootstrap replicates
 def test_segment_tests_hold_nominal_level_on_null_data():
     """200 null datasets x 3 drivers: false-positive rate of the tests ~ 5 %."""
     p_imp, p_coef = [], []

@@ -69,8 +69,8 @@ def test_stage_importance_against_group_shapley(survey_linear):
 def test_stage_importance_with_always_and_bootstrap(survey_linear):
     truth = survey_linear.attrs["truth"]
     stages = {k: v for k, v in truth["stages"].items() if k != "during"}
-    res = dk.stage_importance(survey_linear, "satisfaction", stages, always=["brand_connection"],
-                              bootstrap=50, seed=1)
+    res = dk.stage_importance(survey_linear, "satisfaction", stages,
+                              covariates=["brand_connection"], bootstrap=50, seed=1)
     t = res.table
     assert {"stage_importance_low", "stage_importance_high"} <= set(t.columns)
     assert t["importance"].sum() == pytest.approx(res.stages.r2 - res.stages.r2_always,

@@ -43,7 +43,7 @@ def test_table_columns_and_result_attributes(survey):
 
 
 def test_always_is_partialled_out(survey):
-    res = dk.importance(survey, "y", DRV, always=["age"])
+    res = dk.importance(survey, "y", DRV, covariates=["age"])
     full = dk.importance(survey, "y", [*DRV, "age"])
     only = dk.importance(survey, "y", ["age"])
     assert res.r2 == pytest.approx(full.r2, abs=1e-12)
@@ -51,12 +51,12 @@ def test_always_is_partialled_out(survey):
     assert res.table["importance"].sum() == pytest.approx(res.r2 - res.r2_always, abs=1e-12)
     assert "age" not in res.table.index
     # first with always = R²(age + j) − R²(age)
-    first = dk.importance(survey, "y", DRV, always="age", method="first")
+    first = dk.importance(survey, "y", DRV, covariates="age", method="first")
     for d in DRV:
         pair = dk.importance(survey, "y", [d, "age"], method="first")
         assert first.table.loc[d, "importance"] == pytest.approx(pair.r2 - only.r2, abs=1e-12)
     for method in ("relative_weights", "pratt", "car"):
-        r = dk.importance(survey, "y", DRV, always=["age"], method=method)
+        r = dk.importance(survey, "y", DRV, covariates=["age"], method=method)
         assert r.table["importance"].sum() == pytest.approx(r.r2 - r.r2_always, abs=1e-10)
 
 
@@ -97,7 +97,7 @@ def test_matrix_and_sufficient_stats_inputs_match_data(survey):
 
 def test_corr_defaults_to_all_other_variables(survey):
     corr = survey[[*DRV, "y"]].corr()
-    res = dk.importance(corr=corr, outcome="y", always=["x4"])
+    res = dk.importance(corr=corr, outcome="y", covariates=["x4"])
     assert list(res.table.index) == ["x0", "x1", "x2", "x3"]
 
 
@@ -141,12 +141,12 @@ def test_glm_methods_reject_linear_only_metrics(survey):
         ({"method": "lmgg"}, DriverkitError, "'method' parameter of importance"),
         ({"groups": {"A": ["x0", "nope"]}}, ColumnNotFoundError, "group 'A' names 'nope'"),
         ({"groups": {"A": ["x0"], "B": ["x0", "x1"]}}, DriverkitError, "two groups"),
-        ({"groups": {"A": ["x0", "age"]}, "always": ["age"]}, DriverkitError,
-         "'age' is both in always= and in the group 'A'"),
+        ({"groups": {"A": ["x0", "age"]}, "covariates": ["age"]}, DriverkitError,
+         "'age' is both in covariates= and in the group 'A'"),
         ({"groups": {"x2": ["x0", "x1"]}}, DriverkitError, "also the name of a driver"),
         ({"groups": ["x0"]}, DriverkitTypeError, "must be a dict"),
         ({"groups": {"A": []}}, DriverkitError, "group 'A' has no drivers"),
-        ({"always": ["x0"]}, DriverkitError, "both in drivers and in always"),
+        ({"covariates": ["x0"]}, DriverkitError, "both in drivers and in covariates"),
         ({"bootstrap": 1}, DriverkitError, "'bootstrap' parameter"),
         ({"bootstrap": 2.5}, DriverkitError, "'bootstrap' parameter"),
         ({"exact_max": 0}, DriverkitError, "'exact_max'"),

@@ -87,7 +87,7 @@ def test_bca_and_strata(survey):
                         strata="stratum", weights="w", ci=0.9)
     t = res.table
     assert ((t["ci_low"] <= t["importance"]) & (t["importance"] <= t["ci_high"])).all()
-    assert res.meta["ci method"] == "bca"
+    assert res.meta["ci_method"] == "bca"
     pct = dk.importance(survey, "y", DRV, bootstrap=150, seed=2, strata="stratum",
                         weights="w", ci=0.9)
     assert not np.allclose(t["ci_low"], pct.table["ci_low"])

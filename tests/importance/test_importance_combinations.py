@@ -1,6 +1,6 @@
 """Every importance combination through the public function.
 
-kind × method × option (weights, bootstrap, groups, always, ordinal cut-points, corr=): each
+kind × method × option (weights, bootstrap, groups, covariates, ordinal cut-points, corr=): each
 either returns finite numbers with the contract columns, or raises the documented "not
 supported" error. The expected refusals are listed here, so a combination that starts to
 fail (or to pass silently where it should refuse) breaks the test. Small on purpose (n = 160,
@@ -20,7 +20,7 @@ from driverkit.exceptions import DriverkitError
 from driverkit.importance._api import ALL_METHODS, GLM_METHODS, METHODS
 
 KINDS = ("linear", "logit", "probit", "ordinal")
-OPTIONS = ("plain", "weights", "bootstrap", "groups", "always", "cutpoints", "corr")
+OPTIONS = ("plain", "weights", "bootstrap", "groups", "covariates", "cutpoints", "corr")
 DRIVERS = ["a", "b", "c"]
 
 
@@ -54,8 +54,8 @@ def _expected_refusal(kind: str, method: str, option: str) -> str | None:
         return r"defined for linear models only"
     if method == "relative_weights" and kind == "ordinal":
         return r"defined for kind='logit' only"
-    if method == "relative_weights" and option == "always" and kind == "logit":
-        return r"do not support always="
+    if method == "relative_weights" and option == "covariates" and kind == "logit":
+        return r"do not support covariates="
     return None
 
 
@@ -68,8 +68,8 @@ def _call(survey: pd.DataFrame, kind: str, method: str, option: str) -> dk.Impor
         kw.update(bootstrap=5, seed=3)
     elif option == "groups":
         kw["groups"] = {"ab": ["a", "b"]}
-    elif option == "always":
-        kw["always"] = ["z"]
+    elif option == "covariates":
+        kw["covariates"] = ["z"]
     if option == "corr":
         corr = survey[[*DRIVERS, outcome]].corr()
         return dk.importance(corr=corr, outcome=outcome, n=len(survey), **kw)
@@ -95,7 +95,7 @@ def test_every_combination(survey, kind, method, option):
     if method == "all":
         expected = ALL_METHODS if kind == "linear" else [
             m for m in ("shapley", "first", "last", "relative_weights")
-            if m != "relative_weights" or (kind == "logit" and option != "always")]
+            if m != "relative_weights" or (kind == "logit" and option != "covariates")]
         assert list(table.columns) == list(expected)
         assert set(res.results) >= set(expected)
         values = table.to_numpy(float)

@@ -27,6 +27,7 @@ from .._validation import (
     check_columns,
     check_fraction,
     check_kind,
+    check_progress,
     check_random_state,
 )
 from ..exceptions import DataError, DriverkitError, DriverkitTypeError
@@ -62,7 +63,7 @@ def _glm(X: np.ndarray, y: np.ndarray, w: np.ndarray, kind: str, start: np.ndarr
     """Weighted binary GLM refit warm-started from ``start`` (the full-sample estimate);
     NaN when it fails (the replicate is dropped)."""
     try:
-        fit = fit_binary(X, y, w, link=kind, start=start, max_iter=25)
+        fit = fit_binary(X, y, w, link=kind, start=start, max_iter=25, line_search=False)
     except np.linalg.LinAlgError:
         return np.full_like(start, np.nan)
     if not np.all(np.isfinite(fit.params)):
@@ -335,7 +336,7 @@ def _argument_order(outcome: Any, drivers: Any, mediator: Any) -> tuple[Any, Any
 def chain(data: pd.DataFrame, outcome: str | None = None, drivers: Sequence[str] | None = None,
           mediator: str | None = None, *, kind: str = "logit", bootstrap: int = 0,
           seed: Any = None, weights: Any = None, ci: float = 0.95, draws: int = 2000,
-          positive: Any = None) -> ChainResult:
+          positive: Any = None, progress: bool | None = None) -> ChainResult:
     """Loyalty chain: attributes → mediator → outcome, with direct, indirect and total effects.
 
     Parameters
@@ -369,6 +370,8 @@ def chain(data: pd.DataFrame, outcome: str | None = None, drivers: Sequence[str]
         Parametric draws when ``bootstrap=0``.
     positive : optional
         The event value of a binary outcome given as text.
+    progress : bool, optional
+        A progress bar over the bootstrap replicates (default: only for 500 or more).
 
     Returns
     -------
@@ -401,6 +404,7 @@ def chain(data: pd.DataFrame, outcome: str | None = None, drivers: Sequence[str]
     from ..models import DriverModel
 
     outcome, drivers, mediator = _argument_order(outcome, drivers, mediator)
+    progress = check_progress(progress, _FUNC)
     check_kind(kind, _FUNC, KINDS)
     ci = check_fraction(ci, "ci", _FUNC)
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) \
@@ -460,7 +464,13 @@ def chain(data: pd.DataFrame, outcome: str | None = None, drivers: Sequence[str]
         X1 = np.column_stack([np.ones(n), Xd])
         Xo = np.column_stack([X1, m_obs])
         reps = []
-        for _ in range(int(bootstrap)):
+        show = progress if progress is not None else bootstrap >= 500
+        steps: Any = range(int(bootstrap))
+        if show:  # pragma: no cover - cosmetic
+            from tqdm.auto import tqdm
+
+            steps = tqdm(steps, desc="chain bootstrap", leave=False)
+        for _ in steps:
             idx = rng.integers(0, n, n)
             wb = w[idx]
             try:
@@ -507,9 +517,9 @@ def chain(data: pd.DataFrame, outcome: str | None = None, drivers: Sequence[str]
     b_row = out_model.table.loc[mediator]
     meta = {
         "mediator": mediator, "outcome": outcome, "kind": kind, "n": out_model.n,
-        "path b (mediator → outcome)": float(b_row["estimate"]),
-        f"R² of {mediator}": med_model.r2,
-        ("McFadden R² of " if kind != "linear" else "R² of ") + outcome: out_model.r2,
+        "path_b": float(b_row["estimate"]),
+        "r2_mediator": med_model.r2,
+        ("mcfadden_r2_outcome" if kind != "linear" else "r2_outcome"): out_model.r2,
         "scale": scale, "intervals": method, "ci": ci,
     }
     notes.append("direct/indirect/total are on the probability scale (average marginal "

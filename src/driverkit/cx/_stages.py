@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validation import check_option
+from .._validation import check_option, renamed
 from ..exceptions import DataError, DriverkitError, DriverkitTypeError
 from ._common import plain as _plain
 
@@ -130,6 +130,7 @@ def _check_stages(stages: Any, data: pd.DataFrame) -> dict[str, list[str]]:
 
 def stage_importance(data: pd.DataFrame, outcome: str, stages: Mapping[str, Sequence[str]], *,
                      kind: str = "linear", weights: Any = None,
+                     covariates: Sequence[str] | None = None,
                      always: Sequence[str] | None = None, **importance_options: Any
                      ) -> StageImportanceResult:
     """Importance of journey stages (group Shapley) and of each driver within its stage.
@@ -147,8 +148,9 @@ def stage_importance(data: pd.DataFrame, outcome: str, stages: Mapping[str, Sequ
         Linear: R² decomposed; logit: McFadden pseudo-R² (up to 12 drivers).
     weights : str or array-like, optional
         Survey weights.
-    always : list of str, optional
-        Covariates in every model (only the rest of the fit is decomposed).
+    covariates : list of str, optional
+        Control variables in every model (only the rest of the fit is decomposed).
+        ``always=`` is the 0.1 name (deprecated).
     **importance_options
         Passed to :func:`driverkit.importance` for the stage level (``bootstrap``, ``seed``,
         ``ci``, ``missing`` ...).
@@ -201,15 +203,17 @@ def stage_importance(data: pd.DataFrame, outcome: str, stages: Mapping[str, Sequ
             f"{_FUNC}() computes exact Owen values for up to {limit} drivers with "
             f"kind='{kind}'; got {p}. Use dk.importance(groups=stages) for the stage level."
         )
+    always = renamed(covariates, always, "covariates", "always", _FUNC)
     always_l = [] if always is None else ([always] if isinstance(always, str) else list(always))
-    opts = {"kind": kind, "weights": weights, "always": always_l or None, **importance_options}
+    opts = {"kind": kind, "weights": weights, "covariates": always_l or None,
+            **importance_options}
     res_stage = importance(data, outcome, drivers, groups=st, **opts)
     boot_opts = {k: v for k, v in opts.items() if k not in ("bootstrap", "ci_method")}
     res_drv = importance(data, outcome, drivers, **boot_opts)
 
     # the whole game (every subset of drivers) from the importance engine
     sv = subset_values(data, outcome, drivers, kind=kind, weights=weights,
-                       always=always_l or None,
+                       covariates=always_l or None,
                        missing=importance_options.get("missing", "listwise"),
                        positive=importance_options.get("positive"),
                        weight_type=importance_options.get("weight_type", "sampling"))
@@ -247,10 +251,11 @@ def stage_importance(data: pd.DataFrame, outcome: str, stages: Mapping[str, Sequ
     table = pd.DataFrame(rows, index=pd.Index([d for s in order for d in sorted(
         st[s], key=lambda d: -phi[idx[d]])], name="driver"))
     fit = "R²" if kind == "linear" else "McFadden R²"
-    meta = {"outcome": outcome, "kind": kind, "n": res_stage.meta.get("n"), fit: res_stage.r2,
+    key = "r2" if kind == "linear" else "mcfadden_r2"
+    meta = {"outcome": outcome, "kind": kind, "n": res_stage.meta.get("n"), key: res_stage.r2,
             "stages": len(st), "drivers": p}
     if res_stage.r2_always:
-        meta[f"{fit} of always-in covariates"] = res_stage.r2_always
+        meta[f"{key}_always"] = res_stage.r2_always
     notes = [
         "Stage importance: Shapley value of each stage as one player (group Shapley). Driver "
         "importance: Owen value — drivers add up to their stage, stages to the explained "

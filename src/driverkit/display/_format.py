@@ -69,6 +69,12 @@ DEFAULT_LABELS: dict[str, str] = {
     "marginal_roi": "marginal ROI", "roi": "ROI", "total_spend": "total spend",
     "net_cost": "net cost", "performance_100": "performance (0–100)",
     "std_error": "std. error", "p_value": "p-value", "q_value": "q-value",
+    # .meta keys of models, importance and the chain
+    "pseudo_r2": "pseudo-R²", "pseudo_r2_always": "pseudo-R² of the always-in variables",
+    "mcfadden_r2_always": "McFadden R² of the always-in variables", "loglike": "log-likelihood",
+    "fit_index": "fit index", "path_b": "path b (mediator → outcome)",
+    "r2_mediator": "R² of the mediator", "r2_outcome": "R² of the outcome",
+    "mcfadden_r2_outcome": "McFadden R² of the outcome",
 }
 
 
@@ -233,6 +239,11 @@ class Format:
         """
         money = is_money(column) or str(column) in self.money_columns
         kind = "money" if money else ("pct" if percent_of_100 else "plain")
+        if getattr(axis, "axis_name", "") == "x" and (kind == "money" or self.locale):
+            # long labels side by side: fewer ticks, so they never run into each other
+            from matplotlib.ticker import MaxNLocator
+
+            axis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
         axis.set_major_formatter(_tick_formatter()(self, kind))
 
     def tick_labels(self, values: Sequence[float], kind: str) -> list[str]:

@@ -152,7 +152,15 @@ def _shown(table: pd.DataFrame, max_rows: int = _MAX_ROWS) -> tuple[pd.DataFrame
 
 def _meta_lines(meta: dict[str, Any]) -> list[str]:
     fmt = current()
-    return [f"{fmt.heading(k)}: {format_value(v, k)}" for k, v in meta.items()]
+    return [f"{_meta_heading(fmt, k)}: {format_value(v, k)}" for k, v in meta.items()]
+
+
+def _meta_heading(fmt: Any, key: Any) -> str:
+    """``.meta`` keys are snake_case data; unlike table columns they are always shown with
+    their readable labels ("condition_number" → "condition number")."""
+    import dataclasses
+
+    return dataclasses.replace(fmt, readable=True).heading(key)
 
 
 def render_text(result: Any) -> str:
@@ -202,7 +210,7 @@ def _render_html(result: Any) -> str:
     fmt = current()
     parts = [_CSS, '<div class="dk-result">', f"<h4>{esc(result.title)}</h4>"]
     if result.meta:
-        facts = " · ".join(f"{esc(fmt.heading(k))}: {esc(format_value(v, str(k)))}"
+        facts = " · ".join(f"{esc(_meta_heading(fmt, k))}: {esc(format_value(v, str(k)))}"
                            for k, v in result.meta.items())
         parts.append(f'<p class="dk-meta">{facts}</p>')
     table = result.table

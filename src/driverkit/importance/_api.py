@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .._results import Result
+from .._results import Result, snake_key
 from .._validation import (
     check_fraction,
     check_int,
@@ -31,6 +31,7 @@ from .._validation import (
     check_positive,
     check_progress,
     check_random_state,
+    renamed,
     suggest,
     warn,
 )
@@ -284,7 +285,7 @@ def _check_groups(groups: Any, always: list[str]) -> dict[str, list[str]]:
         for d in mem:
             if d in always:
                 raise DriverkitError(
-                    f"'{d}' is both in always= and in the group '{gname}'. A variable is "
+                    f"'{d}' is both in covariates= and in the group '{gname}'. A variable is "
                     "either always in the model or a (grouped) driver, not both."
                 )
             if d in seen and seen[d] != str(gname):
@@ -363,7 +364,7 @@ def _from_data(data: pd.DataFrame, outcome: Any, drivers: Any, *, kind: str, wei
         both = [d for d in drv if d in always]
         if both:
             raise DriverkitError(
-                f"{both} are listed both in drivers and in always=; always-in covariates are "
+                f"{both} are listed both in drivers and in covariates=; always-in covariates are "
                 "not drivers."
             )
     if drv is None and not is_formula:
@@ -475,10 +476,11 @@ def _from_matrix(corr: Any, outcome: Any, drivers: Any, *, groups: dict[str, lis
                 f"The driver '{d}' is not a variable of the matrix.{suggest(d, cols)}"
             )
     if outcome in drv or outcome in always:
-        raise DriverkitError(f"The outcome '{outcome}' is also listed as a driver or in always=.")
+        raise DriverkitError(f"The outcome '{outcome}' is also listed as a driver or in "
+                             "covariates=.")
     both = [d for d in drv if d in always]
     if both:
-        raise DriverkitError(f"{both} are listed both in drivers and in always=.")
+        raise DriverkitError(f"{both} are listed both in drivers and in covariates=.")
     if len(set(drv)) != len(drv):
         raise DriverkitError("A driver is listed more than once.")
     driver_cols = {d: [i] for i, d in enumerate(drv)}
@@ -527,6 +529,7 @@ class _Options:
     rng: np.random.Generator
     client: Any = None
     n_jobs: int = 1
+    long_run: bool = False  # set when a GLM exact run was announced (shows a progress bar)
 
 
 def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
@@ -623,7 +626,14 @@ def _diagnostics(prob: _Problem) -> dict[str, Any]:
     C = prob.C[:d, :d]
     s = np.sqrt(np.diag(C))
     vif = pd.Series(vif_from_corr(C / np.outer(s, s)), index=prob.var_names[:d], name="vif")
-    if prob.Z is not None:
+    if prob.Z is not None and prob.pairwise:  # rows with gaps: from the pairwise moments
+        Zd = prob.Z[:, :d]
+        ok = ~np.isnan(Zd)
+        ww = prob.w[:, None] * ok
+        mu = (np.where(ok, Zd, 0.0) * ww).sum(axis=0) / ww.sum(axis=0)
+        M = np.block([[np.ones((1, 1)), mu[None, :]], [mu[:, None], C + np.outer(mu, mu)]])
+        cond = condition_number_from_crossproducts(M)
+    elif prob.Z is not None:
         cond = condition_number(prob.Z[:, :d], prob.w)
     elif prob.crossproducts is not None:
         cond = condition_number_from_crossproducts(prob.crossproducts)
@@ -647,7 +657,7 @@ def _glm_module() -> Any:
 
 
 def _glm_fit(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = None,
-             start: Any = None) -> Any:
+             start: Any = None, progress: Any = None) -> Any:
     """Batched GLM fits of every subset (``start``: an earlier fit to warm-start from)."""
     glm = _glm_module()
     Z = prob.Z
@@ -659,7 +669,7 @@ def _glm_fit(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = N
     return glm.glm_subset_values(X[:, : prob.m] if not always else X, y, ww, kind=kind,
                                  fit_index=fit_index, players=prob.players, always=always,
                                  weight_type=prob.weight_type, start=start,
-                                 names=prob.player_names)
+                                 names=prob.player_names, progress=progress)
 
 
 def _glm_values(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = None,
@@ -734,7 +744,7 @@ def _table(names: list[str], imp: np.ndarray) -> pd.DataFrame:
 def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[str] | None = None,
                *, method: str = "shapley", kind: str = "linear", weights: Any = None,
                groups: Mapping[str, Sequence[str]] | None = None,
-               always: Sequence[str] | str | None = None, fit_index: str = "mcfadden",
+               covariates: Sequence[str] | str | None = None, fit_index: str = "mcfadden",
                corr: pd.DataFrame | None = None, n: float | None = None, bootstrap: int = 0,
                ci: float = 0.95, seed: Any = None, missing: str = "listwise",
                strata: Any = None, ci_method: str = "percentile", exact_max: int = 25,
@@ -743,7 +753,8 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
                weight_type: str = "sampling", positive: Any = None,
                client: Any = None, na_values: Any = None,
                imputations: int = 20, n_jobs: int | None = None,
-               event: Any = None) -> ImportanceResult:
+               event: Any = None, always: Sequence[str] | str | None = None
+               ) -> ImportanceResult:
     """Relative importance of drivers: Shapley/LMG, dominance, relative weights and more.
 
     Parameters
@@ -765,8 +776,13 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     groups : dict, optional
         ``{"Checkout": ["pay", "queue"]}``: each group is one player; drivers in no group stay
         single players; a factor's dummies are always one player.
-    always : list of str, optional
-        Covariates kept in every model; only ``r2 - r2_always`` is decomposed.
+    covariates : list of str, optional
+        Control variables kept in every model (as in :func:`driverkit.fit`); only
+        ``r2 - r2_always`` is decomposed.
+
+        .. versionchanged:: 0.2
+           Renamed from ``always=``, which still works for one release with a
+           :class:`DeprecationWarning`.
     fit_index : {"mcfadden", "nagelkerke", "cox_snell", "estrella"}, default="mcfadden"
         Pseudo-R² for ``kind="logit"``/``"ordinal"``.
     corr : pandas.DataFrame, optional
@@ -866,7 +882,8 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     n_jobs = int(check_int(n_jobs, "n_jobs", _FUNC, low=1))  # type: ignore[arg-type]
     opts = _Options(exact_max, float(tolerance), float(max_time), max_permutations, progress,
                     rng, client, n_jobs)
-    always_l = _as_names(always, "always")
+    always_l = _as_names(renamed(covariates, always, "covariates", "always", _FUNC),
+                         "covariates")
     groups_d = _check_groups(groups, always_l)
 
     # ---- resolve the input -------------------------------------------------------------
@@ -950,7 +967,7 @@ class SubsetValues:
 
 def subset_values(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
                   kind: str = "linear", weights: Any = None,
-                  always: Sequence[str] | str | None = None, missing: str = "listwise",
+                  covariates: Sequence[str] | str | None = None, missing: str = "listwise",
                   positive: Any = None, weight_type: str = "sampling",
                   fit_index: str = "mcfadden") -> SubsetValues:
     """Point values of every subset of drivers from the importance engine.
@@ -970,7 +987,7 @@ def subset_values(data: pd.DataFrame, outcome: str, drivers: Sequence[str], *,
     """
     check_kind(kind, "subset_values", KINDS)
     check_option(fit_index, "fit_index", FIT_INDICES, "subset_values")
-    always_l = _as_names(always, "always")
+    always_l = _as_names(covariates, "covariates")
     prob = _from_data(data, outcome, list(drivers), kind=kind, weights=weights, groups={},
                       always=always_l, missing=missing, positive=positive,
                       weight_type=weight_type, strata=None)
@@ -991,19 +1008,21 @@ def _base_meta(prob: _Problem, method: str, kind: str, r2: float, r2_always: flo
     if prob.n is not None:
         meta["n"] = int(prob.n) if float(prob.n).is_integer() else prob.n
     meta["drivers"] = len(prob.players)
-    label = "R²" if kind == "linear" else f"pseudo-R² ({fit_index})"
+    label = "r2" if kind == "linear" else "pseudo_r2"
+    if kind != "linear":
+        meta["fit_index"] = fit_index
     meta[label] = r2
     if prob.a:
-        meta[f"{label} of always-in covariates"] = r2_always
+        meta[f"{label}_always"] = r2_always
     mm = getattr(prob.dd, "missing_meta", None) or {}
     if mm.get("missing", "listwise") != "listwise" or mm.get("rows dropped (listwise)") \
             or mm.get("na_values removed"):
         for key in ("missing", "rows", "rows used", "rows dropped (listwise)", "cells filled",
                     "indicators", "na_values removed"):
             if key in mm:
-                meta[key] = mm[key]
+                meta[snake_key(key)] = mm[key]
         if prob.pairwise:
-            meta["smallest pairwise n"] = int(prob.n) if prob.n is not None else None
+            meta["smallest_pairwise_n"] = int(prob.n) if prob.n is not None else None
     return meta
 
 
@@ -1133,14 +1152,14 @@ def _linear_importance(prob: _Problem, method: str, opts: _Options, B: int, ci: 
             table["mc_se"] = point.sampling.std_error
         extras = _add_bootstrap(table, boot.get(m), reps_by.get(m), names, ci)
         meta = _base_meta(prob, m, "linear", r2, r2_always, None)
-        meta["max VIF"] = float(diag["vif"].max()) if "vif" in diag else np.nan
-        meta["condition number"] = diag.get("condition_number", np.nan)
+        meta["max_vif"] = float(diag["vif"].max()) if "vif" in diag else np.nan
+        meta["condition_number"] = diag.get("condition_number", np.nan)
         if len(flips):
-            meta["suppressor signs"] = ", ".join(flips.index)
+            meta["suppressor_signs"] = ", ".join(flips.index)
         if m in boot:
             meta["bootstrap"] = B
             meta["ci"] = ci
-            meta["ci method"] = ci_method
+            meta["ci_method"] = ci_method
         res_notes = list(notes)
         if m == "relative_weights" and "rw_shapley_gap" in diag:
             res_notes.append(
@@ -1218,26 +1237,31 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
         raise DriverkitError("Relative weights for GLMs are defined for kind='logit' only "
                              "(Tonidandel & LeBreton 2010).")
     if method == "relative_weights" and prob.a:
-        raise DriverkitError("Logistic relative weights do not support always= covariates; "
+        raise DriverkitError("Logistic relative weights do not support covariates= (always-in); "
                              "use method='shapley' (it partials them out).")
     _warn_epv(prob, kind)
     with_rw = kind == "logit" and not prob.a
     methods = (["shapley", "first", "last"] + (["relative_weights"] if with_rw else [])
                if method == "all" else [method])
     need_v = any(m in ("shapley", "dominance", "first", "last") for m in methods)
-    if need_v and not _glm_exact_ok(prob, kind, fit_index, method, opts):
-        if B:
-            raise DriverkitError(
-                f"bootstrap= with sampled GLM Shapley values (p = {p}) would need a sampling "
-                "run per replicate. Group drivers into fewer players, raise max_time/exact_max "
-                "for the exact run, or bootstrap method='relative_weights'.")
+    if need_v and not _glm_exact_ok(prob, kind, fit_index, method, opts, B):
         return _glm_sampled(prob, method, kind, fit_index, opts)
     values: dict[str, np.ndarray] = {}
     cond = comp = None
     r2 = r2_always = np.nan
     full_fit = None
     if need_v:
-        full_fit = _glm_fit(prob, kind, fit_index)
+        bar = None
+        if opts.progress or (opts.progress is None and opts.long_run):  # pragma: no cover
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=(1 << p) - 1, desc="subset models", leave=False)
+        try:
+            full_fit = _glm_fit(prob, kind, fit_index,
+                                progress=None if bar is None else bar.update)
+        finally:
+            if bar is not None:  # pragma: no cover
+                bar.close()
         v, r2, r2_always = _unpack_glm(full_fit)
         values.update(_glm_from_v(v, p))
         if method in ("dominance", "all"):
@@ -1282,10 +1306,9 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
             def mapper(fn: Any, batches: list[np.ndarray]) -> list[Any]:
                 return run_tasks(fn, batches, client=client)
 
-        chunk = _glm_chunk(Z.shape[0], B, opts.n_jobs)
-        with single_threaded_blas():
+        with single_threaded_blas():  # threads share the cores instead
             reps = bs.bootstrap_rows(stat, Z.shape[0], B, opts.rng, weights=w,
-                                     strata=prob.strata, chunk=chunk,
+                                     strata=prob.strata, chunk=25,
                                      progress=bool(show) and mapper is None, mapper=mapper,
                                      n_jobs=opts.n_jobs)
         status = reps[:, -1]
@@ -1366,14 +1389,6 @@ def _glm_rw(prob: _Problem, fit_index: str, w: np.ndarray | None = None
 # --------------------------------------------------------------------------------------
 #: Share of failed bootstrap replicates above which a warning is raised.
 FAILED_SHARE_WARN = 0.01
-
-
-def _glm_chunk(n: int, B: int, n_jobs: int) -> int:
-    """Replicates per batch: enough to amortise the per-subset work, small enough to stay
-    in cache and to give every thread work (fixed for given n and B, never by n_jobs)."""
-    del n_jobs  # the batches must not depend on the number of threads
-    size = int(np.clip((1 << 19) // max(n, 1), 8, 128))
-    return max(1, min(size, -(-B // 2)))
 
 
 def _glm_replicate_stat(prob: _Problem, kind: str, fit_index: str, methods: list[str],
@@ -1501,25 +1516,36 @@ def _glm_mask_fitter(prob: _Problem, kind: str, fit_index: str) -> Any:
 
 
 def _glm_exact_ok(prob: _Problem, kind: str, fit_index: str, method: str,
-                  opts: _Options) -> bool:
+                  opts: _Options, B: int) -> bool:
     """Whether to fit all 2^p subsets; announce long exact runs (a timed pilot first)."""
     from ._glm import MAX_PLAYERS
 
     p = len(prob.players)
-    if p <= 12:
+    if p <= min(12, opts.exact_max):
         return True
     est = _glm_pilot_seconds(_glm_mask_fitter(prob, kind, fit_index), p,
                              np.random.default_rng(p))
     sampled_ok = method == "shapley"
-    if p <= min(opts.exact_max, MAX_PLAYERS) and est <= opts.max_time:
-        if est > GLM_ANNOUNCE_SECONDS:
+    # a bootstrap cannot be sampled: it runs exact (announced) whenever exact is possible
+    if p <= min(opts.exact_max, MAX_PLAYERS) and (est <= opts.max_time or B):
+        total = est * (1 + B / max(opts.n_jobs, 1))
+        if total > GLM_ANNOUNCE_SECONDS:
+            extra = (f"; about {total:,.0f} s with {B} bootstrap replicates on "
+                     f"{opts.n_jobs} thread(s)" if B else "")
             warn(f"Exact {kind} importance over p = {p} drivers fits 2^{p} = {1 << p:,} subset "
-                 f"models: estimated {est:,.0f} s (from a timed pilot).", DriverkitWarning)
+                 f"models: estimated {est:,.0f} s (from a timed pilot){extra}.",
+                 DriverkitWarning)
+            opts.long_run = True
         return True
     why = (f"p = {p} is above exact_max = {opts.exact_max}" if p > opts.exact_max else
            f"p = {p} is above the exact GLM limit of {MAX_PLAYERS}" if p > MAX_PLAYERS else
            f"the exact run would take about {est:,.0f} s (2^{p} = {1 << p:,} subset fits, "
            f"from a timed pilot), more than max_time = {opts.max_time:g} s")
+    if B:
+        raise DriverkitError(
+            f"bootstrap= needs all 2^{p} subset fits per replicate, but {why}. Group drivers "
+            "into fewer players, raise max_time/exact_max, or bootstrap "
+            "method='relative_weights'.")
     if not sampled_ok:
         raise DriverkitError(
             f"method='{method}' needs all 2^{p} subset fits, but {why}. Use "

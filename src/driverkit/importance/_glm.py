@@ -584,7 +584,8 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                       n_categories: int | None = None, weight_type: str = "sampling",
                       names: Sequence[str] | None = None, tol: float = 1e-10,
                       max_iter: int = 50, start: GLMSubsetFits | None = None,
-                      block: int | None = None, quiet: bool = False) -> GLMSubsetFits:
+                      block: int | None = None, quiet: bool = False,
+                      progress: Any = None) -> GLMSubsetFits:
     """Fit a logit or ordered logit on every subset of players, with the fit index of each.
 
     Parameters
@@ -635,6 +636,9 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         Do not warn about separation or non-convergence (``converged`` still says which
         subsets did not converge); used for bootstrap replicates, which are checked and
         counted instead.
+    progress : callable, optional
+        Called with the number of subset models fitted after every batch (a progress bar's
+        ``update``).
 
     Returns
     -------
@@ -811,6 +815,8 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
             coef[batch], thetas[batch], ll[batch], conv[batch] = beta, th, lls, ok
             extreme[batch] = ext
             iters = max(iters, it)
+            if progress is not None:
+                progress(batch.size)
     if not np.all(np.isfinite(ll)):
         bad_mask = int(np.flatnonzero(~np.isfinite(ll))[0])
         raise DriverkitError(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._results import Result
+from .._results import Meta, Result, snake_key
 from .._validation import KINDS, check_fraction, check_kwargs, check_option, suggest, warn
 from ..data import DriverData, prepare
 from ..data._prepare import DesignSpec
@@ -49,6 +49,17 @@ def _weighted_corr(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     cov = (Xc * sw[:, None]).T @ Xc
     sd = np.sqrt(np.diag(cov))
     return cov / np.outer(sd, sd)
+
+
+def _binary_from_moments(stats_obj: Any, outcome: str) -> bool:
+    """True when the outcome's weighted mean m and variance (divisor Σw) satisfy
+    var = m(1 − m) with 0 <= m <= 1, as a 0/1 variable's do (and only a two-point one)."""
+    try:
+        m = float(stats_obj.mean[outcome])
+        v = float(stats_obj.covariance([outcome], ddof=0).iloc[0, 0])
+    except Exception:  # statistics without these moments: no evidence of a 0/1 outcome
+        return False
+    return bool(0.0 <= m <= 1.0 and abs(v - m * (1.0 - m)) <= 1e-9 * max(1.0, m))
 
 
 def opposite_signs(names: Sequence[str], coef: np.ndarray, corr: np.ndarray,
@@ -285,6 +296,7 @@ class DriverModel(Result):
         self._spec = DesignSpec(columns=cols, terms={c: [i] for i, c in enumerate(cols)},
                                 numeric=cols, factors={}, order=cols)
         self._stats_meta = meta
+        self._outcome_binary = _binary_from_moments(stats_obj, self.outcome)
         self._fixed_scales = {k: (float(v[0]), float(v[1]))
                               for k, v in (self._scales_arg or {}).items()}
         self._vif = meta["vif"]
@@ -433,7 +445,10 @@ class DriverModel(Result):
             return "score" if np.unique(y[np.isfinite(y)]).size > 2 else "rate"
         meta = getattr(self, "_stats_meta", {}) or {}
         levels = meta.get("outcome_levels")
-        return "rate" if levels is not None and len(levels) <= 2 else "score"
+        if levels is not None:
+            return "rate" if len(levels) <= 2 else "score"
+        # sufficient statistics: a 0/1 outcome has population variance m(1 − m)
+        return "rate" if getattr(self, "_outcome_binary", False) else "score"
 
     @property
     def outcome_levels(self) -> list[Any] | None:
@@ -527,40 +542,40 @@ class DriverModel(Result):
         raise AttributeError("DriverModel.table is computed from the fit and cannot be set.")
 
     @property
-    def meta(self) -> dict[str, Any]:
+    def meta(self) -> Meta:
         out = self._check_fitted()
-        m: dict[str, Any] = {
+        m = Meta({
             "outcome": self.outcome.split("~")[0].strip(),
             "kind": {"linear": "linear (OLS)", "logit": "binary logit", "probit": "binary probit",
                      "ordinal": "ordered logit"}[self.kind],
             "n": self.n,
-        }
+        })
         if self._fixed:
             m.pop("n")
         elif self.kind == "linear":
-            m["R²"] = out.r2
+            m["r2"] = out.r2
         else:
-            m["McFadden R²"] = out.r2
-            m["log-likelihood"] = out.loglike
+            m["mcfadden_r2"] = out.r2
+            m["loglike"] = out.loglike
         if not self._fixed:
-            m["condition number"] = self._cond
+            m["condition_number"] = self._cond
         m["covariance"] = out.cov_type
-        m["CI level"] = f"{self.ci:.0%}"
+        m["ci"] = self.ci
         if getattr(self, "better", None) is not None:
             m["better"] = f"{self.better} values of the outcome"
         flips = self.sign_flips
         if len(flips):
-            m["suppressor signs"] = ", ".join(flips.index)
+            m["suppressor_signs"] = ", ".join(flips.index)
         if self.data_ is not None:
             mm = self.data_.missing_meta
             m["missing"] = mm.get("missing", "listwise")
             for key in ("rows", "rows used", "rows dropped (listwise)", "imputations",
                         "cells imputed", "cells filled", "indicators", "na_values removed"):
                 if key in mm:
-                    m[key] = mm[key]
+                    m[snake_key(key)] = mm[key]
             if self.data_.policy == "pairwise":
                 pm = self._pairwise_meta
-                m["smallest pairwise n"] = pm["n_min"]
+                m["smallest_pairwise_n"] = pm["n_min"]
         return m
 
     @meta.setter

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import optimize as sopt
 from scipy.special import expit
 
-from .._validation import check_fraction, check_kwargs, check_option, suggest
+from .._validation import check_fraction, check_kwargs, check_option, renamed, suggest
 from ..exceptions import ConvergenceWarning, DriverkitError, DriverkitTypeError, InfeasibleError
 from ._curves import CostCurve, Hill, Piecewise, Saturating, as_curve
 from ._global import milp_start
@@ -387,11 +387,12 @@ def _clean(s: np.ndarray, lb: np.ndarray, ub: np.ndarray, cap: float | None,
 # --------------------------------------------------------------------------------------
 # public function
 # --------------------------------------------------------------------------------------
-def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | None = None, *,
+def optimize_budget(simulator: Any = None, cost_curves: Mapping[str, Any] | None = None,
+                    budget: float | None = None, *,
                     objective: str = "profit", bounds: Any = None, target: Any = None,
                     risk: Any = None, draws: int = 500, seed: int = 0,
                     n_starts: int | None = None, global_start: bool | None = None,
-                    maxiter: int = 200, **kwargs: Any) -> Allocation:
+                    maxiter: int = 200, sim: Any = None, **kwargs: Any) -> Allocation:
     r"""Split a budget over drivers to maximise the simulated value.
 
     Each driver ``j`` gets spend ``s_j``; its cost curve turns that into a rating lift
@@ -400,8 +401,9 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
 
     Parameters
     ----------
-    sim : driverkit.Simulator
-        Any object implementing :class:`driverkit.optimize.SimulatorProtocol`.
+    simulator : driverkit.Simulator
+        Any object implementing :class:`driverkit.optimize.SimulatorProtocol` (``sim=`` is
+        the deprecated 0.1 keyword).
     cost_curves : dict
         ``{driver: curve}`` with curves from :func:`saturating`, :func:`hill`,
         :func:`piecewise` or any callable ``spend -> lift`` (validated numerically).
@@ -409,9 +411,11 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
         Total spend allowed (``Σ s_j <= budget``). Required unless ``target`` is given (then
         it caps the search). Must be >= 0: continuous allocation only spends; savings come from
         cuts in :func:`select_initiatives`.
-    objective : {"profit", "revenue", "rate"}, default="profit"
+    objective : {"profit", "revenue", "rate", "mean"}, default="profit"
         Which simulated column to maximise: ``delta_profit`` (margin·Δrevenue − spend, so
-        unprofitable spend is left unspent), ``delta_revenue`` or ``delta_rate``.
+        unprofitable spend is left unspent), ``delta_revenue``, ``delta_rate`` or, for a
+        score outcome, ``delta_mean``. With a simulator whose ``better="lower"`` (churn),
+        ``"rate"`` and ``"mean"`` are minimised (the reduction is the gain).
     bounds : dict or (float, float), optional
         Spend bounds ``{driver: (min, max)}`` (``None`` = unbounded) or one pair for all.
     target : float or ("roi", float), optional
@@ -483,7 +487,9 @@ def optimize_budget(sim: Any, cost_curves: Mapping[str, Any], budget: float | No
     True
     """
     check_kwargs(kwargs, _FUNC)
-    sim = check_simulator(sim, _FUNC)
+    sim = check_simulator(renamed(simulator, sim, "simulator", "sim", _FUNC), _FUNC)
+    if cost_curves is None:
+        raise DriverkitTypeError(f"{_FUNC}() needs cost_curves={{driver: curve}}.")
     check_option(objective, "objective", list(OBJECTIVES), _FUNC)
     risk_spec = _parse_risk(risk)
     tgt = _parse_target(target)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._results import FrameResult
-from .._validation import check_fraction
+from .._validation import check_fraction, renamed
 from ..exceptions import DriverkitError, DriverkitTypeError, InfeasibleError
 from ._allocate import optimize_budget
 from ._curves import CostCurve
@@ -63,9 +63,9 @@ def frontier(initiatives_or_curves: Any, budgets: Iterable[float], *, simulator:
         ``simulator``).
     budgets : iterable of float
         The budgets to solve for. Negative budgets are savings targets (initiatives only).
-    simulator, sim : driverkit.Simulator, optional
-        The simulator (either name). With a simulator each plan's value also gets an interval
-        from ``simulator.run(plan, draws=draws, seed=seed, ci=ci)``.
+    simulator : driverkit.Simulator, optional
+        The simulator (``sim=`` is the deprecated 0.1 spelling). With a simulator each plan's
+        value also gets an interval from ``simulator.run(plan, draws=draws, seed=seed, ci=ci)``.
     objective : str, optional
         As in the underlying optimiser (default ``"revenue"`` for initiatives, ``"profit"``
         for cost curves).
@@ -98,9 +98,7 @@ def frontier(initiatives_or_curves: Any, budgets: Iterable[float], *, simulator:
     0     0.0     [B, D]   52.0      -5.0
     1    20.0  [A, C, D]  147.0      20.0
     """
-    sim_obj = simulator if simulator is not None else sim
-    if simulator is not None and sim is not None and simulator is not sim:
-        raise DriverkitError("Give the simulator once: simulator= or sim=, not both.")
+    sim_obj = renamed(simulator, sim, "simulator", "sim", "frontier")
     bl = _budgets(budgets)
     check_fraction(ci, "ci", "frontier")
     curves = _is_curves(initiatives_or_curves)

@@ -17,9 +17,9 @@ Examples
 >>> from driverkit.stats._collinearity import condition_number, vif
 >>> X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 4.0], [4.0, 3.0]])
 >>> vif(X).round(4).tolist()
-[1.6667, 1.6667]
+[1.5625, 1.5625]
 >>> round(condition_number(X), 4)
-7.3919
+6.5262
 """
 
 from __future__ import annotations
