@@ -273,6 +273,9 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
     truth = df.attrs.get("truth", {}) or {}
     drivers = [str(d) for d in truth.get("drivers", [])] or _demo_drivers(df)
     stages = truth.get("stages") if isinstance(truth.get("stages"), Mapping) else None
+    # the generator's truth is read above; pandas deep-copies attrs on every derived frame,
+    # which is ~10 % of the demo's time, so the frame handed on carries none
+    df.attrs = {}
     opts: dict[str, Any] = {}
     if "revenue" in df.columns:
         opts["revenue"] = "revenue"

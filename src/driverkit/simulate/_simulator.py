@@ -190,6 +190,9 @@ class Simulator(SummaryMixin):
         if getattr(model, "is_fitted", True) is False:
             raise DriverkitError("The model is not fitted yet; call .fit(data) first.")
         check_columns(data, [])
+        if data.attrs:  # pandas deep-copies attrs on every column access (the demo's truth);
+            data = data.copy(deep=False)  # the simulator needs none: a shallow copy without
+            data.attrs = {}
         better = better if better is not None else getattr(model, "better", None) or "higher"
         check_option(better, "better", ["higher", "lower"], "Simulator")
         self.better = str(better)
