@@ -129,3 +129,12 @@ def test_deck_has_path_diagram_and_ipma_slides(pls_report):
         slides[title] = {type(sh).__name__ for sh in s.shapes}
     assert "Picture" in slides["PLS path model"]
     assert {"Picture", "GraphicFrame"} <= slides["Importance–performance map"]
+
+
+def test_summary_of_a_model_alone_names_its_last_endogenous_construct(pls_report, tmp_path):
+    m = pls_report[1]
+    files = dk.report(m, path=tmp_path / "model.html", excel=False)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", files.html.read_text(encoding="utf-8")))
+    assert (f"{TARGET} is a latent construct of a PLS path model; its index stands at "
+            f"{m.index[TARGET]:.1f} on a 0–100 scale; its predecessors explain "
+            f"{100 * m.r2[TARGET]:.0f}% of its variation (R² = {m.r2[TARGET]:.2f})") in text
