@@ -617,8 +617,18 @@ def _diagnostics(prob: _Problem) -> dict[str, Any]:
     C = prob.C[:d, :d]
     s = np.sqrt(np.diag(C))
     vif = pd.Series(vif_from_corr(C / np.outer(s, s)), index=prob.var_names[:d], name="vif")
-    if prob.Z is not None:
+    if prob.Z is not None and np.isfinite(prob.Z[:, :d]).all():
         cond = condition_number(prob.Z[:, :d], prob.w)
+    elif prob.Z is not None:
+        # pairwise deletion: the same uncentred cross-products from the pairwise moments
+        X = prob.Z[:, :d]
+        w = np.ones(X.shape[0]) if prob.w is None else prob.w
+        ok = np.isfinite(X)
+        mu = (np.where(ok, X, 0.0) * w[:, None]).sum(axis=0) / (ok * w[:, None]).sum(axis=0)
+        M = np.empty((d + 1, d + 1))
+        M[0, 0], M[0, 1:], M[1:, 0] = 1.0, mu, mu
+        M[1:, 1:] = C + np.outer(mu, mu)
+        cond = condition_number_from_crossproducts(M)
     elif prob.crossproducts is not None:
         cond = condition_number_from_crossproducts(prob.crossproducts)
     else:  # a correlation matrix has no means: the scaled, uncentred design is unknown
