@@ -171,14 +171,10 @@ class Result:
         return render_latex(self)
 
     def _repr_html_(self) -> str:
-        from .display._render import render_html
-
-        return render_html(self)
+        return self.to_html()
 
     def __repr__(self) -> str:
-        from .display._render import render_text
-
-        return render_text(self)
+        return self.summary()
 
     # -- plotting ----------------------------------------------------------------------
     def plot_data(self) -> pd.DataFrame:

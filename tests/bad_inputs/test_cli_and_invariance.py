@@ -163,3 +163,26 @@ def test_chart_names_are_literal_text(survey):
     # what matplotlib draws: the literal name, not mathtext
     drawn = {t._preprocess_math(t.get_text()) for t in ax.get_yticklabels()}
     assert drawn == {("cost $5 vs $10", False), ("ease_of_use %", False)}
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.integers(0, 239), min_size=2, max_size=8, unique=True),
+       code=st.sampled_from([99, 999, -99]), column=st.sampled_from(DRV))
+def test_dont_know_codes_are_named_or_removed(survey, rows, code, column):
+    coded = survey.copy()
+    coded.loc[coded.index[rows], column] = code
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dk.fit(coded, "satisfaction", DRV)
+    named = [w for w in caught if issubclass(w.category, dk.DriverkitWarning)
+             and column in str(w.message) and str(code) in str(w.message)]
+    assert named, "the code values must be named with their column"
+    ctx = _quiet()
+    try:
+        declared = dk.fit(coded, "satisfaction", DRV, na_values=[code])
+        dropped = dk.fit(survey.drop(index=survey.index[rows]), "satisfaction", DRV)
+    finally:
+        ctx.__exit__(None, None, None)
+    np.testing.assert_allclose(declared.table["estimate"], dropped.table["estimate"],
+                               rtol=1e-10)

@@ -68,21 +68,21 @@ def test_decimal_comma_text_warns_or_errors(survey):
     df, d = survey
     text = df.assign(satisfaction_txt=(df["satisfaction"] + 0.5).map(
         lambda v: f"{v:.1f}".replace(".", ",")))
-    with pytest.warns(dk.DataQualityWarning, match="decimal comma.*decimal=','"):
-        with pytest.raises(dk.DataError):
-            dk.fit(text, "satisfaction_txt", d)
+    with pytest.warns(dk.DataQualityWarning, match=r"decimal comma.*decimal=','"), \
+            pytest.raises(dk.DataError):
+        dk.fit(text, "satisfaction_txt", d)
     drv = df.assign(speed=(df[d[0]] + 0.5).map(lambda v: f"{v:.1f}".replace(".", ",")))
     with pytest.warns(dk.DataQualityWarning, match="'speed' is text.*decimal comma"):
         dk.fit(drv, "satisfaction", ["speed", d[1]])
     mixed = df.assign(speed=df[d[0]].astype(str).where(df.index % 2 == 0, "7,5"))
-    with pytest.raises(dk.DataError, match="decimal comma.*decimal=','"):
+    with pytest.raises(dk.DataError, match=r"decimal comma.*decimal=','"):
         dk.fit(mixed, "satisfaction", ["speed", d[1]])
 
 
 def test_integer_and_duplicate_column_names(survey):
     df, d = survey
     sub = df[[*d, "satisfaction"]].copy()
-    sub.columns = list(range(len(d))) + ["y"]
+    sub.columns = [*list(range(len(d))), "y"]
     m = dk.fit(sub, "y", list(range(len(d))))
     ref = dk.fit(df, "satisfaction", d)
     np.testing.assert_allclose(m.params.to_numpy(), ref.params.to_numpy(), rtol=1e-12)

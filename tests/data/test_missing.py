@@ -83,8 +83,8 @@ def test_pairwise_shapley_equals_shapley_of_independent_pairwise_covariance(hole
     ref = dk.importance(corr=_independent_pairwise_cov(df[[*d, "satisfaction"]]),
                         outcome="satisfaction", drivers=d)
     np.testing.assert_allclose(res.table["importance"], ref.table["importance"], atol=1e-13)
-    n_min = int(min(df[[a, b]].dropna().shape[0] for a in d + ["satisfaction"]
-                    for b in d + ["satisfaction"]))
+    n_min = int(min(df[[a, b]].dropna().shape[0] for a in [*d, "satisfaction"]
+                    for b in [*d, "satisfaction"]))
     assert res.meta["smallest pairwise n"] == n_min
 
 
@@ -254,9 +254,9 @@ def test_bad_input_errors_name_the_columns(survey):
     df, d = survey
     with pytest.raises(dk.DataError, match=f"removes every answer of the column '{d[0]}'"):
         dk.fit(df, "satisfaction", d, na_values={d[0]: list(range(0, 11))})
-    with pytest.raises(dk.DriverkitError, match="'imputations'.*>= 1"):
+    with pytest.raises(dk.DriverkitError, match=r"'imputations'.*>= 1"):
         dk.fit(df, "satisfaction", d, missing="impute", imputations=0)
-    with pytest.raises(dk.DriverkitError, match="linear models only.*'impute'"):
+    with pytest.raises(dk.DriverkitError, match=r"linear models only.*'impute'"):
         dk.fit(df, "repurchase", d, kind="logit", missing="pairwise")
     with pytest.raises(dk.DriverkitError, match="linear models only"):
         dk.importance(df, "repurchase", d, kind="logit", missing="pairwise")
@@ -291,3 +291,25 @@ def test_policies_never_mutate(holes):
         for pol in POLICIES:
             dk.fit(df, "satisfaction", d, missing=pol, imputations=2, seed=1)
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_pairwise_stats_streamed_from_a_file_and_dask(holes, tmp_path):
+    from driverkit.stats import pairwise_stats
+
+    df, d = holes
+    cols = [*d, "satisfaction"]
+    whole = PairwiseStats.from_arrays(df[cols].to_numpy(float), cols,
+                                      df["weight"].to_numpy(float))
+    p = tmp_path / "gaps.csv"
+    df.to_csv(p, index=False)
+    streamed = pairwise_stats(p, cols, weights="weight", chunksize=97)
+    np.testing.assert_allclose(streamed.covariance(), whole.covariance(), rtol=1e-10)
+    np.testing.assert_array_equal(streamed.counts, whole.counts)
+    st, _ = streamed.to_sufficient()
+    res = dk.importance(st, "satisfaction", d)
+    ref = dk.importance(df, "satisfaction", d, weights="weight", missing="pairwise")
+    np.testing.assert_allclose(res.table["importance"], ref.table["importance"], rtol=1e-9)
+    dd = pytest.importorskip("dask.dataframe")
+    ddf = dd.from_pandas(df[[*cols, "weight"]], npartitions=3)
+    on_dask = pairwise_stats(ddf, cols, weights="weight")
+    np.testing.assert_allclose(on_dask.covariance(), whole.covariance(), rtol=1e-10)

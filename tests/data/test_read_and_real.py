@@ -40,7 +40,7 @@ def test_nordic_file_is_detected(nordic):
     assert (info["sep"], info["decimal"], info["encoding"]) == (";", ",", "Windows-1252")
     assert list(df.columns) == list(out.columns)
     np.testing.assert_allclose(df["Nöjdhet"], out["Nöjdhet"].astype(float))
-    df2, info2 = read_table(p, sep=";", decimal=",", encoding="cp1252")
+    df2, _info2 = read_table(p, sep=";", decimal=",", encoding="cp1252")
     pd.testing.assert_frame_equal(df, df2)
 
 
@@ -67,7 +67,7 @@ def test_excel_sheets(tmp_path):
     assert list(df.columns) == ["a"] and "choose one with --sheet" in info["note"]
     df, _ = read_table(p, sheet="Data")
     assert list(df.columns) == ["b"]
-    with pytest.raises(dk.DataError, match="no sheet 'Dta'.*'Data'"):
+    with pytest.raises(dk.DataError, match=r"no sheet 'Dta'.*'Data'"):
         read_table(p, sheet="Dta")
 
 

@@ -33,7 +33,11 @@ def test_bootstrap_is_reproducible_and_intervals_contain_the_estimate(survey):
     pd.testing.assert_frame_equal(a.table, b.table)
     assert not np.allclose(a.table["std_error"], c.table["std_error"])
     t = a.table
-    assert list(t.columns) == ["importance", "share", "rank", "std_error", "ci_low", "ci_high"]
+    assert list(t.columns) == ["importance", "share", "rank", "std_error", "ci_low", "ci_high",
+                               "share_low", "share_high"]
+    # share intervals are percentiles of the replicate shares: inside 0..100 and around the share
+    assert ((0 <= t["share_low"]) & (t["share_low"] <= t["share"])).all()
+    assert ((t["share"] <= t["share_high"]) & (t["share_high"] <= 100)).all()
     assert ((t["ci_low"] <= t["importance"]) & (t["importance"] <= t["ci_high"])).all()
     assert (t["std_error"] > 0).all()
     assert a.replicates.shape == (200, 4)

@@ -49,3 +49,12 @@ def test_single_dominant_driver_share_never_above_100():
     # the old scaling (importance interval / point total) passes 100 %
     assert (t["ci_high"] * 100 / t["importance"].sum()).max() > 100.0
     assert r.table.loc["a", "share_low"] > 50
+
+
+def test_report_summary_quotes_the_share_interval(res, tmp_path):
+    pytest.importorskip("jinja2")
+    files = dk.report(res, path=tmp_path / "r.html", excel=False)
+    text = files.html.read_text(encoding="utf-8")
+    top = res.table["importance"].idxmax()
+    lo, hi = res.table.loc[top, ["share_low", "share_high"]]
+    assert f"interval {lo:.1f}% to {hi:.1f}%" in text

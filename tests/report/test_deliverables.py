@@ -188,9 +188,15 @@ def test_ipma_chart_splits_at_the_means():
                       "importance_low": [0.3, 0.2, 0.0, 0.0],
                       "importance_high": [0.5, 0.4, 0.2, 0.1]}, index=["a", "b", "c", "d"])
     ax = ipma_chart(t)
+    # importance across, performance up, both split at their means
     vline = next(ln for ln in ax.get_lines() if len(set(ln.get_xdata())) == 1)
-    assert vline.get_xdata()[0] == pytest.approx(65.0)
+    hline = next(ln for ln in ax.get_lines() if len(set(ln.get_ydata())) == 1)
+    assert vline.get_xdata()[0] == pytest.approx(0.2125)
+    assert hline.get_ydata()[0] == pytest.approx(65.0)
     assert "concentrate here" in {t.get_text() for t in ax.texts}
+    # "a" (important, below-average performance) is coloured as the place to concentrate
+    colours = ax.collections[-1].get_facecolors()
+    assert matplotlib.colors.to_hex(colours[0]) == "#d55e00"
 
 
 # ---------------------------------------------------------------------------------------
@@ -258,6 +264,10 @@ def test_deck_has_the_expected_slides_and_no_placeholder_text(deliverables):
     titles = []
     for slide in deck.slides:
         assert not list(slide.placeholders)
+        for sh in slide.shapes:  # nothing hangs off the slide
+            assert sh.left >= 0 and sh.top >= 0
+            assert sh.left + sh.width <= deck.slide_width
+            assert sh.top + sh.height <= deck.slide_height
         texts = [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame]
         titles.append(texts[0].splitlines()[0])
         for t in texts:

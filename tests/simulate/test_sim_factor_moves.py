@@ -54,7 +54,7 @@ def test_factor_moves_clear_errors(contracts):
     sim = dk.Simulator(m, df)
     with pytest.raises(dk.DriverkitError, match="'Three year' is not one of its levels"):
         sim.value({"contract": dk.set_to("Three year")}, "rate")
-    with pytest.raises(dk.DriverkitError, match="categorical; move it with dk.set_to"):
+    with pytest.raises(dk.DriverkitError, match=r"categorical; move it with dk\.set_to"):
         sim.value({"contract": dk.shift(1)}, "rate")
     with pytest.raises(dk.DriverkitError, match="numeric rating"):
         sim.value({"sat": dk.set_to("high")}, "rate")

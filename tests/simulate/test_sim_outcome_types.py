@@ -177,3 +177,9 @@ def test_cli_better_lower(churn, tmp_path):
                                    ",".join(DRV), "--better", "lower", "--revenue-per-customer",
                                    "100", "--draws", "10", "-o", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
+
+
+def test_outcome_type_of_a_model_from_sufficient_statistics(demo):
+    st = dk.sufficient_stats(demo, [*DRV, "satisfaction", "repurchase"], weights="weight")
+    assert dk.fit(st, "satisfaction", DRV).outcome_type == "score"
+    assert dk.fit(st, "repurchase", DRV).outcome_type == "rate"  # var = m(1 − m): 0/1

@@ -102,3 +102,28 @@ def test_huge_coefficients_fall_back_and_stay_finite():
     res = sim.sensitivity(steps=[-9, 9], draws=20, seed=1)
     assert np.isfinite(res.table["delta_rate"]).all()
     assert res.table.loc[res.table["driver"] == "x2", "delta_rate"].abs().max() == 0.0
+
+
+def test_without_revenue_column_equal_weight_columns_are_summed_once(monkeypatch):
+    df, drivers = _survey(n=800, p=3, seed=9)
+    m = dk.fit(df, "buy", drivers, kind="logit", scales=dict.fromkeys(drivers, (1, 10)))
+    sim = dk.Simulator(m, df, customers=10_000, revenue_per_customer=120.0)
+    fast = sim.sensitivity(steps=[-1, 1, 2], draws=150, seed=3).table
+    monkeypatch.setattr(_engine, "MAX_SHIFT_VALUES", -1)
+    slow = sim.sensitivity(steps=[-1, 1, 2], draws=150, seed=3).table
+    _close(fast, slow)
+
+
+def test_frame_attrs_are_left_alone_and_not_carried():
+    df, drivers = _survey(n=300, p=2, seed=4)
+    df.attrs["truth"] = {"note": list(range(1000))}
+    m = dk.fit(df, "buy", drivers, kind="logit", scales=dict.fromkeys(drivers, (1, 10)))
+    sim = dk.Simulator(m, df)
+    assert sim.data.attrs == {}
+    assert df.attrs["truth"]["note"][-1] == 999  # the caller's frame keeps its attrs
+    clean = df.copy()
+    clean.attrs = {}
+    plain = dk.Simulator(m, clean)
+    a = sim.run(dk.Scenario("x1 +1", {"x1": dk.shift(1)}), draws=50, seed=1).table
+    b = plain.run(dk.Scenario("x1 +1", {"x1": dk.shift(1)}), draws=50, seed=1).table
+    pd.testing.assert_frame_equal(a, b)

@@ -104,3 +104,31 @@ def test_public_shapley_equals_the_permutation_definition():
             phi[j] += r2(tuple(sorted(order[: k + 1]))) - r2(tuple(sorted(order[:k])))
     phi /= math.factorial(p)
     np.testing.assert_allclose(res.table.loc[names, "importance"].to_numpy(), phi, atol=1e-12)
+
+
+def test_threaded_blocks_give_the_same_sums_whatever_the_threads():
+    from driverkit.importance._shapley import LatticeSums
+    from driverkit.stats._subsets import map_subset_blocks
+
+    p = 12
+    R = _corr(p, seed=12)
+    players = [[j] for j in range(p)]
+
+    def shapley(workers: int) -> np.ndarray:
+        def part(blk):
+            s = LatticeSums(p)
+            s.add_block(blk)
+            return s
+
+        acc = LatticeSums(p)
+        for s in map_subset_blocks(R, players, part, block_log2=5, workers=workers):
+            acc.merge(s)
+        return acc.shapley()[0]
+
+    one = shapley(1)
+    np.testing.assert_array_equal(one, shapley(3))
+    sequential = LatticeSums(p)
+    for blk in iter_subset_blocks(R, players, block_log2=5):
+        sequential.add_block(blk)
+    np.testing.assert_allclose(one, sequential.shapley()[0], rtol=1e-12, atol=1e-15)
+    assert one.sum() == pytest.approx(subset_values(R, players)[-1], abs=1e-12)

@@ -296,7 +296,7 @@ def _pmm_column(y: np.ndarray, X: np.ndarray, obs: np.ndarray, rng: np.random.Ge
 
 
 def impute_chained(Z: np.ndarray, *, m: int, seed: Any = None, iterations: int = 5,
-                   k: int = 5, names: Sequence[str] | None = None,
+                   k: int = 10, names: Sequence[str] | None = None,
                    extra: np.ndarray | None = None) -> list[np.ndarray]:
     """``m`` completed copies of ``Z`` by chained equations with predictive mean matching.
 
@@ -311,8 +311,9 @@ def impute_chained(Z: np.ndarray, *, m: int, seed: Any = None, iterations: int =
         Reproducibility.
     iterations : int, default=5
         Cycles through the columns per chain (R's ``mice`` default; chains of PMM mix fast).
-    k : int, default=5
-        Donor pool of predictive mean matching.
+    k : int, default=10
+        Donor pool of predictive mean matching (10, as recommended by Morris, White &
+        Royston 2014; 5 gave 91 % coverage for one coefficient in our MAR study).
     names : list of str, optional
         Column names for error messages.
     extra : ndarray of shape (n, r), optional
@@ -402,8 +403,8 @@ def pool_rubin(estimates: np.ndarray, covariances: np.ndarray,
     >>> import numpy as np
     >>> est = np.array([[1.0], [1.2], [0.8]]); cov = np.full((3, 1, 1), 0.04)
     >>> out = pool_rubin(est, cov)
-    >>> round(float(out["std_error"][0]), 4)
-    0.2309
+    >>> round(float(out["std_error"][0]), 4)  # sqrt(0.04 + (1 + 1/3) * 0.04)
+    0.3055
     """
     Q = np.asarray(estimates, dtype=float)
     U = np.asarray(covariances, dtype=float)

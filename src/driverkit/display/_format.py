@@ -239,6 +239,11 @@ class Format:
         """
         money = is_money(column) or str(column) in self.money_columns
         kind = "money" if money else ("pct" if percent_of_100 else "plain")
+        if getattr(axis, "axis_name", "") == "x" and (kind == "money" or self.locale):
+            # long labels side by side: fewer ticks, so they never run into each other
+            from matplotlib.ticker import MaxNLocator
+
+            axis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
         axis.set_major_formatter(_tick_formatter()(self, kind))
 
     def tick_labels(self, values: Sequence[float], kind: str) -> list[str]:

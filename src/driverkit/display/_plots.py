@@ -94,7 +94,8 @@ def finish_axes(ax: Any, fmt: Any = None) -> Any:
     currency); categorical tick labels, legend entries, titles and annotations are relabelled
     and escaped. Safe to call twice.
     """
-    from matplotlib.ticker import FixedFormatter, ScalarFormatter
+    from matplotlib.category import StrCategoryFormatter
+    from matplotlib.ticker import FixedFormatter, FixedLocator, ScalarFormatter
 
     fmt = fmt or current()
     axes = [ax] if not isinstance(ax, (list, tuple, np.ndarray)) else list(np.ravel(ax))
@@ -103,9 +104,16 @@ def finish_axes(ax: Any, fmt: Any = None) -> Any:
         for which, axis in (("x", a.xaxis), ("y", a.yaxis)):
             formatter = axis.get_major_formatter()
             if isinstance(formatter, ScalarFormatter) and axis.get_scale() == "linear":
-                fmt.axis(axis, marks.get(which, ""))
+                # the column it shows, else what its title says (a "spend" axis is money)
+                fmt.axis(axis, marks.get(which, "") or axis.label.get_text())
             elif isinstance(formatter, FixedFormatter):
                 formatter.seq = [fmt.text(v) for v in formatter.seq]
+            elif isinstance(formatter, StrCategoryFormatter):
+                # bars drawn with names as categories: fix the ticks and relabel them
+                mapping = getattr(getattr(axis, "units", None), "_mapping", None) or {}
+                if mapping:
+                    axis.set_major_locator(FixedLocator(list(mapping.values())))
+                    axis.set_major_formatter(FixedFormatter([fmt.text(k) for k in mapping]))
         for text in [a.title, a._left_title, a._right_title, a.xaxis.label, a.yaxis.label,
                      *a.texts]:
             if text.get_text():
@@ -273,6 +281,7 @@ def priority_matrix(frame: pd.DataFrame, *, ax: Any = None, x: str = "performanc
                     x_split: float | None = None, y_split: float | None = None,
                     title: str = "", xlabel: str | None = None, ylabel: str | None = None,
                     quadrant_labels: dict[tuple[bool, bool], str] | None = None,
+                    quadrant_colors: dict[str, str] | None = None,
                     split_at: str = "median", **kwargs: Any) -> Any:
     """The priority matrix: current performance × simulated impact of one step, per driver.
 
@@ -321,7 +330,8 @@ def priority_matrix(frame: pd.DataFrame, *, ax: Any = None, x: str = "performanc
     else:  # which side of the drawn split lines each point lies on
         quad = [names[(bool(b >= ym), bool(a >= xm))] for a, b in zip(xs, ys, strict=True)]
     order = [names[k] for k in ((True, False), (True, True), (False, False), (False, True))]
-    qcol = dict(zip(order, [PALETTE[5], PALETTE[0], GREY, PALETTE[1]], strict=True))
+    qcol = quadrant_colors or dict(zip(order, [PALETTE[5], PALETTE[0], GREY, PALETTE[1]],
+                                       strict=True))
     colors = [qcol.get(q, GREY) for q in quad]
     if low and high and low in frame.columns and high in frame.columns:
         err = _whiskers(ys, frame[low].to_numpy(dtype=float), frame[high].to_numpy(dtype=float))
@@ -349,28 +359,34 @@ def priority_matrix(frame: pd.DataFrame, *, ax: Any = None, x: str = "performanc
     return ax
 
 
-def ipma_chart(frame: pd.DataFrame, *, ax: Any = None, x: str = "performance",
-               y: str = "importance", title: str = "Importance–performance map",
+def ipma_chart(frame: pd.DataFrame, *, ax: Any = None, x: str = "importance",
+               y: str = "performance", title: str = "Importance–performance map",
                xlabel: str | None = None, ylabel: str | None = None, **kwargs: Any) -> Any:
     """Importance–performance map (IPMA): quadrants split at the means, with intervals.
 
-    Martilla & James (1977)'s grid as used for PLS path models (Ringle & Sarstedt 2016):
-    importance (e.g. a construct's total effect on the target) against performance
-    (its 0–100 index). ``<y>_low``/``<y>_high`` and ``<x>_low``/``<x>_high`` draw intervals.
+    The grid of Martilla & James (1977) as used for PLS path models (Ringle & Sarstedt
+    2016): importance (e.g. a construct's total effect on the target) on the x axis,
+    performance (its 0–100 index) on the y axis. High importance with low performance is
+    where to "concentrate here". ``<x>_low``/``<x>_high`` and ``<y>_low``/``<y>_high`` draw
+    intervals.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from driverkit.display._plots import ipma_chart
-    >>> t = pd.DataFrame({"performance": [60.0, 80.0, 70.0], "importance": [0.4, 0.3, 0.1],
+    >>> t = pd.DataFrame({"importance": [0.4, 0.3, 0.1], "performance": [60.0, 80.0, 70.0],
     ...                   "importance_low": [0.3, 0.2, 0.0], "importance_high": [0.5, 0.4, 0.2]},
     ...                  index=["value", "quality", "image"])
     >>> ax = ipma_chart(t)
     """
-    names = {(True, False): "concentrate here", (True, True): "keep up the good work",
-             (False, False): "low priority", (False, True): "possible overkill"}
+    # keys: (high performance?, high importance?)
+    names = {(False, True): "concentrate here", (True, True): "keep up the good work",
+             (False, False): "low priority", (True, False): "possible overkill"}
+    colours = {"concentrate here": PALETTE[5], "keep up the good work": PALETTE[0],
+               "low priority": GREY, "possible overkill": PALETTE[1]}
     return priority_matrix(frame, ax=ax, x=x, y=y, title=title, xlabel=xlabel or x,
-                           ylabel=ylabel or y, quadrant_labels=names, split_at="mean", **kwargs)
+                           ylabel=ylabel or y, quadrant_labels=names, quadrant_colors=colours,
+                           split_at="mean", **kwargs)
 
 
 def _annotate_points(ax: Any, names: Sequence[str], xs: np.ndarray, ys: np.ndarray) -> None:

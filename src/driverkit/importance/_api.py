@@ -51,8 +51,9 @@ from ..stats._collinearity import (
     vif_from_corr,
 )
 from ..stats._subsets import (
+    SubsetBlock,
     announce_cost,
-    iter_subset_blocks,
+    map_subset_blocks,
     partial_correlation,
     single_threaded_blas,
     subset_values_batch,
@@ -528,6 +529,7 @@ class _Options:
     rng: np.random.Generator
     client: Any = None
     n_jobs: int = 1
+    long_run: bool = False  # set when a GLM exact run was announced (shows a progress bar)
 
 
 def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
@@ -542,9 +544,16 @@ def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
         from tqdm.auto import tqdm
 
         bar = tqdm(total=1 << p, desc="subsets", unit_scale=True, leave=False)
-    for blk in iter_subset_blocks(R, players,
-                                  progress=None if bar is None else bar.update):
-        acc.add_block(blk)
+
+    def block_sums(blk: SubsetBlock) -> tuple[LatticeSums, SubsetBlock]:
+        part = LatticeSums(p)
+        part.add_block(blk)
+        return part, blk
+
+    # blocks on the machine's cores; merged in block order (same sums whatever the threads)
+    for part, blk in map_subset_blocks(R, players, block_sums,
+                                       progress=None if bar is None else bar.update):
+        acc.merge(part)
         if v is not None:
             v[blk.start : blk.start + blk.values.shape[0]] = blk.values[:, 0]
     if bar is not None:  # pragma: no cover
@@ -617,18 +626,15 @@ def _diagnostics(prob: _Problem) -> dict[str, Any]:
     C = prob.C[:d, :d]
     s = np.sqrt(np.diag(C))
     vif = pd.Series(vif_from_corr(C / np.outer(s, s)), index=prob.var_names[:d], name="vif")
-    if prob.Z is not None and np.isfinite(prob.Z[:, :d]).all():
-        cond = condition_number(prob.Z[:, :d], prob.w)
-    elif prob.Z is not None:
-        # pairwise deletion: the same uncentred cross-products from the pairwise moments
-        X = prob.Z[:, :d]
-        w = np.ones(X.shape[0]) if prob.w is None else prob.w
-        ok = np.isfinite(X)
-        mu = (np.where(ok, X, 0.0) * w[:, None]).sum(axis=0) / (ok * w[:, None]).sum(axis=0)
-        M = np.empty((d + 1, d + 1))
-        M[0, 0], M[0, 1:], M[1:, 0] = 1.0, mu, mu
-        M[1:, 1:] = C + np.outer(mu, mu)
+    if prob.Z is not None and prob.pairwise:  # rows with gaps: from the pairwise moments
+        Zd = prob.Z[:, :d]
+        ok = ~np.isnan(Zd)
+        ww = prob.w[:, None] * ok
+        mu = (np.where(ok, Zd, 0.0) * ww).sum(axis=0) / ww.sum(axis=0)
+        M = np.block([[np.ones((1, 1)), mu[None, :]], [mu[:, None], C + np.outer(mu, mu)]])
         cond = condition_number_from_crossproducts(M)
+    elif prob.Z is not None:
+        cond = condition_number(prob.Z[:, :d], prob.w)
     elif prob.crossproducts is not None:
         cond = condition_number_from_crossproducts(prob.crossproducts)
     else:  # a correlation matrix has no means: the scaled, uncentred design is unknown
@@ -651,7 +657,7 @@ def _glm_module() -> Any:
 
 
 def _glm_fit(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = None,
-             start: Any = None) -> Any:
+             start: Any = None, progress: Any = None) -> Any:
     """Batched GLM fits of every subset (``start``: an earlier fit to warm-start from)."""
     glm = _glm_module()
     Z = prob.Z
@@ -663,7 +669,7 @@ def _glm_fit(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = N
     return glm.glm_subset_values(X[:, : prob.m] if not always else X, y, ww, kind=kind,
                                  fit_index=fit_index, players=prob.players, always=always,
                                  weight_type=prob.weight_type, start=start,
-                                 names=prob.player_names)
+                                 names=prob.player_names, progress=progress)
 
 
 def _glm_values(prob: _Problem, kind: str, fit_index: str, w: np.ndarray | None = None,
@@ -1238,19 +1244,24 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
     methods = (["shapley", "first", "last"] + (["relative_weights"] if with_rw else [])
                if method == "all" else [method])
     need_v = any(m in ("shapley", "dominance", "first", "last") for m in methods)
-    if need_v and not _glm_exact_ok(prob, kind, fit_index, method, opts):
-        if B:
-            raise DriverkitError(
-                f"bootstrap= with sampled GLM Shapley values (p = {p}) would need a sampling "
-                "run per replicate. Group drivers into fewer players, raise max_time/exact_max "
-                "for the exact run, or bootstrap method='relative_weights'.")
+    if need_v and not _glm_exact_ok(prob, kind, fit_index, method, opts, B):
         return _glm_sampled(prob, method, kind, fit_index, opts)
     values: dict[str, np.ndarray] = {}
     cond = comp = None
     r2 = r2_always = np.nan
     full_fit = None
     if need_v:
-        full_fit = _glm_fit(prob, kind, fit_index)
+        bar = None
+        if opts.progress or (opts.progress is None and opts.long_run):  # pragma: no cover
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=(1 << p) - 1, desc="subset models", leave=False)
+        try:
+            full_fit = _glm_fit(prob, kind, fit_index,
+                                progress=None if bar is None else bar.update)
+        finally:
+            if bar is not None:  # pragma: no cover
+                bar.close()
         v, r2, r2_always = _unpack_glm(full_fit)
         values.update(_glm_from_v(v, p))
         if method in ("dominance", "all"):
@@ -1295,10 +1306,9 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
             def mapper(fn: Any, batches: list[np.ndarray]) -> list[Any]:
                 return run_tasks(fn, batches, client=client)
 
-        chunk = _glm_chunk(Z.shape[0], B, opts.n_jobs)
-        with single_threaded_blas():
+        with single_threaded_blas():  # threads share the cores instead
             reps = bs.bootstrap_rows(stat, Z.shape[0], B, opts.rng, weights=w,
-                                     strata=prob.strata, chunk=chunk,
+                                     strata=prob.strata, chunk=25,
                                      progress=bool(show) and mapper is None, mapper=mapper,
                                      n_jobs=opts.n_jobs)
         status = reps[:, -1]
@@ -1381,14 +1391,6 @@ def _glm_rw(prob: _Problem, fit_index: str, w: np.ndarray | None = None
 FAILED_SHARE_WARN = 0.01
 
 
-def _glm_chunk(n: int, B: int, n_jobs: int) -> int:
-    """Replicates per batch: enough to amortise the per-subset work, small enough to stay
-    in cache and to give every thread work (fixed for given n and B, never by n_jobs)."""
-    del n_jobs  # the batches must not depend on the number of threads
-    size = int(np.clip((1 << 19) // max(n, 1), 8, 128))
-    return max(1, min(size, -(-B // 2)))
-
-
 def _glm_replicate_stat(prob: _Problem, kind: str, fit_index: str, methods: list[str],
                         full_fit: Any) -> Any:
     """Map replicate weights ``(R, n)`` to ``(R, len(methods)·p + 1)``: the importances of
@@ -1464,7 +1466,8 @@ EPV_WARN = 10.0
 #: GLM exact runs estimated longer than this many seconds are announced.
 GLM_ANNOUNCE_SECONDS = 10.0
 #: All-subsets engine cost per subset relative to the cold fits of the pilot (warm starts,
-#: shared first iterations); measured on rating data at p = 12-16.
+#: shared first iterations, larger batches): 0.28 measured at p = 13, n = 2,000; rounded up
+#: so that estimates err on the long side.
 _EXACT_PER_PILOT = 0.5
 
 
@@ -1514,25 +1517,36 @@ def _glm_mask_fitter(prob: _Problem, kind: str, fit_index: str) -> Any:
 
 
 def _glm_exact_ok(prob: _Problem, kind: str, fit_index: str, method: str,
-                  opts: _Options) -> bool:
+                  opts: _Options, B: int) -> bool:
     """Whether to fit all 2^p subsets; announce long exact runs (a timed pilot first)."""
     from ._glm import MAX_PLAYERS
 
     p = len(prob.players)
-    if p <= 12:
+    if p <= min(12, opts.exact_max):
         return True
     est = _glm_pilot_seconds(_glm_mask_fitter(prob, kind, fit_index), p,
                              np.random.default_rng(p))
     sampled_ok = method == "shapley"
-    if p <= min(opts.exact_max, MAX_PLAYERS) and est <= opts.max_time:
-        if est > GLM_ANNOUNCE_SECONDS:
+    # a bootstrap cannot be sampled: it runs exact (announced) whenever exact is possible
+    if p <= min(opts.exact_max, MAX_PLAYERS) and (est <= opts.max_time or B):
+        total = est * (1 + B / max(opts.n_jobs, 1))
+        if total > GLM_ANNOUNCE_SECONDS:
+            extra = (f"; about {total:,.0f} s with {B} bootstrap replicates on "
+                     f"{opts.n_jobs} thread(s)" if B else "")
             warn(f"Exact {kind} importance over p = {p} drivers fits 2^{p} = {1 << p:,} subset "
-                 f"models: estimated {est:,.0f} s (from a timed pilot).", DriverkitWarning)
+                 f"models: estimated {est:,.0f} s (from a timed pilot){extra}.",
+                 DriverkitWarning)
+            opts.long_run = True
         return True
     why = (f"p = {p} is above exact_max = {opts.exact_max}" if p > opts.exact_max else
            f"p = {p} is above the exact GLM limit of {MAX_PLAYERS}" if p > MAX_PLAYERS else
            f"the exact run would take about {est:,.0f} s (2^{p} = {1 << p:,} subset fits, "
            f"from a timed pilot), more than max_time = {opts.max_time:g} s")
+    if B:
+        raise DriverkitError(
+            f"bootstrap= needs all 2^{p} subset fits per replicate, but {why}. Group drivers "
+            "into fewer players, raise max_time/exact_max, or bootstrap "
+            "method='relative_weights'.")
     if not sampled_ok:
         raise DriverkitError(
             f"method='{method}' needs all 2^{p} subset fits, but {why}. Use "

@@ -111,6 +111,14 @@ class LatticeSums:
         """Add a :class:`~driverkit.stats._subsets.SubsetBlock`."""
         self.add(block.values, block.start)
 
+    def merge(self, other: LatticeSums) -> None:
+        """Add the sums of another accumulator over disjoint masks (e.g. one block's)."""
+        if other.p != self.p or other.A.shape != self.A.shape:
+            raise ValueError("can only merge lattice sums of the same p and batch size")
+        self.A += other.A
+        self.B += other.B
+        self.count += other.count
+
     def _check_complete(self) -> None:
         if self.count != 1 << self.p:
             raise ValueError(f"only {self.count} of {1 << self.p} subsets were accumulated")

@@ -51,6 +51,17 @@ def _weighted_corr(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     return cov / np.outer(sd, sd)
 
 
+def _binary_from_moments(stats_obj: Any, outcome: str) -> bool:
+    """True when the outcome's weighted mean m and variance (divisor Σw) satisfy
+    var = m(1 − m) with 0 <= m <= 1, as a 0/1 variable's do (and only a two-point one)."""
+    try:
+        m = float(stats_obj.mean[outcome])
+        v = float(stats_obj.covariance([outcome], ddof=0).iloc[0, 0])
+    except Exception:  # statistics without these moments: no evidence of a 0/1 outcome
+        return False
+    return bool(0.0 <= m <= 1.0 and abs(v - m * (1.0 - m)) <= 1e-9 * max(1.0, m))
+
+
 def opposite_signs(names: Sequence[str], coef: np.ndarray, corr: np.ndarray,
                    p_value: np.ndarray | None = None) -> pd.DataFrame:
     """Drivers whose coefficient sign is opposite to their correlation with the outcome.
@@ -285,6 +296,7 @@ class DriverModel(Result):
         self._spec = DesignSpec(columns=cols, terms={c: [i] for i, c in enumerate(cols)},
                                 numeric=cols, factors={}, order=cols)
         self._stats_meta = meta
+        self._outcome_binary = _binary_from_moments(stats_obj, self.outcome)
         self._fixed_scales = {k: (float(v[0]), float(v[1]))
                               for k, v in (self._scales_arg or {}).items()}
         self._vif = meta["vif"]
@@ -433,7 +445,10 @@ class DriverModel(Result):
             return "score" if np.unique(y[np.isfinite(y)]).size > 2 else "rate"
         meta = getattr(self, "_stats_meta", {}) or {}
         levels = meta.get("outcome_levels")
-        return "rate" if levels is not None and len(levels) <= 2 else "score"
+        if levels is not None:
+            return "rate" if len(levels) <= 2 else "score"
+        # sufficient statistics: a 0/1 outcome has population variance m(1 − m)
+        return "rate" if getattr(self, "_outcome_binary", False) else "score"
 
     @property
     def outcome_levels(self) -> list[Any] | None:

@@ -411,9 +411,11 @@ def optimize_budget(simulator: Any = None, cost_curves: Mapping[str, Any] | None
         Total spend allowed (``Σ s_j <= budget``). Required unless ``target`` is given (then
         it caps the search). Must be >= 0: continuous allocation only spends; savings come from
         cuts in :func:`select_initiatives`.
-    objective : {"profit", "revenue", "rate"}, default="profit"
+    objective : {"profit", "revenue", "rate", "mean"}, default="profit"
         Which simulated column to maximise: ``delta_profit`` (margin·Δrevenue − spend, so
-        unprofitable spend is left unspent), ``delta_revenue`` or ``delta_rate``.
+        unprofitable spend is left unspent), ``delta_revenue``, ``delta_rate`` or, for a
+        score outcome, ``delta_mean``. With a simulator whose ``better="lower"`` (churn),
+        ``"rate"`` and ``"mean"`` are minimised (the reduction is the gain).
     bounds : dict or (float, float), optional
         Spend bounds ``{driver: (min, max)}`` (``None`` = unbounded) or one pair for all.
     target : float or ("roi", float), optional

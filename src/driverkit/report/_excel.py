@@ -171,12 +171,12 @@ def _chart_importance(wb: Any, ws: Any, sheet: str, frame: pd.DataFrame,
         "values": _ref(sheet, 1, cols["share"], n, cols["share"]),
         "fill": {"color": "#0072B2"},
     }
-    if {"ci_low", "ci_high", "importance"} <= set(frame.columns):
-        # the bootstrap interval of each share, as literal error-bar lengths (fractions)
-        total = float(frame["importance"].sum()) or 1.0
-        imp = frame["importance"].to_numpy(dtype=float)
-        plus = np.nan_to_num((frame["ci_high"].to_numpy(dtype=float) - imp) / total)
-        minus = np.nan_to_num((imp - frame["ci_low"].to_numpy(dtype=float)) / total)
+    if {"share_low", "share_high", "share"} <= set(frame.columns):
+        # the bootstrap interval of each share (percentiles of the replicate shares), as
+        # literal error-bar lengths (fractions)
+        sh = frame["share"].to_numpy(dtype=float)
+        plus = np.nan_to_num((frame["share_high"].to_numpy(dtype=float) - sh) / 100)
+        minus = np.nan_to_num((sh - frame["share_low"].to_numpy(dtype=float)) / 100)
         series["x_error_bars"] = {
             "type": "custom", "end_style": 1,
             "plus_values": [round(float(max(v, 0.0)), 6) for v in plus],

@@ -92,11 +92,11 @@ class _Deck:
                                  Inches(iw), Inches(ih))
 
     def table(self, slide: Any, frame: pd.DataFrame, *, left: float, top: float,
-              width: float) -> None:
+              width: float, ci: float | None = None) -> None:
         from pptx.util import Inches, Pt
 
         shown = frame.iloc[:_MAX_TABLE_ROWS]
-        ft = display_table(shown)
+        ft = display_table(shown, ci=ci)
         rows, cols = len(ft) + 1, len(ft.columns) + 1
         height = 0.3 * rows
         shape = slide.shapes.add_table(rows, cols, Inches(left), Inches(top), Inches(width),
@@ -126,6 +126,12 @@ def _png(figure: tuple[str, Any, bytes]) -> bytes:
     return buf.getvalue()
 
 
+def _ci(obj: Any) -> float | None:
+    from ..display._render import _ci_level
+
+    return _ci_level(obj)
+
+
 def _find(sections: Sequence[Any], *kinds: str) -> Any:
     return next((s for s in sections if s.kind in kinds), None)
 
@@ -137,12 +143,12 @@ def _chart_slide(deck: _Deck, section: Any, title: str, subtitle: str, fmt: Form
     if table is not None and png is not None:
         deck.image(slide, png, left=0.4, top=1.45, width=7.4, height=5.7)
         with format_options(for_result(section.obj, fmt)):
-            deck.table(slide, table, left=8.0, top=1.6, width=4.9)
+            deck.table(slide, table, left=8.0, top=1.6, width=4.9, ci=_ci(section.obj))
     elif png is not None:
         deck.image(slide, png, left=0.8, top=1.45, width=11.7, height=5.8)
     elif table is not None:
         with format_options(for_result(section.obj, fmt)):
-            deck.table(slide, table, left=0.8, top=1.6, width=11.7)
+            deck.table(slide, table, left=0.8, top=1.6, width=11.7, ci=_ci(section.obj))
     else:  # nothing drawable: say so instead of leaving an empty slide
         deck.text(slide, [("The chart could not be drawn; see the HTML report.", 16, False)])
 
@@ -174,7 +180,8 @@ def write_pptx(path: Path, *, title: str, subtitle: str | None, sections: Sequen
 
     imp = _find(sections, "ImportanceResult", "StageImportanceResult")
     if imp is not None:
-        cols = [c for c in ("share", "ci_low", "ci_high", "rank") if c in imp.obj.table.columns]
+        have = imp.obj.table.columns
+        cols = [c for c in ("share", "share_low", "share_high", "rank") if c in have]
         t = imp.obj.table.sort_values("importance", ascending=False)[cols] \
             if "importance" in imp.obj.table.columns else None
         _chart_slide(deck, imp, add("What drives " + fmt.label(imp.outcome or "the outcome")),

@@ -106,7 +106,6 @@ def _importance_block(imp: Any, fmt: Format) -> Block | None:
     d = t.sort_values("importance", ascending=False)
     total = float(t["importance"].sum())
     share = d["share"] if "share" in d.columns else 100 * d["importance"] / total
-    scale = 100.0 / total if total else float("nan")
     fit = "R²" if str(meta.get("kind", "linear")) == "linear" else "pseudo-R²"
     sample = (f"{fmt.decimal(float(n), 0)} respondents" if isinstance(n, (int, float, np.integer))
               else "the sample")
@@ -117,11 +116,13 @@ def _importance_block(imp: Any, fmt: Format) -> Block | None:
             + f"; {imp.title.split('(')[-1].rstrip(')') if '(' in imp.title else 'importance'}).")
     bullets = []
     top = list(d.index[: min(3, len(d))])
-    has_ci = {"ci_low", "ci_high"} <= set(d.columns)
+    # the interval of a share is the bootstrap interval of the shares themselves (never the
+    # importance interval over the point total, which is too wide and can pass 100 %)
+    has_ci = {"share_low", "share_high"} <= set(d.columns)
     for name in top:
         text = f"{fmt.label(name)}: {fmt.percent(float(share[name]) / 100, 1)} of the explained fit"
         if has_ci:
-            lo, hi = float(d.loc[name, "ci_low"]) * scale, float(d.loc[name, "ci_high"]) * scale
+            lo, hi = float(d.loc[name, "share_low"]), float(d.loc[name, "share_high"])
             text += f" ({100 * level:g}% interval {fmt.percent(lo / 100, 1)} to " \
                     f"{fmt.percent(hi / 100, 1)})"
         bullets.append(text)

@@ -123,7 +123,7 @@ def _print_table(out: Any, files: Any, seconds: float) -> None:
         what = {"delta_revenue": "Δrevenue", "delta_profit": "Δprofit"}.get(impact_col,
                                                                             impact_col)
         head += f"{'+1 point: ' + what:>22}" + (f"  {'95% interval':<27}" if has_ci else "")
-    click.echo(head)
+    click.echo(head.rstrip())
     flagged = False
     for name, row in t.iterrows():
         ci = ""
@@ -145,7 +145,7 @@ def _print_table(out: Any, files: Any, seconds: float) -> None:
                     if lo <= 0 <= hi:
                         line += " ~0"
                         flagged = True
-        click.echo(line)
+        click.echo(line.rstrip())
     if flagged:
         click.echo("  ~0: the interval includes zero; the effect is not distinguishable from "
                    "no effect.")
@@ -273,6 +273,9 @@ def demo(out_dir: str, bootstrap: int, draws: int, budget: float, seed: int,
     truth = df.attrs.get("truth", {}) or {}
     drivers = [str(d) for d in truth.get("drivers", [])] or _demo_drivers(df)
     stages = truth.get("stages") if isinstance(truth.get("stages"), Mapping) else None
+    # the generator's truth is read above; pandas deep-copies attrs on every derived frame,
+    # which is ~10 % of the demo's time, so the frame handed on carries none
+    df.attrs = {}
     opts: dict[str, Any] = {}
     if "revenue" in df.columns:
         opts["revenue"] = "revenue"

@@ -22,8 +22,9 @@ import pandas as pd
 from .._results import FrameResult
 from .._validation import check_fraction, check_positive
 from ..exceptions import DriverkitError, ExtrapolationWarning
+from ._checks import _outcome_type
 from ._scenario import as_scenarios
-from ._simulator import Simulator, _outcome_type
+from ._simulator import Simulator
 from ._summaries import score_columns
 
 __all__ = ["ChunkedSimulationResult", "run_chunked"]

@@ -554,7 +554,16 @@ class _Shared:
         # one weight matrix for all items (the usual case: plans without a segment or
         # random operators); its segment column equals w without a segment
         self.common = len(groups) == 1
-        self.wcols = [0, 1] if self.common and np.array_equal(W[:, 0], W[:, 2]) else [0, 1, 2]
+        # equal weight columns are summed once (w·segment = w without a segment; w·R = w
+        # without revenue): src[o] is the computed column behind output column o
+        self.wcols: list[int] = []
+        self.src: list[int] = []
+        for o in range(3):
+            same = [q for q, c in enumerate(self.wcols)
+                    if self.common and np.array_equal(W[:, c], W[:, o])]
+            if not same:
+                self.wcols.append(o)
+            self.src.append(same[0] if same else len(self.wcols) - 1)
         self.W = np.ascontiguousarray(W[:, self.wcols]) if self.common else None
         self.moved = np.column_stack([dx != 0 for _, _, dx in items])
         self.users: list[np.ndarray] = []
@@ -590,9 +599,8 @@ class _Shared:
 
         def put(i: int, vals: np.ndarray, sign: float) -> None:
             delta = out[i][1]
-            delta[:, :c] += sign * vals
-            if c == 2:  # the segment column equals w
-                delta[:, 2] += sign * vals[:, 0]
+            for o, q in enumerate(self.src):
+                delta[:, o] += sign * vals[:, q]
 
         for t, (i, _, _) in enumerate(self.items):
             put(i, self.acc_base[:, c * t : c * t + c], -1.0)

@@ -394,8 +394,17 @@ def set_to(value: Any) -> Operator:
     >>> dk.set_to("Two year")
     set_to('Two year')
     """
-    if isinstance(value, str) or (value is not None and not isinstance(value, numbers.Real)):
-        return ToLevel(value, 1.0)
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ToLevel(value, 1.0)
+        # "9" is ambiguous (a rating typed as text, or a numeric-looking level)
+        raise DriverkitTypeError(
+            f"The 'value' parameter of dk.set_to() must be a number. Got {value!r} instead "
+            f"(for a level of a categorical driver named like a number use "
+            f"dk.share_to({value!r}, 1))."
+        )
     return SetTo(_number(value, "value", "set_to"))
 
 

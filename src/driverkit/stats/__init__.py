@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._entry import bootstrap_stats, map_chunks, sufficient_stats
 from ._irls import GLMStats, logit_irls, ordered_logit_irls
+from ._pairwise_stream import pairwise_stats
 from ._poisson import poisson_counts
 from ._stream import (
     grouped_sufficient_stats,
@@ -31,6 +32,7 @@ __all__ = [
     "map_chunks",
     "nearest_correlation",
     "ordered_logit_irls",
+    "pairwise_stats",
     "poisson_counts",
     "sufficient_stats",
 ]

@@ -829,7 +829,7 @@ class PairwiseStats:
     >>> Z = np.array([[1., 2., 1.], [2., np.nan, 3.], [3., 5., np.nan], [4., 7., 4.],
     ...               [5., 8., 6.]])
     >>> ps = PairwiseStats.from_arrays(Z, ["a", "b", "y"])
-    >>> ps.counts.loc["a", "b"], ps.counts.loc["b", "y"]
+    >>> int(ps.counts.loc["a", "b"]), int(ps.counts.loc["b", "y"])
     (4, 3)
     """
 
