@@ -38,6 +38,39 @@ class SamplingResult:
     tolerance: float
 
 
+
+class _PairMoments:
+    """Running mean and standard error of the antithetic pair means, one per player.
+
+    Sums are kept around the first batch's mean so that the variance does not lose digits
+    to cancellation when the values are large compared with their spread.
+    """
+
+    def __init__(self, p: int) -> None:
+        self.shift: np.ndarray | None = None
+        self.total = np.zeros(p)
+        self.total_sq = np.zeros(p)
+        self.pairs = 0
+        self.se = np.full(p, np.inf)
+
+    def add(self, gains: np.ndarray) -> None:
+        if self.shift is None:
+            self.shift = gains.mean(axis=0)
+        dev = gains - self.shift
+        self.total += dev.sum(axis=0)
+        self.total_sq += (dev**2).sum(axis=0)
+        self.pairs += gains.shape[0]
+        n = self.pairs
+        if n >= 2:
+            mdev = self.total / n
+            var = np.maximum(self.total_sq / n - mdev**2, 0.0) * n / (n - 1)
+            self.se = np.sqrt(var / n)
+
+    @property
+    def mean(self) -> np.ndarray:
+        assert self.shift is not None
+        return self.shift + self.total / self.pairs
+
 def _column_orders(perms: np.ndarray, player_of_col: np.ndarray, within: np.ndarray,
                    max_width: int) -> np.ndarray:
     """Design-column order of each player order (players' columns kept together)."""
@@ -121,9 +154,7 @@ def sample_shapley(R: np.ndarray, players: Sequence[Sequence[int]], *,
     max_width = max(len(pl) for pl in players)
     if batch is None:
         batch = int(np.clip(2_000_000 // max(m + 1, 1) ** 2, 8, 512))
-    shift: np.ndarray | None = None  # first batch's mean: keeps the variance sums stable
-    total = np.zeros(p)
-    total_sq = np.zeros(p)
+    acc = _PairMoments(p)
     pairs = 0
     t0 = time.perf_counter()
     stopped_by = "max_permutations"
@@ -135,16 +166,8 @@ def sample_shapley(R: np.ndarray, players: Sequence[Sequence[int]], *,
         rev = _column_orders(perms[:, ::-1], player_of_col, within, max_width)
         gains = 0.5 * (_gains(R, fwd, player_of_col, p) + _gains(R, rev, player_of_col, p))
         gains *= scale
-        if shift is None:
-            shift = gains.mean(axis=0)
-        dev = gains - shift
-        total += dev.sum(axis=0)
-        total_sq += (dev**2).sum(axis=0)
-        pairs += nb
-        if pairs >= 2:
-            mdev = total / pairs
-            var = np.maximum(total_sq / pairs - mdev**2, 0.0) * pairs / (pairs - 1)
-            se = np.sqrt(var / pairs)
+        acc.add(gains)
+        pairs, se = acc.pairs, acc.se
         elapsed = time.perf_counter() - t0
         if progress is not None:
             progress(2 * pairs, float(se.max()))
@@ -157,8 +180,7 @@ def sample_shapley(R: np.ndarray, players: Sequence[Sequence[int]], *,
         if 2 * pairs >= max_permutations:
             stopped_by = "max_permutations"
             break
-    assert shift is not None
-    return SamplingResult(values=shift + total / pairs, std_error=se, n_permutations=2 * pairs,
+    return SamplingResult(values=acc.mean, std_error=se, n_permutations=2 * pairs,
                           stopped_by=stopped_by, seconds=time.perf_counter() - t0,
                           tolerance=tolerance)
 
@@ -192,9 +214,7 @@ def sample_shapley_values(value_fn: Callable[[np.ndarray], np.ndarray], p: int, 
     """
     rng = np.random.default_rng() if rng is None else rng
     cache: dict[int, float] = {0: 0.0}
-    shift: np.ndarray | None = None
-    total = np.zeros(p)
-    total_sq = np.zeros(p)
+    acc = _PairMoments(p)
     pairs = 0
     t0 = time.perf_counter()
     stopped_by = "max_permutations"
@@ -216,16 +236,8 @@ def sample_shapley_values(value_fn: Callable[[np.ndarray], np.ndarray], p: int, 
         g = np.empty((2 * nb, p))
         g[np.arange(2 * nb)[:, None], orders] = steps
         gains = 0.5 * (g[:nb] + g[nb:])
-        if shift is None:
-            shift = gains.mean(axis=0)
-        dev = gains - shift
-        total += dev.sum(axis=0)
-        total_sq += (dev**2).sum(axis=0)
-        pairs += nb
-        if pairs >= 2:
-            mdev = total / pairs
-            var = np.maximum(total_sq / pairs - mdev**2, 0.0) * pairs / (pairs - 1)
-            se = np.sqrt(var / pairs)
+        acc.add(gains)
+        pairs, se = acc.pairs, acc.se
         if progress is not None:
             progress(2 * pairs, float(se.max()))
         if pairs >= MIN_PAIRS and se.max() <= tolerance:
@@ -239,7 +251,6 @@ def sample_shapley_values(value_fn: Callable[[np.ndarray], np.ndarray], p: int, 
             break
         if (now - t_batch) * 4 < max_time - (now - t0):
             size *= 2
-    assert shift is not None
-    return SamplingResult(values=shift + total / pairs, std_error=se, n_permutations=2 * pairs,
+    return SamplingResult(values=acc.mean, std_error=se, n_permutations=2 * pairs,
                           stopped_by=stopped_by, seconds=time.perf_counter() - t0,
                           tolerance=tolerance)
