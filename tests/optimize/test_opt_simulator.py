@@ -9,8 +9,6 @@ import pytest
 import driverkit as dk
 from driverkit.optimize import SimulatorProtocol
 
-pytestmark = pytest.mark.skipif(not hasattr(dk, "Simulator"), reason="dk.Simulator not built yet")
-
 COLUMN = {"profit": "delta_profit", "revenue": "delta_revenue", "rate": "delta_rate"}
 
 
