@@ -57,11 +57,14 @@ def test_dont_know_codes_in_ratings_warn_with_column_and_values(survey):
 
 def test_ordinary_ratings_do_not_warn(survey):
     df, d = survey
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", dk.DataQualityWarning)
-        dk.fit(df, "satisfaction", d)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plain = dk.fit(df, "satisfaction", d)
         # a 0-10 item where 9 and 10 are ordinary answers
-        dk.fit(df.assign(**{d[0]: np.clip(df[d[0]], 0, 10)}), "satisfaction", d)
+        clipped = dk.fit(df.assign(**{d[0]: np.clip(df[d[0]], 0, 10)}), "satisfaction", d)
+    quality = [str(w.message) for w in caught if issubclass(w.category, dk.DataQualityWarning)]
+    assert quality == []
+    assert plain.n == clipped.n == len(df.dropna(subset=[*d, "satisfaction"]))
 
 
 def test_decimal_comma_text_warns_or_errors(survey):

@@ -42,7 +42,20 @@ def _numeric(t: pd.DataFrame) -> np.ndarray:
     return t.select_dtypes("number").to_numpy(dtype=float)
 
 
-def _close(a: pd.DataFrame, b: pd.DataFrame) -> None:
+def shared_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count calls of the shared-exponential path (so a test can show it was taken)."""
+    calls: list[int] = []
+    real = _engine.Kernel._draws_logit_shared
+
+    def spy(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_engine.Kernel, "_draws_logit_shared", spy)
+    return calls
+
+
+def assert_close(a: pd.DataFrame, b: pd.DataFrame) -> None:
     assert list(a.columns) == list(b.columns)
     x, y = _numeric(a), _numeric(b)
     np.testing.assert_array_equal(np.isnan(x), np.isnan(y))
@@ -56,20 +69,26 @@ def test_sensitivity_equals_branch_by_branch_path(sim, monkeypatch):
     fast = sim.sensitivity(steps=[-2, -1, 0, 1, 2, 3], draws=300, seed=7)
     monkeypatch.setattr(_engine, "MAX_SHIFT_VALUES", -1)  # nothing shared
     slow = sim.sensitivity(steps=[-2, -1, 0, 1, 2, 3], draws=300, seed=7)
-    _close(fast.table, slow.table)
+    assert_close(fast.table, slow.table)
     assert (fast.table["delta_rate_low"] < fast.table["delta_rate_high"]).any()
 
 
-def test_sensitivity_equals_each_point_run_alone(sim):
+def test_sensitivity_equals_each_point_run_alone(sim, monkeypatch):
+    calls = shared_calls(monkeypatch)
     sens = sim.sensitivity(drivers=["x2", "x4"], steps=[-1, 0, 2], draws=200, seed=11)
+    assert calls, "the curve did not take the shared-exponential path"
     t = sens.table.drop(columns=["driver", "step", "mean_after"])
+    # a zero step changes nothing; the others move the rate in the coefficient's direction
+    zero = sens.table["step"] == 0
+    assert (sens.table.loc[zero, "delta_rate"] == 0).all()
+    assert (sens.table.loc[~zero, "delta_rate"] != 0).all()
     i = 0
     for d in ["x2", "x4"]:
         for s in [-1, 0, 2]:
             alone = sim.run(dk.Scenario(f"{d} {s:+g}", {d: dk.shift(s)}), draws=200,
                             seed=11).table.reset_index(drop=True)
             # (a table of cuts has extra columns, e.g. revenue_at_risk: compare the shared)
-            _close(t.iloc[[i]][alone.columns].reset_index(drop=True), alone)
+            assert_close(t.iloc[[i]][alone.columns].reset_index(drop=True), alone)
             i += 1
 
 
@@ -88,10 +107,17 @@ def test_segments_and_top_box_on_the_shared_path(sim, monkeypatch):
            dk.Scenario("x1 +1", {"x1": dk.shift(1)}),
            dk.Scenario("x3 top box", {"x3": dk.top_box(0.3)}),
            dk.Scenario("x3 -1", {"x3": dk.shift(-1)})]
+    calls = shared_calls(monkeypatch)
     fast = sim.run(scs, draws=250, seed=2).table
+    assert calls, "the one-driver scenarios did not take the shared-exponential path"
     monkeypatch.setattr(_engine, "MAX_SHIFT_VALUES", -1)
+    n_fast = len(calls)
     slow = sim.run(scs, draws=250, seed=2).table
-    _close(fast, slow)
+    assert len(calls) == n_fast  # the reference run is branch by branch
+    assert_close(fast, slow)
+    # the segment's effect is a part of the whole base's effect, the cut lowers the rate
+    assert 0 < fast.loc["members +1", "delta_rate"] < fast.loc["x1 +1", "delta_rate"]
+    assert fast.loc["x3 -1", "delta_rate"] < 0 < fast.loc["x3 top box", "delta_rate"]
 
 
 def test_huge_coefficients_fall_back_and_stay_finite():
@@ -108,10 +134,15 @@ def test_without_revenue_column_equal_weight_columns_are_summed_once(monkeypatch
     df, drivers = _survey(n=800, p=3, seed=9)
     m = dk.fit(df, "buy", drivers, kind="logit", scales=dict.fromkeys(drivers, (1, 10)))
     sim = dk.Simulator(m, df, customers=10_000, revenue_per_customer=120.0)
+    calls = shared_calls(monkeypatch)
     fast = sim.sensitivity(steps=[-1, 1, 2], draws=150, seed=3).table
+    assert calls, "the curve did not take the shared-exponential path"
     monkeypatch.setattr(_engine, "MAX_SHIFT_VALUES", -1)
     slow = sim.sensitivity(steps=[-1, 1, 2], draws=150, seed=3).table
-    _close(fast, slow)
+    assert_close(fast, slow)
+    # with one revenue per customer, Δrevenue is exactly N · R · Δrate on every point
+    np.testing.assert_allclose(fast["delta_revenue"], 10_000 * 120.0 * fast["delta_rate"],
+                               rtol=1e-12)
 
 
 def test_frame_attrs_are_left_alone_and_not_carried():
