@@ -16,8 +16,7 @@ from ..display import (
     sensitivity_curves,
 )
 from ..simulate._result import priority_quadrants
-from ._pipeline import stage_map
-from ._report import ReportFiles, TableResult, report
+from ._report import ReportFiles, TableResult, report, stage_map
 
 __all__ = [
     "PALETTE",

@@ -20,6 +20,7 @@ import pandas as pd
 from .._validation import KINDS, check_columns, check_option
 from ..exceptions import DriverkitError, DriverkitWarning
 from ..optimize import piecewise, saturating
+from ._report import stage_map
 
 __all__ = ["AnalysisOutput", "infer_kind", "read_data", "run_analysis", "stage_map"]
 
@@ -93,19 +94,6 @@ class AnalysisOutput:
                     if c in p.columns]
             out = out.join(p[cols], how="left")
         return out.sort_values("rank") if "rank" in out.columns else out
-
-
-def stage_map(stages: Mapping[str, Any] | None) -> dict[str, str] | None:
-    """``{driver: stage}`` from ``{stage: [drivers]}`` or ``{driver: stage}``."""
-    if not stages:
-        return None
-    out: dict[str, str] = {}
-    for k, v in stages.items():
-        if isinstance(v, (list, tuple, set)):
-            out.update({str(d): str(k) for d in v})
-        else:
-            out[str(k)] = str(v)
-    return out
 
 
 def _steps_bar(total: int, show: bool) -> Any:

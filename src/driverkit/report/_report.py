@@ -266,8 +266,10 @@ def _render_figure(section: _Section, caption: str, fig: Any, image_format: str,
     section.figures.append((caption, fig, png))
 
 
-def _flat_stages(stages: Mapping[str, Any]) -> dict[str, str]:
-    """``{driver: stage}`` from ``{driver: stage}`` or ``{stage: [drivers]}``."""
+def stage_map(stages: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """``{driver: stage}`` from ``{stage: [drivers]}`` or ``{driver: stage}``."""
+    if not stages:
+        return None
     out: dict[str, str] = {}
     for k, v in stages.items():
         if isinstance(v, (list, tuple, set)):
@@ -281,7 +283,7 @@ def _stage_chart(obj: Any, stages: Mapping[str, Any]) -> Any:
     """Importance bars coloured by journey stage (for an importance result's main chart)."""
     from ..display._plots import importance_bars
 
-    flat = _flat_stages(stages)
+    flat = stage_map(stages) or {}
 
     def draw(ax: Any) -> Any:
         data = obj.plot_data()
