@@ -12,7 +12,6 @@ outcomes use batched GLM subset fits (:mod:`driverkit.importance._glm`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +56,7 @@ from ..stats._subsets import (
     partial_correlation,
     single_threaded_blas,
     subset_values_batch,
+    usable_cores,
 )
 from . import _bootstrap as bs
 from ._linear import LINEAR_METHODS, batch_partial_correlation, linear_metric
@@ -878,7 +878,7 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     rng = check_random_state(seed)
     progress = check_progress(progress, _FUNC)
     if n_jobs is None:
-        n_jobs = min(2, os.cpu_count() or 1)
+        n_jobs = usable_cores(2)
     n_jobs = int(check_int(n_jobs, "n_jobs", _FUNC, low=1))  # type: ignore[arg-type]
     opts = _Options(exact_max, float(tolerance), float(max_time), max_permutations, progress,
                     rng, client, n_jobs)

@@ -504,13 +504,9 @@ class Kernel:
 
 def _workers() -> int:
     """Threads for the draw path: the cores this process may use (at most 4)."""
-    import os
+    from ..stats._subsets import usable_cores
 
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        n = os.cpu_count() or 1
-    return max(1, min(4, n))
+    return usable_cores(4)
 
 
 def _distinct_rows(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

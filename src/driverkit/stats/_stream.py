@@ -616,7 +616,9 @@ def _iter_unit(u: _Unit, needed: Sequence[str], chunksize: int) -> Iterator[_Chu
 
 def default_threads() -> int:
     """Worker threads for row-group parallel reading (the machine's CPU count, at most 8)."""
-    return max(1, min(os.cpu_count() or 1, 8))
+    from ._subsets import usable_cores
+
+    return usable_cores(8)
 
 
 def run_plan(source: Any, plan: _Plan, fn: Callable[..., Any], combine: Callable[[Any, Any], Any],

@@ -505,13 +505,19 @@ def _block(top: np.ndarray, low_widths: list[int], N: int, b: int, g: int) -> Su
     return SubsetBlock(start=g << b, values=vals)
 
 
-def subset_workers() -> int:
-    """Threads for the block loop: the cores this process may use (at most 4)."""
+def usable_cores(cap: int) -> int:
+    """The cores this process may use (its CPU affinity, not the machine's count), at most
+    ``cap``: the one default for every thread pool in driverkit."""
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         n = os.cpu_count() or 1
-    return max(1, min(4, n))
+    return max(1, min(cap, n))
+
+
+def subset_workers() -> int:
+    """Threads for the block loop: the cores this process may use (at most 4)."""
+    return usable_cores(4)
 
 
 def map_subset_blocks(R: np.ndarray, players: Sequence[Sequence[int]],
