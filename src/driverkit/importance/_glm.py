@@ -609,6 +609,14 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                 beta, th, lls, ok, ext, it = engine.newton(
                     cols, b0, t0, eps, max_iter, safe=False,
                     shared=parents[batch] if prior is None else None)
+                # A model nests the null model and its parent, so its maximum cannot be
+                # lower; a fast pass that ends below (a diverged step near separation)
+                # is refitted with the line search instead of being taken as converged.
+                floor = np.full(batch.size, ll0)
+                if prior is None:
+                    has_parent = batch != 0
+                    floor[has_parent] = np.maximum(ll0, ll[parents[batch[has_parent]]])
+                ok &= lls >= floor - eps
                 if not ok.all():
                     bad = np.flatnonzero(~ok)
                     b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
@@ -748,6 +756,7 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     _, _, lls, ok, _, _ = engine.newton(cols, b0, t0, eps, max_iter,
                                                             safe=False)
+                    ok &= lls >= ll0 - eps  # every model nests the null model
                     if not ok.all():
                         bad = np.flatnonzero(~ok)
                         lls[bad] = engine.newton(cols[bad], b0[bad], t0[bad], eps,

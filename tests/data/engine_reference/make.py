@@ -1,5 +1,6 @@
 """Regenerate ``values.npz``: driverkit's subset-engine outputs frozen before the issue #16
-speed work (commit e0cdacb, 2026-11-30), so every faster engine is held to the same numbers.
+speed work (commit e0cdacb, 2026-11-30, with the
+separation fix of the next commit), so every faster engine is held to the same numbers.
 
 Run from the repository root: ``python tests/data/engine_reference/make.py``. Regenerate only
 when a value is meant to change (say why in the CHANGELOG). The problems themselves are built
