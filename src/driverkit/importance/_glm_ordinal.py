@@ -14,7 +14,7 @@ from ._glm_kernel import _BIG, _invert_batch, _pair_layout, _softplus_sum, _solv
 _CLIP32 = 80.0  # |η − θ| bound of the float32 passes (e^88.7 overflows float32)
 _CLIP64 = 350.0  # η − θ bound of the float64 pass ((1 + A)(A + r) stays finite)
 _SWITCH = 1e3  # float32 passes run until the decrement is below _SWITCH × tolerance
-_NEXT = 2
+_POINT_TOL = 1e-10  # the final step's error allowed from reusing the previous information
 
 
 # ======================================================================================
@@ -57,6 +57,7 @@ class _Ordinal:
         sd = np.sqrt(np.maximum(v @ (X - self.center) ** 2 / total, 0.0)) if total > 0 else 0
         self.scale = np.where(sd > 0, sd, 1.0) * np.ones(K)
         self.Z = np.ascontiguousarray((X - self.center) / self.scale)
+        self.zmax = max(float(np.abs(self.Z).max(initial=0.0)), 1.0)
         self.Zv = self.Z * v[:, None]
         self.Z32 = self.Z.astype(np.float32)
         self.Zv32 = self.Zv.astype(np.float32)
@@ -330,38 +331,55 @@ class _Ordinal:
         Ninv = np.zeros((B, m + J, m + J))
         hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
         switch = _SWITCH * eps
+        moved = np.full(B, np.inf)  # bound on how far any η − θ moved in the last step
+
+        def refresh(sel: np.ndarray, first: bool) -> np.ndarray:
+            """float32 score and information at the current point of act[sel]."""
+            idx = act[sel]
+            if first and shared is not None:  # siblings share their starting point
+                one, inverse = np.unique(shared[idx], return_index=True,
+                                         return_inverse=True)[1:]
+                parts = self._full_layout(beta[idx[one]], theta[idx[one]])
+                parts = tuple(x[inverse.ravel()] for x in parts)
+            else:
+                parts = self._full_layout(beta[idx], theta[idx])
+            g32, N = self._assemble(*parts, cols[idx], hidx[idx])
+            Ninv[idx] = _invert_batch(N)
+            return g32
+
         act = np.arange(B)
         it = 0
         while it < max_iter and act.size:
             it += 1
             na = act.size
+            st = stage[act]
             g = np.empty((na, m + J))
             ll_k = np.zeros(na)
             ext_k = np.zeros(na)
             clip_k = np.zeros(na, dtype=bool)
-            st = stage[act]
-            for kind in (0, 2, 1):
-                sel = np.flatnonzero(st == kind) if kind else np.flatnonzero(st != 1)
-                if sel.size == 0:
-                    continue
+            sel = np.flatnonzero(st != 1)
+            if sel.size:
+                g[sel] = refresh(sel, it == 1)
+            sel = np.flatnonzero(st >= 1)
+            if sel.size:
                 idx = act[sel]
-                c_i = cols[idx]
-                if kind == 0:
-                    if it == 1 and shared is not None:
-                        first, inverse = np.unique(shared[idx], return_index=True,
-                                                   return_inverse=True)[1:]
-                        parts = self._full_layout(beta[idx[first]], theta[idx[first]])
-                        parts = tuple(x[inverse.ravel()] for x in parts)
-                    else:
-                        parts = self._full_layout(beta[idx], theta[idx])
-                    g[sel], N = self._assemble(*parts, c_i, hidx[idx])
-                    Ninv[idx] = _invert_batch(N)
-                    continue
                 sb, sth, ll_k[sel], ext_k[sel], clip_k[sel] = self._score64(beta[idx],
                                                                             theta[idx])
-                g[sel] = np.concatenate([np.take_along_axis(sb, c_i, axis=1), sth], axis=1)
+                g[sel] = np.concatenate([np.take_along_axis(sb, cols[idx], axis=1), sth],
+                                        axis=1)
             step = np.matmul(Ninv[act], g[..., None])[..., 0]
             dec = np.einsum("bm,bm->b", step, g)
+            # The last step uses the information of the previous point. Its error moves the
+            # final point by about (how far η − θ moved since) × |step|, as the logistic
+            # density's derivative is at most the density, so where that could show the
+            # information is refreshed at the current point first.
+            late = ((st == 1) & (dec <= eps)
+                    & (moved[act] * np.abs(step).max(axis=1) > _POINT_TOL))
+            if late.any():
+                sel = np.flatnonzero(late)
+                refresh(sel, False)
+                step[sel] = np.matmul(Ninv[act[sel]], g[sel][..., None])[..., 0]
+                dec[sel] = np.einsum("bm,bm->b", step[sel], g[sel])
             finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
             step[~finite] = 0.0
             full = np.zeros((na, K))
@@ -376,6 +394,8 @@ class _Ordinal:
                 t = np.where(ok, t, t / 2)
             beta[act] += t[:, None] * full
             theta[act] = th_a + t[:, None] * dth
+            moved[act] = t * (np.abs(step[:, :m]).sum(axis=1) * self.zmax
+                              + np.abs(dth).max(axis=1, initial=0.0))
             whole = finite & (t == 1.0)
             done = (st >= 1) & (dec <= eps) & whole
             if done.any():
@@ -384,7 +404,7 @@ class _Ordinal:
                 extreme[act[done]] = ext_k[done]
                 exact[act[done]] = clip_k[done]
                 conv[act[done]] = True
-            stage[act[(st == 0) & whole & (dec <= switch)]] = _NEXT
+            stage[act[(st == 0) & whole & (dec <= switch)]] = 1
             stage[act[(st == 1) & ~done]] = 2
             keep = ~(done | ~finite)
             act = act[keep]
