@@ -31,6 +31,8 @@ class _Ordinal:
     points stay strictly increasing.
     """
 
+    thread_safe = True  # scratch arrays are per thread; batches may run in threads
+
     def __init__(self, X: np.ndarray, codes: np.ndarray, v: np.ndarray, J: int,
                  block: int) -> None:
         order = np.argsort(codes, kind="stable")  # sums over rows do not care about order
