@@ -13,6 +13,9 @@ from ._glm_kernel import _BIG, _invert_batch, _pair_layout, _softplus_sum, _solv
 
 _CLIP32 = 80.0  # |η − θ| bound of the float32 passes (e^88.7 overflows float32)
 _CLIP64 = 350.0  # η − θ bound of the float64 pass ((1 + A)(A + r) stays finite)
+_LOG2E = 1.4426950408889634  # log₂ e: e^x = 2^(x·log₂ e), and exp2 is the faster one
+_CHUNK = 16  # probabilities multiplied before one logarithm
+_TINY = 1e-280  # a product below this may have lost digits: that log-likelihood is redone
 _SWITCH = 1e3  # float32 passes run until the decrement is below _SWITCH × tolerance
 _POINT_TOL = 1e-10  # the final step's error allowed from reusing the previous information
 
@@ -35,7 +38,9 @@ class _Ordinal:
 
     def __init__(self, X: np.ndarray, codes: np.ndarray, v: np.ndarray, J: int,
                  block: int) -> None:
-        order = np.argsort(codes, kind="stable")  # sums over rows do not care about order
+        # sums over rows do not care about order: by category (contiguous cut-point terms),
+        # then by weight (runs of equal weight share one logarithm in the log-likelihood)
+        order = np.lexsort((v, codes))
         X, v, codes = X[order], v[order], codes[order]
         n, K = X.shape
         self.n, self.K, self.J, self.v = n, K, J, v
@@ -65,6 +70,17 @@ class _Ordinal:
         self.Zv32 = self.Zv.astype(np.float32)
         self.pairsZ32 = (self.Zv[:, iu] * self.Z[:, ju]).astype(np.float32)
         self.v32 = v.astype(np.float32)
+        # Σ v log P: runs of ≥ _CHUNK rows of equal weight take one log per _CHUNK rows
+        first = np.concatenate([[0], np.flatnonzero(np.diff(v)) + 1]).astype(np.intp)
+        k = np.diff(np.append(first, n)) // _CHUNK
+        blk = (k > 0) & (v[first] > 0)
+        self.log_blocks = [(int(a), int(c), float(v[a])) for a, c in zip(first[blk], k[blk],
+                                                                          strict=True)]
+        covered = np.zeros(n + 1)
+        np.add.at(covered, first[blk], 1.0)
+        np.add.at(covered, first[blk] + k[blk] * _CHUNK, -1.0)
+        self.singles = np.flatnonzero((np.cumsum(covered[:n]) == 0) & (v > 0))
+        self.v_singles = v[self.singles]
         self._local = threading.local()  # scratch arrays per thread (batches may run in threads)
 
     @property
@@ -239,73 +255,84 @@ class _Ordinal:
         """Exact float64 score and log-likelihood at (β, θ), for the convergence test.
 
         Returns ``(score_beta (B, K), score_theta (B, J), loglike (B,), extreme (B,),
-        clipped (B,))``; ``clipped`` marks fits with some η − θ₀ beyond the exponent bound,
-        whose log-likelihood must come from :meth:`loglike` instead.
+        exact (B,))``; ``exact`` marks fits whose log-likelihood must come from
+        :meth:`loglike` instead (some η − θ₀ beyond the exponent bound, or probabilities
+        so small that products of ``_CHUNK`` of them could underflow).
+
+        Each respondent's probability P is formed without differences of probabilities
+        (see :meth:`_full_layout`), and Σ v log P is a sum of logs of products of
+        ``_CHUNK`` probabilities of equal weight: one logarithm per ``_CHUNK`` respondents.
+        Exponentials are powers of two of (η − θ)·log₂e.
         """
         B = beta.shape[0]
         J, sl, v = self.J, self.sl, self.v
-        eta, S, A, T1, T2, T3 = self._scratch(np.float64, 6, B)
-        np.matmul(self.Z, beta.T, out=eta)
-        thT = np.ascontiguousarray(theta.T)
-        r, kap, log_gap = self._cut_constants(theta)
+        eta, S, A, T1, T2, P = self._scratch(np.float64, 6, B)
+        np.matmul(self.Z, beta.T * _LOG2E, out=eta)  # η·log₂e
+        th2 = np.ascontiguousarray(theta.T) * _LOG2E
+        r, kap, _ = self._cut_constants(theta)
         rT = np.ascontiguousarray(r.T)
+        one_r = 1.0 - rT
         g_theta = np.zeros((J, B))
-        emax, emin = eta.max(axis=0), eta.min(axis=0)
+        emax, emin = eta.max(axis=0) / _LOG2E, eta.min(axis=0) / _LOG2E
         gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
         extreme = np.maximum.reduce([emax - theta[:, -1], theta[:, 0] - emin, gaps])
-        clipped = emax - theta[:, 0] > _CLIP64
-        # ℓ = Σ v log P; the linear part Σ v (η − θ) is summed per category first
-        ll = log_gap @ self.cat_w[1:J]
-        for c, s in enumerate(sl):
-            if c > 0:
-                ll += v[s] @ eta[s] - self.cat_w[c] * theta[:, min(c, J - 1)]
-
-        np.minimum(eta, thT[:1] + _CLIP64, out=eta)  # η above is used unbounded
+        exact = emax - theta[:, 0] > _CLIP64
+        np.minimum(eta, th2[:1] + _CLIP64 * _LOG2E, out=eta)
 
         def expo(c: int, cut: int) -> tuple[slice, np.ndarray]:
             s = sl[c]
             a = A[s]
-            np.subtract(eta[s], thT[cut : cut + 1], out=a)
-            np.exp(a, out=a)
+            np.subtract(eta[s], th2[cut : cut + 1], out=a)
+            np.exp2(a, out=a)
             return s, a
 
-        # bottom: log P = −log(1 + A); score term −A/(1 + A)
+        # bottom: P = F(a) = 1/(1 + A); score term −A/(1 + A)
         s, a = expo(0, 0)
         e = T1[s]
         np.add(a, 1.0, out=e)
-        np.divide(a, e, out=S[s])
+        np.divide(1.0, e, out=P[s])
+        np.multiply(a, P[s], out=S[s])
         g_theta[0] += v[s] @ S[s]
         np.negative(S[s], out=S[s])
-        np.log(e, out=e)
-        ll -= v[s] @ e
-        # top: log P = (η − θ_{J−1}) − log(1 + A); score term 1/(1 + A)
+        # top: P = 1 − F(b) = A/(1 + A); score term F(b) = 1/(1 + A)
         s, a = expo(J, J - 1)
         e = T1[s]
         np.add(a, 1.0, out=e)
         np.divide(1.0, e, out=S[s])
+        np.multiply(a, S[s], out=P[s])
         g_theta[J - 1] -= v[s] @ S[s]
-        np.log(e, out=e)
-        ll -= v[s] @ e
-        # middle: log P = (η − θ_c) + log(1 − r) − log((1 + A)(A + r));
-        # score term (r − A²)/((1 + A)(A + r)); g_a = κ(A + r)/(1 + A), g_b = κr(1 + A)/(A + r)
+        # middle: P = A(1 − r)/((1 + A)(A + r)); score term (r − A²)/((1 + A)(A + r));
+        # g_a = κ(A + r)/(1 + A), g_b = κr(1 + A)/(A + r)
         for c in range(1, J):
             s, a = expo(c, c)
             rc = rT[c - 1 : c]
-            e, d, q = T1[s], T2[s], T3[s]
+            e, d, q = T1[s], T2[s], P[s]
             np.add(a, 1.0, out=e)
             np.add(a, rc, out=d)
+            np.divide(d, e, out=S[s])
+            g_theta[c] += kap[:, c - 1] * (v[s] @ S[s])
+            np.divide(e, d, out=S[s])
+            g_theta[c - 1] -= (kap * r)[:, c - 1] * (v[s] @ S[s])
             np.multiply(e, d, out=q)
-            np.log(q, out=S[s])
-            ll -= v[s] @ S[s]
             np.divide(1.0, q, out=q)
+            np.multiply(a, q, out=e)
             np.multiply(a, a, out=a)
             np.subtract(rc, a, out=a)
             np.multiply(a, q, out=S[s])
-            np.divide(d, e, out=a)
-            g_theta[c] += kap[:, c - 1] * (v[s] @ a)
-            np.divide(e, d, out=a)
-            g_theta[c - 1] -= (kap * r)[:, c - 1] * (v[s] @ a)
-        return (self.Zv.T @ S).T, g_theta.T, ll, extreme, clipped
+            np.multiply(e, one_r[c - 1 : c], out=q)
+        ll = np.zeros(B)
+        for a, k, w in self.log_blocks:
+            prods = P[a : a + k * _CHUNK].reshape(k, _CHUNK, B).prod(axis=1)
+            exact |= np.any(prods < _TINY, axis=0)
+            np.log(np.maximum(prods, _TINY), out=prods)
+            ll += w * prods.sum(axis=0)
+        if self.singles.size:
+            ps = P if self.singles.size == self.n else P[self.singles]
+            exact |= np.any(ps <= 0.0, axis=0)
+            with np.errstate(divide="ignore"):
+                np.log(ps, out=ps)
+            ll += self.v_singles @ np.maximum(ps, -_BIG)
+        return (self.Zv.T @ S).T, g_theta.T, ll, extreme, exact
 
     def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
                max_iter: int, safe: bool, shared: np.ndarray | None = None
