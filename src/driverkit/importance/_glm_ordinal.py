@@ -13,8 +13,11 @@ from ._glm_kernel import _BIG, _invert_batch, _pair_layout, _softplus_sum, _solv
 
 _CLIP32 = 80.0  # |η − θ| bound of the float32 passes (e^88.7 overflows float32)
 _CLIP64 = 350.0  # η − θ bound of the float64 pass ((1 + A)(A + r) stays finite)
+_LOG2E = 1.4426950408889634  # log₂ e: e^x = 2^(x·log₂ e), and exp2 is the faster one
+_CHUNK = 16  # probabilities multiplied before one logarithm
+_TINY = 1e-280  # a product below this may have lost digits: that log-likelihood is redone
 _SWITCH = 1e3  # float32 passes run until the decrement is below _SWITCH × tolerance
-_NEXT = 2
+_POINT_TOL = 1e-10  # the final step's error allowed from reusing the previous information
 
 
 # ======================================================================================
@@ -31,9 +34,13 @@ class _Ordinal:
     points stay strictly increasing.
     """
 
+    thread_safe = True  # scratch arrays are per thread; batches may run in threads
+
     def __init__(self, X: np.ndarray, codes: np.ndarray, v: np.ndarray, J: int,
                  block: int) -> None:
-        order = np.argsort(codes, kind="stable")  # sums over rows do not care about order
+        # sums over rows do not care about order: by category (contiguous cut-point terms),
+        # then by weight (runs of equal weight share one logarithm in the log-likelihood)
+        order = np.lexsort((v, codes))
         X, v, codes = X[order], v[order], codes[order]
         n, K = X.shape
         self.n, self.K, self.J, self.v = n, K, J, v
@@ -57,11 +64,23 @@ class _Ordinal:
         sd = np.sqrt(np.maximum(v @ (X - self.center) ** 2 / total, 0.0)) if total > 0 else 0
         self.scale = np.where(sd > 0, sd, 1.0) * np.ones(K)
         self.Z = np.ascontiguousarray((X - self.center) / self.scale)
+        self.zmax = max(float(np.abs(self.Z).max(initial=0.0)), 1.0)
         self.Zv = self.Z * v[:, None]
         self.Z32 = self.Z.astype(np.float32)
         self.Zv32 = self.Zv.astype(np.float32)
         self.pairsZ32 = (self.Zv[:, iu] * self.Z[:, ju]).astype(np.float32)
         self.v32 = v.astype(np.float32)
+        # Σ v log P: runs of ≥ _CHUNK rows of equal weight take one log per _CHUNK rows
+        first = np.concatenate([[0], np.flatnonzero(np.diff(v)) + 1]).astype(np.intp)
+        k = np.diff(np.append(first, n)) // _CHUNK
+        blk = (k > 0) & (v[first] > 0)
+        self.log_blocks = [(int(a), int(c), float(v[a])) for a, c in zip(first[blk], k[blk],
+                                                                          strict=True)]
+        covered = np.zeros(n + 1)
+        np.add.at(covered, first[blk], 1.0)
+        np.add.at(covered, first[blk] + k[blk] * _CHUNK, -1.0)
+        self.singles = np.flatnonzero((np.cumsum(covered[:n]) == 0) & (v > 0))
+        self.v_singles = v[self.singles]
         self._local = threading.local()  # scratch arrays per thread (batches may run in threads)
 
     @property
@@ -155,17 +174,19 @@ class _Ordinal:
         np.matmul(X, beta.T.astype(f4), out=eta)
         th = np.ascontiguousarray(theta.T, dtype=f4)  # (J, B)
         r, kap, _ = self._cut_constants(theta)
-        r4 = np.ascontiguousarray(r.T, dtype=f4)
+        r4 = np.ascontiguousarray(np.maximum(r.T, 1e-30), dtype=f4)
         kap4 = np.ascontiguousarray(kap.T, dtype=f4)
         g_theta = np.zeros((J, B))
         cross = np.zeros((J, K, B))
         tt = np.zeros((B, J, J))
 
+        # steering only, so bounding η − θ₀ (hence every η − θ_c) keeps e^{η − θ} finite
+        np.minimum(eta, th[:1] + _CLIP32, out=eta)
+
         def expo(c: int, cut: int) -> tuple[slice, np.ndarray]:
             s = sl[c]
             a = A[s]
             np.subtract(eta[s], th[cut : cut + 1], out=a)
-            np.clip(a, -_CLIP32, _CLIP32, out=a)  # steering only: any finite value will do
             np.exp(a, out=a)
             return s, a
 
@@ -198,8 +219,8 @@ class _Ordinal:
             np.add(a, rc, out=d)
             np.divide(1.0, e, out=fa_)  # F(a)
             np.divide(rc, d, out=fb_)  # F(b)
-            np.add(fa_, fb_, out=S[s])
-            S[s] -= 1.0
+            np.subtract(1.0, fb_, out=w)
+            np.subtract(fa_, w, out=S[s])  # F(a) + F(b) − 1
             np.multiply(d, fa_, out=d)
             np.multiply(d, kc, out=d)  # g_a = f(a)/P
             np.multiply(e, fb_, out=e)
@@ -209,7 +230,6 @@ class _Ordinal:
             np.subtract(1.0, fa_, out=a)
             np.multiply(a, fa_, out=a)  # f(a)
             cross[c] -= Xv[s].T @ a
-            np.subtract(1.0, fb_, out=w)
             np.multiply(w, fb_, out=w)  # f(b)
             cross[c - 1] -= Xv[s].T @ w
             np.add(w, a, out=w)
@@ -235,74 +255,84 @@ class _Ordinal:
         """Exact float64 score and log-likelihood at (β, θ), for the convergence test.
 
         Returns ``(score_beta (B, K), score_theta (B, J), loglike (B,), extreme (B,),
-        clipped (B,))``; ``clipped`` marks fits with some η − θ₀ beyond the exponent bound,
-        whose log-likelihood must come from :meth:`loglike` instead.
+        exact (B,))``; ``exact`` marks fits whose log-likelihood must come from
+        :meth:`loglike` instead (some η − θ₀ beyond the exponent bound, or probabilities
+        so small that products of ``_CHUNK`` of them could underflow).
+
+        Each respondent's probability P is formed without differences of probabilities
+        (see :meth:`_full_layout`), and Σ v log P is a sum of logs of products of
+        ``_CHUNK`` probabilities of equal weight: one logarithm per ``_CHUNK`` respondents.
+        Exponentials are powers of two of (η − θ)·log₂e.
         """
         B = beta.shape[0]
         J, sl, v = self.J, self.sl, self.v
-        eta, S, A, T1, T2, T3 = self._scratch(np.float64, 6, B)
-        np.matmul(self.Z, beta.T, out=eta)
-        thT = np.ascontiguousarray(theta.T)
-        r, kap, log_gap = self._cut_constants(theta)
+        eta, S, A, T1, T2, P = self._scratch(np.float64, 6, B)
+        np.matmul(self.Z, beta.T * _LOG2E, out=eta)  # η·log₂e
+        th2 = np.ascontiguousarray(theta.T) * _LOG2E
+        r, kap, _ = self._cut_constants(theta)
         rT = np.ascontiguousarray(r.T)
+        one_r = 1.0 - rT
         g_theta = np.zeros((J, B))
-        emax, emin = eta.max(axis=0), eta.min(axis=0)
+        emax, emin = eta.max(axis=0) / _LOG2E, eta.min(axis=0) / _LOG2E
         gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
         extreme = np.maximum.reduce([emax - theta[:, -1], theta[:, 0] - emin, gaps])
-        clipped = emax - theta[:, 0] > _CLIP64
-        # ℓ = Σ v log P; the linear part Σ v (η − θ) is summed per category first
-        ll = log_gap @ self.cat_w[1:J]
-        for c, s in enumerate(sl):
-            if c > 0:
-                ll += v[s] @ eta[s] - self.cat_w[c] * theta[:, min(c, J - 1)]
+        exact = emax - theta[:, 0] > _CLIP64
+        np.minimum(eta, th2[:1] + _CLIP64 * _LOG2E, out=eta)
 
-        def expo(c: int, cut: int, bound: float) -> tuple[slice, np.ndarray]:
+        def expo(c: int, cut: int) -> tuple[slice, np.ndarray]:
             s = sl[c]
             a = A[s]
-            np.subtract(eta[s], thT[cut : cut + 1], out=a)
-            np.minimum(a, bound, out=a)
-            np.exp(a, out=a)
+            np.subtract(eta[s], th2[cut : cut + 1], out=a)
+            np.exp2(a, out=a)
             return s, a
 
-        # bottom: log P = −log(1 + A); score term −A/(1 + A)
-        s, a = expo(0, 0, 2 * _CLIP64)
+        # bottom: P = F(a) = 1/(1 + A); score term −A/(1 + A)
+        s, a = expo(0, 0)
         e = T1[s]
         np.add(a, 1.0, out=e)
-        np.divide(a, e, out=S[s])
+        np.divide(1.0, e, out=P[s])
+        np.multiply(a, P[s], out=S[s])
         g_theta[0] += v[s] @ S[s]
         np.negative(S[s], out=S[s])
-        np.log(e, out=e)
-        ll -= v[s] @ e
-        # top: log P = (η − θ_{J−1}) − log(1 + A); score term 1/(1 + A)
-        s, a = expo(J, J - 1, 2 * _CLIP64)
+        # top: P = 1 − F(b) = A/(1 + A); score term F(b) = 1/(1 + A)
+        s, a = expo(J, J - 1)
         e = T1[s]
         np.add(a, 1.0, out=e)
         np.divide(1.0, e, out=S[s])
+        np.multiply(a, S[s], out=P[s])
         g_theta[J - 1] -= v[s] @ S[s]
-        np.log(e, out=e)
-        ll -= v[s] @ e
-        # middle: log P = (η − θ_c) + log(1 − r) − log((1 + A)(A + r));
-        # score term (r − A²)/((1 + A)(A + r)); g_a = κ(A + r)/(1 + A), g_b = κr(1 + A)/(A + r)
+        # middle: P = A(1 − r)/((1 + A)(A + r)); score term (r − A²)/((1 + A)(A + r));
+        # g_a = κ(A + r)/(1 + A), g_b = κr(1 + A)/(A + r)
         for c in range(1, J):
-            s, a = expo(c, c, _CLIP64)
+            s, a = expo(c, c)
             rc = rT[c - 1 : c]
-            e, d, q = T1[s], T2[s], T3[s]
+            e, d, q = T1[s], T2[s], P[s]
             np.add(a, 1.0, out=e)
             np.add(a, rc, out=d)
+            np.divide(d, e, out=S[s])
+            g_theta[c] += kap[:, c - 1] * (v[s] @ S[s])
+            np.divide(e, d, out=S[s])
+            g_theta[c - 1] -= (kap * r)[:, c - 1] * (v[s] @ S[s])
             np.multiply(e, d, out=q)
-            np.log(q, out=S[s])
-            ll -= v[s] @ S[s]
             np.divide(1.0, q, out=q)
+            np.multiply(a, q, out=e)
             np.multiply(a, a, out=a)
             np.subtract(rc, a, out=a)
             np.multiply(a, q, out=S[s])
-            np.multiply(d, d, out=a)
-            np.multiply(a, q, out=a)
-            g_theta[c] += kap[:, c - 1] * (v[s] @ a)
-            np.multiply(e, e, out=a)
-            np.multiply(a, q, out=a)
-            g_theta[c - 1] -= (kap * r)[:, c - 1] * (v[s] @ a)
-        return (self.Zv.T @ S).T, g_theta.T, ll, extreme, clipped
+            np.multiply(e, one_r[c - 1 : c], out=q)
+        ll = np.zeros(B)
+        for a, k, w in self.log_blocks:
+            prods = P[a : a + k * _CHUNK].reshape(k, _CHUNK, B).prod(axis=1)
+            exact |= np.any(prods < _TINY, axis=0)
+            np.log(np.maximum(prods, _TINY), out=prods)
+            ll += w * prods.sum(axis=0)
+        if self.singles.size:
+            ps = P if self.singles.size == self.n else P[self.singles]
+            exact |= np.any(ps <= 0.0, axis=0)
+            with np.errstate(divide="ignore"):
+                np.log(ps, out=ps)
+            ll += self.v_singles @ np.maximum(ps, -_BIG)
+        return (self.Zv.T @ S).T, g_theta.T, ll, extreme, exact
 
     def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
                max_iter: int, safe: bool, shared: np.ndarray | None = None
@@ -330,38 +360,55 @@ class _Ordinal:
         Ninv = np.zeros((B, m + J, m + J))
         hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
         switch = _SWITCH * eps
+        moved = np.full(B, np.inf)  # bound on how far any η − θ moved in the last step
+
+        def refresh(sel: np.ndarray, first: bool) -> np.ndarray:
+            """float32 score and information at the current point of act[sel]."""
+            idx = act[sel]
+            if first and shared is not None:  # siblings share their starting point
+                one, inverse = np.unique(shared[idx], return_index=True,
+                                         return_inverse=True)[1:]
+                parts = self._full_layout(beta[idx[one]], theta[idx[one]])
+                parts = tuple(x[inverse.ravel()] for x in parts)
+            else:
+                parts = self._full_layout(beta[idx], theta[idx])
+            g32, N = self._assemble(*parts, cols[idx], hidx[idx])
+            Ninv[idx] = _invert_batch(N)
+            return g32
+
         act = np.arange(B)
         it = 0
         while it < max_iter and act.size:
             it += 1
             na = act.size
+            st = stage[act]
             g = np.empty((na, m + J))
             ll_k = np.zeros(na)
             ext_k = np.zeros(na)
             clip_k = np.zeros(na, dtype=bool)
-            st = stage[act]
-            for kind in (0, 2, 1):
-                sel = np.flatnonzero(st == kind) if kind else np.flatnonzero(st != 1)
-                if sel.size == 0:
-                    continue
+            sel = np.flatnonzero(st != 1)
+            if sel.size:
+                g[sel] = refresh(sel, it == 1)
+            sel = np.flatnonzero(st >= 1)
+            if sel.size:
                 idx = act[sel]
-                c_i = cols[idx]
-                if kind == 0:
-                    if it == 1 and shared is not None:
-                        first, inverse = np.unique(shared[idx], return_index=True,
-                                                   return_inverse=True)[1:]
-                        parts = self._full_layout(beta[idx[first]], theta[idx[first]])
-                        parts = tuple(x[inverse.ravel()] for x in parts)
-                    else:
-                        parts = self._full_layout(beta[idx], theta[idx])
-                    g[sel], N = self._assemble(*parts, c_i, hidx[idx])
-                    Ninv[idx] = _invert_batch(N)
-                    continue
                 sb, sth, ll_k[sel], ext_k[sel], clip_k[sel] = self._score64(beta[idx],
                                                                             theta[idx])
-                g[sel] = np.concatenate([np.take_along_axis(sb, c_i, axis=1), sth], axis=1)
+                g[sel] = np.concatenate([np.take_along_axis(sb, cols[idx], axis=1), sth],
+                                        axis=1)
             step = np.matmul(Ninv[act], g[..., None])[..., 0]
             dec = np.einsum("bm,bm->b", step, g)
+            # The last step uses the information of the previous point. Its error moves the
+            # final point by about (how far η − θ moved since) × |step|, as the logistic
+            # density's derivative is at most the density, so where that could show the
+            # information is refreshed at the current point first.
+            late = ((st == 1) & (dec <= eps)
+                    & (moved[act] * np.abs(step).max(axis=1) > _POINT_TOL))
+            if late.any():
+                sel = np.flatnonzero(late)
+                refresh(sel, False)
+                step[sel] = np.matmul(Ninv[act[sel]], g[sel][..., None])[..., 0]
+                dec[sel] = np.einsum("bm,bm->b", step[sel], g[sel])
             finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
             step[~finite] = 0.0
             full = np.zeros((na, K))
@@ -376,6 +423,8 @@ class _Ordinal:
                 t = np.where(ok, t, t / 2)
             beta[act] += t[:, None] * full
             theta[act] = th_a + t[:, None] * dth
+            moved[act] = t * (np.abs(step[:, :m]).sum(axis=1) * self.zmax
+                              + np.abs(dth).max(axis=1, initial=0.0))
             whole = finite & (t == 1.0)
             done = (st >= 1) & (dec <= eps) & whole
             if done.any():
@@ -384,7 +433,7 @@ class _Ordinal:
                 extreme[act[done]] = ext_k[done]
                 exact[act[done]] = clip_k[done]
                 conv[act[done]] = True
-            stage[act[(st == 0) & whole & (dec <= switch)]] = _NEXT
+            stage[act[(st == 0) & whole & (dec <= switch)]] = 1
             stage[act[(st == 1) & ~done]] = 2
             keep = ~(done | ~finite)
             act = act[keep]
