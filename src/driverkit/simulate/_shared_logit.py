@@ -128,7 +128,9 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
 
     # per item: plan, output columns, [(slot, group, complement)], (group, complement) moved
     plan_terms = []
+    buckets: list[tuple[list[np.ndarray], int, int]] = []  # (items' dx, first group, end)
     for j, items, deltas in columns:
+        g_first = len(groups)
         first = len(slot_col)
         slot_col.extend([j] * deltas.size)
         slot_delta.extend(float(d) for d in deltas)
@@ -149,6 +151,7 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
             compl = cnt > nr // 2
             gm = group(0, np.flatnonzero(~moved if compl else moved), -1.0 if compl else 1.0)
             plan_terms.append((it.plan, cidx, terms, (gm, compl)))
+        buckets.append(([it.dx for it in items], g_first, len(groups)))
     C = np.vstack(store.cols)  # (nC, nr)
     nC = C.shape[0]
     D = len(slot_col)
@@ -167,8 +170,9 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
     plans = [_Series.plan(R[a : a + m], D) for a, m in chunks]
     # fixed blocks and batches (they do not depend on the threads)
     rb = max(16, SLOT_ELEMENTS // m_max)
-    # the groups' signed weights (nC, rows)
-    weights = [C[:, g.rows] * g.sign for g in groups]
+    gathers = [_Gather.build(dxs, groups, g0, g1, C) for dxs, g0, g1 in buckets]
+    e_rows = max((gt.rows.size for gt in gathers), default=0)
+    g_rows = max((n for gt in gathers for n in gt.sizes()), default=0)
     ng = len(groups)
     main = np.zeros((nC, D, S))
     corr = np.zeros((ng, nC, S))
@@ -209,6 +213,7 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
                         mloc += np.matmul(Cb, a3).transpose(1, 0, 2)
                     continue
                 # α = (E + c)/h, s = √(α² − 1): moments Σ W β^k/s, β = 1/(α + s)
+                # (not α − s, which cancels for large α)
                 p = P[:, :nb]
                 al = Al[:nb]
                 np.add(e, plan.c / plan.h, out=al)
@@ -227,13 +232,18 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
             # exact values on the corrections' rows: 1/(E + r) (or h/(E + r) on E')
             Rc = Rm if plan is None else Rm / plan.h
             cloc = np.zeros((ng, nC, m))
-            for g, (grp, Wg) in enumerate(zip(groups, weights, strict=True)):
-                if not grp.rows.size:
-                    continue
-                G = E.take(grp.rows, axis=0)
-                G += Rc[grp.slot]
-                np.reciprocal(G, out=G)
-                np.matmul(Wg, G, out=cloc[g])
+            Ebuf = np.empty((e_rows, m))
+            Gbuf = np.empty((g_rows, m))
+            for gt in gathers:
+                Ej = Ebuf[: gt.rows.size]
+                np.take(E, gt.rows, axis=0, out=Ej)
+                for slot, where, parts in gt.evals:
+                    src = Ej[where] if isinstance(where, slice) else Ej.take(where, axis=0)
+                    G = Gbuf[: src.shape[0]]
+                    np.add(src, Rc[slot], out=G)
+                    np.reciprocal(G, out=G)
+                    for g, a0, a1, Wg in parts:
+                        np.matmul(Wg, G[a0:a1], out=cloc[g])
         if plan is not None:
             mloc[:] = plan.evaluate(mom, Rm)
             mloc *= 1.0 / plan.h
@@ -266,6 +276,62 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
                 s = corr[g, u] + main[u, d] if compl else corr[g, u]
                 v = v + R[:, d] * s
             delta[:, o] += v
+
+
+@dataclass
+class _Gather:
+    """The correction groups of one column: the union of their rows, gathered once per
+    chunk in an order that makes each group a contiguous range when it can (rows sorted
+    by their pattern of changes: for shifts, by rating), and the evaluations: per slot, the
+    range (or rows) where 1/(E + r) is computed and each group's part of it."""
+
+    rows: np.ndarray
+    evals: list[tuple[int, slice | np.ndarray, list[tuple[int, int, int, np.ndarray]]]]
+
+    def sizes(self) -> list[int]:
+        return [w.stop - w.start if isinstance(w, slice) else w.size for _, w, _ in self.evals]
+
+    @classmethod
+    def build(cls, dxs: list[np.ndarray], groups: list[_Group], g0: int, g1: int,
+              C: np.ndarray) -> _Gather:
+        mine = [g for g in range(g0, g1) if groups[g].rows.size]
+        if not mine:
+            return cls(np.empty(0, dtype=np.intp), [])
+        U = np.unique(np.concatenate([groups[g].rows for g in mine]))
+        order = np.lexsort([dx[U] for dx in dxs]) if dxs else np.arange(U.size)
+        rows = U[order]
+        inv = np.empty(U.size, dtype=np.intp)
+        inv[order] = np.arange(U.size)
+        spans: dict[int, list[tuple[int, int, int] | tuple[int, np.ndarray]]] = {}
+        for g in mine:
+            p = np.sort(inv[np.searchsorted(U, groups[g].rows)])
+            if p[-1] - p[0] + 1 == p.size:
+                spans.setdefault(groups[g].slot, []).append((g, int(p[0]), int(p[-1]) + 1))
+            else:
+                spans.setdefault(groups[g].slot, []).append((g, p))
+        evals: list[tuple[int, slice | np.ndarray, list[tuple[int, int, int, np.ndarray]]]]
+        evals = []
+        for slot, parts in spans.items():
+            ranges = [t for t in parts if len(t) == 3]
+            if ranges:
+                lo = min(t[1] for t in ranges)  # type: ignore[misc]
+                hi = max(t[2] for t in ranges)  # type: ignore[misc]
+                covered = np.zeros(hi - lo, dtype=bool)
+                for _, a0, a1 in ranges:  # type: ignore[misc]
+                    covered[a0 - lo : a1 - lo] = True
+                if covered.all():  # one evaluation over the hull, each group a part of it
+                    evals.append((slot, slice(lo, hi), [
+                        (g, a0 - lo, a1 - lo, C[:, rows[a0:a1]] * groups[g].sign)
+                        for g, a0, a1 in ranges]))  # type: ignore[misc]
+                else:
+                    evals.extend((slot, slice(a0, a1), [
+                        (g, 0, a1 - a0, C[:, rows[a0:a1]] * groups[g].sign)])
+                        for g, a0, a1 in ranges)  # type: ignore[misc]
+            for t in parts:
+                if len(t) == 2:
+                    g, p = t  # type: ignore[misc]
+                    evals.append((slot, p, [(g, 0, p.size, C[:, rows[p]] * groups[g].sign)]))
+        return cls(rows, evals)
 
 
 @dataclass
