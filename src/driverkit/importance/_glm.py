@@ -51,6 +51,7 @@ __all__ = [
 
 FIT_INDICES = ("mcfadden", "nagelkerke", "cox_snell", "estrella")
 MAX_PLAYERS = 20
+_FAST_LOGIT = True  # the float32-iteration logit engine (False: the plain one, for tests)
 _SEPARATION_ETA = 33.0  # |linear predictor| beyond which a probability is 0/1 in float64
 _CACHE_BYTES = 1 << 21  # one (subsets × rows) work array per batch: ~2 MB, stays in L2
 _REFRESH = (1, 2)  # logit: iterations that refresh the information matrix ...
@@ -581,7 +582,8 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         cols_of = [[c + 1 for c in pl] for pl in players_l]
         base = [0] + [c + 1 for c in always_l]
         engine = _Logit(design, y, v_w, block)  # refits; pair products built if needed
-        fast = FastLogit(design, y, v_w, block=factor_block(design, cols_of))
+        if _FAST_LOGIT:
+            fast = FastLogit(design, y, v_w, block=factor_block(design, cols_of))
         width = k + 1
         intercept0 = float(special.logit(ybar))
 
