@@ -54,6 +54,7 @@ MAX_PLAYERS = 20
 _FAST_LOGIT = True  # the float32-iteration logit engine (False: the plain one, for tests)
 _SEPARATION_ETA = 33.0  # |linear predictor| beyond which a probability is 0/1 in float64
 _CACHE_BYTES = 1 << 21  # one (subsets × rows) work array per batch: ~2 MB, stays in L2
+_FAST_BATCH_BYTES = 1 << 22  # the fast logit engine's float64 work array per batch
 _REFRESH = (1, 2)  # logit: iterations that refresh the information matrix ...
 _REFRESH_EVERY = 4  # ... and every fourth after that (chord steps in between)
 
@@ -540,6 +541,7 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         raise DriverkitError("A binary (logit) outcome must be coded 0/1.")
     X, y, v_w = compress_rows(X, y, v_w)
     n = X.shape[0]
+    batch_size = block
     if block is None:
         block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
     engine: _Logit | _Ordinal
@@ -634,36 +636,13 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                 t0[0] = theta0
         b0 = b0 * member[batch]  # zero outside the subset
         shared = parents[batch] if prior is None else None
-        # A model nests the null model and its parent, so its maximum cannot be lower; a
-        # fast pass that ends below (a diverged step near separation) is refitted with the
-        # line search instead of being taken as converged.
+        # A model nests the null model and its parent, so its maximum cannot be lower.
         floor = np.full(batch.size, ll0)
         if prior is None:
             has_parent = batch != 0
             floor[has_parent] = np.maximum(ll0, ll[parents[batch[has_parent]]])
-        # overflow in separated/diverging fits is detected and handled below
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if fast is not None:
-                beta, lls, ok, ext, it = fast.fit(cols, b0, eps, max_iter, shared)
-                th = t0
-                ok &= lls >= floor - eps
-                if not ok.all():  # the plain engine's fast pass, as without the fast engine
-                    bad = np.flatnonzero(~ok)
-                    b_p, _, ll_p, ok_p, ext_p, it_p = engine.newton(
-                        cols[bad], b0[bad], t0[bad], eps, max_iter, safe=False)
-                    beta[bad], lls[bad], ok[bad], ext[bad] = b_p, ll_p, ok_p, ext_p
-                    it = max(it, it_p)
-            else:
-                beta, th, lls, ok, ext, it = engine.newton(cols, b0, t0, eps, max_iter,
-                                                           safe=False, shared=shared)
-            ok &= lls >= floor - eps
-            if not ok.all():
-                bad = np.flatnonzero(~ok)
-                b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
-                    cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
-                beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = (b_s, th_s, ll_s, ok_s,
-                                                                   ext_s)
-                it = max(it, it_s)
+        beta, th, lls, ok, ext, it = _newton_batch(engine, fast, cols, b0, t0, eps, max_iter,
+                                                   shared, floor)
         coef[batch], thetas[batch], ll[batch], conv[batch] = beta, th, lls, ok
         extreme[batch] = ext
         return it
@@ -671,7 +650,9 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     bounds = np.flatnonzero(np.diff(sizes[order])) + 1
     levels = np.split(order, bounds) if order.size else []
     n_threads = _glm_threads(threads) if getattr(fast or engine, "thread_safe", False) else 1
-    iters = _run_levels(levels, block, fit_batch, n_threads, progress)
+    if batch_size is None and fast is not None:  # its Python work per batch is larger
+        batch_size = int(np.clip(_FAST_BATCH_BYTES // (8 * n), 128, 1024))
+    iters = _run_levels(levels, batch_size or block, fit_batch, n_threads, progress)
     if not np.all(np.isfinite(ll)):
         bad_mask = int(np.flatnonzero(~np.isfinite(ll))[0])
         raise DriverkitError(
@@ -702,6 +683,38 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                          r2_always=idx_base, fit_index=fit_index, n=n_idx, iterations=iters,
                          coef=coef, thetas=thetas if kind == "ordinal" else None,
                          converged=conv, kind=kind)
+
+
+def _newton_batch(engine: Any, fast: FastLogit | None, cols: np.ndarray, b0: np.ndarray,
+                  t0: np.ndarray, eps: float, max_iter: int, shared: np.ndarray | None,
+                  floor: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Fit one batch: the fast logit engine if given, else the plain engine's fast pass;
+    subsets either does not settle, or that end below ``floor`` (a likelihood the model
+    cannot be below: a diverged step near separation), are refitted by the plain engine
+    (its fast pass, then with step halving). Returns ``newton``'s tuple."""
+    # overflow in separated/diverging fits is detected and handled here
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if fast is not None:
+            beta, lls, ok, ext, it = fast.fit(cols, b0, eps, max_iter, shared)
+            th = t0
+            ok &= lls >= floor - eps
+            if not ok.all():  # the plain engine's fast pass, as without the fast engine
+                bad = np.flatnonzero(~ok)
+                b_p, _, ll_p, ok_p, ext_p, it_p = engine.newton(
+                    cols[bad], b0[bad], t0[bad], eps, max_iter, safe=False)
+                beta[bad], lls[bad], ok[bad], ext[bad] = b_p, ll_p, ok_p, ext_p
+                it = max(it, it_p)
+        else:
+            beta, th, lls, ok, ext, it = engine.newton(cols, b0, t0, eps, max_iter,
+                                                       safe=False, shared=shared)
+        ok &= lls >= floor - eps
+        if not ok.all():
+            bad = np.flatnonzero(~ok)
+            b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
+                cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
+            beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = b_s, th_s, ll_s, ok_s, ext_s
+            it = max(it, it_s)
+    return beta, th, lls, ok, ext, it
 
 
 def _bit_reversed(p: int) -> np.ndarray:
@@ -796,6 +809,7 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
     v_w, n_idx = _likelihood_weights(w, n, weight_type)
     block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
     engine: _Logit | _Ordinal
+    fast: FastLogit | None = None
     if kind == "ordinal":
         codes = y.astype(np.intp)
         K_cat = int(codes.max()) + 1 if n_categories is None else int(n_categories)
@@ -813,10 +827,13 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
         ll0 = float(v_w.sum() * (ybar * np.log(ybar) + (1 - ybar) * np.log1p(-ybar)))
         J = 0
         theta0 = np.zeros(0)
-        engine = _Logit(np.column_stack([np.ones(n), X]), y, v_w, block)
+        design = np.column_stack([np.ones(n), X])
+        engine = _Logit(design, y, v_w, block)
         cols_of = [[c + 1 for c in pl] for pl in players_l]
         base = [0] + [c + 1 for c in always_l]
         width, intercept0 = k + 1, float(special.logit(ybar))
+        if _FAST_LOGIT:
+            fast = FastLogit(design, y, v_w, block=factor_block(design, cols_of))
     eps = tol * max(1.0, abs(ll0))
     base_ll: list[float] = []
 
@@ -847,15 +864,9 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
                 if kind == "logit":
                     b0[:, 0] = intercept0
                 t0 = np.tile(theta0, (batch.size, 1))
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    _, _, lls, ok, _, _ = engine.newton(cols, b0, t0, eps, max_iter,
-                                                            safe=False)
-                    ok &= lls >= ll0 - eps  # every model nests the null model
-                    if not ok.all():
-                        bad = np.flatnonzero(~ok)
-                        lls[bad] = engine.newton(cols[bad], b0[bad], t0[bad], eps,
-                                                 max(max_iter, 100), safe=True)[2]
-                ll[batch] = lls
+                # every model nests the null model
+                ll[batch] = _newton_batch(engine, fast, cols, b0, t0, eps, max_iter, None,
+                                          np.full(batch.size, ll0))[2]
         idx = np.asarray(fit_index_value(ll, ll0, n_idx, fit_index))
         if always_l and not base_ll:
             base_ll.append(float(idx[0]))
