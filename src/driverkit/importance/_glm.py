@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -745,20 +746,27 @@ def _run_levels(levels: list[np.ndarray], block: int, fit_batch: Any, n_threads:
     starts are the previous level's fits), the batches of a level on ``n_threads``
     threads. Each batch writes its own rows, so the results do not depend on the threads.
     Returns the largest iteration count."""
-    iters = 0
-    batches_of = [[lv[i : i + block] for i in range(0, lv.size, block)] for lv in levels]
-    if n_threads <= 1 or max((len(b) for b in batches_of), default=0) <= 1:
-        for batches in batches_of:
-            for batch in batches:
-                iters = max(iters, fit_batch(batch))
-                if progress is not None:
-                    progress(batch.size)
-        return iters
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     from ..stats._subsets import single_threaded_blas
 
-    with single_threaded_blas(), ThreadPoolExecutor(max_workers=n_threads) as pool:
+    iters = 0
+    batches_of = [[lv[i : i + block] for i in range(0, lv.size, block)] for lv in levels]
+    # One BLAS thread for long runs from the main thread, with or without our pool: the
+    # products are small, and their rounding then does not depend on `threads`. (Setting
+    # the limit costs milliseconds: not for short runs, nor inside a worker's pool.)
+    long_run = sum(lv.size for lv in levels) >= 4096
+    limit = (single_threaded_blas() if long_run and threading.current_thread()
+             is threading.main_thread() else nullcontext())
+    if n_threads <= 1 or max((len(b) for b in batches_of), default=0) <= 1:
+        with limit:
+            for batches in batches_of:
+                for batch in batches:
+                    iters = max(iters, fit_batch(batch))
+                    if progress is not None:
+                        progress(batch.size)
+        return iters
+    with limit, ThreadPoolExecutor(max_workers=n_threads) as pool:
         for batches in batches_of:
             futures = {pool.submit(fit_batch, batch): batch.size for batch in batches}
             for fut in as_completed(futures):
