@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -483,25 +482,30 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
 
     Notes
     -----
-    Subsets are processed in order of their number of design columns, in batches. All
-    subsets of a batch share each Newton iteration. Coefficients are kept in the full column
-    layout (zeros outside a subset), so the linear predictors of the whole batch are one
-    matrix product. The score and the weighted cross-products of every column pair, from
-    which each subset's information matrix is gathered, are matrix products as well. With
-    t = tanh(η/2), the logit score is c − ½·t·(w∘X) and the information ¼(g − t²·(w∘x_i x_j)),
-    so the only elementwise work per row is a tanh and a square. The small systems are
-    solved in one batched call.
+    Subsets are processed in order of their number of design columns, in batches; the
+    batches of one size run on ``threads`` threads (each writes its own rows, so the
+    results do not depend on the thread count). All subsets of a batch share each Newton
+    iteration, and the heavy products are dense matrix products over the batch.
 
     Each subset starts from its parent's estimates (the subset without its highest
     player), with zeros for the new columns, so most converge in 3–4 iterations.
     Siblings start from the same linear predictor, so their first iteration is computed
-    once per parent. The information matrix is refreshed on iterations 1, 2 and every
-    fourth after that, with chord steps in between. Converged subsets leave the batch. The
-    first pass runs without a line search. Subsets it does not settle are refitted with step
-    halving, which converges for these concave likelihoods unless the data are separated.
-    For the ordered logit, rows are sorted by category, so the cut-point terms are sums
-    over contiguous slices. Newton runs on the cut points themselves, and a step is
-    shortened whenever it would break their order.
+    once per parent. Converged subsets leave the batch.
+
+    Logit (:class:`~driverkit.importance._glm_logit.FastLogit`): a batch's arrays are
+    restricted to its subsets' columns; the iterations that only approach the optimum run
+    in float32 on centred, scaled columns, and each subset ends with one float64 pass that
+    tests convergence with the float64 score and gives ℓ (one ``exp`` per row, one ``log``
+    per 16 rows). The dummies of one factor player are a block: a per-level constant in
+    η, segment sums in the score and information, and a diagonal eliminated by a Schur
+    complement, so a 50-level factor costs about one more column. Subsets that this pass
+    does not settle, or that approach separation (|η| > 30), are refitted by the plain
+    float64 engine: its pass without a line search, then with step halving, which
+    converges for these concave likelihoods unless the data are separated. A fit ending
+    below its parent's or the null likelihood is refitted the same way. For the ordered
+    logit, rows are sorted by category, so the cut-point terms are sums over contiguous
+    slices. Newton runs on the cut points themselves, and a step is shortened whenever it
+    would break their order.
 
     Dominance analysis with these indices: Azen & Traxel (2009). Fit indices: McFadden
     (1974), Cox & Snell (1989), Nagelkerke (1991), Estrella (1998). The ordered-logit
@@ -752,21 +756,17 @@ def _run_levels(levels: list[np.ndarray], block: int, fit_batch: Any, n_threads:
 
     iters = 0
     batches_of = [[lv[i : i + block] for i in range(0, lv.size, block)] for lv in levels]
-    # One BLAS thread for long runs from the main thread, with or without our pool: the
-    # products are small, and their rounding then does not depend on `threads`. (Setting
-    # the limit costs milliseconds: not for short runs, nor inside a worker's pool.)
-    long_run = sum(lv.size for lv in levels) >= 4096
-    limit = (single_threaded_blas() if long_run and threading.current_thread()
-             is threading.main_thread() else nullcontext())
     if n_threads <= 1 or max((len(b) for b in batches_of), default=0) <= 1:
-        with limit:
-            for batches in batches_of:
-                for batch in batches:
-                    iters = max(iters, fit_batch(batch))
-                    if progress is not None:
-                        progress(batch.size)
+        for batches in batches_of:
+            for batch in batches:
+                iters = max(iters, fit_batch(batch))
+                if progress is not None:
+                    progress(batch.size)
         return iters
-    with limit, ThreadPoolExecutor(max_workers=n_threads) as pool:
+    # one BLAS thread under our pool (its products are small; BLAS threads would only
+    # contend with ours); a product's rounding does not depend on BLAS threads anyway
+    # (they split its rows and columns, not its sums)
+    with single_threaded_blas(), ThreadPoolExecutor(max_workers=n_threads) as pool:
         for batches in batches_of:
             futures = {pool.submit(fit_batch, batch): batch.size for batch in batches}
             for fut in as_completed(futures):
