@@ -125,3 +125,24 @@ def test_threads_do_not_change_results_and_start_is_kept():
     rep = glm_subset_values(X, y, counts.astype(float), start=one, quiet=True)
     np.testing.assert_allclose(rep.loglike, _plain(X, y, counts.astype(float)).loglike,
                                rtol=0, atol=1e-7)
+
+
+def test_factor_level_with_one_outcome_same_as_plain_engine():
+    rng = np.random.default_rng(3)
+    n = 300
+    X = rng.normal(size=(n, 3))
+    codes = rng.integers(0, 6, n)
+    D = (codes[:, None] == np.arange(1, 6)[None, :]).astype(float)
+    y = (rng.random(n) < 1 / (1 + np.exp(-X[:, 0]))).astype(float)
+    y[codes == 3] = 1.0  # every respondent of level 3 has the event
+    w = rng.gamma(2.0, 0.5, n)
+    args = dict(players=[[0], [1], [2], [3, 4, 5, 6, 7]], fit_index="cox_snell")
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        fast = glm_subset_values(np.column_stack([X, D]), y, w, **args)
+    with warnings.catch_warnings(record=True) as rec_plain:
+        warnings.simplefilter("always")
+        plain = _plain(np.column_stack([X, D]), y, w, **args)
+    assert [str(m.message) for m in rec] == [str(m.message) for m in rec_plain]
+    np.testing.assert_allclose(fast.v, plain.v, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(fast.converged, plain.converged)
