@@ -246,8 +246,8 @@ class FastLogit:
                         first, inv = np.unique(shared[idx], return_index=True,
                                                return_inverse=True)[1:]
                         uniq = idx[first]
-                    q = self._eta(beta[uniq], gam[uniq] if L else None, ZT32,
-                                  self._buf(1, uniq.size, _F32))
+                    q = self._eta(-beta[uniq], -gam[uniq] if L else None, ZT32,
+                                  self._buf(1, uniq.size, _F32))  # −η
                     self._prob(q)
                     s = cy - (q @ ZvT32.T).astype(float)
                     sL = self.cyL - self._levsum(q, True) if L else None
@@ -267,8 +267,8 @@ class FastLogit:
                 else:
                     b = beta[idx]
                     gi = gam[idx] if L else None
-                    q = self._eta(b, gi, ZT, self._buf(0, idx.size, float))
-                    ext[idx] = np.maximum(q.max(axis=1), -q.min(axis=1))
+                    q = self._eta(-b, -gi if L else None, ZT, self._buf(0, idx.size, float))
+                    ext[idx] = np.maximum(q.max(axis=1), -q.min(axis=1))  # q = −η here
                     self._prob(q)
                     s = cy - q @ ZvT.T
                     sL = self.cyL - self._levsum(q, True) if L else None
@@ -332,8 +332,7 @@ class FastLogit:
 
     @staticmethod
     def _prob(q: np.ndarray) -> None:
-        """η -> p = 1/(1 + e^{−η}) in place."""
-        np.negative(q, out=q)
+        """−η -> p = 1/(1 + e^{−η}) in place."""
         np.exp(q, out=q)
         q += 1.0
         np.reciprocal(q, out=q)
