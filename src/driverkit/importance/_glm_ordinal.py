@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 
-from ._glm_kernel import _BIG, _invert_batch, _pair_layout, _softplus_sum, _solve_batch, _Work
+from ._glm_kernel import _BIG, _pair_layout, _softplus_sum, _solve_batch, _Work
 
 _CLIP32 = 80.0  # |η − θ| bound of the float32 passes (e^88.7 overflows float32)
 _CLIP64 = 350.0  # η − θ bound of the float64 pass ((1 + A)(A + r) stays finite)
@@ -357,7 +357,7 @@ class _Ordinal:
         extreme = np.zeros(B)
         exact = np.zeros(B, dtype=bool)  # ℓ must come from loglike() (clipped exponents)
         stage = np.zeros(B, dtype=np.int8)  # 0: float32 pass, 1: float64 score, 2: both
-        Ninv = np.zeros((B, m + J, m + J))
+        info = np.zeros((B, m + J, m + J))  # the last information matrix of each subset
         hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
         switch = _SWITCH * eps
         moved = np.full(B, np.inf)  # bound on how far any η − θ moved in the last step
@@ -373,7 +373,7 @@ class _Ordinal:
             else:
                 parts = self._full_layout(beta[idx], theta[idx])
             g32, N = self._assemble(*parts, cols[idx], hidx[idx])
-            Ninv[idx] = _invert_batch(N)
+            info[idx] = N
             return g32
 
         act = np.arange(B)
@@ -396,7 +396,7 @@ class _Ordinal:
                                                                             theta[idx])
                 g[sel] = np.concatenate([np.take_along_axis(sb, cols[idx], axis=1), sth],
                                         axis=1)
-            step = np.matmul(Ninv[act], g[..., None])[..., 0]
+            step = _solve_batch(info[act], g)
             dec = np.einsum("bm,bm->b", step, g)
             # The last step uses the information of the previous point. Its error moves the
             # final point by about (how far η − θ moved since) × |step|, as the logistic
@@ -407,7 +407,7 @@ class _Ordinal:
             if late.any():
                 sel = np.flatnonzero(late)
                 refresh(sel, False)
-                step[sel] = np.matmul(Ninv[act[sel]], g[sel][..., None])[..., 0]
+                step[sel] = _solve_batch(info[act[sel]], g[sel])
                 dec[sel] = np.einsum("bm,bm->b", step[sel], g[sel])
             finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
             step[~finite] = 0.0
