@@ -36,7 +36,7 @@ from scipy import special
 from .._validation import check_option, warn
 from ..exceptions import ConvergenceWarning, DriverkitError
 from ._glm_kernel import _invert_batch, _pair_layout, _softplus_sum, _Work
-from ._glm_logit import FastLogit
+from ._glm_logit import FastLogit, factor_block
 from ._glm_ordinal import _Ordinal
 
 __all__ = [
@@ -581,7 +581,7 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         cols_of = [[c + 1 for c in pl] for pl in players_l]
         base = [0] + [c + 1 for c in always_l]
         engine = _Logit(design, y, v_w, block)  # refits; pair products built if needed
-        fast = FastLogit(design, y, v_w)
+        fast = FastLogit(design, y, v_w, block=factor_block(design, cols_of))
         width = k + 1
         intercept0 = float(special.logit(ybar))
 
@@ -590,7 +590,8 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     member, parents = subset_layout(width, cols_of, base)
     sizes = member.sum(axis=1)
     if fast is not None:  # within a size: batches over few distinct columns, siblings close
-        order = np.lexsort((_bit_reversed(p), sizes))
+        with_block = member[:, fast.blk[0]] if fast.L else np.zeros(n_masks, dtype=bool)
+        order = np.lexsort((_bit_reversed(p), with_block, sizes))
     else:
         order = np.lexsort((masks, parents, sizes))  # by size; siblings next to each other
 

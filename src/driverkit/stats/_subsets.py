@@ -75,6 +75,8 @@ DEFAULT_BLOCK_LOG2 = 18
 #: are decided first, giving 2^(b − LEX_LOW) roots expanded side by side): balances the
 #: per-call overhead of the first, small groups against the cache footprint of the last
 LEX_LOW = 9
+#: nodes of a group swept at a time (their rows stay in cache through the group's passes)
+LEX_CHUNK = 32768
 #: consecutive blocks whose middle players are decided together (one thread's job)
 BLOCKS_PER_JOB = 8
 #: Seconds per subset on the reference 2-core machine (calibrated by the benchmark).
@@ -91,22 +93,25 @@ class SubsetBlock:
     ``values[h, n]`` is v of the mask ``start + h`` for batch member ``n``.
 
     The kernel produces the block as ``tile``: residual variances ``1 − v`` laid out as
-    ``tile[u, n + N·t] = 1 − v(start + t·2^low + u)`` (``u`` the low players' bits, ``t``
-    the middle players'); ``values`` is computed from it on first use, so a consumer that
-    reads the tile directly (:meth:`LatticeSums.add_block
+    ``tile[u, n + N·c] = 1 − v(start + order[c]·2^low + u)`` (``u`` the low players' bits,
+    ``order[c]`` the middle players' bits of column c: sorted by popcount, so that sums by
+    the middle popcount are sums of contiguous columns); ``values`` is computed from it on
+    first use, so a consumer that reads the tile directly (:meth:`LatticeSums.add_block
     <driverkit.importance._shapley.LatticeSums.add_block>`) never pays for the transpose.
     """
 
-    __slots__ = ("_values", "low", "n_batch", "start", "tile")
+    __slots__ = ("_values", "low", "n_batch", "order", "start", "tile")
 
     def __init__(self, start: int, values: np.ndarray | None = None, *,
-                 tile: np.ndarray | None = None, low: int = 0, n_batch: int = 1) -> None:
+                 tile: np.ndarray | None = None, low: int = 0, n_batch: int = 1,
+                 order: np.ndarray | None = None) -> None:
         if (values is None) == (tile is None):
             raise ValueError("give exactly one of values and tile")
         self.start = int(start)
         self._values = values
         self.tile = tile
         self.low = int(low)
+        self.order = order
         self.n_batch = int(n_batch) if values is None else int(values.shape[1])
 
     @property
@@ -123,7 +128,9 @@ class SubsetBlock:
         if self._values is None:
             assert self.tile is not None
             U, N = self.tile.shape[0], self.n_batch
-            t = self.tile.reshape(U, -1, N)  # [u, t, n]
+            t = self.tile.reshape(U, -1, N)  # [u, c, n]
+            if self.order is not None:
+                t = t[:, np.argsort(self.order)]  # [u, t, n]
             self._values = np.subtract(1.0, t.transpose(1, 0, 2)).reshape(-1, N)
         return self._values
 
@@ -382,6 +389,8 @@ class _Buffers:
     def get(self, name: str, rows: int, cols: int) -> np.ndarray:
         buf = getattr(self.local, name, None)
         if buf is None or buf.shape[0] < rows or buf.shape[1] < cols + 24:
+            if buf is not None:  # grow to serve every caller of this name
+                rows, cols = max(rows, buf.shape[0]), max(cols, buf.shape[1] - 24)
             pitch = cols + 24
             raw = mmap.mmap(-1, max(1, rows * pitch * 8))
             buf = np.frombuffer(raw, dtype=float).reshape(rows, pitch)
@@ -423,7 +432,7 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name:
     """
     L, M = P0.shape
     N = M << (k_hi - k_lo)
-    half = max(M, N >> 1)
+    half = min(LEX_CHUNK, max(M, N >> 1))
     pool = _BUFFERS.get(pool_name, L, N)
     coef = _BUFFERS.get("coef", plan.size[k_hi], half)
     prod = _BUFFERS.get("prod", plan.size[k_hi], half)
@@ -431,19 +440,26 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name:
     n = M
     for k in range(k_hi - 1, k_lo - 1, -1):
         w = plan.kwidths[k]
-        s = plan.size[k + 1]
-        src = pool[: _tri(s), :n]
-        for step in range(w):
-            last = step == w - 1
-            dst = pool[: _tri(s - 1), n : 2 * n] if last else np.empty((_tri(s - 1), n))
-            piv = src[_tri(s - 1) : _tri(s)]  # row s − 1 of the packed matrix
-            a = np.divide(piv[: s - 1], piv[s - 1], out=coef[: s - 1, :n])
-            for r in range(s - 1):
-                o = _tri(r)
-                t = np.multiply(piv[: r + 1], a[r], out=prod[: r + 1, :n])
-                np.subtract(src[o : o + r + 1], t, out=dst[o : o + r + 1])
-            src = dst
-            s -= 1
+        s0 = plan.size[k + 1]
+        # the parents in chunks whose rows stay in cache through the group's passes
+        for c0 in range(0, n, LEX_CHUNK):
+            c1 = min(n, c0 + LEX_CHUNK)
+            m = c1 - c0
+            src = pool[: _tri(s0), c0:c1]
+            s = s0
+            for step in range(w):
+                if step == w - 1:
+                    dst = pool[: _tri(s - 1), n + c0 : n + c1]
+                else:
+                    dst = np.empty((_tri(s - 1), m))
+                piv = src[_tri(s - 1) : _tri(s)]  # row s − 1 of the packed matrix
+                a = np.divide(piv[: s - 1], piv[s - 1], out=coef[: s - 1, :m])
+                for r in range(s - 1):
+                    o = _tri(r)
+                    t = np.multiply(piv[: r + 1], a[r], out=prod[: r + 1, :m])
+                    np.subtract(src[o : o + r + 1], t, out=dst[o : o + r + 1])
+                src = dst
+                s -= 1
         n *= 2
     return pool[:L, :N]
 
@@ -612,6 +628,7 @@ class _Setup:
     top: np.ndarray  # (d, d, 2^(p−b)·N): block roots (top players decided)
     plan: _LexPlan  # the block's players, expanded by the lexicographic tree
     pack: tuple[np.ndarray, np.ndarray]  # block roots → packed kernel-order rows
+    order: np.ndarray  # the middle masks in the order of a tile's columns
     N: int
     b: int
 
@@ -641,8 +658,10 @@ def _block_setup(R: np.ndarray, players: Sequence[Sequence[int]], block_log2: in
         first[j] = pos
         pos += bw[j]
     plan = _LexPlan(bw, q)
+    mids = np.arange(1 << (b - q))
+    order = np.argsort(np.bitwise_count(mids.astype(np.uint32)), kind="stable")
     return _Setup(top=top, plan=plan, pack=plan.pack_index([first[j] for j in range(b)], pos),
-                  N=N, b=b)
+                  order=order, N=N, b=b)
 
 
 def _blocks(st: _Setup, g0: int, count: int, *, copy: bool = True) -> Iterator[SubsetBlock]:
@@ -663,13 +682,13 @@ def _blocks(st: _Setup, g0: int, count: int, *, copy: bool = True) -> Iterator[S
     mid = mid[:Lq].reshape(Lq, -1, count, N)
     for i in range(count):
         g = g0 + i
-        low = _lex_expand(mid[:, :, i, :].reshape(Lq, -1), plan, q, 0, "low")
-        tile = low[0].reshape(1 << q, -1)  # [u, n + N·t]
+        low = _lex_expand(mid[:, st.order, i, :].reshape(Lq, -1), plan, q, 0, "low")
+        tile = low[0].reshape(1 << q, -1)  # [u, n + N·c]: middle bits order[c]
         if g == 0:
-            tile[0, :N] = 1.0  # the empty set: v = 0 exactly
+            tile[0, :N] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
         if copy:
             tile = tile.copy()
-        yield SubsetBlock(g << b, tile=tile, low=q, n_batch=N)
+        yield SubsetBlock(g << b, tile=tile, low=q, n_batch=N, order=st.order)
 
 
 def usable_cores(cap: int) -> int:
