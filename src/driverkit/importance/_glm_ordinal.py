@@ -1,6 +1,24 @@
 """Batched ordered-logit (proportional-odds) Newton engine for all-subset GLM importance.
 
 Used by :func:`driverkit.importance._glm.glm_subset_values` with ``kind="ordinal"``.
+
+The per-respondent work of a fit is a few transcendental functions per Newton pass, so the
+engine spends as few float64 ones as it can (the layout follows the binary engine in
+:mod:`._glm_logit`):
+
+* passes that only steer Newton towards the optimum run in float32, on standardised
+  columns (so that float32 information matrices are well conditioned), with one
+  exponential per respondent: every score and information term is a weighted sum of
+  F(a), F(b), f(a) and f(b) (see :meth:`_Ordinal._full_layout`);
+* once the float32 decrement is small, a float64 pass computes the exact score and the
+  log-likelihood (one exponential per respondent, one logarithm per 16); the subset has
+  converged when its float64 Newton decrement is at most the tolerance, exactly as for
+  the plain engine, and the last step is taken with the float32 information (refreshed
+  at the current point when reusing the previous one could move the estimate by more
+  than 1e-10);
+* the plain float64 Newton (:meth:`_Ordinal._newton_reference`) is kept for the
+  line-search refits of subsets the fast pass does not settle, and as the reference the
+  tests compare the fast path with.
 """
 
 from __future__ import annotations
@@ -13,7 +31,7 @@ from ._glm_kernel import _BIG, _pair_layout, _softplus_sum, _solve_batch, _Work
 
 _CLIP32 = 80.0  # |η − θ| bound of the float32 passes (e^88.7 overflows float32)
 _CLIP64 = 350.0  # η − θ bound of the float64 pass ((1 + A)(A + r) stays finite)
-_LOG2E = 1.4426950408889634  # log₂ e: e^x = 2^(x·log₂ e), and exp2 is the faster one
+_LOG2E = 1.4426950408889634  # log₂ e: e^x = 2^(x·log₂ e)
 _CHUNK = 16  # probabilities multiplied before one logarithm
 _TINY = 1e-280  # a product below this may have lost digits: that log-likelihood is redone
 _SWITCH = 1e3  # float32 passes run until the decrement is below _SWITCH × tolerance
@@ -26,7 +44,8 @@ _POINT_TOL = 1e-10  # the final step's error allowed from reusing the previous i
 class _Ordinal:
     """Newton for the proportional-odds model on batches of column subsets.
 
-    With a = θ_y − η, b = θ_{y−1} − η and t_a = tanh(a/2), t_b = tanh(b/2):
+    :meth:`newton` is the fast path (module docstring); the plain reference Newton below
+    works with a = θ_y − η, b = θ_{y−1} − η and t_a = tanh(a/2), t_b = tanh(b/2):
     ∂ℓ/∂η = (t_a + t_b)/2 and −∂²ℓ/∂η² = ((1 − t_a²) + (1 − t_b²))/4. Rows are sorted by
     category once, so each cut point's score and cross terms are sums over contiguous row
     slices. The log-likelihood is concave in (β, θ) (Pratt 1981), so Newton runs on the cut
