@@ -6,20 +6,28 @@ Fitting every replicate from scratch with the all-subsets engine spends most of 
 transcendental functions (a tanh per row, subset and iteration, and exp + log1p for the final
 log-likelihood). Here the replicates of one chunk share work instead:
 
-1. **Shared first step.** At the full-sample estimate β_S the fitted probabilities of every row
-   are the same for all replicates; only the weights differ. So the scores of all replicates
-   at β_S are one matrix product of the per-row residuals with the replicate-weighted design
-   (no transcendental per replicate), and the first step uses the full-sample information at
-   β_S (computed and factored once per subset, shared by the chunk).
-2. **One Newton step** per replicate at β_1 on its own (compressed) rows: score and
-   information, solved for β_2.
-3. **A convergence check** at β_2 in float64: the log-likelihood, the score and the Newton
-   decrement gᵀN⁻¹g (N from step 2). A subset is accepted when the decrement is at most
-   ``tol · max(1, |ℓ_0|)``, the engine's own stopping rule; its log-likelihood is ℓ(β_2) plus
-   the predicted gain ½·gᵀN⁻¹g of the step the engine would take last, within a
-   higher-order term of the engine's value. Subsets that do not pass continue with the
-   engine's Newton iterations (and its step-halving refit), so no unconverged answer is
-   returned; replicates whose fits are still not converged are flagged for the caller.
+1. **Shared first step.** At the full-sample estimate β_S the fitted probabilities of every
+   row are the same for all replicates; only the weights differ. So tanh(η_S/2) is computed
+   once per subset for the whole chunk, and the first step of every replicate is its score
+   at β_S (a product with its weighted rows, no transcendental) times one shared inverse
+   information matrix (at β_S, with the chunk's mean replicate weights; any positive
+   definite matrix gives a valid step, a close one a good step).
+2. **A float32 Newton step** at β_1, on the replicate's own rows of positive weight. Far
+   from convergence, single precision costs nothing in the result and halves the work.
+3. **Checked float64 iterations.** At each later iterate the log-likelihood, the score and
+   the Newton decrement gᵀN⁻¹g (N from the previous iterate) are computed in float64. A
+   subset is accepted when the decrement is at most ``tol · max(1, |ℓ_0|)``, the engine's
+   own stopping rule, with ℓ(β) plus the predicted gain ½·gᵀN⁻¹g of the step the engine
+   would take last (within a higher-order term of the engine's value). The others take a
+   Newton step (the information matrix is refreshed unless the decrement is already tiny).
+   Subsets that do not converge within ``max_iter`` or break down (non-finite values)
+   continue with the engine's Newton iterations and its step-halving refit, so no
+   unconverged answer is returned; replicates whose fits are still not converged are
+   flagged for the caller.
+
+Information matrices are accumulated in float32 (they only precondition: the score and the
+log-likelihood are float64), and the design columns are centred (Newton steps are affine
+invariant; the intercept absorbs the shift), which keeps them well conditioned.
 
 The tanh of the engine is computed here as sign(η)(1 − e)/(1 + e) with e = exp(−|η|), and
 the same ``1 + e`` gives the log-likelihood, softplus(η) = max(η, 0) + log(1 + e): one exp
@@ -39,6 +47,9 @@ from ._glm_kernel import _invert_batch, _pair_layout
 
 __all__ = ["LogitReplicateFits", "logit_replicate_fits"]
 
+#: Below this many times the tolerance, a decrement's Newton step reuses the previous
+#: information matrix (a chord step; converges nearly as fast that close to the optimum).
+_CHORD = 1e4
 _CACHE_BYTES = 1 << 21  # one (subsets × rows) work array near 2 MB
 
 
@@ -72,6 +83,9 @@ def _tanh_half(eta: np.ndarray, out: np.ndarray, one_plus_e: np.ndarray) -> None
     """out = tanh(η/2) = sign(η)(1 − e)/(1 + e) with e = exp(−|η|); keeps 1 + e."""
     e = one_plus_e
     np.abs(eta, out=e)
+    # beyond |η| = 40, e < 2^-54 leaves 1 ± e = 1: the same results, without the slow
+    # subnormal range of exp
+    np.minimum(e, 40.0, out=e)
     np.negative(e, out=e)
     np.exp(e, out=e)
     np.subtract(1.0, e, out=out)
@@ -192,6 +206,8 @@ def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMS
 
     # shared products of the first step
     XcT = np.ascontiguousarray(Xc.T)
+    vbar = V[live].mean(axis=0)
+    pairs_mean = (Xc * vbar[:, None])[:, iu] * Xc[:, ju]
     block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
     bufs = [np.empty(block * n) for _ in range(3)]
     engines: dict[int, _Logit] = {}
@@ -217,12 +233,15 @@ def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMS
             _tanh_half(eta, t, bufs[1][: L * n].reshape(L, n))
             t32 = t.astype(np.float32)
             np.multiply(t, t, out=t)
-            np.subtract(1.0, t, out=t)
-            w32 = t.astype(np.float32)  # 1 − t² = 4 p (1 − p)
+            np.subtract(1.0, t, out=t)  # 1 − t² = 4 p (1 − p)
+            # the first step's information: at β_S with the chunk's mean replicate weights,
+            # factored once for all replicates
+            GS = 0.25 * (t @ pairs_mean)
+            NSinv = _invert_batch(np.take_along_axis(GS, hidx, axis=1).reshape(L, m, m))
             for r in live:
                 rw = rows[r]
                 assert rw is not None
-                ll, conv, nfast, b_last = _iterate(rw, t32, w32, bS_c, cols, hidx, bufs,
+                ll, conv, nfast, b_last = _iterate(rw, t32, NSinv, bS_c, cols, hidx, bufs,
                                                    float(eps_all[r]), max_iter)
                 if not conv.all():
                     bad = np.flatnonzero(~conv)
@@ -242,18 +261,19 @@ def _inverse_info(rw: _Rows, w32: np.ndarray, hidx: np.ndarray, m: int) -> np.nd
     return _invert_batch(np.take_along_axis(G, hidx, axis=1).reshape(-1, m, m))
 
 
-def _iterate(rw: _Rows, t32_shared: np.ndarray, w32_shared: np.ndarray, bS: np.ndarray,
+def _iterate(rw: _Rows, t32_shared: np.ndarray, NSinv: np.ndarray, bS: np.ndarray,
              cols: np.ndarray, hidx: np.ndarray, bufs: list[np.ndarray], eps: float,
              max_iter: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """Newton for one replicate's batch of subsets, from the full-sample estimates ``bS``.
 
-    The first step uses the shared tanh(η_S/2) (gathered to the replicate's rows), the
-    second is computed in float32 (it is far from converged). From then on each iterate's
-    score is computed in float64 and checked against the previous information matrix: a
-    subset whose decrement is at most ``eps`` is accepted with ℓ(β) + ½·decrement; the
-    others take a Newton step with a fresh information matrix. Returns ``(loglike,
-    converged, number accepted, last coefficients)``; unconverged subsets are left to the
-    caller.
+    The first step uses the shared tanh(η_S/2) (gathered to the replicate's rows) and the
+    shared inverse information ``NSinv``; the second is a Newton step computed in float32
+    (it is far from converged). From then on each iterate's score is computed in float64
+    and checked against the previous information matrix: a subset whose decrement is at
+    most ``eps`` is accepted with ℓ(β) + ½·decrement; the others take a Newton step, with a
+    fresh information matrix unless the decrement is below ``_CHORD · eps``. Returns
+    ``(loglike, converged, number accepted, last coefficients)``; unconverged subsets are
+    left to the caller.
     """
     L, m = cols.shape
     nr = rw.n
@@ -268,12 +288,11 @@ def _iterate(rw: _Rows, t32_shared: np.ndarray, w32_shared: np.ndarray, bS: np.n
         np.multiply(t, -0.5, out=t)
         np.add(t, rw.yh32, out=t)  # y − p
         g = (t @ rw.Xv32).astype(np.float64)[lrows, cols]
-        np.take(w32_shared, rw.keep, axis=1, out=t)
-        Ninv = _inverse_info(rw, t, hidx, m)
-        beta[lrows, cols] += np.einsum("lab,lb->la", Ninv, g)
+        beta[lrows, cols] += np.einsum("lab,lb->la", NSinv, g)
         # a float32 Newton step at β_1
         eta = beta.astype(f32) @ rw.XT32
         e = np.abs(eta)
+        np.minimum(e, 40.0, out=e)
         np.negative(e, out=e)
         np.exp(e, out=e)
         t = np.subtract(1.0, e, out=t)
@@ -316,11 +335,16 @@ def _iterate(rw: _Rows, t32_shared: np.ndarray, w32_shared: np.ndarray, bS: np.n
             go = np.flatnonzero(finite & ~done)
             if go.size == 0:
                 break
-            tg = t[go] if go.size < na else t
-            np.multiply(tg, tg, out=tg)
-            w32 = np.subtract(1.0, tg, out=tg).astype(f32)
+            # near the optimum the previous information matrix still gives fast (chord)
+            # steps; farther away it is refreshed
+            fresh = go[dec[go] > _CHORD * eps]
+            Ninv = Ninv[go]
+            if fresh.size:
+                tg = t[fresh] if fresh.size < na else t
+                np.multiply(tg, tg, out=tg)
+                w32 = np.subtract(1.0, tg, out=tg).astype(f32)
+                Ninv[np.searchsorted(go, fresh)] = _inverse_info(rw, w32, h_act[fresh], m)
             act, c_act, h_act = act[go], c_act[go], h_act[go]
-            Ninv = _inverse_info(rw, w32, h_act, m)
             beta[act[:, None], c_act] += np.einsum("lab,lb->la", Ninv, g[go])
     return ll, conv, int(conv.sum()), beta
 
