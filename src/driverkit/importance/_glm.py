@@ -25,6 +25,7 @@ Public entry points (used by :mod:`driverkit.importance._api`): :func:`glm_subse
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from scipy import special
 from .._validation import check_option, warn
 from ..exceptions import ConvergenceWarning, DriverkitError
 from ._glm_kernel import _invert_batch, _pair_layout, _softplus_sum, _Work
+from ._glm_logit import FastLogit, factor_block
 from ._glm_ordinal import _Ordinal
 
 __all__ = [
@@ -200,11 +202,28 @@ class _Logit:
         self.c0 = (y - 0.5) @ self.Xv
         self.cy = y @ self.Xv
         self.cv = v @ Xa
-        iu, ju, self.pair_index = _pair_layout(K)
-        self.pairsV = self.Xv[:, iu] * Xa[:, ju]
-        self.g0 = self.pairsV.sum(axis=0)
+        self._Xa = Xa
+        self.pair_index = _pair_layout(K)[2]
+        self._pairs: tuple[np.ndarray, np.ndarray] | None = None
         self.work = _Work(block, n, 2)
         self.n_par_extra = 0
+
+    thread_safe = True  # scratch is per thread (_Work); the pair products are built once
+
+    @property
+    def pairsV(self) -> np.ndarray:
+        """v∘x_i x_j for every column pair (n, K(K+1)/2), built on first use."""
+        if self._pairs is None:
+            iu, ju, _ = _pair_layout(self.K)
+            pairs = self.Xv[:, iu] * self._Xa[:, ju]
+            self._pairs = (pairs, pairs.sum(axis=0))
+        return self._pairs[0]
+
+    @property
+    def g0(self) -> np.ndarray:
+        self.pairsV  # noqa: B018 - builds the pair products
+        assert self._pairs is not None
+        return self._pairs[1]
 
     def loglike(self, beta: np.ndarray, extreme: np.ndarray | None = None) -> np.ndarray:
         """ℓ = β·Σv y x − Σ v softplus(η), for a batch of full-layout coefficient rows.
@@ -385,7 +404,7 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                       names: Sequence[str] | None = None, tol: float = 1e-10,
                       max_iter: int = 50, start: GLMSubsetFits | None = None,
                       block: int | None = None, quiet: bool = False,
-                      progress: Any = None) -> GLMSubsetFits:
+                      progress: Any = None, threads: int | None = None) -> GLMSubsetFits:
     """Fit a logit or ordered logit on every subset of players, with the fit index of each.
 
     Parameters
@@ -439,6 +458,10 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     progress : callable, optional
         Called with the number of subset models fitted after every batch (a progress bar's
         ``update``).
+    threads : int, optional
+        Threads over the batches of one model size (numpy releases the GIL in its loops).
+        Default: the usable cores (at most 4), or 1 when called from a worker thread (e.g.
+        inside a bootstrap pool). The results do not depend on it.
 
     Returns
     -------
@@ -519,6 +542,7 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     if block is None:
         block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
     engine: _Logit | _Ordinal
+    fast: FastLogit | None = None
     if kind == "ordinal":
         if np.any(y != np.round(y)) or y.min() < 0:
             raise DriverkitError("An ordinal outcome must be coded 0..K−1 (integers).")
@@ -556,7 +580,8 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         design = np.column_stack([np.ones(n), X])
         cols_of = [[c + 1 for c in pl] for pl in players_l]
         base = [0] + [c + 1 for c in always_l]
-        engine = _Logit(design, y, v_w, block)
+        engine = _Logit(design, y, v_w, block)  # refits; pair products built if needed
+        fast = FastLogit(design, y, v_w, block=factor_block(design, cols_of))
         width = k + 1
         intercept0 = float(special.logit(ybar))
 
@@ -564,7 +589,11 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     masks = np.arange(n_masks, dtype=np.int64)
     member, parents = subset_layout(width, cols_of, base)
     sizes = member.sum(axis=1)
-    order = np.lexsort((masks, parents, sizes))  # by size; siblings next to each other
+    if fast is not None:  # within a size: batches over few distinct columns, siblings close
+        with_block = member[:, fast.blk[0]] if fast.L else np.zeros(n_masks, dtype=bool)
+        order = np.lexsort((_bit_reversed(p), with_block, sizes))
+    else:
+        order = np.lexsort((masks, parents, sizes))  # by size; siblings next to each other
 
     coef = np.zeros((n_masks, width))
     thetas = np.zeros((n_masks, J))
@@ -582,45 +611,65 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                       and (J == 0 or (start.thetas is not None
                                       and start.thetas.shape == thetas.shape))) else None
     eps = tol * max(1.0, abs(ll0))
-    iters = 0
-    bounds = np.flatnonzero(np.diff(sizes[order])) + 1
-    for level in np.split(order, bounds) if order.size else []:
-        m_cols = int(sizes[level[0]])
-        for pos in range(0, level.size, block):
-            batch = level[pos : pos + block]
-            cols = np.nonzero(member[batch])[1].reshape(batch.size, m_cols)
-            if prior is not None:
-                assert prior.coef is not None
-                b0 = prior.coef[batch]
-                t0 = prior.thetas[batch] if J and prior.thetas is not None else thetas[batch]
-            else:
-                b0 = coef[parents[batch]]
-                t0 = thetas[parents[batch]]
-                if batch[0] == 0:  # the always-only model starts from the null model
-                    b0 = b0.copy()
-                    b0[0] = 0.0
-                    if kind == "logit":
-                        b0[0, 0] = intercept0
-                    t0 = t0.copy()
-                    t0[0] = theta0
-            b0 = b0 * member[batch]  # zero outside the subset
-            # overflow in separated/diverging fits is detected and handled below
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                beta, th, lls, ok, ext, it = engine.newton(
-                    cols, b0, t0, eps, max_iter, safe=False,
-                    shared=parents[batch] if prior is None else None)
-                if not ok.all():
+
+    def fit_batch(batch: np.ndarray) -> int:
+        """Fit one batch of equal-size subsets; results go to the rows ``batch``."""
+        m_cols = int(sizes[batch[0]])
+        cols = np.nonzero(member[batch])[1].reshape(batch.size, m_cols)
+        if prior is not None:
+            assert prior.coef is not None
+            b0 = prior.coef[batch]
+            t0 = prior.thetas[batch] if J and prior.thetas is not None else thetas[batch]
+        else:
+            b0 = coef[parents[batch]]
+            t0 = thetas[parents[batch]]
+            if batch[0] == 0:  # the always-only model starts from the null model
+                b0 = b0.copy()
+                b0[0] = 0.0
+                if kind == "logit":
+                    b0[0, 0] = intercept0
+                t0 = t0.copy()
+                t0[0] = theta0
+        b0 = b0 * member[batch]  # zero outside the subset
+        shared = parents[batch] if prior is None else None
+        # A model nests the null model and its parent, so its maximum cannot be lower; a
+        # fast pass that ends below (a diverged step near separation) is refitted with the
+        # line search instead of being taken as converged.
+        floor = np.full(batch.size, ll0)
+        if prior is None:
+            has_parent = batch != 0
+            floor[has_parent] = np.maximum(ll0, ll[parents[batch[has_parent]]])
+        # overflow in separated/diverging fits is detected and handled below
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if fast is not None:
+                beta, lls, ok, ext, it = fast.fit(cols, b0, eps, max_iter, shared)
+                th = t0
+                ok &= lls >= floor - eps
+                if not ok.all():  # the plain engine's fast pass, as without the fast engine
                     bad = np.flatnonzero(~ok)
-                    b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
-                        cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
-                    beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = (b_s, th_s, ll_s, ok_s,
-                                                                       ext_s)
-                    it = max(it, it_s)
-            coef[batch], thetas[batch], ll[batch], conv[batch] = beta, th, lls, ok
-            extreme[batch] = ext
-            iters = max(iters, it)
-            if progress is not None:
-                progress(batch.size)
+                    b_p, _, ll_p, ok_p, ext_p, it_p = engine.newton(
+                        cols[bad], b0[bad], t0[bad], eps, max_iter, safe=False)
+                    beta[bad], lls[bad], ok[bad], ext[bad] = b_p, ll_p, ok_p, ext_p
+                    it = max(it, it_p)
+            else:
+                beta, th, lls, ok, ext, it = engine.newton(cols, b0, t0, eps, max_iter,
+                                                           safe=False, shared=shared)
+            ok &= lls >= floor - eps
+            if not ok.all():
+                bad = np.flatnonzero(~ok)
+                b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
+                    cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
+                beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = (b_s, th_s, ll_s, ok_s,
+                                                                   ext_s)
+                it = max(it, it_s)
+        coef[batch], thetas[batch], ll[batch], conv[batch] = beta, th, lls, ok
+        extreme[batch] = ext
+        return it
+
+    bounds = np.flatnonzero(np.diff(sizes[order])) + 1
+    levels = np.split(order, bounds) if order.size else []
+    n_threads = _glm_threads(threads) if getattr(fast or engine, "thread_safe", False) else 1
+    iters = _run_levels(levels, block, fit_batch, n_threads, progress)
     if not np.all(np.isfinite(ll)):
         bad_mask = int(np.flatnonzero(~np.isfinite(ll))[0])
         raise DriverkitError(
@@ -651,6 +700,57 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                          r2_always=idx_base, fit_index=fit_index, n=n_idx, iterations=iters,
                          coef=coef, thetas=thetas if kind == "ordinal" else None,
                          converged=conv, kind=kind)
+
+
+def _bit_reversed(p: int) -> np.ndarray:
+    """Each p-bit mask with its bits in reverse order (a sort key: low players vary slowest,
+    so a run of consecutive masks shares its low players and siblings stay close)."""
+    masks = np.arange(1 << p, dtype=np.int64)
+    out = np.zeros(1 << p, dtype=np.int64)
+    for j in range(p):
+        out |= ((masks >> j) & 1) << (p - 1 - j)
+    return out
+
+
+def _glm_threads(threads: int | None) -> int:
+    """Threads for the batch loop: as asked, else the usable cores (at most 4), but one
+    inside a worker thread (a bootstrap pool already uses the cores)."""
+    if threads is not None:
+        return max(1, int(threads))
+    if threading.current_thread() is not threading.main_thread():
+        return 1
+    from ..stats._subsets import usable_cores
+
+    return usable_cores(4)
+
+
+def _run_levels(levels: list[np.ndarray], block: int, fit_batch: Any, n_threads: int,
+                progress: Any) -> int:
+    """Run ``fit_batch`` on every batch of every level, levels in order (a level's warm
+    starts are the previous level's fits), the batches of a level on ``n_threads``
+    threads. Each batch writes its own rows, so the results do not depend on the threads.
+    Returns the largest iteration count."""
+    iters = 0
+    batches_of = [[lv[i : i + block] for i in range(0, lv.size, block)] for lv in levels]
+    if n_threads <= 1 or max((len(b) for b in batches_of), default=0) <= 1:
+        for batches in batches_of:
+            for batch in batches:
+                iters = max(iters, fit_batch(batch))
+                if progress is not None:
+                    progress(batch.size)
+        return iters
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from ..stats._subsets import single_threaded_blas
+
+    with single_threaded_blas(), ThreadPoolExecutor(max_workers=n_threads) as pool:
+        for batches in batches_of:
+            futures = {pool.submit(fit_batch, batch): batch.size for batch in batches}
+            for fut in as_completed(futures):
+                iters = max(iters, fut.result())
+                if progress is not None:
+                    progress(futures[fut])
+    return iters
 
 
 def glm_mask_values(X: np.ndarray, y: np.ndarray, masks: np.ndarray,
@@ -748,6 +848,7 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     _, _, lls, ok, _, _ = engine.newton(cols, b0, t0, eps, max_iter,
                                                             safe=False)
+                    ok &= lls >= ll0 - eps  # every model nests the null model
                     if not ok.all():
                         bad = np.flatnonzero(~ok)
                         lls[bad] = engine.newton(cols[bad], b0[bad], t0[bad], eps,

@@ -6,6 +6,8 @@ kept in one module so the logit and ordered-logit engines import them without a 
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 _BIG = 1e300  # stands in for ±∞ thresholds (tanh(±_BIG) = ±1 exactly, no inf·0 in products)
@@ -59,10 +61,23 @@ def _invert_batch(N: np.ndarray) -> np.ndarray:
 
 
 class _Work:
-    """Scratch arrays of shape (rows, n) reused across batches (no allocation per step)."""
+    """Scratch arrays of shape (rows, n) reused across batches (no allocation per step).
+
+    Each thread gets its own set (allocated on its first use), so batches of one engine may
+    run on several threads at once.
+    """
 
     def __init__(self, rows: int, n: int, count: int) -> None:
-        self.bufs = [np.empty((rows, n)) for _ in range(count)]
+        self.shape = (rows, n)
+        self.count = count
+        self._local = threading.local()
+
+    @property
+    def bufs(self) -> list[np.ndarray]:
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is None:
+            bufs = self._local.bufs = [np.empty(self.shape) for _ in range(self.count)]
+        return bufs
 
     def get(self, i: int, B: int) -> np.ndarray:
         return self.bufs[i][:B]
