@@ -58,6 +58,8 @@ _CHORD = 1e4
 #: 1e-10·|ℓ_0|, measured at most 2e-10·|ℓ_0| on a 250-respondent survey, far inside the
 #: 1e-6 that bootstrap intervals need and the 1e-8 to which the engine's values are kept.
 _ACCEPT = 100.0
+_CHUNK = 16  # rows per product of probabilities before one log
+_EXTREME = 30.0  # beyond this |η| the log-likelihood is summed row by row
 _CACHE_BYTES = 1 << 21  # one (subsets × rows) work array near 2 MB
 
 
@@ -108,20 +110,25 @@ class _Rows:
     def __init__(self, Xa: np.ndarray, y: np.ndarray, v: np.ndarray, iu: np.ndarray,
                  ju: np.ndarray) -> None:
         keep = np.flatnonzero(v > 0)
+        keep = keep[np.argsort(v[keep], kind="stable")]  # chunks of equal weight, below
         self.keep = keep
         X, y, v = Xa[keep], y[keep], v[keep]
-        self.X, self.y, self.v = X, y, v
+        self.v = v
         self.n = X.shape[0]
         self.XT = np.ascontiguousarray(X.T)
         self.Xv = X * v[:, None]
-        self.c0 = (y - 0.5) @ self.Xv
-        self.cy = y @ self.Xv
-        self.pairsV = self.Xv[:, iu] * X[:, ju]
-        self.g0 = self.pairsV.sum(axis=0)
+        self.cy = y @ self.Xv  # score = cy − p·(v∘X)
+        self.c0y = (1.0 - y) @ self.Xv  # Σ v(1 − y)η = β·c0y
+        # ℓ = Σ v log p − Σ v(1 − y)η, and Σ v log p is taken as Σ_c w_c log Π_{i∈c} p_i
+        # over chunks of at most 16 rows of equal weight w_c: one log per chunk. Where
+        # |η| <= 30, p > 9e-14 and a product of 16 stays far above the underflow limit.
+        cut = np.flatnonzero(np.diff(v)) + 1
+        self.chunk_starts = np.union1d(np.arange(0, self.n, _CHUNK), cut).astype(np.intp)
+        self.chunk_w = v[self.chunk_starts]
         # float32 copies for the information matrices (preconditioners: a relative error
         # of 1e-7 there slows convergence immeasurably) and the first, far-from-converged
         # iterate
-        self.pairsV32 = self.pairsV.astype(np.float32)
+        self.pairsV32 = (self.Xv[:, iu] * X[:, ju]).astype(np.float32)
         self.Xv32 = self.Xv.astype(np.float32)
         self.XT32 = self.XT.astype(np.float32)
         self.yh32 = (y - 0.5).astype(np.float32)
@@ -263,9 +270,11 @@ def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMS
     return LogitReplicateFits(out_ll, ll0, n_idx, out_conv, fast)
 
 
-def _inverse_info(rw: _Rows, w32: np.ndarray, hidx: np.ndarray, m: int) -> np.ndarray:
-    """Inverse information matrices of a batch from its rows' 1 − tanh²(η/2) (float32)."""
-    G = (0.25 * (w32 @ rw.pairsV32)).astype(np.float64)
+def _inverse_info(rw: _Rows, w32: np.ndarray, hidx: np.ndarray, m: int,
+                  scale: float = 0.25) -> np.ndarray:
+    """Inverse information matrices of a batch from its rows' weights ``w32`` (float32):
+    1 − tanh²(η/2) = 4p(1 − p) with the default ``scale``, p(1 − p) with ``scale=1``."""
+    G = (scale * (w32 @ rw.pairsV32)).astype(np.float64)
     return _invert_batch(np.take_along_axis(G, hidx, axis=1).reshape(-1, m, m))
 
 
@@ -323,22 +332,21 @@ def _iterate(rw: _Rows, t32_shared: np.ndarray, NSinv: np.ndarray, bS: np.ndarra
             na = act.size
             rows = np.arange(na)[:, None]
             eta = np.matmul(beta[act], rw.XT, out=bufs[0][: na * nr].reshape(na, nr))
-            t = bufs[1][: na * nr].reshape(na, nr)
-            ope = bufs[2][: na * nr].reshape(na, nr)
-            _tanh_half(eta, t, ope)
-            g = (rw.c0 - 0.5 * (t @ rw.Xv))[rows, c_act]
+            ext = np.maximum(eta.max(axis=1), -eta.min(axis=1))
+            pr = np.negative(eta, out=bufs[1][: na * nr].reshape(na, nr))
+            # p is 1 in float64 beyond η = 40; below η = −700 the subset is extreme anyway
+            np.clip(pr, -40.0, 700.0, out=pr)
+            np.exp(pr, out=pr)
+            pr += 1.0
+            np.reciprocal(pr, out=pr)  # p = 1/(1 + e^{−η})
+            g = (rw.cy - pr @ rw.Xv)[rows, c_act]
             dec = np.einsum("la,lab,lb->l", g, Ninv, g)
             finite = np.isfinite(dec) & np.all(np.isfinite(g), axis=1)
             done = finite & (dec <= _ACCEPT * eps)
             if done.any():
                 d = np.flatnonzero(done)
-                if d.size * 2 > na:  # most are done: work on the whole arrays
-                    np.log(ope, out=ope)
-                    np.maximum(eta, 0.0, out=eta)
-                    sp = (eta @ rw.v + ope @ rw.v)[d]
-                else:
-                    sp = np.maximum(eta[d], 0.0) @ rw.v + np.log(ope[d]) @ rw.v
-                ll[act[d]] = beta[act[d]] @ rw.cy - sp + 0.5 * dec[d]
+                ll[act[d]] = (_loglike(rw, eta, pr, ext, d) - beta[act[d]] @ rw.c0y
+                              + 0.5 * dec[d])
                 conv[act[d]] = np.isfinite(ll[act[d]])
             go = np.flatnonzero(finite & ~done)
             if go.size == 0:
@@ -348,13 +356,33 @@ def _iterate(rw: _Rows, t32_shared: np.ndarray, NSinv: np.ndarray, bS: np.ndarra
             fresh = go[dec[go] > _CHORD * eps]
             Ninv = Ninv[go]
             if fresh.size:
-                tg = t[fresh] if fresh.size < na else t
-                np.multiply(tg, tg, out=tg)
-                w32 = np.subtract(1.0, tg, out=tg).astype(f32)
-                Ninv[np.searchsorted(go, fresh)] = _inverse_info(rw, w32, h_act[fresh], m)
+                pg = pr[fresh] if fresh.size < na else pr
+                w32 = np.subtract(pg, pg * pg, out=pg).astype(f32)  # p(1 − p)
+                Ninv[np.searchsorted(go, fresh)] = _inverse_info(rw, w32, h_act[fresh], m,
+                                                                 scale=1.0)
             act, c_act, h_act = act[go], c_act[go], h_act[go]
             beta[act[:, None], c_act] += np.einsum("lab,lb->la", Ninv, g[go])
     return ll, conv, int(conv.sum()), beta
+
+
+def _loglike(rw: _Rows, eta: np.ndarray, p: np.ndarray, ext: np.ndarray, d: np.ndarray
+             ) -> np.ndarray:
+    """Σ v log p of the rows ``d`` of a batch (η and p per row; ``ext`` = max |η|)."""
+    out = np.empty(d.size)
+    safe = ext[d] <= _EXTREME
+    if safe.any():
+        ds = d[safe]
+        with np.errstate(divide="ignore"):
+            if ds.size * 2 > p.shape[0]:  # most rows: reduce all, no gather
+                prod = np.multiply.reduceat(p, rw.chunk_starts, axis=1)[ds]
+            else:
+                prod = np.multiply.reduceat(p[ds], rw.chunk_starts, axis=1)
+            out[safe] = np.log(prod) @ rw.chunk_w
+    if not safe.all():  # log p = −softplus(−η), row by row
+        e = eta[d[~safe]]
+        sp = np.maximum(-e, 0.0) + np.log1p(np.exp(-np.abs(e)))
+        out[~safe] = -(sp @ rw.v)
+    return out
 
 
 def _engine_fit(engines: dict[int, _Logit], r: int, Xa: np.ndarray, y: np.ndarray,
