@@ -32,6 +32,8 @@ __all__ = ["SharedItem", "shared_logit_sums"]
 CHUNK_DRAWS = 32
 #: respondents × draws per slot of a block (the stacked buffer holds slots times this)
 SLOT_ELEMENTS = 16_384
+#: respondents per batch of corrections (their gathered rows stay in the cache)
+SUPER_ROWS = 8192
 #: weight columns summed by one matrix-vector product each up to this many (else one GEMM)
 GEMV_COLUMNS = 3
 #: the series is used when α₀ = c/h (see _Series) is at least this (β₀ ≤ 0.64) ...
@@ -168,11 +170,18 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
     m_max = min(S, CHUNK_DRAWS)
     chunks = [(a, min(m_max, S - a)) for a in range(0, S, m_max)]
     plans = [_Series.plan(R[a : a + m], D) for a, m in chunks]
-    # fixed blocks and batches (they do not depend on the threads)
+    # fixed blocks (they do not depend on the threads); the corrections are evaluated per
+    # batch of blocks, whose gathered rows stay in the cache
     rb = max(16, SLOT_ELEMENTS // m_max)
-    gathers = [_Gather.build(dxs, groups, g0, g1, C) for dxs, g0, g1 in buckets]
-    e_rows = max((gt.rows.size for gt in gathers), default=0)
-    g_rows = max((n for gt in gathers for n in gt.sizes()), default=0)
+    sb = max(1, SUPER_ROWS // rb) * rb
+    batches = []
+    for slo in range(0, nr, sb):
+        shi = min(nr, slo + sb)
+        gts = [_Gather.build(dxs, groups, g0, g1, C, slo, shi) for dxs, g0, g1 in buckets]
+        batches.append((slo, shi, gts, [gt.per_block(rb, slo, shi) for gt in gts]))
+    e_rows = [max((bt[2][j].rows.size for bt in batches), default=0)
+              for j in range(len(buckets))]
+    g_rows = max((n for bt in batches for gt in bt[2] for n in gt.sizes()), default=0)
     ng = len(groups)
     main = np.zeros((nC, D, S))
     corr = np.zeros((ng, nC, S))
@@ -183,67 +192,48 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
         Rm = np.ascontiguousarray(R[a : a + m].T)  # (D, m)
         ic = icpt[a : a + m]
         mloc = np.zeros((nC, D, m))
-        E = np.empty((nr, m))  # e^ν of every respondent (the corrections gather from it)
+        cloc = np.zeros((ng, nC, m))
+        E = np.empty((rb, m))
+        Ejs = [np.empty((k, m)) for k in e_rows]  # each column's correction rows
+        Gbuf = np.empty((g_rows, m))
         if plan is not None:  # Chebyshev series on E' = E/h (see _Series)
             K = plan.K
             ic = ic - math.log(plan.h)
+            Rc = Rm / plan.h  # the corrections then hold h/(E + r)
             P = np.empty((K + 1, rb, m))
             B = np.empty((rb, m))
             Al = np.empty((rb, m))
             mom = np.zeros((nC, K + 1, m))
         else:
+            Rc = Rm
             A = np.empty((D, rb, m))
         with np.errstate(over="ignore", invalid="ignore"):
-            for lo in range(0, nr, rb):
-                hi = min(nr, lo + rb)
-                nb = hi - lo
-                e = E[lo:hi]
-                np.matmul(Xc[lo:hi], cT, out=e)
-                e += ic
-                np.exp(e, out=e)
-                Cb = C[:, lo:hi]
-                if plan is None:  # every slot: 1/(E + r)
-                    a3 = A[:, :nb]
-                    np.add(e, Rm[:, None, :], out=a3)
-                    np.reciprocal(a3, out=a3)
-                    if nC <= GEMV_COLUMNS:
-                        for u in range(nC):
-                            mloc[u] += np.matmul(Cb[u], a3)
+            for slo, shi, gts, fills in batches:
+                for b, lo in enumerate(range(slo, shi, rb)):
+                    hi = min(shi, lo + rb)
+                    nb = hi - lo
+                    e = E[:nb]
+                    np.matmul(Xc[lo:hi], cT, out=e)
+                    e += ic
+                    np.exp(e, out=e)
+                    for Ej, fill in zip(Ejs, fills, strict=True):
+                        pos, local = fill[b]
+                        if pos.size:  # gathered while the block is in the cache
+                            Ej[pos] = e[local]
+                    Cb = C[:, lo:hi]
+                    if plan is None:
+                        _slots(e, Rm, Cb, A[:, :nb], mloc)
                     else:
-                        mloc += np.matmul(Cb, a3).transpose(1, 0, 2)
-                    continue
-                # α = (E + c)/h, s = √(α² − 1): moments Σ W β^k/s, β = 1/(α + s)
-                # (not α − s, which cancels for large α)
-                p = P[:, :nb]
-                al = Al[:nb]
-                np.add(e, plan.c / plan.h, out=al)
-                q = p[0]
-                np.multiply(al, al, out=q)
-                q -= 1.0
-                np.sqrt(q, out=q)
-                b = B[:nb]
-                np.add(al, q, out=b)
-                np.reciprocal(b, out=b)
-                np.reciprocal(q, out=q)
-                for k in range(1, K + 1):
-                    np.multiply(p[k - 1], b, out=p[k])
-                for u in range(nC):
-                    mom[u] += np.matmul(Cb[u], p)
-            # exact values on the corrections' rows: 1/(E + r) (or h/(E + r) on E')
-            Rc = Rm if plan is None else Rm / plan.h
-            cloc = np.zeros((ng, nC, m))
-            Ebuf = np.empty((e_rows, m))
-            Gbuf = np.empty((g_rows, m))
-            for gt in gathers:
-                Ej = Ebuf[: gt.rows.size]
-                np.take(E, gt.rows, axis=0, out=Ej)
-                for slot, where, parts in gt.evals:
-                    src = Ej[where] if isinstance(where, slice) else Ej.take(where, axis=0)
-                    G = Gbuf[: src.shape[0]]
-                    np.add(src, Rc[slot], out=G)
-                    np.reciprocal(G, out=G)
-                    for g, a0, a1, Wg in parts:
-                        np.matmul(Wg, G[a0:a1], out=cloc[g])
+                        _moments(e, plan, Cb, P[:, :nb], B[:nb], Al[:nb], mom)
+                # exact values on the corrections' rows: 1/(E + r) (h/(E + r) on E')
+                for gt, Ej in zip(gts, Ejs, strict=True):
+                    for slot, where, parts in gt.evals:
+                        src = Ej[where] if isinstance(where, slice) else Ej.take(where, axis=0)
+                        G = Gbuf[: src.shape[0]]
+                        np.add(src, Rc[slot], out=G)
+                        np.reciprocal(G, out=G)
+                        for g, a0, a1, Wg in parts:
+                            _reduce(Wg, G[a0:a1], cloc[g])
         if plan is not None:
             mloc[:] = plan.evaluate(mom, Rm)
             mloc *= 1.0 / plan.h
@@ -278,6 +268,45 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
             delta[:, o] += v
 
 
+def _reduce(W: np.ndarray, G: np.ndarray, acc: np.ndarray) -> None:
+    """acc += W @ G, by matrix-vector products for few rows of W (faster than a GEMM)."""
+    if W.shape[0] <= GEMV_COLUMNS:
+        for u in range(W.shape[0]):
+            acc[u] += np.matmul(W[u], G)
+    else:
+        acc += np.matmul(W, G)
+
+
+def _slots(e: np.ndarray, Rm: np.ndarray, Cb: np.ndarray, A: np.ndarray,
+           mloc: np.ndarray) -> None:
+    """Every slot of a block: Σ W/(E + r) per weight column."""
+    np.add(e, Rm[:, None, :], out=A)
+    np.reciprocal(A, out=A)
+    if Cb.shape[0] <= GEMV_COLUMNS:  # one batched matrix-vector product per column
+        for u in range(Cb.shape[0]):
+            mloc[u] += np.matmul(Cb[u], A)
+    else:
+        mloc += np.matmul(Cb, A).transpose(1, 0, 2)
+
+
+def _moments(e: np.ndarray, plan: _Series, Cb: np.ndarray, P: np.ndarray, B: np.ndarray,
+             Al: np.ndarray, mom: np.ndarray) -> None:
+    """The series' moments of a block: Σ W β^k/s, k = 0..K, per weight column."""
+    # α = (E + c)/h, s = √(α² − 1), β = 1/(α + s) (not α − s, which cancels for large α)
+    np.add(e, plan.c / plan.h, out=Al)
+    q = P[0]
+    np.multiply(Al, Al, out=q)
+    q -= 1.0
+    np.sqrt(q, out=q)
+    np.add(Al, q, out=B)
+    np.reciprocal(B, out=B)
+    np.reciprocal(q, out=q)
+    for k in range(1, plan.K + 1):
+        np.multiply(P[k - 1], B, out=P[k])
+    for u in range(Cb.shape[0]):
+        mom[u] += np.matmul(Cb[u], P)
+
+
 @dataclass
 class _Gather:
     """The correction groups of one column: the union of their rows, gathered once per
@@ -288,23 +317,40 @@ class _Gather:
     rows: np.ndarray
     evals: list[tuple[int, slice | np.ndarray, list[tuple[int, int, int, np.ndarray]]]]
 
+    def per_block(self, rb: int, lo: int, hi: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per block of ``rb`` respondents from ``lo`` to ``hi``: positions in the gather
+        and block-local rows."""
+        order = np.argsort(self.rows, kind="stable")
+        srt = self.rows[order]
+        starts = list(range(lo, hi, rb))
+        edges = np.searchsorted(srt, [*starts, hi])
+        return [(order[edges[b] : edges[b + 1]], srt[edges[b] : edges[b + 1]] - b0)
+                for b, b0 in enumerate(starts)]
+
     def sizes(self) -> list[int]:
         return [w.stop - w.start if isinstance(w, slice) else w.size for _, w, _ in self.evals]
 
     @classmethod
     def build(cls, dxs: list[np.ndarray], groups: list[_Group], g0: int, g1: int,
-              C: np.ndarray) -> _Gather:
-        mine = [g for g in range(g0, g1) if groups[g].rows.size]
+              C: np.ndarray, lo: int, hi: int) -> _Gather:
+        """The groups ``g0:g1`` (one column's) restricted to the respondents ``lo:hi``."""
+        sub = {}
+        for g in range(g0, g1):
+            r = groups[g].rows
+            r = r[np.searchsorted(r, lo) : np.searchsorted(r, hi)]
+            if r.size:
+                sub[g] = r
+        mine = list(sub)
         if not mine:
             return cls(np.empty(0, dtype=np.intp), [])
-        U = np.unique(np.concatenate([groups[g].rows for g in mine]))
+        U = np.unique(np.concatenate(list(sub.values())))
         order = np.lexsort([dx[U] for dx in dxs]) if dxs else np.arange(U.size)
         rows = U[order]
         inv = np.empty(U.size, dtype=np.intp)
         inv[order] = np.arange(U.size)
         spans: dict[int, list[tuple[int, int, int] | tuple[int, np.ndarray]]] = {}
         for g in mine:
-            p = np.sort(inv[np.searchsorted(U, groups[g].rows)])
+            p = np.sort(inv[np.searchsorted(U, sub[g])])
             if p[-1] - p[0] + 1 == p.size:
                 spans.setdefault(groups[g].slot, []).append((g, int(p[0]), int(p[-1]) + 1))
             else:
