@@ -1,9 +1,10 @@
-"""The cache-tiled all-subsets recursion gives the untiled recursion's values bit for bit.
+"""The block kernel (binary recursion for the top and middle players, lexicographic tree
+for the low ones) gives the plain whole-lattice recursion's values, whatever the geometry.
 
-The tiling only changes which states are expanded together (memory traffic), never the
-arithmetic of a state, so equality is exact; the values are also checked against a direct
-least-squares fit of every subset (brute force) and Shapley values against the permutation
-definition on small p.
+Only the grouping of the sweeps changes with the block and tree sizes, never the sequence of
+sweeps that produces a subset's fit, so the values agree to rounding; they are also checked
+against a direct least-squares fit of every subset (brute force) and Shapley values against
+the permutation definition on small p.
 """
 
 from __future__ import annotations
@@ -36,42 +37,50 @@ def _untiled(R: np.ndarray, players: list[list[int]]) -> np.ndarray:
     return v
 
 
-@pytest.mark.parametrize(("p", "block", "tile", "states"),
-                         [(12, 12, 3, 4), (13, 9, 4, 8), (14, 11, 7, 256), (16, 16, 7, 256)])
-def test_tiled_values_equal_untiled_bit_for_bit(monkeypatch, p, block, tile, states):
+@pytest.mark.parametrize(("p", "block", "low"),
+                         [(12, 12, 12), (12, 12, 3), (13, 9, 4), (14, 11, 7), (16, 16, 9),
+                          (10, 4, 0), (9, 9, 1)])
+def test_block_values_equal_the_plain_recursion(p, block, low):
     R = _corr(p, seed=p)
     players = [[j] for j in range(p)]
-
-    def values() -> np.ndarray:
-        v = np.empty(1 << p)
-        for blk in iter_subset_blocks(R, players, block_log2=block):
-            v[blk.start : blk.start + blk.values.shape[0]] = blk.values[:, 0]
-        return v
-
-    monkeypatch.setattr(_subsets, "TILE_LOG2", 64)  # no tiling: the plain recursion
-    plain = values()
-    monkeypatch.setattr(_subsets, "TILE_LOG2", tile)
-    monkeypatch.setattr(_subsets, "TILE_STATES", states)
-    np.testing.assert_array_equal(values(), plain)
-    if block == p:  # one block: the same decision order as the whole-lattice recursion
-        np.testing.assert_array_equal(plain, _untiled(R, players))
-    np.testing.assert_allclose(plain, _untiled(R, players), rtol=0, atol=1e-14)
+    v = np.empty(1 << p)
+    st = _subsets._block_setup(R, players, block, low)
+    g = 0
+    for g0, count in [(0, 1), (1, 2), (3, st.n_blocks)]:  # jobs of several blocks
+        if g0 >= st.n_blocks:
+            break
+        for blk in _subsets._blocks(st, g0, min(count, st.n_blocks - g0)):
+            assert blk.start == g << min(p, block) and blk.size == 1 << min(p, block)
+            v[blk.start : blk.start + blk.size] = blk.values[:, 0]
+            g += 1
+    assert g == st.n_blocks
+    assert v[0] == 0.0
+    np.testing.assert_allclose(v, _untiled(R, players), rtol=0, atol=1e-14)
 
 
-def test_tiled_values_with_grouped_players(monkeypatch):
+@pytest.mark.parametrize("low", [1, 2, 4, 6])
+def test_block_values_with_grouped_players(monkeypatch, low):
     R = _corr(9, seed=1)
     players = [[0, 1], [2], [3, 4, 5], [6], [7], [8]]
-    monkeypatch.setattr(_subsets, "TILE_LOG2", 2)
-    monkeypatch.setattr(_subsets, "TILE_STATES", 2)
-    np.testing.assert_array_equal(subset_values(R, players, block_log2=6),
-                                  _untiled(R, players))
+    monkeypatch.setattr(_subsets, "LEX_LOW", low)
+    np.testing.assert_allclose(subset_values(R, players, block_log2=5),
+                               _untiled(R, players), rtol=0, atol=1e-14)
+
+
+def test_batched_blocks_equal_single_matrices(monkeypatch):
+    p = 7
+    Rs = np.stack([_corr(p, seed=s) for s in range(3)])
+    monkeypatch.setattr(_subsets, "LEX_LOW", 3)
+    players = [[0], [1, 2], [3], [4], [5], [6]]
+    got = np.concatenate([b.values for b in iter_subset_blocks(Rs, players, block_log2=5)])
+    for n in range(3):
+        np.testing.assert_allclose(got[:, n], _untiled(Rs[n], players), rtol=0, atol=1e-14)
 
 
 def test_values_equal_brute_force_least_squares(monkeypatch):
     p = 8
     R = _corr(p, seed=8)
-    monkeypatch.setattr(_subsets, "TILE_LOG2", 3)
-    monkeypatch.setattr(_subsets, "TILE_STATES", 2)
+    monkeypatch.setattr(_subsets, "LEX_LOW", 3)
     v = subset_values(R, [[j] for j in range(p)], block_log2=6)
     for mask in range(1, 1 << p):
         S = [j for j in range(p) if mask >> j & 1]

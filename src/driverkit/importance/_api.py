@@ -545,17 +545,17 @@ def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
 
         bar = tqdm(total=1 << p, desc="subsets", unit_scale=True, leave=False)
 
-    def block_sums(blk: SubsetBlock) -> tuple[LatticeSums, SubsetBlock]:
+    def block_sums(blk: SubsetBlock) -> tuple[LatticeSums, int, np.ndarray | None]:
         part = LatticeSums(p)
         part.add_block(blk)
-        return part, blk
+        return part, blk.start, None if v is None else blk.values[:, 0]
 
     # blocks on the machine's cores; merged in block order (same sums whatever the threads)
-    for part, blk in map_subset_blocks(R, players, block_sums,
-                                       progress=None if bar is None else bar.update):
+    for part, start, vals in map_subset_blocks(R, players, block_sums,
+                                               progress=None if bar is None else bar.update):
         acc.merge(part)
-        if v is not None:
-            v[blk.start : blk.start + blk.values.shape[0]] = blk.values[:, 0]
+        if v is not None and vals is not None:
+            v[start : start + len(vals)] = vals
     if bar is not None:  # pragma: no cover
         bar.close()
     return acc, v

@@ -55,6 +55,42 @@ def _bit_tables(q: int) -> tuple[np.ndarray, np.ndarray]:
     return E, P
 
 
+class _TileTables:
+    """Popcount tables of a ``2^q × 2^h`` residual tile (see :meth:`LatticeSums.add_residuals`)."""
+
+    def __init__(self, q: int, h: int) -> None:
+        Eu, Pu = _bit_tables(q)
+        Et, Pt = _bit_tables(h)
+        b = q + h
+        self.Eu = Eu
+        self.EtT = np.ascontiguousarray(Et.T)
+        self.bits_t = np.ascontiguousarray(Pt.sum(axis=1))  # (2^h, h): bit j of t
+        self.PuT = np.ascontiguousarray(Pu.reshape(1 << q, -1).T)
+        self.Pt2 = np.ascontiguousarray(Pt.reshape(1 << h, -1))
+        D = np.zeros(((q + 1) * (h + 1), b + 1))  # [(c, a), c + a]
+        c, a = np.divmod(np.arange((q + 1) * (h + 1)), h + 1)
+        D[np.arange(len(c)), c + a] = 1.0
+        self.D = D
+        # masks of each size in a block, all of them and those holding a given player
+        self.count = np.array([comb(b, k) for k in range(b + 1)], dtype=float)
+        self.count_in = np.array([comb(b - 1, k - 1) if k else 0 for k in range(b + 1)],
+                                 dtype=float)[None, :]
+
+
+def _segments(order: np.ndarray, h: int) -> np.ndarray | None:
+    """Column bounds of each popcount in ``order`` (``h + 2`` of them), or None if the
+    popcounts of ``order`` do not rise."""
+    pc = np.bitwise_count(np.asarray(order, dtype=np.uint32))
+    if len(pc) != 1 << h or np.any(np.diff(pc) < 0):
+        return None
+    return np.searchsorted(pc, np.arange(h + 2), side="left")
+
+
+@lru_cache(maxsize=16)
+def _tile_tables(q: int, h: int) -> _TileTables:
+    return _TileTables(q, h)
+
+
 class LatticeSums:
     """Streaming accumulator of the lattice sums ``A`` and ``B`` (see the module docstring).
 
@@ -109,7 +145,59 @@ class LatticeSums:
 
     def add_block(self, block: SubsetBlock) -> None:
         """Add a :class:`~driverkit.stats._subsets.SubsetBlock`."""
-        self.add(block.values, block.start)
+        if block.tile is not None and block.n_batch == 1:
+            self.add_residuals(block.tile, block.start, order=block.order)
+        else:
+            self.add(block.values, block.start)
+
+    def add_residuals(self, tile: np.ndarray, start: int = 0,
+                      order: np.ndarray | None = None) -> None:
+        """Add a block given as residual variances ``tile[u, c] = 1 − v(start + t·2^q + u)``.
+
+        ``tile`` has shape ``(2^q, 2^h)``; column ``c`` holds the middle mask
+        ``t = order[c]`` (the identity if not given; a popcount-sorted order turns the sums
+        over middle masks of one popcount into sums of contiguous columns); ``start`` must
+        be a multiple of ``2^(q+h)``. The sums of ``1 − v`` by popcount and membership are
+        formed with products of the tile and one-hot popcount matrices (BLAS) and turned
+        into sums of ``v`` with the exact number of masks of each class.
+        """
+        U, Tn = tile.shape
+        q = U.bit_length() - 1
+        h = Tn.bit_length() - 1
+        if 1 << q != U or 1 << h != Tn or start % (U * Tn):
+            raise ValueError("a tile must be 2^q × 2^h, starting at a multiple of its size")
+        b = q + h
+        fixed = [j for j in range(b, self.p) if (start >> j) & 1]
+        f = len(fixed)
+        tb = _tile_tables(q, h)
+        NT = tb.Eu @ tile  # (q+1, 2^h)  [c, col]: over the low masks of popcount c
+        if order is None:
+            MT = tile @ tb.EtT  # (2^q, h+1)  [u, a]: over the middle masks of popcount a
+            AT = NT @ tb.Pt2  # (q+1, (h+1)·h)  [c, a·h + j]
+            AT = AT.reshape(q + 1, h + 1, h)
+        else:
+            seg = _segments(order, h)
+            if seg is None:
+                raise ValueError("order must list the middle masks by popcount")
+            MT = np.add.reduceat(tile, seg[:-1], axis=1) if h else tile.copy()
+            bits = tb.bits_t[order]
+            AT = np.empty((q + 1, h + 1, h))
+            for a in range(h + 1):
+                AT[:, a, :] = NT[:, seg[a] : seg[a + 1]] @ bits[seg[a] : seg[a + 1]]
+        Tm = tb.Eu @ MT  # (q+1, h+1)  [c, a]
+        AU = tb.PuT @ MT  # ((q+1)·q, h+1)  [c·q + j, a]
+        # collapse (c, a) to the size c + a inside the block, and 1 − v to v
+        cells = (q + 1) * (h + 1)
+        tk = tb.count - Tm.reshape(-1) @ tb.D  # (b+1,)
+        au = tb.count_in - AU.reshape(q + 1, q, h + 1).transpose(1, 0, 2).reshape(q, cells) @ tb.D
+        at = tb.count_in - AT.transpose(2, 0, 1).reshape(h, cells) @ tb.D
+        A, B = self.A[0], self.B[0]
+        B[f : f + b + 1] += tk
+        A[f : f + b + 1, :q] += au.T
+        A[f : f + b + 1, q:b] += at.T
+        if fixed:
+            A[f : f + b + 1, fixed] += tk[:, None]
+        self.count += U * Tn
 
     def merge(self, other: LatticeSums) -> None:
         """Add the sums of another accumulator over disjoint masks (e.g. one block's)."""

@@ -8,23 +8,32 @@ matrix) per subset — never one regression per subset.
 Layout
 ------
 Players are numbered ``0..p-1`` and a subset is the bitmask ``m = Σ_{j∈S} 2^j``. The
-recursion decides the players from the highest (``p-1``) down to ``0``. Its state for a
-decided set of high players is the residual correlation matrix of the still-undecided
-columns and ``y`` given the chosen ones; deciding player ``j`` doubles the number of states:
-"out" (drop j's columns) and "in" (sweep on them). States are interleaved so that after all
-players are decided the state index *is* the bitmask, and the residual variance of ``y``
-gives ``v(m) = 1 − res_y(m)`` (y standardised). Work: Σ_k 2^k (p − k)² ≈ 6·2^p sweeps of
-tiny matrices, i.e. O(2^p) in total, vectorised over all states of a level with numpy.
+lattice is processed in contiguous blocks of ``2^b`` masks. The top ``p − b`` players are
+decided first by a binary recursion whose state for a decided set of high players is the
+residual correlation matrix of the still-undecided columns and ``y`` given the chosen ones;
+deciding player ``j`` doubles the number of states: "out" (drop j's columns) and "in"
+(sweep on them). After all top players are decided the state index is the block number.
+Inside a block the next ``b − q`` ("middle") players are decided the same way, giving
+``2^(b−q)`` states over the ``q`` low players.
 
-For large p the lattice is processed in contiguous blocks of ``2^b`` masks (the top
-``p − b`` players are decided first, then each of the ``2^(p−b)`` prefix states is expanded
-on its own), so memory stays bounded whatever p; :func:`iter_subset_blocks` yields the
-blocks to a consumer (e.g. streaming Shapley/dominance sums in
-:mod:`driverkit.importance._shapley`) and :func:`subset_values` stores them all.
+The low players, which hold almost all of the work, are expanded by a lexicographic
+subset tree instead (Furnival 1971): the node of a set ``U`` whose smallest (kernel-order)
+player is ``i`` keeps only the residual matrix of ``y`` and the players before ``i``, and
+its child ``U ∪ {j}`` (``j < i``) is one sweep of that matrix on ``j``'s columns, restricted
+to the columns before ``j``. Every subset is produced exactly once and no state is copied;
+the node of minimum ``j`` needs ``(j + 1)(j + 2)/2`` updates, about four per subset in all.
+All nodes of one minimum element form one contiguous group of a pool array (packed lower
+triangles, ``y`` first, so a restriction is a prefix of rows), and the children of every
+node with a larger minimum form the next group in one vectorised sweep. The residual
+variance of ``y`` gives ``v(m) = 1 − res_y(m)`` (y standardised). Memory stays bounded
+whatever p: :func:`iter_subset_blocks` yields the blocks to a consumer (e.g. streaming
+Shapley/dominance sums in :mod:`driverkit.importance._shapley`) and
+:func:`subset_values` stores them all.
 
 References
 ----------
 Beaton, A. E. (1964). The use of special matrix operators in statistical calculus. ETS RB-64-51.
+Furnival, G. M. (1971). All possible regressions with less computation. Technometrics 13(2).
 Goodnight, J. H. (1979). A tutorial on the SWEEP operator. The American Statistician 33(3).
 Grömping, U. (2006). Relative importance for linear regression in R: the package relaimpo.
 Journal of Statistical Software 17(1).
@@ -32,7 +41,9 @@ Journal of Statistical Software 17(1).
 
 from __future__ import annotations
 
+import mmap
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -58,13 +69,16 @@ __all__ = [
 
 T_ = TypeVar("T_")
 
-#: log2 of the number of masks expanded in one vectorised block.
+#: log2 of the number of masks in one block (the unit of streaming and of threads).
 DEFAULT_BLOCK_LOG2 = 18
-#: the last TILE_LOG2 players of a block are expanded for TILE_STATES states at a time
-#: (a working set of a few MB: the deepest levels, which hold most of the data, stay in
-#: cache instead of streaming 2^18-state arrays through memory)
-TILE_LOG2 = 7
-TILE_STATES = 256
+#: players of a block expanded by the lexicographic tree (the rest of the block's players
+#: are decided first, giving 2^(b − LEX_LOW) roots expanded side by side): balances the
+#: per-call overhead of the first, small groups against the cache footprint of the last
+LEX_LOW = 9
+#: nodes of a group swept at a time (their rows stay in cache through the group's passes)
+LEX_CHUNK = 32768
+#: consecutive blocks whose middle players are decided together (one thread's job)
+BLOCKS_PER_JOB = 8
 #: Seconds per subset on the reference 2-core machine (calibrated by the benchmark).
 SECONDS_PER_SUBSET = 3.0e-8
 #: Condition number (of the driver correlation matrix) above which a warning is given.
@@ -73,15 +87,52 @@ COLLINEARITY_WARN = 1e6
 SINGULAR_TOL = 1e-10
 
 
-@dataclass
 class SubsetBlock:
     """A contiguous block of subset values.
 
     ``values[h, n]`` is v of the mask ``start + h`` for batch member ``n``.
+
+    The kernel produces the block as ``tile``: residual variances ``1 − v`` laid out as
+    ``tile[u, n + N·c] = 1 − v(start + order[c]·2^low + u)`` (``u`` the low players' bits,
+    ``order[c]`` the middle players' bits of column c: sorted by popcount, so that sums by
+    the middle popcount are sums of contiguous columns); ``values`` is computed from it on
+    first use, so a consumer that reads the tile directly (:meth:`LatticeSums.add_block
+    <driverkit.importance._shapley.LatticeSums.add_block>`) never pays for the transpose.
     """
 
-    start: int
-    values: np.ndarray
+    __slots__ = ("_values", "low", "n_batch", "order", "start", "tile")
+
+    def __init__(self, start: int, values: np.ndarray | None = None, *,
+                 tile: np.ndarray | None = None, low: int = 0, n_batch: int = 1,
+                 order: np.ndarray | None = None) -> None:
+        if (values is None) == (tile is None):
+            raise ValueError("give exactly one of values and tile")
+        self.start = int(start)
+        self._values = values
+        self.tile = tile
+        self.low = int(low)
+        self.order = order
+        self.n_batch = int(n_batch) if values is None else int(values.shape[1])
+
+    @property
+    def size(self) -> int:
+        """Number of masks in the block."""
+        if self._values is not None:
+            return int(self._values.shape[0])
+        assert self.tile is not None
+        return self.tile.size // self.n_batch
+
+    @property
+    def values(self) -> np.ndarray:
+        """``(2^b, N)`` subset values in mask order."""
+        if self._values is None:
+            assert self.tile is not None
+            U, N = self.tile.shape[0], self.n_batch
+            t = self.tile.reshape(U, -1, N)  # [u, c, n]
+            if self.order is not None:
+                t = t[:, np.argsort(self.order)]  # [u, t, n]
+            self._values = np.subtract(1.0, t.transpose(1, 0, 2)).reshape(-1, N)
+        return self._values
 
 
 def single_threaded_blas() -> AbstractContextManager[object]:
@@ -276,66 +327,153 @@ def _expand(S: np.ndarray, widths: Sequence[int]) -> np.ndarray:
     return S
 
 
-def _expand_values(S: np.ndarray, widths: Sequence[int]) -> np.ndarray:
-    """``1 − res_y`` after deciding the players of ``widths``: ``(2^len(widths), N)``.
+# --------------------------------------------------------------------------------------
+# the lexicographic tree over the low players of a block
+# --------------------------------------------------------------------------------------
+def _tri(s: int) -> int:
+    return s * (s + 1) // 2
 
-    Cache-tiled: the first players are decided for all states, then the last
-    ``TILE_LOG2`` players for ``TILE_STATES`` states at a time, so the working set of the
-    levels that hold most of the data (the last ones) stays in cache. The arithmetic of
-    every state is that of :func:`_expand` (same operations in the same order), so the
-    values are bitwise identical; only the memory traffic changes.
+
+class _LexPlan:
+    """Fixed geometry of the lexicographic expansion of a block's ``b`` players.
+
+    The tree adds players in *kernel order*: kernel players ``0..q−1`` are the low players
+    ``q−1, …, 0`` and kernel players ``q..b−1`` the middle players ``b−1, …, q``, so that
+    the pool order of the nodes is the mask order (see :func:`_lex_expand`). ``size[k]`` is
+    the order of the residual matrix kept by a node whose smallest kernel player is ``k``
+    (``y`` and the columns of kernel players ``0..k−1``).
     """
-    N = S.shape[-1]
-    q = len(widths)
-    k = q - TILE_LOG2
-    if k <= 0 or N * (1 << k) <= TILE_STATES:
-        return 1.0 - _expand(S, widths)[0, 0].reshape(1 << q, N)
-    S1 = _expand(S, widths[:k])  # states n + N·h1 (h1: the first k players' bits)
-    cols = S1.shape[-1]
-    out = np.empty((1 << TILE_LOG2, cols))  # [u, n + N·h1], u: the last players' bits
-    fuse = TILE_LOG2 >= 2 and widths[-1] == widths[-2] == 1
-    for c0 in range(0, cols, TILE_STATES):
-        c1 = min(cols, c0 + TILE_STATES)
-        if fuse:
-            res = _last_two(_expand(S1[:, :, c0:c1], widths[k:-2]))
-        else:
-            res = _expand(S1[:, :, c0:c1], widths[k:])[0, 0]
-        np.subtract(1.0, res.reshape(1 << TILE_LOG2, c1 - c0), out=out[:, c0:c1])
-    # mask bits: h1 (low k) then u (high): row-major (u, h1) is the mask order
-    return out.reshape(1 << q, N)
+
+    def __init__(self, widths: Sequence[int], q: int) -> None:
+        b = len(widths)
+        self.q, self.b = q, b
+        self.players = [*range(q - 1, -1, -1), *range(b - 1, q - 1, -1)]  # kernel → player
+        self.kwidths = [int(widths[j]) for j in self.players]
+        size = [1]
+        for w in self.kwidths:
+            size.append(size[-1] + w)
+        self.size = size
+
+    def pack_index(self, first_col: Sequence[int], y: int) -> tuple[np.ndarray, np.ndarray]:
+        """Indices into an upper-triangular state matrix of the packed kernel-order rows.
+
+        ``first_col[j]`` is the state column of player j's first column, ``y`` y's column;
+        the packed rows are the lower triangle of ``[y, kernel players' columns]`` row by
+        row, as ``(row, column)`` index arrays into the upper triangle.
+        """
+        kcols = [y]
+        for k, w in enumerate(self.kwidths):
+            c0 = int(first_col[self.players[k]])
+            kcols.extend(range(c0, c0 + w))
+        ii, jj = [], []
+        for r in range(len(kcols)):
+            for c in range(r + 1):
+                lo, hi = sorted((kcols[r], kcols[c]))
+                ii.append(lo)
+                jj.append(hi)
+        return np.asarray(ii), np.asarray(jj)
 
 
-def _last_two(S: np.ndarray) -> np.ndarray:
-    """Residual variance of y after deciding the last two one-column players ``a``, ``b``.
+class _Buffers:
+    """Per-thread scratch arrays of the lexicographic kernel, reused across blocks.
 
-    ``S`` is ``(3, 3, M)`` over ``(a, b, y)``; returns ``(4M,)`` in the recursion's order
-    (neither, a, b, both). The two sweeps of :func:`_decide` written out for y alone, with
-    the same operations in the same order (so the same bits), without materialising the
-    intermediate 2 × 2 states: these two levels hold about half of all state data.
+    Fresh pages of a large array cost more to fault in than the arithmetic done in them,
+    and a node group touches only a prefix of each row: the buffers are anonymous maps
+    (no transparent huge pages, so untouched row ends are never resident) with a row pitch
+    that is not a power of two (so the rows of a node do not share one cache set).
     """
-    M = S.shape[-1]
-    res = np.empty(4 * M)
-    none, a_in, b_in, both = (res[i * M : (i + 1) * M] for i in range(4))
-    Saa, Sab, Say = S[0, 0], S[0, 1], S[0, 2]
-    Sbb, Sby, Syy = S[1, 1], S[1, 2], S[2, 2]
-    none[:] = Syy
-    ab = Sab / Saa
-    ay = Say / Saa
-    np.subtract(Syy, ay * Say, out=a_in)
-    np.subtract(Syy, (Sby / Sbb) * Sby, out=b_in)
-    bb = Sbb - ab * Sab
-    by = Sby - ab * Say
-    np.subtract(a_in, (by / bb) * by, out=both)
-    return res
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def get(self, name: str, rows: int, cols: int) -> np.ndarray:
+        buf = getattr(self.local, name, None)
+        if buf is None or buf.shape[0] < rows or buf.shape[1] < cols + 24:
+            if buf is not None:  # grow to serve every caller of this name
+                rows, cols = max(rows, buf.shape[0]), max(cols, buf.shape[1] - 24)
+            pitch = cols + 24
+            raw = mmap.mmap(-1, max(1, rows * pitch * 8))
+            buf = np.frombuffer(raw, dtype=float).reshape(rows, pitch)
+            setattr(self.local, name, buf)
+        return buf
 
 
-def _order(players: Sequence[Sequence[int]], m: int, b: int) -> tuple[np.ndarray, list[int]]:
+_BUFFERS = _Buffers()
+
+
+def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name: str,
+                ) -> np.ndarray:
+    """Expand ``M`` roots by the kernel players ``k_lo..k_hi−1`` (lexicographic tree).
+
+    Parameters
+    ----------
+    P0 : (tri(size[k_hi]), M) array
+        The roots' residual matrices over ``[y, kernel players 0..k_hi−1]``, packed lower
+        triangles.
+
+    Returns
+    -------
+    (tri(size[k_hi]), M·2^(k_hi−k_lo)) array
+        The pool: column ``i + M·u`` is root ``i`` joined by the kernel players
+        ``k_hi−1−e`` of the bits ``e`` of ``u``; its leading ``tri(size[k])`` rows (``k``
+        its smallest kernel player) hold its matrix, row 0 the residual variance of y.
+        A view of a per-thread buffer, valid until the thread's next call.
+
+    Notes
+    -----
+    The pool holds the nodes in groups of decreasing smallest kernel player: the ``M``
+    roots, then the nodes of minimum ``k_hi − 1``, ``k_hi − 2``, …, ``k_lo``. The nodes of
+    minimum ``k`` are the children (by a sweep on ``k``) of *all* nodes before them, which
+    are ``pool[:, :n]``, so each group is one vectorised sweep written to
+    ``pool[:, n:2n]``: node ``n + x`` is node ``x`` joined by kernel player ``k``. Each
+    sweep step on the last column ``s − 1`` of a packed ``s × s`` matrix is, row by row,
+    ``new[r, :r+1] = old[r, :r+1] − (old[s−1, r] / old[s−1, s−1]) · old[s−1, :r+1]``
+    (Furnival 1971; Goodnight 1979).
+    """
+    L, M = P0.shape
+    N = M << (k_hi - k_lo)
+    half = min(LEX_CHUNK, max(M, N >> 1))
+    pool = _BUFFERS.get(pool_name, L, N)
+    coef = _BUFFERS.get("coef", plan.size[k_hi], half)
+    prod = _BUFFERS.get("prod", plan.size[k_hi], half)
+    pool[:L, :M] = P0
+    n = M
+    for k in range(k_hi - 1, k_lo - 1, -1):
+        w = plan.kwidths[k]
+        s0 = plan.size[k + 1]
+        # the parents in chunks whose rows stay in cache through the group's passes
+        for c0 in range(0, n, LEX_CHUNK):
+            c1 = min(n, c0 + LEX_CHUNK)
+            m = c1 - c0
+            src = pool[: _tri(s0), c0:c1]
+            s = s0
+            for step in range(w):
+                if step == w - 1:
+                    dst = pool[: _tri(s - 1), n + c0 : n + c1]
+                else:
+                    dst = np.empty((_tri(s - 1), m))
+                piv = src[_tri(s - 1) : _tri(s)]  # row s − 1 of the packed matrix
+                a = np.divide(piv[: s - 1], piv[s - 1], out=coef[: s - 1, :m])
+                for r in range(s - 1):
+                    o = _tri(r)
+                    t = np.multiply(piv[: r + 1], a[r], out=prod[: r + 1, :m])
+                    np.subtract(src[o : o + r + 1], t, out=dst[o : o + r + 1])
+                src = dst
+                s -= 1
+        n *= 2
+    return pool[:L, :N]
+
+
+def _order(players: Sequence[Sequence[int]], m: int, b: int, q: int | None = None,
+           ) -> tuple[np.ndarray, list[int]]:
     """Column order of the state matrix and the widths, in decision order.
 
-    Players ``b..p−1`` are decided first (the block prefix), then ``0..b−1``; ``y`` is last.
+    Players ``b..p−1`` are decided first (the block prefix), then the middle players
+    ``q..b−1``, then the low players ``0..q−1`` (``q = b`` when not given); ``y`` is last.
     """
     p = len(players)
-    order = [*range(b, p), *range(b)]
+    q = b if q is None else q
+    order = [*range(b, p), *range(q, b), *range(q)]
     cols = [int(c) for j in order for c in players[j]]
     return np.asarray([*cols, m]), [len(players[j]) for j in order]
 
@@ -475,34 +613,82 @@ def iter_subset_blocks(R: np.ndarray, players: Sequence[Sequence[int]], *,
     >>> np.round(blocks[0].values[:, 0], 4)
     array([0.    , 0.25  , 0.16  , 0.3187])
     """
-    top, low_widths, N, b = _block_setup(R, players, block_log2)
-    for g in range(top.shape[-1] // N):
-        yield _block(top, low_widths, N, b, g)
-        if progress is not None:
-            progress(1 << b)
+    st = _block_setup(R, players, block_log2)
+    for g0 in range(0, st.n_blocks, BLOCKS_PER_JOB):
+        for blk in _blocks(st, g0, min(BLOCKS_PER_JOB, st.n_blocks - g0)):
+            yield blk
+            if progress is not None:
+                progress(1 << st.b)
+
+
+@dataclass
+class _Setup:
+    """The prefix states of the blocks and the geometry of one block."""
+
+    top: np.ndarray  # (d, d, 2^(p−b)·N): block roots (top players decided)
+    plan: _LexPlan  # the block's players, expanded by the lexicographic tree
+    pack: tuple[np.ndarray, np.ndarray]  # block roots → packed kernel-order rows
+    order: np.ndarray  # the middle masks in the order of a tile's columns
+    N: int
+    b: int
+
+    @property
+    def n_blocks(self) -> int:
+        return self.top.shape[-1] // self.N
 
 
 def _block_setup(R: np.ndarray, players: Sequence[Sequence[int]], block_log2: int,
-                 ) -> tuple[np.ndarray, list[int], int, int]:
-    """The prefix states of the blocks (the top players decided), the low players' widths,
-    the batch size N and the block's log2 size b."""
+                 low_log2: int | None = None) -> _Setup:
+    """Decide the top players for all blocks; plan the expansion inside a block."""
     R = np.asarray(R, dtype=float)
     N = 1 if R.ndim == 2 else R.shape[0]
     m = R.shape[-1] - 1
     players = _check_players(players, m)
     p = len(players)
     b = min(p, block_log2)
+    q = min(b, LEX_LOW if low_log2 is None else low_log2)
     t = p - b
-    cols, widths = _order(players, m, b)
+    cols, widths = _order(players, m, b, q)
     top = _expand(_initial_states(R, cols), widths[:t])  # (d', d', 2^t·N): prefixes
-    return top, widths[t:], N, b
+    # the roots' columns: the middle players q..b−1, then the low players 0..q−1, then y
+    bw = [len(players[j]) for j in range(b)]
+    first = {}
+    pos = 0
+    for j in [*range(q, b), *range(q)]:
+        first[j] = pos
+        pos += bw[j]
+    plan = _LexPlan(bw, q)
+    mids = np.arange(1 << (b - q))
+    order = np.argsort(np.bitwise_count(mids.astype(np.uint32)), kind="stable")
+    return _Setup(top=top, plan=plan, pack=plan.pack_index([first[j] for j in range(b)], pos),
+                  order=order, N=N, b=b)
 
 
-def _block(top: np.ndarray, low_widths: list[int], N: int, b: int, g: int) -> SubsetBlock:
-    vals = _expand_values(top[:, :, g * N : (g + 1) * N], low_widths)
-    if g == 0:
-        vals[0] = 0.0
-    return SubsetBlock(start=g << b, values=vals)
+def _blocks(st: _Setup, g0: int, count: int, *, copy: bool = True) -> Iterator[SubsetBlock]:
+    """Blocks ``g0 .. g0 + count − 1``.
+
+    Their middle players are expanded together (the first groups of the tree hold few
+    nodes, so it pays to widen them); then the low players of each block, whose nodes
+    hold almost all of the work, in a pool that stays in cache. With ``copy=False`` a
+    block's tile lives in a per-thread buffer that the thread's next block overwrites (for
+    consumers that are done with a block before asking for the next).
+    """
+    N, plan = st.N, st.plan
+    q, b = plan.q, plan.b
+    ii, jj = st.pack
+    roots = st.top[ii, jj, g0 * N : (g0 + count) * N]  # columns n + N·i
+    Lq = _tri(plan.size[q])
+    mid = _lex_expand(roots, plan, b, q, "mid")  # columns n + N·i + N·count·t
+    mid = mid[:Lq].reshape(Lq, -1, count, N)
+    for i in range(count):
+        g = g0 + i
+        low = _lex_expand(mid[:, st.order, i, :].reshape(Lq, -1), plan, q, 0, "low")
+        tile = low[0].reshape(1 << q, -1)  # [u, n + N·c]: middle bits order[c]
+        if g == 0:
+            tile[0, :N] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
+        if copy:
+            tile = tile.copy()
+        yield SubsetBlock(g << b, tile=tile, low=q, n_batch=N, order=st.order)
 
 
 def usable_cores(cap: int) -> int:
@@ -526,6 +712,9 @@ def map_subset_blocks(R: np.ndarray, players: Sequence[Sequence[int]],
                       progress: Callable[[int], None] | None = None) -> Iterator[T_]:
     """``fn(block)`` for every block of :func:`iter_subset_blocks`, on threads, in order.
 
+    ``fn`` must be done with the block when it returns (its tile is a per-thread buffer
+    that the thread's next block reuses): return sums, or a copy such as ``block.values``.
+
     The blocks are independent, and numpy releases the GIL inside its loops, so blocks run
     in parallel on the machine's cores. Results are yielded in block order (at most two
     per thread in flight), so a consumer that folds them in order gets the same numbers
@@ -538,19 +727,25 @@ def map_subset_blocks(R: np.ndarray, players: Sequence[Sequence[int]],
     >>> [float(round(s, 4)) for s in map_subset_blocks(R, [[0], [1]], lambda b: b.values.sum())]
     [0.7287]
     """
-    top, low_widths, N, b = _block_setup(R, players, block_log2)
-    n_blocks = top.shape[-1] // N
+    st = _block_setup(R, players, block_log2)
+    n_jobs = -(-st.n_blocks // BLOCKS_PER_JOB)
     workers = subset_workers() if workers is None else max(1, int(workers))
-    workers = min(workers, n_blocks)
+    workers = min(workers, n_jobs)
 
-    def job(g: int) -> T_:
-        return fn(_block(top, low_widths, N, b, g))
+    def job(k: int) -> list[T_]:
+        g0 = k * BLOCKS_PER_JOB
+        count = min(BLOCKS_PER_JOB, st.n_blocks - g0)
+        return [fn(blk) for blk in _blocks(st, g0, count, copy=False)]
+
+    def done(results: list[T_]) -> Iterator[T_]:
+        for r in results:
+            yield r
+            if progress is not None:
+                progress(1 << st.b)
 
     if workers == 1:
-        for g in range(n_blocks):
-            yield job(g)
-            if progress is not None:
-                progress(1 << b)
+        for k in range(n_jobs):
+            yield from done(job(k))
         return
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
@@ -558,13 +753,11 @@ def map_subset_blocks(R: np.ndarray, players: Sequence[Sequence[int]],
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
         nxt = 0
-        while nxt < n_blocks or pending:
-            while nxt < n_blocks and len(pending) < 2 * workers:
+        while nxt < n_jobs or pending:
+            while nxt < n_jobs and len(pending) < 2 * workers:
                 pending.append(pool.submit(job, nxt))
                 nxt += 1
-            yield pending.popleft().result()
-            if progress is not None:
-                progress(1 << b)
+            yield from done(pending.popleft().result())
 
 
 def subset_values(R: np.ndarray, players: Sequence[Sequence[int]], *,
@@ -603,5 +796,5 @@ def subset_values(R: np.ndarray, players: Sequence[Sequence[int]], *,
         announce_cost(p, keep_values=True)
     v = np.empty(1 << p)
     for blk in iter_subset_blocks(R, players, block_log2=block_log2):
-        v[blk.start : blk.start + blk.values.shape[0]] = blk.values[:, 0]
+        v[blk.start : blk.start + blk.size] = blk.values[:, 0]
     return v
