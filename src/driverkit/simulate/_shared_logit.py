@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +94,8 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
                       columns: list[tuple[int, list[SharedItem], np.ndarray]],
                       base_weights: list[tuple[np.ndarray, list[int]]],
                       out: list[tuple[np.ndarray, np.ndarray]],
-                      workers: Callable[[int], int]) -> None:
+                      workers: Callable[[int], int],
+                      tick: Callable[[int], Any] = lambda k: None) -> None:
     """Baselines and one-column changes of a logit model for S parameter draws.
 
     Parameters
@@ -107,6 +109,7 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
     out : per plan, (baseline sums (S, 3), change sums (S, 3)); baselines of the listed
         plans are set, the items' changes are added.
     workers : threads for a number of chunks.
+    tick : called with the number of draws of each chunk done (a progress bar).
     """
     S = neg.shape[0]
     nr = X.shape[0]
@@ -246,12 +249,14 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=nw) as pool:
-            for fut in [pool.submit(work, a, m, sp)
-                        for (a, m), sp in zip(chunks, plans, strict=True)]:
+            futs = [pool.submit(work, a, m, sp) for (a, m), sp in zip(chunks, plans, strict=True)]
+            for fut, (_, m) in zip(futs, chunks, strict=True):
                 fut.result()
+                tick(m)
     else:
         for (a, m), sp in zip(chunks, plans, strict=True):
             work(a, m, sp)
+            tick(m)
 
     base = main[:, 0]  # (nC, S): Σ w F per weight column
     for (_, users), idx in zip(base_weights, base_idx, strict=True):
