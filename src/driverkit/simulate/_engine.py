@@ -295,7 +295,7 @@ class Kernel:
         group = None
         # distinct (row, changes) are at least as many as distinct rows: when the rows alone
         # do not compress, skip the (expensive) key over all plans' changes
-        if nr > 64 and _distinct_rows(X)[0].size <= 0.6 * nr:
+        if nr > 64 and _few_distinct(X, 0.6) and _distinct_rows(X)[0].size <= 0.6 * nr:
             parts = [X] + [b.dX.T if rows is None else b.dX[:, rows].T
                            for p in plans for b in p.branches if b.cols.size]
             first, inv = _distinct_rows(np.column_stack(parts))
@@ -470,6 +470,17 @@ def _workers() -> int:
     from ..stats._subsets import usable_cores
 
     return usable_cores(4)
+
+
+def _few_distinct(K: np.ndarray, share: float) -> bool:
+    """False when ``K`` surely has more than ``share`` distinct rows (a quick test).
+
+    Equal rows have equal projections on any vector, so the distinct projections are at
+    most the distinct rows: when they alone exceed the share, so do the rows (sorting
+    numbers is much cheaper than sorting rows).
+    """
+    v = np.cos(np.arange(1, K.shape[1] + 1) * 0.7071)  # fixed, irrational-ish weights
+    return bool(np.unique(np.asarray(K, dtype=float) @ v).size <= share * K.shape[0])
 
 
 def _distinct_rows(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -353,35 +353,34 @@ class _Gather:
         rows = U[order]
         inv = np.empty(U.size, dtype=np.intp)
         inv[order] = np.arange(U.size)
-        spans: dict[int, list[tuple[int, int, int] | tuple[int, np.ndarray]]] = {}
+        ranges: dict[int, list[tuple[int, int, int]]] = {}  # slot: (group, start, stop)
+        scattered: list[tuple[int, np.ndarray]] = []  # (group, positions)
         for g in mine:
             p = np.sort(inv[np.searchsorted(U, sub[g])])
             if p[-1] - p[0] + 1 == p.size:
-                spans.setdefault(groups[g].slot, []).append((g, int(p[0]), int(p[-1]) + 1))
+                ranges.setdefault(groups[g].slot, []).append((g, int(p[0]), int(p[-1]) + 1))
             else:
-                spans.setdefault(groups[g].slot, []).append((g, p))
+                scattered.append((g, p))
+
+        def weights(g: int, at: np.ndarray | slice) -> np.ndarray:
+            return C[:, rows[at]] * groups[g].sign
+
         evals: list[tuple[int, slice | np.ndarray, list[tuple[int, int, int, np.ndarray]]]]
         evals = []
-        for slot, parts in spans.items():
-            ranges = [t for t in parts if len(t) == 3]
-            if ranges:
-                lo = min(t[1] for t in ranges)  # type: ignore[misc]
-                hi = max(t[2] for t in ranges)  # type: ignore[misc]
-                covered = np.zeros(hi - lo, dtype=bool)
-                for _, a0, a1 in ranges:  # type: ignore[misc]
-                    covered[a0 - lo : a1 - lo] = True
-                if covered.all():  # one evaluation over the hull, each group a part of it
-                    evals.append((slot, slice(lo, hi), [
-                        (g, a0 - lo, a1 - lo, C[:, rows[a0:a1]] * groups[g].sign)
-                        for g, a0, a1 in ranges]))  # type: ignore[misc]
-                else:
-                    evals.extend((slot, slice(a0, a1), [
-                        (g, 0, a1 - a0, C[:, rows[a0:a1]] * groups[g].sign)])
-                        for g, a0, a1 in ranges)  # type: ignore[misc]
-            for t in parts:
-                if len(t) == 2:
-                    g, p = t  # type: ignore[misc]
-                    evals.append((slot, p, [(g, 0, p.size, C[:, rows[p]] * groups[g].sign)]))
+        for slot, rs in ranges.items():
+            lo = min(a0 for _, a0, _ in rs)
+            hi = max(a1 for _, _, a1 in rs)
+            covered = np.zeros(hi - lo, dtype=bool)
+            for _, a0, a1 in rs:
+                covered[a0 - lo : a1 - lo] = True
+            if covered.all():  # one evaluation over the hull, each group a part of it
+                evals.append((slot, slice(lo, hi), [(g, a0 - lo, a1 - lo, weights(g, slice(a0, a1)))
+                                                    for g, a0, a1 in rs]))
+            else:
+                evals.extend((slot, slice(a0, a1), [(g, 0, a1 - a0, weights(g, slice(a0, a1)))])
+                             for g, a0, a1 in rs)
+        for g, p in scattered:
+            evals.append((groups[g].slot, p, [(g, 0, p.size, weights(g, p))]))
         return cls(rows, evals)
 
 
