@@ -3,19 +3,26 @@
 Sensitivity curves, impact and priority tables move one driver at a time. For a logit model
 with E = e^{−η} (one exponential per draw and respondent) a respondent moved by δ along a
 column with coefficient c has F(η + cδ) = r/(E + r), r = e^{cδ} one number per draw, and the
-baseline is the slot r = 1: F(η) = 1/(E + 1). Ratings are discrete and clipped, so a column's
-changes take few distinct values δ; every (column, δ) is one *slot*, and all slots of a block
-of respondents are evaluated by one broadcast add and one reciprocal into a stacked buffer
-(slots × respondents × draws), followed by one weighted sum per weight column over all slots.
+baseline is r = 1: F(η) = 1/(E + 1). Ratings are discrete and clipped, so a column's changes
+take few distinct values δ; every (column, δ) is one *slot* with its r per draw.
 
 A scenario moves most respondents by the same δ (all but those at the top or bottom of the
-scale), so its sum over the respondents moved by δ is the sum over all respondents minus the
-few others ("complement" route); a scenario that moves few respondents by δ (e.g. +2 moves
-the 9s by 1) sums them directly. These corrections are gathered from the same buffer.
-Exact algebra: only the rounding differs from evaluating every scenario on its own.
+scale), so its sum over the respondents moved by δ is the sum over *all* respondents minus
+the few others ("complement" route); a scenario that moves few respondents by δ (e.g. +2
+moves the 9s by 1) sums them directly. So each slot needs one sum over all respondents,
+Σᵢ Wᵢ/(Eᵢ + r), plus exact sums over small groups ("corrections"):
 
-The blocks do not depend on the number of threads: draws are split into fixed chunks and each
-chunk sums its blocks in order, so the numbers are the same whatever the threads.
+* the sums over all respondents come, for every slot and draw of a chunk at once, from
+  Chebyshev moments in r (see :class:`_Series`): K + 1 passes per block instead of one
+  add, reciprocal and weighted sum per slot, with a remainder below double rounding; when
+  the slots' r are too far apart for the series to pay, every slot is evaluated instead;
+* the corrections are exact: each column's groups (respondents at or near the ends of the
+  scale) are gathered while their block is in the cache, ordered so that each group is a
+  contiguous range, and evaluated per slot in batches of respondents.
+
+Exact algebra; only the rounding differs from evaluating every scenario on its own. The
+blocks and chunks do not depend on the number of threads (each chunk of draws sums its
+blocks in order), so the numbers are the same whatever the threads.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ __all__ = ["SharedItem", "shared_logit_sums"]
 
 #: draws per chunk (chunks are shared out between threads)
 CHUNK_DRAWS = 32
-#: respondents × draws per slot of a block (the stacked buffer holds slots times this)
+#: respondents × draws per block (a few such buffers, or K + 1 of them, stay in the cache)
 SLOT_ELEMENTS = 16_384
 #: respondents per batch of corrections (their gathered rows stay in the cache)
 SUPER_ROWS = 8192
