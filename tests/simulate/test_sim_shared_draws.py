@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import driverkit as dk
-from driverkit.simulate import _engine
+from driverkit.simulate import _engine, _shared_logit
 
 RTOL = 1e-10
 
@@ -93,7 +93,7 @@ def test_sensitivity_equals_each_point_run_alone(sim, monkeypatch):
 
 
 def test_threads_do_not_change_the_numbers(sim, monkeypatch):
-    monkeypatch.setattr(_engine, "SHIFT_DRAWS", 64)  # several chunks to share out
+    monkeypatch.setattr(_shared_logit, "CHUNK_DRAWS", 64)  # several chunks to share out
     monkeypatch.setattr(_engine, "_workers", lambda: 1)
     one = sim.sensitivity(steps=[-1, 1], draws=300, seed=5).table
     monkeypatch.setattr(_engine, "_workers", lambda: 3)

@@ -25,6 +25,7 @@ Public entry points (used by :mod:`driverkit.importance._api`): :func:`glm_subse
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,9 @@ from scipy import special
 
 from .._validation import check_option, warn
 from ..exceptions import ConvergenceWarning, DriverkitError
+from ._glm_kernel import _invert_batch, _pair_layout, _softplus_sum, _Work
+from ._glm_logit import FastLogit, factor_block
+from ._glm_ordinal import _Ordinal
 
 __all__ = [
     "FIT_INDICES",
@@ -47,7 +51,6 @@ __all__ = [
 
 FIT_INDICES = ("mcfadden", "nagelkerke", "cox_snell", "estrella")
 MAX_PLAYERS = 20
-_BIG = 1e300  # stands in for ±∞ thresholds (tanh(±_BIG) = ±1 exactly, no inf·0 in products)
 _SEPARATION_ETA = 33.0  # |linear predictor| beyond which a probability is 0/1 in float64
 _CACHE_BYTES = 1 << 21  # one (subsets × rows) work array per batch: ~2 MB, stays in L2
 _REFRESH = (1, 2)  # logit: iterations that refresh the information matrix ...
@@ -179,63 +182,6 @@ def _likelihood_weights(w: np.ndarray | None, n: int, weight_type: str
     return w * (n / w.sum()), float(n)
 
 
-def _softplus_sum(x: np.ndarray, v: np.ndarray, tmp: np.ndarray) -> np.ndarray:
-    """Σ_i v_i log(1 + e^{x_bi}) for every row b (``tmp`` is scratch of x's shape).
-
-    ``log1p(exp(x))`` is accurate in float64 for every x below the overflow point of exp
-    (≈ 709); rows that overflow are recomputed as max(x, 0) + log1p(exp(−|x|)).
-    """
-    with np.errstate(over="ignore"):
-        np.exp(x, out=tmp)
-    np.log1p(tmp, out=tmp)
-    out = tmp @ v
-    bad = ~np.isfinite(out)
-    if bad.any():
-        xb = x[bad]
-        out[bad] = (np.maximum(xb, 0.0) + np.log1p(np.exp(-np.abs(xb)))) @ v
-    return out
-
-
-def _pair_layout(K: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column pairs i ≤ j of a K-column design and the (i, j) → pair position map."""
-    iu, ju = np.triu_indices(K)
-    index = np.empty((K, K), dtype=np.intp)
-    index[iu, ju] = np.arange(iu.size)
-    index[ju, iu] = np.arange(iu.size)
-    return iu, ju, index
-
-
-def _solve_batch(N: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Solve N_b s_b = g_b for a batch of symmetric PSD systems (pinv where singular)."""
-    try:
-        return np.linalg.solve(N, g[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        out = np.empty_like(g)
-        for b in range(N.shape[0]):
-            try:
-                out[b] = np.linalg.solve(N[b], g[b])
-            except np.linalg.LinAlgError:
-                out[b] = np.linalg.pinv(N[b], hermitian=True) @ g[b]
-        return out
-
-
-def _invert_batch(N: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.inv(N)
-    except np.linalg.LinAlgError:
-        return np.linalg.pinv(N, hermitian=True)
-
-
-class _Work:
-    """Scratch arrays of shape (rows, n) reused across batches (no allocation per step)."""
-
-    def __init__(self, rows: int, n: int, count: int) -> None:
-        self.bufs = [np.empty((rows, n)) for _ in range(count)]
-
-    def get(self, i: int, B: int) -> np.ndarray:
-        return self.bufs[i][:B]
-
-
 # ======================================================================================
 # binary logit
 # ======================================================================================
@@ -256,11 +202,28 @@ class _Logit:
         self.c0 = (y - 0.5) @ self.Xv
         self.cy = y @ self.Xv
         self.cv = v @ Xa
-        iu, ju, self.pair_index = _pair_layout(K)
-        self.pairsV = self.Xv[:, iu] * Xa[:, ju]
-        self.g0 = self.pairsV.sum(axis=0)
+        self._Xa = Xa
+        self.pair_index = _pair_layout(K)[2]
+        self._pairs: tuple[np.ndarray, np.ndarray] | None = None
         self.work = _Work(block, n, 2)
         self.n_par_extra = 0
+
+    thread_safe = True  # scratch is per thread (_Work); the pair products are built once
+
+    @property
+    def pairsV(self) -> np.ndarray:
+        """v∘x_i x_j for every column pair (n, K(K+1)/2), built on first use."""
+        if self._pairs is None:
+            iu, ju, _ = _pair_layout(self.K)
+            pairs = self.Xv[:, iu] * self._Xa[:, ju]
+            self._pairs = (pairs, pairs.sum(axis=0))
+        return self._pairs[0]
+
+    @property
+    def g0(self) -> np.ndarray:
+        self.pairsV  # noqa: B018 - builds the pair products
+        assert self._pairs is not None
+        return self._pairs[1]
 
     def loglike(self, beta: np.ndarray, extreme: np.ndarray | None = None) -> np.ndarray:
         """ℓ = β·Σv y x − Σ v softplus(η), for a batch of full-layout coefficient rows.
@@ -360,178 +323,6 @@ class _Logit:
 
 
 # ======================================================================================
-# ordered logit (cumulative logit, P(y ≤ j | x) = F(θ_j − xβ))
-# ======================================================================================
-class _Ordinal:
-    """Newton for the proportional-odds model on batches of column subsets.
-
-    With a = θ_y − η, b = θ_{y−1} − η and t_a = tanh(a/2), t_b = tanh(b/2):
-    ∂ℓ/∂η = (t_a + t_b)/2 and −∂²ℓ/∂η² = ((1 − t_a²) + (1 − t_b²))/4. Rows are sorted by
-    category once, so each cut point's score and cross terms are sums over contiguous row
-    slices. The log-likelihood is concave in (β, θ) (Pratt 1981), so Newton runs on the cut
-    points themselves, and a step is shortened whenever it would break their order: the cut
-    points stay strictly increasing.
-    """
-
-    def __init__(self, X: np.ndarray, codes: np.ndarray, v: np.ndarray, J: int,
-                 block: int) -> None:
-        order = np.argsort(codes, kind="stable")  # sums over rows do not care about order
-        X, v, codes = X[order], v[order], codes[order]
-        n, K = X.shape
-        self.n, self.K, self.J, self.v = n, K, J, v
-        self.XT = np.ascontiguousarray(X.T)
-        self.XhT = 0.5 * self.XT
-        self.Xv = X * v[:, None]
-        iu, ju, self.pair_index = _pair_layout(K)
-        self.pairsV = self.Xv[:, iu] * X[:, ju]
-        starts = np.searchsorted(codes, np.arange(J + 2))
-        self.sl = [slice(int(starts[c]), int(starts[c + 1])) for c in range(J + 1)]
-        self.n_low = int(starts[J])  # rows below the top category (finite upper cut point)
-        self.n_bottom = int(starts[1])  # rows of the bottom category (no lower cut point)
-        self.cat_w = np.array([v[sl].sum() for sl in self.sl])
-        self.work = _Work(block, n, 6)
-
-    def _fill(self, out: np.ndarray, cuts: np.ndarray, eta: np.ndarray, upper: bool,
-              fill: float) -> None:
-        """out = cut point − η per row (upper: θ_y, else θ_{y−1}); ``fill`` where none."""
-        for c, sl in enumerate(self.sl):
-            j = c if upper else c - 1
-            if 0 <= j < self.J:
-                np.subtract(cuts[:, j : j + 1], eta[:, sl], out=out[:, sl])
-            else:
-                out[:, sl] = fill
-
-    def loglike(self, beta: np.ndarray, theta: np.ndarray,
-                extreme: np.ndarray | None = None) -> np.ndarray:
-        """ℓ = Σ v log(F(a) − F(b)) with F(a) − F(b) = F(a)·F(−b)·(1 − e^{b−a}).
-
-        ``extreme`` (B,) receives how far the fit goes towards a perfect prediction: the
-        largest distance of some η_i beyond the outer cut points, or half the widest gap
-        between cut points.
-        """
-        B = beta.shape[0]
-        eta = np.matmul(beta, self.XT, out=self.work.get(0, B))
-        if extreme is not None:
-            gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
-            extreme[:] = np.maximum.reduce([eta.max(axis=1) - theta[:, -1],
-                                            theta[:, 0] - eta.min(axis=1), gaps])
-        x = self.work.get(1, B)
-        tmp = self.work.get(2, B)
-        self._fill(x, theta, eta, True, _BIG)  # a
-        np.negative(x, out=x)
-        ll = -_softplus_sum(x, self.v, tmp)
-        self._fill(x, theta, eta, False, -_BIG)  # b
-        ll -= _softplus_sum(x, self.v, tmp)
-        th = np.concatenate([np.full((B, 1), -_BIG), theta, np.full((B, 1), _BIG)], axis=1)
-        with np.errstate(divide="ignore"):
-            gap = np.log(-np.expm1(th[:, :-1] - th[:, 1:]))  # per category, ≤ 0
-        ll += np.where(self.cat_w > 0, gap, 0.0) @ self.cat_w
-        return ll
-
-    def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
-               max_iter: int, safe: bool, shared: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-        """Newton on a batch of subsets (see :meth:`_Logit.newton`; ``shared`` is unused)."""
-        B, m = cols.shape
-        J, K, v, sl = self.J, self.K, self.v, self.sl
-        lo, bot = self.n_low, self.n_bottom
-        beta, theta = beta.copy(), theta.copy()
-        conv = np.zeros(B, dtype=bool)
-        act = np.arange(B)
-        c_act = cols
-        hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
-        ll = self.loglike(beta, theta) if safe else None
-        it = 0
-        while it < max_iter:
-            it += 1
-            na = act.size
-            rows = np.arange(na)[:, None]
-            b_a, th_a = beta[act], theta[act]
-            etah = np.matmul(b_a, self.XhT, out=self.work.get(0, na))  # η/2
-            thh = 0.5 * th_a
-            ta, tb = self.work.get(1, na), self.work.get(2, na)
-            self._fill(ta, thh, etah, True, 1.0)
-            np.tanh(ta[:, :lo], out=ta[:, :lo])  # t_a = 1 in the top category
-            self._fill(tb, thh, etah, False, -1.0)
-            np.tanh(tb[:, bot:], out=tb[:, bot:])  # t_b = −1 in the bottom category
-            qa = np.add(ta, tb, out=etah)  # ∂ℓ/∂η = (t_a + t_b)/2; η/2 is not needed again
-            g_beta = (0.5 * (qa @ self.Xv))[rows, c_act]
-            gb = np.subtract(ta, tb, out=self.work.get(3, na))
-            np.maximum(gb, 1e-300, out=gb)
-            np.divide(0.5, gb, out=gb)  # 1/(2(t_a − t_b)) = 1/(4P)
-            np.multiply(ta, ta, out=qa)
-            np.subtract(1.0, qa, out=qa)  # 1 − t_a² = 4 f(a)
-            qb = self.work.get(4, na)
-            np.multiply(tb, tb, out=qb)
-            np.subtract(1.0, qb, out=qb)
-            ga = self.work.get(5, na)
-            np.multiply(qa, gb, out=ga)  # f(a)/P
-            np.multiply(qb, gb, out=gb)  # f(b)/P
-            # cut point j is the upper one of category j and the lower one of category j + 1
-            g_theta = np.empty((na, J))
-            cross = np.empty((na, K, J))
-            for j in range(J):
-                u, d = sl[j], sl[j + 1]
-                g_theta[:, j] = ga[:, u] @ v[u] - gb[:, d] @ v[d]
-                cross[:, :, j] = -0.25 * (qa[:, u] @ self.Xv[u] + qb[:, d] @ self.Xv[d])
-            # negative Hessian N of (β_S, θ)
-            N = np.empty((na, m + J, m + J))
-            np.add(qa, qb, out=qa)
-            G = 0.25 * (qa @ self.pairsV)
-            N[:, :m, :m] = np.take_along_axis(G, hidx, axis=1).reshape(na, m, m)
-            N[:, :m, m:] = cross[rows, c_act]
-            N[:, m:, :m] = N[:, :m, m:].transpose(0, 2, 1)
-            tt = np.zeros((na, J, J))
-            for j in range(1, J):  # (j, j − 1): respondents of category j, between both
-                tt[:, j, j - 1] = tt[:, j - 1, j] = -((ga[:, sl[j]] * gb[:, sl[j]])
-                                                      @ v[sl[j]])
-            np.add(ta, ga, out=ta)
-            np.multiply(ta, ga, out=ta)  # g_a (t_a + g_a)
-            np.subtract(gb, tb, out=tb)
-            np.multiply(tb, gb, out=tb)  # g_b (g_b − t_b)
-            for j in range(J):
-                u, d = sl[j], sl[j + 1]
-                tt[:, j, j] = ta[:, u] @ v[u] + tb[:, d] @ v[d]
-            N[:, m:, m:] = tt
-            g = np.concatenate([g_beta, g_theta], axis=1)
-            step = _solve_batch(N, g)
-            dec = np.einsum("bm,bm->b", step, g)
-            finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
-            step[~finite] = 0.0
-            full = np.zeros((na, K))
-            full[rows, c_act] = step[:, :m]
-            dth = step[:, m:]
-            t = np.ones(na)
-            for _ in range(60):  # keep the cut points increasing
-                ok = np.all(np.diff(th_a + t[:, None] * dth, axis=1) > 0, axis=1)
-                if ok.all():
-                    break
-                t = np.where(ok, t, t / 2)
-            if safe:
-                assert ll is not None
-                for _ in range(60):
-                    new_ll = self.loglike(b_a + t[:, None] * full, th_a + t[:, None] * dth)
-                    bad = ~(new_ll >= ll[act] - 1e-12 * np.abs(ll[act]))
-                    if not bad.any():
-                        break
-                    t = np.where(bad, t / 2, t)
-                ll[act] = np.where(bad, ll[act], new_ll)
-                t = np.where(bad, 0.0, t)
-            beta[act] = b_a + t[:, None] * full
-            theta[act] = th_a + t[:, None] * dth
-            done = (dec <= eps) & finite & ((t == 1.0) | safe)
-            if (done | ~finite).any():
-                conv[act[done]] = True
-                keep = ~(done | ~finite)
-                act, c_act, hidx = act[keep], c_act[keep], hidx[keep]
-                if act.size == 0:
-                    break
-        extreme = np.zeros(B)
-        final_ll = self.loglike(beta, theta, extreme)
-        return beta, theta, final_ll, conv & np.isfinite(final_ll), extreme, it
-
-
-# ======================================================================================
 # driver
 # ======================================================================================
 def _players(k: int, players: Sequence[Sequence[int]] | None,
@@ -613,7 +404,7 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                       names: Sequence[str] | None = None, tol: float = 1e-10,
                       max_iter: int = 50, start: GLMSubsetFits | None = None,
                       block: int | None = None, quiet: bool = False,
-                      progress: Any = None) -> GLMSubsetFits:
+                      progress: Any = None, threads: int | None = None) -> GLMSubsetFits:
     """Fit a logit or ordered logit on every subset of players, with the fit index of each.
 
     Parameters
@@ -667,6 +458,10 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     progress : callable, optional
         Called with the number of subset models fitted after every batch (a progress bar's
         ``update``).
+    threads : int, optional
+        Threads over the batches of one model size (numpy releases the GIL in its loops).
+        Default: the usable cores (at most 4), or 1 when called from a worker thread (e.g.
+        inside a bootstrap pool). The results do not depend on it.
 
     Returns
     -------
@@ -747,6 +542,7 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     if block is None:
         block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
     engine: _Logit | _Ordinal
+    fast: FastLogit | None = None
     if kind == "ordinal":
         if np.any(y != np.round(y)) or y.min() < 0:
             raise DriverkitError("An ordinal outcome must be coded 0..K−1 (integers).")
@@ -784,7 +580,8 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         design = np.column_stack([np.ones(n), X])
         cols_of = [[c + 1 for c in pl] for pl in players_l]
         base = [0] + [c + 1 for c in always_l]
-        engine = _Logit(design, y, v_w, block)
+        engine = _Logit(design, y, v_w, block)  # refits; pair products built if needed
+        fast = FastLogit(design, y, v_w, block=factor_block(design, cols_of))
         width = k + 1
         intercept0 = float(special.logit(ybar))
 
@@ -792,7 +589,11 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     masks = np.arange(n_masks, dtype=np.int64)
     member, parents = subset_layout(width, cols_of, base)
     sizes = member.sum(axis=1)
-    order = np.lexsort((masks, parents, sizes))  # by size; siblings next to each other
+    if fast is not None:  # within a size: batches over few distinct columns, siblings close
+        with_block = member[:, fast.blk[0]] if fast.L else np.zeros(n_masks, dtype=bool)
+        order = np.lexsort((_bit_reversed(p), with_block, sizes))
+    else:
+        order = np.lexsort((masks, parents, sizes))  # by size; siblings next to each other
 
     coef = np.zeros((n_masks, width))
     thetas = np.zeros((n_masks, J))
@@ -810,45 +611,65 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                       and (J == 0 or (start.thetas is not None
                                       and start.thetas.shape == thetas.shape))) else None
     eps = tol * max(1.0, abs(ll0))
-    iters = 0
-    bounds = np.flatnonzero(np.diff(sizes[order])) + 1
-    for level in np.split(order, bounds) if order.size else []:
-        m_cols = int(sizes[level[0]])
-        for pos in range(0, level.size, block):
-            batch = level[pos : pos + block]
-            cols = np.nonzero(member[batch])[1].reshape(batch.size, m_cols)
-            if prior is not None:
-                assert prior.coef is not None
-                b0 = prior.coef[batch]
-                t0 = prior.thetas[batch] if J and prior.thetas is not None else thetas[batch]
-            else:
-                b0 = coef[parents[batch]]
-                t0 = thetas[parents[batch]]
-                if batch[0] == 0:  # the always-only model starts from the null model
-                    b0 = b0.copy()
-                    b0[0] = 0.0
-                    if kind == "logit":
-                        b0[0, 0] = intercept0
-                    t0 = t0.copy()
-                    t0[0] = theta0
-            b0 = b0 * member[batch]  # zero outside the subset
-            # overflow in separated/diverging fits is detected and handled below
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                beta, th, lls, ok, ext, it = engine.newton(
-                    cols, b0, t0, eps, max_iter, safe=False,
-                    shared=parents[batch] if prior is None else None)
-                if not ok.all():
+
+    def fit_batch(batch: np.ndarray) -> int:
+        """Fit one batch of equal-size subsets; results go to the rows ``batch``."""
+        m_cols = int(sizes[batch[0]])
+        cols = np.nonzero(member[batch])[1].reshape(batch.size, m_cols)
+        if prior is not None:
+            assert prior.coef is not None
+            b0 = prior.coef[batch]
+            t0 = prior.thetas[batch] if J and prior.thetas is not None else thetas[batch]
+        else:
+            b0 = coef[parents[batch]]
+            t0 = thetas[parents[batch]]
+            if batch[0] == 0:  # the always-only model starts from the null model
+                b0 = b0.copy()
+                b0[0] = 0.0
+                if kind == "logit":
+                    b0[0, 0] = intercept0
+                t0 = t0.copy()
+                t0[0] = theta0
+        b0 = b0 * member[batch]  # zero outside the subset
+        shared = parents[batch] if prior is None else None
+        # A model nests the null model and its parent, so its maximum cannot be lower; a
+        # fast pass that ends below (a diverged step near separation) is refitted with the
+        # line search instead of being taken as converged.
+        floor = np.full(batch.size, ll0)
+        if prior is None:
+            has_parent = batch != 0
+            floor[has_parent] = np.maximum(ll0, ll[parents[batch[has_parent]]])
+        # overflow in separated/diverging fits is detected and handled below
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if fast is not None:
+                beta, lls, ok, ext, it = fast.fit(cols, b0, eps, max_iter, shared)
+                th = t0
+                ok &= lls >= floor - eps
+                if not ok.all():  # the plain engine's fast pass, as without the fast engine
                     bad = np.flatnonzero(~ok)
-                    b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
-                        cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
-                    beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = (b_s, th_s, ll_s, ok_s,
-                                                                       ext_s)
-                    it = max(it, it_s)
-            coef[batch], thetas[batch], ll[batch], conv[batch] = beta, th, lls, ok
-            extreme[batch] = ext
-            iters = max(iters, it)
-            if progress is not None:
-                progress(batch.size)
+                    b_p, _, ll_p, ok_p, ext_p, it_p = engine.newton(
+                        cols[bad], b0[bad], t0[bad], eps, max_iter, safe=False)
+                    beta[bad], lls[bad], ok[bad], ext[bad] = b_p, ll_p, ok_p, ext_p
+                    it = max(it, it_p)
+            else:
+                beta, th, lls, ok, ext, it = engine.newton(cols, b0, t0, eps, max_iter,
+                                                           safe=False, shared=shared)
+            ok &= lls >= floor - eps
+            if not ok.all():
+                bad = np.flatnonzero(~ok)
+                b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
+                    cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
+                beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = (b_s, th_s, ll_s, ok_s,
+                                                                   ext_s)
+                it = max(it, it_s)
+        coef[batch], thetas[batch], ll[batch], conv[batch] = beta, th, lls, ok
+        extreme[batch] = ext
+        return it
+
+    bounds = np.flatnonzero(np.diff(sizes[order])) + 1
+    levels = np.split(order, bounds) if order.size else []
+    n_threads = _glm_threads(threads) if getattr(fast or engine, "thread_safe", False) else 1
+    iters = _run_levels(levels, block, fit_batch, n_threads, progress)
     if not np.all(np.isfinite(ll)):
         bad_mask = int(np.flatnonzero(~np.isfinite(ll))[0])
         raise DriverkitError(
@@ -879,6 +700,57 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                          r2_always=idx_base, fit_index=fit_index, n=n_idx, iterations=iters,
                          coef=coef, thetas=thetas if kind == "ordinal" else None,
                          converged=conv, kind=kind)
+
+
+def _bit_reversed(p: int) -> np.ndarray:
+    """Each p-bit mask with its bits in reverse order (a sort key: low players vary slowest,
+    so a run of consecutive masks shares its low players and siblings stay close)."""
+    masks = np.arange(1 << p, dtype=np.int64)
+    out = np.zeros(1 << p, dtype=np.int64)
+    for j in range(p):
+        out |= ((masks >> j) & 1) << (p - 1 - j)
+    return out
+
+
+def _glm_threads(threads: int | None) -> int:
+    """Threads for the batch loop: as asked, else the usable cores (at most 4), but one
+    inside a worker thread (a bootstrap pool already uses the cores)."""
+    if threads is not None:
+        return max(1, int(threads))
+    if threading.current_thread() is not threading.main_thread():
+        return 1
+    from ..stats._subsets import usable_cores
+
+    return usable_cores(4)
+
+
+def _run_levels(levels: list[np.ndarray], block: int, fit_batch: Any, n_threads: int,
+                progress: Any) -> int:
+    """Run ``fit_batch`` on every batch of every level, levels in order (a level's warm
+    starts are the previous level's fits), the batches of a level on ``n_threads``
+    threads. Each batch writes its own rows, so the results do not depend on the threads.
+    Returns the largest iteration count."""
+    iters = 0
+    batches_of = [[lv[i : i + block] for i in range(0, lv.size, block)] for lv in levels]
+    if n_threads <= 1 or max((len(b) for b in batches_of), default=0) <= 1:
+        for batches in batches_of:
+            for batch in batches:
+                iters = max(iters, fit_batch(batch))
+                if progress is not None:
+                    progress(batch.size)
+        return iters
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from ..stats._subsets import single_threaded_blas
+
+    with single_threaded_blas(), ThreadPoolExecutor(max_workers=n_threads) as pool:
+        for batches in batches_of:
+            futures = {pool.submit(fit_batch, batch): batch.size for batch in batches}
+            for fut in as_completed(futures):
+                iters = max(iters, fut.result())
+                if progress is not None:
+                    progress(futures[fut])
+    return iters
 
 
 def glm_mask_values(X: np.ndarray, y: np.ndarray, masks: np.ndarray,
@@ -976,6 +848,7 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     _, _, lls, ok, _, _ = engine.newton(cols, b0, t0, eps, max_iter,
                                                             safe=False)
+                    ok &= lls >= ll0 - eps  # every model nests the null model
                     if not ok.all():
                         bad = np.flatnonzero(~ok)
                         lls[bad] = engine.newton(cols[bad], b0[bad], t0[bad], eps,

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..exceptions import DriverkitError
-from ._glm import GLMSubsetFits, _players, glm_subset_values, subset_layout
+from ._glm import GLMSubsetFits, _players, fit_index_value, glm_subset_values, subset_layout
 
 __all__ = ["FAILED", "OK", "REFITTED", "fits_consistent", "replicate_values"]
 
@@ -79,7 +79,27 @@ def replicate_values(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMSubse
                                [c + shift for c in always_l])
     v = np.full((R, n_masks), np.nan)
     status = np.full(R, FAILED)
-    for b in range(R):
+    todo = np.arange(R)
+    if kind == "logit" and full.kind == "logit":
+        from ._glm_replicates import logit_replicate_fits
+
+        fits = logit_replicate_fits(X, y, W, full, players=players, always=always,
+                                    weight_type=weight_type)
+        left = []
+        for b in range(R):
+            ll = fits.loglike[b]
+            if fits.converged[b].all() and np.all(np.isfinite(ll)):
+                idx = np.asarray(fit_index_value(ll, fits.loglike_null[b], fits.n[b],
+                                                 fit_index))
+                vb = idx - (idx[0] if always_l else 0.0)
+                vb[0] = 0.0
+                if fits_consistent(ll, float(fits.loglike_null[b]), parents, vb):
+                    v[b] = vb
+                    status[b] = OK
+                    continue
+            left.append(b)
+        todo = np.asarray(left, dtype=np.intp)
+    for b in todo:
         for start in (full, None):
             try:
                 fit = glm_subset_values(X, y, W[b], start=start, quiet=True, **opts)

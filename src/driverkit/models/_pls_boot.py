@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
+from .._progress import progress_bar
 from ..stats._subsets import single_threaded_blas
 from ._pls_kernel import (
     Batch,
@@ -81,10 +82,13 @@ def _estimate_counts(X: np.ndarray, w: np.ndarray, counts: np.ndarray, spec: PLS
 def run_bootstrap(X: np.ndarray, w: np.ndarray, spec: PLSSpec, scheme: str, B: int,
                   rng: np.random.Generator, reference: np.ndarray, low: np.ndarray,
                   width: np.ndarray, *, jackknife: bool = False,
-                  keep_counts: bool = False) -> Replicates:
+                  keep_counts: bool = False, progress: bool | None = None) -> Replicates:
     """B resamples of the respondents (survey weights carried), estimated in batches."""
     n = X.shape[0]
     step = max(1, min(B, CHUNK_ELEMENTS // max(n, 1)))
+    # ~1e9 resample-row-item cells take a few seconds: worth a bar when someone watches
+    bar = progress_bar(B, show=progress, desc="pls bootstrap", unit="resample",
+                       long_run=B * n * X.shape[1] > 1e9)
     parts: list[dict[str, np.ndarray]] = []
     kept_counts = []
     dropped = {"constant item or singular block": 0, "not converged": 0}
@@ -105,6 +109,8 @@ def run_bootstrap(X: np.ndarray, w: np.ndarray, spec: PLSSpec, scheme: str, B: i
         parts.append({k: v[good] for k, v in st.items()})
         if keep_counts:
             kept_counts.append(counts[good])
+        bar.update(m)
+    bar.close()
     stats_ = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     kept = int(stats_["paths"].shape[0])
     dropped["non-finite"] = B - kept - sum(dropped.values())

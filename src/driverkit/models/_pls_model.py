@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validation import check_fraction, check_option, check_random_state, suggest, warn
+from .._validation import (
+    check_fraction,
+    check_option,
+    check_progress,
+    check_random_state,
+    suggest,
+    warn,
+)
 from ..exceptions import (
     CollinearityWarning,
     ConvergenceWarning,
@@ -64,7 +71,8 @@ class PLSModel(Result):
     def __init__(self, constructs: Any, paths: Any, *, modes: Any = None, scheme: str = "path",
                  weights: Any = None, scales: Any = None, missing: str = "listwise",
                  na_values: Any = None, bootstrap: int = 0, ci: float = 0.95,
-                 ci_method: str = "percentile", seed: Any = None) -> None:
+                 ci_method: str = "percentile", seed: Any = None,
+                 progress: bool | None = None) -> None:
         self.spec: PLSSpec = parse_spec(constructs, paths, modes)
         check_option(scheme, "scheme", list(SCHEMES), "pls")
         check_option(ci_method, "ci_method", list(CI_METHODS), "pls")
@@ -73,6 +81,7 @@ class PLSModel(Result):
                 bootstrap < 0 or bootstrap == 1:
             raise DriverkitError(f"bootstrap must be 0 or an integer >= 2; got {bootstrap!r}.")
         check_random_state(seed)
+        self.progress = check_progress(progress, "pls")
         self.constructs = dict(self.spec.items)
         self.scheme = scheme
         self.weights = weights
@@ -123,7 +132,8 @@ class PLSModel(Result):
             rng = check_random_state(self.seed)
             self._boot = run_bootstrap(d.X, d.w, spec, self.scheme, self.bootstrap, rng,
                                        b.W[0], d.low, d.width,
-                                       jackknife=self.ci_method == "bca")
+                                       jackknife=self.ci_method == "bca",
+                                       progress=self.progress)
             bt = self._boot
             meta.update({"bootstrap": bt.requested, "resamples kept": bt.kept,
                          "ci": self.ci, "interval": self.ci_method,
@@ -536,7 +546,7 @@ def pls(data: pd.DataFrame, constructs: Any, paths: Any, *, modes: Any = None,
         scheme: str = "path", weights: Any = None, scales: Any = None,
         missing: str = "listwise", na_values: Any = None, bootstrap: int = 0,
         ci: float = 0.95, ci_method: str = "percentile", seed: Any = None,
-        **kwargs: Any) -> PLSModel:
+        progress: bool | None = None, **kwargs: Any) -> PLSModel:
     """Fit a PLS path model of latent constructs (ACSI/ECSI style).
 
     Parameters
@@ -569,6 +579,9 @@ def pls(data: pd.DataFrame, constructs: Any, paths: Any, *, modes: Any = None,
     ci : float, default=0.95
     ci_method : {"percentile", "bca"}, default="percentile"
     seed : int or Generator, optional
+    progress : bool, optional
+        Show a progress bar over the bootstrap resamples (default: only for long runs, in a
+        terminal or notebook).
 
     Returns
     -------
@@ -597,4 +610,4 @@ def pls(data: pd.DataFrame, constructs: Any, paths: Any, *, modes: Any = None,
                                  f"{', '.join(map(repr, kwargs))}.")
     return PLSModel(constructs, paths, modes=modes, scheme=scheme, weights=weights,
                     scales=scales, missing=missing, na_values=na_values, bootstrap=bootstrap,
-                    ci=ci, ci_method=ci_method, seed=seed).fit(data)
+                    ci=ci, ci_method=ci_method, seed=seed, progress=progress).fit(data)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._progress import progress_bar
 from .._validation import KINDS, check_columns, check_option
 from ..exceptions import DriverkitError, DriverkitWarning
 from ..optimize import piecewise, saturating
@@ -97,10 +98,8 @@ class AnalysisOutput:
 
 
 def _steps_bar(total: int, show: bool) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="driverkit", unit="step", disable=not show, leave=False,
-                bar_format="{desc}: {n}/{total} {postfix}")
+    return progress_bar(total, show=show, desc="driverkit", unit="step",
+                        bar_format="{desc}: {n}/{total} {postfix}")
 
 
 def _default_curves(drivers: Sequence[str], budget: float, scales: Mapping[str, Any]) -> dict:

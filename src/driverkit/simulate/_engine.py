@@ -29,15 +29,12 @@ import numpy as np
 from ..exceptions import DriverkitError, DriverkitTypeError
 from ..stats._links import get_link, logistic
 from ._money import Calibration
+from ._shared_logit import SharedItem, shared_logit_sums
 
 __all__ = ["Branch", "Kernel", "Plan"]
 
 #: elements (draws × respondents) per chunk of the draw path (~20 MB per float64 buffer)
 CHUNK_ELEMENTS = 2_500_000
-#: elements per block of the shared-exponential logit path (fits the L2 cache)
-SHIFT_BLOCK_ELEMENTS = 65_536
-#: draws per chunk of that path (chunks are shared out between threads)
-SHIFT_DRAWS = 256
 #: a one-column change with more distinct non-zero values is evaluated scenario by scenario
 MAX_SHIFT_VALUES = 16
 
@@ -435,71 +432,24 @@ class Kernel:
                         f1 -= f0
                         delta[a : a + m] += f1 @ Wb
 
-    def _draws_logit_shared(self, X: np.ndarray, neg: np.ndarray, shared: list[_Shared],
+    def _draws_logit_shared(self, X: np.ndarray, neg: np.ndarray,
+                            shared: list[tuple[int, list[SharedItem], np.ndarray]],
                             bases: list[tuple[np.ndarray, list[int]]],
                             out: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        """Baselines and the shared one-column branches, in cache-sized blocks.
+        """Baselines and the shared one-column branches (see :mod:`._shared_logit`).
 
         For a branch moving respondent i by δᵢ along column j (coefficient c, per draw):
         Σᵢ Wᵢ [F(ηᵢ + c δᵢ) − F(ηᵢ)] = Σ_δ r_δ Σ_{δᵢ=δ} Wᵢ/(r_δ + Eᵢ) − Σ_{δᵢ≠0} Wᵢ F(ηᵢ),
         E = e^ν = e^{−η}, r_δ = e^{cδ}. Exact algebra; the rounding differs from the
         branch-by-branch path only in the last digits.
         """
-        S = neg.shape[0]
         nr = X.shape[0]
-        Xt = np.ascontiguousarray(X.T)
-        coef = neg[:, self.coef_index]
-        icpt = neg[:, 0:1]
-        base_acc = [np.zeros((S, Wu.shape[1])) for Wu, _ in bases]
-        for g in shared:
-            g.start(S)
-        # r_δ = exp(c δ) for every draw; ν carries −c, so r = exp(−(−c) δ)
-        rs = [np.exp(-np.multiply.outer(coef[:, g.col], g.deltas)) for g in shared]
-        # draws split between threads (numpy and BLAS release the GIL); every chunk writes
-        # its own rows of the accumulators, so the result does not depend on the threads
-        # (the blocks do not depend on the number of threads: same sums, same rounding)
-        m_max = min(S, SHIFT_DRAWS)
-        rb = max(64, SHIFT_BLOCK_ELEMENTS // m_max)
-        chunks = [(a, min(m_max, S - a)) for a in range(0, S, m_max)]
-        workers = min(_workers(), len(chunks)) if S * nr >= 4 * SHIFT_BLOCK_ELEMENTS else 1
+        big = neg.shape[0] * nr >= 4 * 65_536
 
-        def work(a: int, m: int) -> None:
-            with np.errstate(over="ignore"):
-                for lo in range(0, nr, rb):
-                    hi = min(nr, lo + rb)
-                    E = coef[a : a + m] @ Xt[:, lo:hi]
-                    E += icpt[a : a + m]
-                    np.exp(E, out=E)
-                    F = E + 1.0
-                    np.reciprocal(F, out=F)
-                    for (Wu, _), acc in zip(bases, base_acc, strict=True):
-                        acc[a : a + m] += F @ Wu[lo:hi]
-                    A = np.empty_like(E)
-                    for g, r in zip(shared, rs, strict=True):
-                        g.acc_base[a : a + m] += F @ g.moved_weights(lo, hi)
-                        for k in range(g.deltas.size):
-                            Wd = g.delta_weights(k, lo, hi)
-                            rk = r[a : a + m, k : k + 1]
-                            np.add(E, rk, out=A)
-                            np.reciprocal(A, out=A)
-                            G = A @ Wd
-                            G *= rk
-                            g.acc_delta[k][a : a + m] += G
+        def workers(chunks: int) -> int:
+            return min(_workers(), chunks) if big else 1
 
-        if workers > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for fut in [pool.submit(work, a, m) for a, m in chunks]:
-                    fut.result()
-        else:
-            for a, m in chunks:
-                work(a, m)
-        for (_, users), acc in zip(bases, base_acc, strict=True):
-            for i in users:
-                out[i][0][:] = acc
-        for g in shared:
-            g.finish(out)
+        shared_logit_sums(X, neg, self.coef_index, shared, bases, out, workers)
 
 
 def _workers() -> int:
@@ -530,81 +480,6 @@ def _distinct_arrays(arrays: list[np.ndarray]) -> list[tuple[np.ndarray, list[in
     return groups
 
 
-class _Shared:
-    """The one-column branches of all plans that move design column ``col``.
-
-    ``items`` are ``(plan index, Wb, dx)``; ``deltas`` the distinct non-zero values of the
-    changes. Sums accumulate per item (baseline of the moved respondents) and per distinct
-    δ (the items that move some respondents by δ, side by side). The weight matrices of a
-    block are built from boolean masks (never stored at full size: 3 columns per item and
-    δ would cost hundreds of MB at n = 100,000).
-    """
-
-    def __init__(self, col: int, items: list[tuple[int, np.ndarray, np.ndarray]],
-                 deltas: np.ndarray) -> None:
-        self.col = col  # design column (index into the per-draw coefficients)
-        self.items = items
-        self.deltas = deltas
-        groups = _distinct_arrays([Wb for _, Wb, _ in items])
-        W = groups[0][0]
-        # one weight matrix for all items (the usual case: plans without a segment or
-        # random operators); its segment column equals w without a segment
-        self.common = len(groups) == 1
-        # equal weight columns are summed once (w·segment = w without a segment; w·R = w
-        # without revenue): src[o] is the computed column behind output column o
-        self.wcols: list[int] = []
-        self.src: list[int] = []
-        for o in range(3):
-            same = [q for q, c in enumerate(self.wcols)
-                    if self.common and np.array_equal(W[:, c], W[:, o])]
-            if not same:
-                self.wcols.append(o)
-            self.src.append(same[0] if same else len(self.wcols) - 1)
-        self.W = np.ascontiguousarray(W[:, self.wcols]) if self.common else None
-        self.moved = np.column_stack([dx != 0 for _, _, dx in items])
-        self.users: list[np.ndarray] = []
-        self.masks: list[np.ndarray] = []
-        for d in deltas:
-            mk = np.column_stack([dx == d for _, _, dx in items])
-            us = np.flatnonzero(mk.any(axis=0))
-            self.users.append(us)
-            self.masks.append(np.ascontiguousarray(mk[:, us]))
-
-    def start(self, S: int) -> None:
-        c = len(self.wcols)
-        self.acc_base = np.zeros((S, c * len(self.items)))
-        self.acc_delta = [np.zeros((S, c * us.size)) for us in self.users]
-
-    def _weights(self, mask: np.ndarray, which: np.ndarray | None, lo: int, hi: int,
-                 ) -> np.ndarray:
-        if self.W is not None:
-            w = mask[lo:hi, :, None] * self.W[lo:hi, None, :]
-            return w.reshape(hi - lo, -1)
-        idx = range(mask.shape[1]) if which is None else which
-        return np.concatenate([self.items[int(t)][1][lo:hi] * mask[lo:hi, q, None]
-                               for q, t in enumerate(idx)], axis=1)
-
-    def moved_weights(self, lo: int, hi: int) -> np.ndarray:
-        return self._weights(self.moved, None, lo, hi)
-
-    def delta_weights(self, k: int, lo: int, hi: int) -> np.ndarray:
-        return self._weights(self.masks[k], self.users[k], lo, hi)
-
-    def finish(self, out: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        c = len(self.wcols)
-
-        def put(i: int, vals: np.ndarray, sign: float) -> None:
-            delta = out[i][1]
-            for o, q in enumerate(self.src):
-                delta[:, o] += sign * vals[:, q]
-
-        for t, (i, _, _) in enumerate(self.items):
-            put(i, self.acc_base[:, c * t : c * t + c], -1.0)
-        for k, us in enumerate(self.users):
-            for q, t in enumerate(us):
-                put(self.items[int(t)][0], self.acc_delta[k][:, c * q : c * q + c], 1.0)
-
-
 def _distinct_nonzero(dx: np.ndarray) -> np.ndarray | None:
     """The distinct non-zero values of ``dx`` if there are at most ``MAX_SHIFT_VALUES``."""
     import pandas as pd  # hash-based unique: O(n), no sort
@@ -615,7 +490,8 @@ def _distinct_nonzero(dx: np.ndarray) -> np.ndarray | None:
 
 
 def _split_shared(per_plan: list[Any], branches: list[list[Branch]], coef: np.ndarray,
-                  ) -> tuple[list[_Shared], list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]]]:
+                  ) -> tuple[list[tuple[int, list[SharedItem], np.ndarray]],
+                             list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]]]:
     """Split the branches into shared one-column groups and the rest (per plan).
 
     A column's branches are shared when each takes at most ``MAX_SHIFT_VALUES`` distinct
@@ -648,5 +524,5 @@ def _split_shared(per_plan: list[Any], branches: list[list[Branch]], coef: np.nd
             for i, Wb, dx in items:
                 rest[i].append((Wb, dx[None, :], np.array([j])))
             continue
-        shared.append(_Shared(j, items, deltas))
+        shared.append((j, [SharedItem(i, Wb, dx) for i, Wb, dx in items], deltas))
     return shared, rest

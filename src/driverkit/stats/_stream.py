@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._progress import progress_bar
 from .._validation import check_option, suggest
 from ..exceptions import (
     ColumnNotFoundError,
@@ -256,12 +257,7 @@ def _iter_frame(df: pd.DataFrame, needed: Sequence[str], chunksize: int,
 
 
 def _progress(total: int | None, progress: bool | None, desc: str) -> Any:
-    if progress is False:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="rows", unit_scale=True, desc=desc,
-                disable=None if progress is None else not progress, leave=False)
+    return progress_bar(total, show=progress, desc=desc, unit="rows", unit_scale=True)
 
 
 def _total_rows(files: list[tuple[Path, str]]) -> int | None:

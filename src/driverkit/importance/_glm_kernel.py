@@ -1,0 +1,83 @@
+"""Shared kernel helpers of the batched GLM subset engines (:mod:`._glm`, :mod:`._glm_ordinal`).
+
+Scratch buffers, batched small solves and the column-pair layout of the full-layout design,
+kept in one module so the logit and ordered-logit engines import them without a cycle.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+_BIG = 1e300  # stands in for ±∞ thresholds (tanh(±_BIG) = ±1 exactly, no inf·0 in products)
+
+
+def _softplus_sum(x: np.ndarray, v: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """Σ_i v_i log(1 + e^{x_bi}) for every row b (``tmp`` is scratch of x's shape).
+
+    ``log1p(exp(x))`` is accurate in float64 for every x below the overflow point of exp
+    (≈ 709); rows that overflow are recomputed as max(x, 0) + log1p(exp(−|x|)).
+    """
+    with np.errstate(over="ignore"):
+        np.exp(x, out=tmp)
+    np.log1p(tmp, out=tmp)
+    out = tmp @ v
+    bad = ~np.isfinite(out)
+    if bad.any():
+        xb = x[bad]
+        out[bad] = (np.maximum(xb, 0.0) + np.log1p(np.exp(-np.abs(xb)))) @ v
+    return out
+
+
+def _pair_layout(K: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column pairs i ≤ j of a K-column design and the (i, j) → pair position map."""
+    iu, ju = np.triu_indices(K)
+    index = np.empty((K, K), dtype=np.intp)
+    index[iu, ju] = np.arange(iu.size)
+    index[ju, iu] = np.arange(iu.size)
+    return iu, ju, index
+
+
+def _solve_batch(N: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Solve N_b s_b = g_b for a batch of symmetric PSD systems (pinv where singular)."""
+    try:
+        return np.linalg.solve(N, g[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.empty_like(g)
+        for b in range(N.shape[0]):
+            try:
+                out[b] = np.linalg.solve(N[b], g[b])
+            except np.linalg.LinAlgError:
+                out[b] = np.linalg.pinv(N[b], hermitian=True) @ g[b]
+        return out
+
+
+def _invert_batch(N: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(N)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(N, hermitian=True)
+
+
+class _Work:
+    """Scratch arrays of shape (rows, n) reused across batches (no allocation per step).
+
+    Each thread gets its own set (allocated on its first use), so batches of one engine may
+    run on several threads at once.
+    """
+
+    def __init__(self, rows: int, n: int, count: int) -> None:
+        self.shape = (rows, n)
+        self.count = count
+        self._local = threading.local()
+
+    @property
+    def bufs(self) -> list[np.ndarray]:
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is None:
+            bufs = self._local.bufs = [np.empty(self.shape) for _ in range(self.count)]
+        return bufs
+
+    def get(self, i: int, B: int) -> np.ndarray:
+        return self.bufs[i][:B]

@@ -1,0 +1,367 @@
+"""Fast batched Newton for the binary logit on many column subsets (the all-subsets engine).
+
+The per-row work of a logit fit is one transcendental function per row and iteration; at
+the sizes of survey data (n in the thousands, subsets in the tens of thousands) it, not the
+matrix products, sets the cost. This engine therefore spends as few float64 transcendental
+passes as it can while returning the same fits as a plain float64 Newton run:
+
+* the iterations that only move the coefficients towards the optimum run in float32
+  (linear predictors, ``exp``, score and information), on a centred and scaled design so that
+  float32 information matrices are well conditioned;
+* each subset ends with one float64 pass at its last iterate, which checks convergence with
+  the float64 score (Newton decrement ``gᵀN⁻¹g ≤ eps``) and gives the log-likelihood from
+  ``p = 1/(1 + e^{−η})``: ``ℓ = Σ v log p − Σ v(1 − y)η``, where ``Σ v log p`` is the log of
+  products of 16 probabilities at a time (one ``log`` per 16 rows; rows are sorted by weight
+  so that a chunk shares one weight). The step of that last pass is still taken, and its
+  gain predicted by the quadratic model (half the decrement) is added to ℓ;
+* a batch's arrays are restricted to the union of its subsets' columns;
+* one factor's dummies (mutually exclusive 0/1 columns) form a *block*: rows are sorted by
+  level, so the factor's part of η is a per-level constant (``np.repeat``), its score and
+  information are sums over row segments, the dummies' own information is diagonal, and each
+  Newton system is solved through the Schur complement of that diagonal. A 50-level factor
+  then costs about as much as one more column.
+
+Subsets that do not converge, that diverge, or whose linear predictor is extreme
+(|η| > 30: near separation) are handed back to the caller, which refits them with the plain
+float64 engine.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["FastLogit", "factor_block"]
+
+_F32 = np.float32
+_CHUNK = 16  # probabilities multiplied before one log: ≥ (4.7e-15)^16 > 1e-229, no underflow
+_EXTREME = 30.0  # beyond this |η| a subset's log-likelihood is recomputed the plain way
+_SWITCH = 1e5  # float32 decrement (times eps) below which the next pass is float64
+_MAX32 = 8  # float32 iterations at most
+_REFRESH = (1, 2)  # iterations that refresh the information matrix, and every fourth after
+_REFRESH_EVERY = 4
+
+
+def factor_block(X: np.ndarray, players: Sequence[Sequence[int]], min_width: int = 3
+                 ) -> list[int]:
+    """The design columns of the widest player whose columns are mutually exclusive 0/1
+    dummies (a factor), or ``[]``. Only players of at least ``min_width`` columns count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> codes = np.array([0, 1, 2, 3, 1, 0])
+    >>> D = (codes[:, None] == np.arange(1, 4)).astype(float)
+    >>> X = np.column_stack([np.arange(6.0), D])
+    >>> factor_block(X, [[0], [1, 2, 3]])
+    [1, 2, 3]
+    """
+    best: list[int] = []
+    for pl in players:
+        if len(pl) < max(min_width, len(best) + 1):
+            continue
+        D = X[:, list(pl)]
+        if np.all((D == 0) | (D == 1)) and np.all(D.sum(axis=1) <= 1):
+            best = [int(c) for c in pl]
+    return best
+
+
+class FastLogit:
+    """Batched logit Newton on column subsets of ``Xa`` (column 0 the intercept).
+
+    Parameters
+    ----------
+    Xa : ndarray (n, K)
+        Design with the intercept in column 0.
+    y, v : ndarray (n,)
+        0/1 outcome and likelihood weights (positive).
+    block : list of int, optional
+        Columns of one factor's dummies (see :func:`factor_block`), handled as a block.
+    """
+
+    thread_safe = True  # scratch is per thread
+
+    def __init__(self, Xa: np.ndarray, y: np.ndarray, v: np.ndarray,
+                 block: Sequence[int] | None = None) -> None:
+        n, K = Xa.shape
+        blk = np.asarray(sorted(block or []), dtype=np.intp)
+        L = blk.size
+        code = (Xa[:, blk] @ np.arange(1, L + 1)).astype(np.intp) if L else np.zeros(n, int)
+        order = np.lexsort((v, code))  # by level, then weight (chunks of equal weight)
+        Xa, y, v, code = Xa[order], y[order], v[order], code[order]
+        dense = np.setdiff1d(np.arange(K), blk)
+        self.n, self.K, self.L, self.blk, self.dense = n, K, L, blk, dense
+        self.pos = np.full(K, -1, dtype=np.intp)
+        self.pos[dense] = np.arange(dense.size)
+        X = Xa[:, dense]
+        sw = v / v.sum()
+        mu = sw @ X
+        sd = np.sqrt(np.maximum(sw @ (X - mu) ** 2, 0.0))
+        mu[0], sd[0] = 0.0, 1.0
+        sd = np.where(sd > 1e-12 * np.maximum(1.0, np.abs(mu)), sd, 1.0)
+        self.mu, self.sd = mu, sd
+        Z = (X - mu) / sd
+        Z[:, 0] = 1.0
+        Zv = Z * v[:, None]
+        self.ZT = np.ascontiguousarray(Z.T)
+        self.ZT32 = self.ZT.astype(_F32)
+        self.ZvT = np.ascontiguousarray(Zv.T)
+        self.ZvT32 = self.ZvT.astype(_F32)
+        self.cy = y @ Zv  # score = cy − p·(v∘Z)
+        self.c0y = (1.0 - y) @ Zv  # Σ v(1 − y)η = β·c0y
+        Kd = dense.size
+        iu, ju = np.triu_indices(Kd)
+        self.pair_index = np.empty((Kd, Kd), dtype=np.intp)
+        self.pair_index[iu, ju] = np.arange(iu.size)
+        self.pair_index[ju, iu] = np.arange(iu.size)
+        self.pairsT32 = np.ascontiguousarray((Zv[:, iu] * Z[:, ju]).T, dtype=_F32)
+        self.uniform = bool(np.all(v == v[0]))
+        self.v, self.v32 = v, v.astype(_F32)
+        if L:
+            self.lev_count = np.bincount(code, minlength=L + 1)
+            starts = np.concatenate([[0], np.cumsum(self.lev_count)[:-1]])
+            self.lev_present = np.flatnonzero(self.lev_count > 0)
+            self.lev_starts = starts[self.lev_present]
+            self.lev_sl = [slice(int(starts[j]), int(starts[j] + self.lev_count[j]))
+                           for j in range(L + 1)]
+            self.cyL = np.bincount(code, weights=v * y, minlength=L + 1)[1:]
+            self.c0yL = np.bincount(code, weights=v * (1.0 - y), minlength=L + 1)[1:]
+        cut = np.flatnonzero(np.diff(v)) + 1
+        starts = np.union1d(np.arange(0, n, _CHUNK), cut).astype(np.intp)
+        self.chunk_starts = starts
+        self.chunk_w = v[starts]
+        self._local = threading.local()
+        self.switch = _SWITCH
+
+    # ---------------------------------------------------------------- helpers
+    def _buf(self, i: int, rows: int, dtype: type) -> np.ndarray:
+        key = (i, np.dtype(dtype).char)
+        bufs = self._local.__dict__.setdefault("bufs", {})
+        b = bufs.get(key)
+        if b is None or b.shape[0] < rows:
+            b = bufs[key] = np.empty((max(rows, 16), self.n), dtype=dtype)
+        return b[:rows]
+
+    def _levsum(self, A: np.ndarray, weighted: bool) -> np.ndarray:
+        """Σ over the rows of each level 1..L of A (times the weights if ``weighted``)."""
+        if weighted and not self.uniform:
+            A = A * (self.v32 if A.dtype == _F32 else self.v)
+        out = np.zeros((A.shape[0], self.L + 1), dtype=A.dtype)
+        out[:, self.lev_present] = np.add.reduceat(A, self.lev_starts, axis=1)
+        if weighted and self.uniform:
+            out *= self.v[0]
+        return out[:, 1:]
+
+    def _eta(self, b: np.ndarray, gam: np.ndarray | None, ZT: np.ndarray,
+             out: np.ndarray) -> np.ndarray:
+        np.matmul(b.astype(out.dtype), ZT, out=out)
+        if gam is not None:
+            full = np.zeros((gam.shape[0], self.L + 1), dtype=out.dtype)
+            full[:, 1:] = gam
+            out += np.repeat(full, self.lev_count, axis=1)
+        return out
+
+    # ---------------------------------------------------------------- one batch
+    def fit(self, cols: np.ndarray, beta0: np.ndarray, eps: float, max_iter: int,
+            shared: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """Newton on a batch of subsets with equal column counts.
+
+        ``cols`` (B, m) are sorted column indices, the intercept (column 0) in each;
+        ``beta0`` (B, K) starting values in the raw full layout (zero outside each subset);
+        ``shared`` (B,) labels subsets with equal starting values (siblings), whose first
+        iteration is then computed once. Returns ``(beta (B, K), loglike, ok, extreme,
+        iterations)``; ``ok`` is False where the caller must refit with the plain engine
+        (not converged, diverged, or |η| > 30 somewhere).
+        """
+        if not self.L:
+            return self._fit(cols, beta0, eps, max_iter, shared, False)
+        has = np.isin(cols, self.blk).any(axis=1)
+        if has.all() or not has.any():
+            return self._fit(cols, beta0, eps, max_iter, shared, bool(has[0]))
+        B = cols.shape[0]
+        out = (np.zeros((B, self.K)), np.zeros(B), np.zeros(B, dtype=bool), np.zeros(B))
+        its = 0
+        for part in (np.flatnonzero(has), np.flatnonzero(~has)):
+            res = self._fit(cols[part], beta0[part], eps, max_iter,
+                            None if shared is None else shared[part], bool(has[part[0]]))
+            for dst, src in zip(out, res[:4], strict=True):
+                dst[part] = src
+            its = max(its, res[4])
+        return out[0], out[1], out[2], out[3], its
+
+    def _fit(self, cols: np.ndarray, beta0: np.ndarray, eps: float, max_iter: int,
+             shared: np.ndarray | None, with_block: bool
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        B = cols.shape[0]
+        L = self.L if with_block else 0
+        dcols = cols[~np.isin(cols, self.blk)].reshape(B, -1) if with_block else cols
+        m = dcols.shape[1]
+        dpos = self.pos[dcols]
+        U = np.unique(dpos)  # dense positions of the batch's columns; U[0] = 0
+        u = U.size
+        loc = np.searchsorted(U, dpos)
+        ZT32, ZvT32 = self.ZT32[U], self.ZvT32[U]
+        ZT, ZvT = self.ZT[U], self.ZvT[U]
+        cy, c0y = self.cy[U], self.c0y[U]
+        gp = self.pair_index[U[:, None], U[None, :]]
+        iu, ju = np.triu_indices(u)
+        P32 = self.pairsT32[gp[iu, ju]]
+        lp = np.empty((u, u), dtype=np.intp)
+        lp[iu, ju] = np.arange(iu.size)
+        lp[ju, iu] = np.arange(iu.size)
+        hidx = lp[loc[:, :, None], loc[:, None, :]].reshape(B, m * m)
+
+        raw = beta0[:, self.dense[U]]
+        beta = raw * self.sd[U]
+        beta[:, 0] = raw[:, 0] + raw @ self.mu[U]
+        gam = beta0[:, self.blk].copy() if L else None
+        ll = np.full(B, np.nan)
+        ext = np.zeros(B)
+        ok = np.zeros(B, dtype=bool)
+        act = np.arange(B)
+        wide = np.zeros(B, dtype=bool)  # the next pass of this subset is float64
+        checked = np.zeros(B, dtype=bool)  # had a float64 pass
+        # Newton system [[A, C], [Cᵀ, diag(D)]] kept as S⁻¹ = (A − C D⁻¹ Cᵀ)⁻¹, C, D⁻¹
+        Sinv = np.zeros((B, m, m))
+        Cm = np.zeros((B, m, L))
+        Dinv = np.zeros((B, L))
+        it = 0
+        while act.size and it < max_iter:
+            it += 1
+            refresh = it in _REFRESH or it % _REFRESH_EVERY == 0
+            w64 = wide[act]
+            g = np.empty((act.size, m))
+            gL = np.empty((act.size, L))
+            for is64 in (False, True):
+                sel = np.flatnonzero(w64 == is64)
+                if sel.size == 0:
+                    continue
+                idx = act[sel]
+                rows = np.arange(idx.size)[:, None]
+                if not is64:
+                    uniq, inv = idx, None
+                    if it == 1 and shared is not None:
+                        first, inv = np.unique(shared[idx], return_index=True,
+                                               return_inverse=True)[1:]
+                        uniq = idx[first]
+                    q = self._eta(beta[uniq], gam[uniq] if L else None, ZT32,
+                                  self._buf(1, uniq.size, _F32))
+                    self._prob(q)
+                    s = cy - (q @ ZvT32.T).astype(float)
+                    sL = self.cyL - self._levsum(q, True) if L else None
+                    parts = self._info(q, P32, ZvT32, L) if refresh else None
+                    if inv is not None:
+                        s = s[inv]
+                        sL = sL[inv] if L else None
+                        parts = tuple(a[inv] for a in parts) if parts else None
+                    if parts is not None:
+                        self._factor(idx, parts, hidx, loc, Sinv, Cm, Dinv)
+                else:
+                    b = beta[idx]
+                    gi = gam[idx] if L else None
+                    q = self._eta(b, gi, ZT, self._buf(0, idx.size, float))
+                    ext[idx] = np.maximum(q.max(axis=1), -q.min(axis=1))
+                    self._prob(q)
+                    s = cy - q @ ZvT.T
+                    sL = self.cyL - self._levsum(q, True) if L else None
+                    # log-likelihood at this iterate (used if it has converged)
+                    with np.errstate(divide="ignore"):
+                        lq = np.log(np.multiply.reduceat(q, self.chunk_starts, axis=1))
+                    ll[idx] = lq @ self.chunk_w - b @ c0y
+                    if L:
+                        ll[idx] -= gi @ self.c0yL
+                    # a subset's first float64 pass usually ends it: refresh N only for
+                    # subsets whose earlier float64 check failed
+                    again = np.flatnonzero(checked[idx])
+                    if again.size:
+                        parts = self._info(q[again].astype(_F32), P32, ZvT32, L)
+                        self._factor(idx[again], parts, hidx, loc, Sinv, Cm, Dinv)
+                    checked[idx] = True
+                g[sel] = s[rows, loc[idx]]
+                if L:
+                    gL[sel] = sL
+            # step through the Schur complement of the block's diagonal
+            if L:
+                a = gL * Dinv[act]
+                r = g - np.einsum("bml,bl->bm", Cm[act], a)
+                step = np.einsum("bij,bj->bi", Sinv[act], r)
+                stepL = a - Dinv[act] * np.einsum("bml,bm->bl", Cm[act], step)
+                dec = np.einsum("bm,bm->b", step, g) + np.einsum("bl,bl->b", stepL, gL)
+                finite = (np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
+                          & np.all(np.isfinite(stepL), axis=1))
+                stepL[~finite] = 0.0
+                gam[act] += stepL
+            else:
+                step = np.einsum("bij,bj->bi", Sinv[act], g)
+                dec = np.einsum("bm,bm->b", step, g)
+                finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
+            step[~finite] = 0.0
+            full = np.zeros((act.size, u))
+            full[np.arange(act.size)[:, None], loc[act]] = step
+            beta[act] += full
+            # a float64 pass has converged when its decrement is small; ℓ was taken before
+            # the step, so add the step's gain predicted by the quadratic model (dec/2)
+            done64 = w64 & (dec <= eps) & finite
+            ll[act[done64]] += 0.5 * dec[done64]
+            ok[act[done64]] = True
+            wide[act[~w64 & ((dec <= self.switch * eps) | (it >= _MAX32))]] = True
+            act = act[~(done64 | ~finite)]
+        ok &= (ext <= _EXTREME) & np.isfinite(ll)
+        out = np.zeros((B, self.K))
+        raw = beta / self.sd[U]
+        raw[:, 0] = beta[:, 0] - raw[:, 1:] @ self.mu[U][1:]
+        out[:, self.dense[U]] = raw
+        if L:
+            assert gam is not None
+            out[:, self.blk] = gam
+        return out, ll, ok, ext, it
+
+    @staticmethod
+    def _prob(q: np.ndarray) -> None:
+        """η -> p = 1/(1 + e^{−η}) in place."""
+        np.negative(q, out=q)
+        np.exp(q, out=q)
+        q += 1.0
+        np.reciprocal(q, out=q)
+
+    def _info(self, q: np.ndarray, P32: np.ndarray, ZvT32: np.ndarray, L: int
+              ) -> tuple[np.ndarray, ...]:
+        """Information pieces at probabilities ``q`` (float32, overwritten): the dense
+        column pairs, and with a block the level × column sums and the level diagonal."""
+        np.subtract(q, q * q, out=q)  # p(1 − p)
+        G = q @ P32.T
+        if not L:
+            return (G,)
+        C = np.zeros((q.shape[0], L, ZvT32.shape[0]), dtype=_F32)
+        for j in range(1, L + 1):
+            sl = self.lev_sl[j]
+            if sl.stop > sl.start:
+                C[:, j - 1] = q[:, sl] @ ZvT32[:, sl].T
+        return G, C, self._levsum(q, True)
+
+    @staticmethod
+    def _factor(idx: np.ndarray, parts: tuple[np.ndarray, ...], hidx: np.ndarray,
+                loc: np.ndarray, Sinv: np.ndarray, Cm: np.ndarray, Dinv: np.ndarray
+                ) -> None:
+        """Store each subset's factored Newton system from the information pieces."""
+        m = loc.shape[1]
+        A = np.take_along_axis(parts[0], hidx[idx], axis=1).reshape(idx.size, m, m)
+        A = A.astype(float)
+        if len(parts) > 1:
+            C = np.take_along_axis(parts[1], loc[idx][:, None, :], axis=2)  # (b, L, m)
+            C = C.transpose(0, 2, 1).astype(float)
+            with np.errstate(divide="ignore"):
+                Di = 1.0 / parts[2].astype(float)
+            A = A - np.einsum("bil,bl,bjl->bij", C, Di, C)
+            Cm[idx], Dinv[idx] = C, Di
+        Sinv[idx] = _inv(A)
+
+
+def _inv(N: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(N)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(N, hermitian=True)

@@ -1,0 +1,358 @@
+"""Logit subset fits of many bootstrap replicates at once, from the full-sample solutions.
+
+A bootstrap replicate re-weights the respondents, so each of its 2^p subset models is a
+weighted logit whose optimum lies O(n^−1/2) from the full-sample estimate of the same subset.
+Fitting every replicate from scratch with the all-subsets engine spends most of its time in
+transcendental functions (a tanh per row, subset and iteration, and exp + log1p for the final
+log-likelihood). Here the replicates of one chunk share work instead:
+
+1. **Shared first step.** At the full-sample estimate β_S the fitted probabilities of every row
+   are the same for all replicates; only the weights differ. So the scores of all replicates
+   at β_S are one matrix product of the per-row residuals with the replicate-weighted design
+   (no transcendental per replicate), and the first step uses the full-sample information at
+   β_S (computed and factored once per subset, shared by the chunk).
+2. **One Newton step** per replicate at β_1 on its own (compressed) rows: score and
+   information, solved for β_2.
+3. **A convergence check** at β_2 in float64: the log-likelihood, the score and the Newton
+   decrement gᵀN⁻¹g (N from step 2). A subset is accepted when the decrement is at most
+   ``tol · max(1, |ℓ_0|)``, the engine's own stopping rule; its log-likelihood is ℓ(β_2) plus
+   the predicted gain ½·gᵀN⁻¹g of the step the engine would take last, within a
+   higher-order term of the engine's value. Subsets that do not pass continue with the
+   engine's Newton iterations (and its step-halving refit), so no unconverged answer is
+   returned; replicates whose fits are still not converged are flagged for the caller.
+
+The tanh of the engine is computed here as sign(η)(1 − e)/(1 + e) with e = exp(−|η|), and
+the same ``1 + e`` gives the log-likelihood, softplus(η) = max(η, 0) + log(1 + e): one exp
+and one log per row instead of a tanh, an exp and a log1p. Both are accurate to a few units
+in the last place in absolute terms, which is what the sums need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._glm import GLMSubsetFits, _likelihood_weights, _Logit, _players, subset_layout
+from ._glm_kernel import _invert_batch, _pair_layout
+
+__all__ = ["LogitReplicateFits", "logit_replicate_fits"]
+
+_CACHE_BYTES = 1 << 21  # one (subsets × rows) work array near 2 MB
+
+
+@dataclass
+class LogitReplicateFits:
+    """Subset log-likelihoods of a chunk of replicates.
+
+    Attributes
+    ----------
+    loglike : ndarray (R, 2^p)
+        ℓ of every subset model of each replicate (NaN for a replicate without a logit,
+        e.g. a resample without events).
+    loglike_null : ndarray (R,)
+        ℓ_0 of each replicate's intercept-only model.
+    n : ndarray (R,)
+        The ``n`` of the Cox–Snell, Nagelkerke and Estrella formulas per replicate.
+    converged : ndarray of bool (R, 2^p)
+    fast : ndarray of int (R,)
+        Subset models of each replicate accepted after the shared step, one Newton step and
+        the check (the rest needed the engine's further iterations).
+    """
+
+    loglike: np.ndarray
+    loglike_null: np.ndarray
+    n: np.ndarray
+    converged: np.ndarray
+    fast: np.ndarray
+
+
+def _tanh_half(eta: np.ndarray, out: np.ndarray, one_plus_e: np.ndarray) -> None:
+    """out = tanh(η/2) = sign(η)(1 − e)/(1 + e) with e = exp(−|η|); keeps 1 + e."""
+    e = one_plus_e
+    np.abs(eta, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.subtract(1.0, e, out=out)
+    np.add(1.0, e, out=e)
+    np.divide(out, e, out=out)
+    np.copysign(out, eta, out=out)
+
+
+class _Rows:
+    """One replicate's rows of positive weight, with the products its steps need."""
+
+    def __init__(self, Xa: np.ndarray, y: np.ndarray, v: np.ndarray, iu: np.ndarray,
+                 ju: np.ndarray) -> None:
+        keep = np.flatnonzero(v > 0)
+        self.keep = keep
+        X, y, v = Xa[keep], y[keep], v[keep]
+        self.X, self.y, self.v = X, y, v
+        self.n = X.shape[0]
+        self.XT = np.ascontiguousarray(X.T)
+        self.Xv = X * v[:, None]
+        self.c0 = (y - 0.5) @ self.Xv
+        self.cy = y @ self.Xv
+        self.pairsV = self.Xv[:, iu] * X[:, ju]
+        self.g0 = self.pairsV.sum(axis=0)
+        # float32 copies for the information matrices (preconditioners: a relative error
+        # of 1e-7 there slows convergence immeasurably) and the first, far-from-converged
+        # iterate
+        self.pairsV32 = self.pairsV.astype(np.float32)
+        self.Xv32 = self.Xv.astype(np.float32)
+        self.XT32 = self.XT.astype(np.float32)
+        self.yh32 = (y - 0.5).astype(np.float32)
+
+
+def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMSubsetFits,
+                         *, players: Sequence[Sequence[int]] | None = None,
+                         always: Sequence[int] | None = None, weight_type: str = "sampling",
+                         tol: float = 1e-10,
+                         max_iter: int = 50) -> LogitReplicateFits:
+    """Log-likelihoods of every subset logit for the replicate weights ``W`` (R, n).
+
+    Parameters
+    ----------
+    X, y
+        Design (n, k) without intercept and 0/1 outcome, as given to
+        :func:`~driverkit.importance._glm.glm_subset_values` for ``full``.
+    W : ndarray (R, n)
+        Replicate weights (resampling counts times survey weights).
+    full : GLMSubsetFits
+        The full-sample fits (``kind="logit"``): each subset starts from its ``coef``.
+    players, always, weight_type, tol, max_iter
+        As for :func:`~driverkit.importance._glm.glm_subset_values`.
+
+    Returns
+    -------
+    LogitReplicateFits
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from driverkit.importance._glm import glm_subset_values
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 3))
+    >>> y = (rng.random(300) < 1 / (1 + np.exp(-X @ [1.0, 0.5, 0.0]))).astype(float)
+    >>> full = glm_subset_values(X, y)
+    >>> W = rng.multinomial(300, np.full(300, 1 / 300), size=2).astype(float)
+    >>> fits = logit_replicate_fits(X, y, W, full)
+    >>> plain = glm_subset_values(X, y, W[1]).loglike
+    >>> bool(np.allclose(fits.loglike[1], plain, rtol=0, atol=1e-8)), bool(fits.converged.all())
+    (True, True)
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    W = np.atleast_2d(np.asarray(W, dtype=float))
+    n, k = X.shape
+    R = W.shape[0]
+    players_l, always_l = _players(k, players, always)
+    p = len(players_l)
+    M = 1 << p
+    K = k + 1
+    member, _ = subset_layout(K, [[c + 1 for c in pl] for pl in players_l],
+                              [0] + [c + 1 for c in always_l])
+    sizes = member.sum(axis=1)
+    if full.coef is None or full.coef.shape != (M, K):
+        raise ValueError("full must be the full-sample logit fits of the same problem.")
+    Xa = np.column_stack([np.ones(n), X])
+    # Newton steps are affine invariant: work with centred columns (better conditioned
+    # information matrices); the intercept absorbs the shift
+    mu = X.mean(axis=0)
+    Xc = np.column_stack([np.ones(n), X - mu])
+    iu, ju, pair_index = _pair_layout(K)
+
+    out_ll = np.full((R, M), np.nan)
+    out_conv = np.zeros((R, M), dtype=bool)
+    ll0 = np.full(R, np.nan)
+    n_idx = np.full(R, np.nan)
+    fast = np.zeros(R, dtype=np.int64)
+    V = np.zeros((R, n))
+    rows: list[_Rows | None] = []
+    for r in range(R):
+        try:
+            vr, n_idx[r] = _likelihood_weights(W[r], n, weight_type)
+        except Exception:
+            rows.append(None)
+            continue
+        ybar = float(vr @ y / vr.sum())
+        if not 0.0 < ybar < 1.0:  # no logit exists: the caller reports the replicate
+            rows.append(None)
+            continue
+        V[r] = vr
+        ll0[r] = float(vr.sum() * (ybar * np.log(ybar) + (1 - ybar) * np.log1p(-ybar)))
+        rows.append(_Rows(Xc, y, vr, iu, ju))
+    live = [r for r in range(R) if rows[r] is not None]
+    if not live:
+        return LogitReplicateFits(out_ll, ll0, n_idx, out_conv, fast)
+    if not always_l:  # the baseline is the null model: closed form
+        out_ll[:, 0] = ll0
+        out_conv[live, 0] = True
+
+    # shared products of the first step
+    XcT = np.ascontiguousarray(Xc.T)
+    block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
+    bufs = [np.empty(block * n) for _ in range(3)]
+    engines: dict[int, _Logit] = {}
+
+    order = np.argsort(sizes, kind="stable")
+    if not always_l:
+        order = order[order != 0]
+    bounds = np.flatnonzero(np.diff(sizes[order])) + 1
+    eps_all = tol * np.maximum(1.0, np.abs(ll0))
+    for level in np.split(order, bounds):
+        m = int(sizes[level[0]])
+        for pos in range(0, level.size, block):
+            batch = level[pos : pos + block]
+            L = batch.size
+            cols = np.nonzero(member[batch])[1].reshape(L, m)
+            hidx = pair_index[cols[:, :, None], cols[:, None, :]].reshape(L, m * m)
+            bS = full.coef[batch] * member[batch]
+            bS_c = bS.copy()
+            bS_c[:, 0] += bS[:, 1:] @ mu
+            # shared: tanh(η_S/2) per row is the same for every replicate
+            eta = np.matmul(bS_c, XcT, out=bufs[0][: L * n].reshape(L, n))
+            t = bufs[2][: L * n].reshape(L, n)
+            _tanh_half(eta, t, bufs[1][: L * n].reshape(L, n))
+            t32 = t.astype(np.float32)
+            np.multiply(t, t, out=t)
+            np.subtract(1.0, t, out=t)
+            w32 = t.astype(np.float32)  # 1 − t² = 4 p (1 − p)
+            for r in live:
+                rw = rows[r]
+                assert rw is not None
+                ll, conv, nfast, b_last = _iterate(rw, t32, w32, bS_c, cols, hidx, bufs,
+                                                   float(eps_all[r]), max_iter)
+                if not conv.all():
+                    bad = np.flatnonzero(~conv)
+                    b_last[:, 0] -= b_last[:, 1:] @ mu
+                    ll[bad], conv[bad] = _engine_fit(engines, r, Xa, y, V[r], block, cols[bad],
+                                                     b_last[bad], bS[bad], eps_all[r],
+                                                     max_iter)
+                fast[r] += nfast
+                out_ll[r, batch] = ll
+                out_conv[r, batch] = conv
+    return LogitReplicateFits(out_ll, ll0, n_idx, out_conv, fast)
+
+
+def _inverse_info(rw: _Rows, w32: np.ndarray, hidx: np.ndarray, m: int) -> np.ndarray:
+    """Inverse information matrices of a batch from its rows' 1 − tanh²(η/2) (float32)."""
+    G = (0.25 * (w32 @ rw.pairsV32)).astype(np.float64)
+    return _invert_batch(np.take_along_axis(G, hidx, axis=1).reshape(-1, m, m))
+
+
+def _iterate(rw: _Rows, t32_shared: np.ndarray, w32_shared: np.ndarray, bS: np.ndarray,
+             cols: np.ndarray, hidx: np.ndarray, bufs: list[np.ndarray], eps: float,
+             max_iter: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """Newton for one replicate's batch of subsets, from the full-sample estimates ``bS``.
+
+    The first step uses the shared tanh(η_S/2) (gathered to the replicate's rows), the
+    second is computed in float32 (it is far from converged). From then on each iterate's
+    score is computed in float64 and checked against the previous information matrix: a
+    subset whose decrement is at most ``eps`` is accepted with ℓ(β) + ½·decrement; the
+    others take a Newton step with a fresh information matrix. Returns ``(loglike,
+    converged, number accepted, last coefficients)``; unconverged subsets are left to the
+    caller.
+    """
+    L, m = cols.shape
+    nr = rw.n
+    lrows = np.arange(L)[:, None]
+    ll = np.full(L, np.nan)
+    conv = np.zeros(L, dtype=bool)
+    beta = bS.copy()
+    f32 = np.float32
+    with np.errstate(all="ignore"):
+        # step from β_S with the shared per-row quantities
+        t = np.take(t32_shared, rw.keep, axis=1)
+        np.multiply(t, -0.5, out=t)
+        np.add(t, rw.yh32, out=t)  # y − p
+        g = (t @ rw.Xv32).astype(np.float64)[lrows, cols]
+        np.take(w32_shared, rw.keep, axis=1, out=t)
+        Ninv = _inverse_info(rw, t, hidx, m)
+        beta[lrows, cols] += np.einsum("lab,lb->la", Ninv, g)
+        # a float32 Newton step at β_1
+        eta = beta.astype(f32) @ rw.XT32
+        e = np.abs(eta)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        t = np.subtract(1.0, e, out=t)
+        np.add(1.0, e, out=e)
+        np.divide(t, e, out=t)
+        np.copysign(t, eta, out=t)  # tanh(η/2)
+        np.multiply(t, -0.5, out=e)
+        np.add(e, rw.yh32, out=e)
+        g = (e @ rw.Xv32).astype(np.float64)[lrows, cols]
+        np.multiply(t, t, out=t)
+        np.subtract(1.0, t, out=t)
+        Ninv = _inverse_info(rw, t, hidx, m)
+        step = np.einsum("lab,lb->la", Ninv, g)
+        act = np.flatnonzero(np.all(np.isfinite(step), axis=1))
+        c_act, h_act, Ninv = cols[act], hidx[act], Ninv[act]
+        beta[act[:, None], c_act] += step[act]
+        for _ in range(max_iter):
+            if act.size == 0:
+                break
+            na = act.size
+            rows = np.arange(na)[:, None]
+            eta = np.matmul(beta[act], rw.XT, out=bufs[0][: na * nr].reshape(na, nr))
+            t = bufs[1][: na * nr].reshape(na, nr)
+            ope = bufs[2][: na * nr].reshape(na, nr)
+            _tanh_half(eta, t, ope)
+            g = (rw.c0 - 0.5 * (t @ rw.Xv))[rows, c_act]
+            dec = np.einsum("la,lab,lb->l", g, Ninv, g)
+            finite = np.isfinite(dec) & np.all(np.isfinite(g), axis=1)
+            done = finite & (dec <= eps)
+            if done.any():
+                d = np.flatnonzero(done)
+                if d.size * 2 > na:  # most are done: work on the whole arrays
+                    np.log(ope, out=ope)
+                    np.maximum(eta, 0.0, out=eta)
+                    sp = (eta @ rw.v + ope @ rw.v)[d]
+                else:
+                    sp = np.maximum(eta[d], 0.0) @ rw.v + np.log(ope[d]) @ rw.v
+                ll[act[d]] = beta[act[d]] @ rw.cy - sp + 0.5 * dec[d]
+                conv[act[d]] = np.isfinite(ll[act[d]])
+            go = np.flatnonzero(finite & ~done)
+            if go.size == 0:
+                break
+            tg = t[go] if go.size < na else t
+            np.multiply(tg, tg, out=tg)
+            w32 = np.subtract(1.0, tg, out=tg).astype(f32)
+            act, c_act, h_act = act[go], c_act[go], h_act[go]
+            Ninv = _inverse_info(rw, w32, h_act, m)
+            beta[act[:, None], c_act] += np.einsum("lab,lb->la", Ninv, g[go])
+    return ll, conv, int(conv.sum()), beta
+
+
+def _engine_fit(engines: dict[int, _Logit], r: int, Xa: np.ndarray, y: np.ndarray,
+                v: np.ndarray, block: int, cols: np.ndarray, b_from: np.ndarray,
+                b_start: np.ndarray, eps: float, max_iter: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The engine's Newton iterations for subsets the fast steps did not settle.
+
+    They continue from β_2 where it is finite, else from the full-sample start, and the
+    subsets the fast pass does not converge are refitted with step halving, as in
+    :func:`~driverkit.importance._glm.glm_subset_values`.
+    """
+    eng = engines.get(r)
+    if eng is None:
+        keep = v > 0
+        eng = _Logit(Xa[keep], y[keep], v[keep], block)
+        engines[r] = eng
+    b0 = np.where(np.all(np.isfinite(b_from), axis=1)[:, None], b_from, b_start)
+    th = np.zeros((cols.shape[0], 0))
+    ll = np.empty(cols.shape[0])
+    conv = np.zeros(cols.shape[0], dtype=bool)
+    for pos in range(0, cols.shape[0], block):
+        sl = slice(pos, pos + block)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            _, _, lls, ok, _, _ = eng.newton(cols[sl], b0[sl], th[sl], eps, max_iter,
+                                             safe=False)
+            if not ok.all():
+                bad = np.flatnonzero(~ok)
+                res = eng.newton(cols[sl][bad], b_start[sl][bad], th[sl][bad], eps,
+                                 max(max_iter, 100), safe=True)
+                lls[bad], ok[bad] = res[2], res[3]
+        ll[sl], conv[sl] = lls, ok
+    return ll, conv
