@@ -80,10 +80,18 @@ class _TileTables:
 def _segments(order: np.ndarray, h: int) -> np.ndarray | None:
     """Column bounds of each popcount in ``order`` (``h + 2`` of them), or None if the
     popcounts of ``order`` do not rise."""
-    pc = np.bitwise_count(np.asarray(order, dtype=np.uint32)).astype(np.int64)
+    order = np.asarray(order)
+    return _segments_of(h, order.astype(np.uint32).tobytes())
+
+
+@lru_cache(maxsize=16)
+def _segments_of(h: int, order: bytes) -> np.ndarray | None:
+    pc = np.bitwise_count(np.frombuffer(order, dtype=np.uint32)).astype(np.int64)
     if len(pc) != 1 << h or np.any(np.diff(pc) < 0):
         return None
-    return np.searchsorted(pc, np.arange(h + 2), side="left")
+    seg = np.searchsorted(pc, np.arange(h + 2), side="left")
+    seg.setflags(write=False)
+    return seg
 
 
 @lru_cache(maxsize=16)

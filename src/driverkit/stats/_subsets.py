@@ -81,7 +81,7 @@ LEX_CHUNK = 32768
 #: consecutive blocks whose middle players are decided together (one thread's job)
 BLOCKS_PER_JOB = 8
 #: Seconds per subset on the reference 2-core machine (calibrated by the benchmark).
-SECONDS_PER_SUBSET = 3.0e-8
+SECONDS_PER_SUBSET = 1.5e-8
 #: Condition number (of the driver correlation matrix) above which a warning is given.
 COLLINEARITY_WARN = 1e6
 #: Smallest admissible residual variance of a column given all others (relative).
