@@ -70,13 +70,13 @@ def small_geometry(monkeypatch):
 
 
 def test_streamed_sums_at_p20_equal_the_plain_recursion():
-    p = 20  # 4 blocks of the default geometry
+    p = 20  # 8 blocks of 2^17 masks: two jobs of the default size
     R = _corr(p, seed=20)
     players = [[j] for j in range(p)]
     plain = LatticeSums(p)
     plain.add(_plain_values(R, players), 0)
-    one = _streamed(R, players, workers=1)
-    two = _streamed(R, players, workers=2)
+    one = _streamed(R, players, workers=1, block_log2=17)
+    two = _streamed(R, players, workers=2, block_log2=17)
     np.testing.assert_array_equal(one.A, two.A)  # the same bits whatever the threads
     np.testing.assert_array_equal(one.B, two.B)
     np.testing.assert_allclose(one.conditional(), plain.conditional(), rtol=0, atol=1e-12)

@@ -71,7 +71,7 @@ __all__ = [
 T_ = TypeVar("T_")
 
 #: log2 of the number of masks in one block (the unit of streaming and of threads).
-DEFAULT_BLOCK_LOG2 = 18
+DEFAULT_BLOCK_LOG2 = 19
 #: players of a block expanded by the lexicographic tree (the rest of the block's players
 #: are decided first, giving 2^(b − LEX_LOW) roots expanded side by side): balances the
 #: per-call overhead of the first, small groups against the cache footprint of the last
@@ -79,7 +79,7 @@ LEX_LOW = 9
 #: nodes of a group swept at a time (their rows stay in cache through the group's passes)
 LEX_CHUNK = 32768
 #: consecutive blocks whose middle players are decided together (one thread's job)
-BLOCKS_PER_JOB = 8
+BLOCKS_PER_JOB = 4
 #: Seconds per subset on the reference 2-core machine (calibrated by the benchmark).
 SECONDS_PER_SUBSET = 1.5e-8
 #: Condition number (of the driver correlation matrix) above which a warning is given.
