@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..exceptions import DriverkitError
 from ._glm import GLMSubsetFits, _likelihood_weights, _Logit, _players, subset_layout
 from ._glm_kernel import _invert_batch, _pair_layout
 
@@ -202,7 +203,7 @@ def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMS
     for r in range(R):
         try:
             vr, n_idx[r] = _likelihood_weights(W[r], n, weight_type)
-        except Exception:
+        except DriverkitError:  # e.g. all weights zero: reported by the caller
             rows.append(None)
             continue
         ybar = float(vr @ y / vr.sum())
