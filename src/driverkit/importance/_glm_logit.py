@@ -40,6 +40,7 @@ _CHUNK = 16  # probabilities multiplied before one log: ≥ (4.7e-15)^16 > 1e-22
 _EXTREME = 30.0  # beyond this |η| a subset's log-likelihood is recomputed the plain way
 _SWITCH = 1e3  # float32 decrement (times eps) below which the next pass is float64 ...
 _PREDICT = 0.1  # ... or when the next decrement is predicted below this (times eps)
+_SWITCH_FIRST = 1e5  # ... or after a first (full Newton) step below this (times eps)
 _MAX32 = 8  # float32 iterations at most
 _REFRESH_ABOVE = 1e6  # refresh the information while the last decrement is above (× eps)
 
@@ -316,7 +317,8 @@ class FastLogit:
             # the next one is predicted to be (quadratic convergence: d_k+1 ≈ d_k³/d_k−1²)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 pred = np.where(np.isfinite(prev[act]), dec * (dec / prev[act]) ** 2, np.inf)
-            near = (dec <= _SWITCH * eps) | ((dec <= 1e6 * eps) & (pred <= _PREDICT * eps))
+            near = ((dec <= _SWITCH * eps) | ((dec <= 1e6 * eps) & (pred <= _PREDICT * eps))
+                    | ((it == 1) & (dec <= _SWITCH_FIRST * eps)))
             wide[act[~w64 & (near | (it >= _MAX32))]] = True
             prev[act] = dec
             act = act[~(done64 | ~finite)]
