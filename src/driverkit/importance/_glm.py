@@ -387,11 +387,10 @@ def subset_layout(width: int, cols_of: Sequence[Sequence[int]], base: Sequence[i
     """
     p = len(cols_of)
     masks = np.arange(1 << p, dtype=np.int64)
-    bits = ((masks[:, None] >> np.arange(p)) & 1).astype(bool)
     member = np.zeros((1 << p, width), dtype=bool)
     member[:, list(base)] = True
-    for j, player_cols in enumerate(cols_of):
-        member[:, list(player_cols)] |= bits[:, j : j + 1]
+    for j, player_cols in enumerate(cols_of):  # one player at a time: no (2^p, p) temporary
+        member[:, list(player_cols)] |= ((masks >> j) & 1).astype(bool)[:, None]
     high = np.zeros(1 << p, dtype=np.int64)
     for j in range(p):
         high[masks >= (1 << j)] = 1 << j
