@@ -941,13 +941,18 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
             if kind == "linear":
                 with single_threaded_blas():
                     return _linear_importance(sub, method, opts, b, ci, ci_method)
-            return _glm_importance(sub, method, kind, fit_index, opts, b, ci, ci_method)
+            with single_threaded_blas():
+                return _glm_importance(sub, method, kind, fit_index, opts, b, ci, ci_method)
 
         return pooled_importance(prob, run_one, B, ci, ImportanceResult, _table)
     if kind == "linear":
         with single_threaded_blas():
             return _linear_importance(prob, method, opts, B, ci, ci_method)
-    return _glm_importance(prob, method, kind, fit_index, opts, B, ci, ci_method)
+    # GLM products are small and the engine runs its own threads: BLAS threads on top of
+    # them contend (measured 12x slower at p = 14 on 2 cores), and a contended timed pilot
+    # would send an exact run to sampling
+    with single_threaded_blas():
+        return _glm_importance(prob, method, kind, fit_index, opts, B, ci, ci_method)
 
 
 @dataclass(frozen=True)
@@ -1466,9 +1471,10 @@ EPV_WARN = 10.0
 #: GLM exact runs estimated longer than this many seconds are announced.
 GLM_ANNOUNCE_SECONDS = 10.0
 #: All-subsets engine cost per subset relative to the cold fits of the pilot (warm starts,
-#: shared first iterations, larger batches): 0.28 measured at p = 13, n = 2,000; rounded up
-#: so that estimates err on the long side.
-_EXACT_PER_PILOT = 0.5
+#: shared first iterations, float32 steering, larger batches): 0.15-0.19 measured for logit
+#: p = 14, churn p = 14 and ordinal p = 13 at n = 2,000-5,000 (2026-11-30); rounded up so
+#: that estimates err on the long side.
+_EXACT_PER_PILOT = 0.25
 
 
 def _warn_epv(prob: _Problem, kind: str) -> None:

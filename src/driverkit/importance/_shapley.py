@@ -80,10 +80,18 @@ class _TileTables:
 def _segments(order: np.ndarray, h: int) -> np.ndarray | None:
     """Column bounds of each popcount in ``order`` (``h + 2`` of them), or None if the
     popcounts of ``order`` do not rise."""
-    pc = np.bitwise_count(np.asarray(order, dtype=np.uint32))
+    order = np.asarray(order)
+    return _segments_of(h, order.astype(np.uint32).tobytes())
+
+
+@lru_cache(maxsize=16)
+def _segments_of(h: int, order: bytes) -> np.ndarray | None:
+    pc = np.bitwise_count(np.frombuffer(order, dtype=np.uint32)).astype(np.int64)
     if len(pc) != 1 << h or np.any(np.diff(pc) < 0):
         return None
-    return np.searchsorted(pc, np.arange(h + 2), side="left")
+    seg = np.searchsorted(pc, np.arange(h + 2), side="left")
+    seg.setflags(write=False)
+    return seg
 
 
 @lru_cache(maxsize=16)
@@ -145,13 +153,16 @@ class LatticeSums:
 
     def add_block(self, block: SubsetBlock) -> None:
         """Add a :class:`~driverkit.stats._subsets.SubsetBlock`."""
-        if block.tile is not None and block.n_batch == 1:
-            self.add_residuals(block.tile, block.start, order=block.order)
+        if block.tile is not None and block.n_batch == 1 and (block.marginals is not None
+                                                               or not block.gains):
+            self.add_residuals(block.tile, block.start, order=block.order,
+                               marginals=block.marginals)
         else:
             self.add(block.values, block.start)
 
     def add_residuals(self, tile: np.ndarray, start: int = 0,
-                      order: np.ndarray | None = None) -> None:
+                      order: np.ndarray | None = None,
+                      marginals: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Add a block given as residual variances ``tile[u, c] = 1 − v(start + t·2^q + u)``.
 
         ``tile`` has shape ``(2^q, 2^h)``; column ``c`` holds the middle mask
@@ -159,7 +170,9 @@ class LatticeSums:
         over middle masks of one popcount into sums of contiguous columns); ``start`` must
         be a multiple of ``2^(q+h)``. The sums of ``1 − v`` by popcount and membership are
         formed with products of the tile and one-hot popcount matrices (BLAS) and turned
-        into sums of ``v`` with the exact number of masks of each class.
+        into sums of ``v`` with the exact number of masks of each class. ``marginals``
+        (the tile's popcount sums along each axis, see
+        :class:`~driverkit.stats._subsets.SubsetBlock`) spare those products.
         """
         U, Tn = tile.shape
         q = U.bit_length() - 1
@@ -170,16 +183,21 @@ class LatticeSums:
         fixed = [j for j in range(b, self.p) if (start >> j) & 1]
         f = len(fixed)
         tb = _tile_tables(q, h)
-        NT = tb.Eu @ tile  # (q+1, 2^h)  [c, col]: over the low masks of popcount c
+        if marginals is not None:
+            MT, NT = marginals
+        else:
+            NT = tb.Eu @ tile  # (q+1, 2^h)  [c, col]: over the low masks of popcount c
         if order is None:
-            MT = tile @ tb.EtT  # (2^q, h+1)  [u, a]: over the middle masks of popcount a
+            if marginals is None:
+                MT = tile @ tb.EtT  # (2^q, h+1)  [u, a]: over the middle masks of popcount a
             AT = NT @ tb.Pt2  # (q+1, (h+1)·h)  [c, a·h + j]
             AT = AT.reshape(q + 1, h + 1, h)
         else:
             seg = _segments(order, h)
             if seg is None:
                 raise ValueError("order must list the middle masks by popcount")
-            MT = np.add.reduceat(tile, seg[:-1], axis=1) if h else tile.copy()
+            if marginals is None:
+                MT = np.add.reduceat(tile, seg[:-1], axis=1)
             bits = tb.bits_t[order]
             AT = np.empty((q + 1, h + 1, h))
             for a in range(h + 1):

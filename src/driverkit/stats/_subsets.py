@@ -47,6 +47,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -70,7 +71,7 @@ __all__ = [
 T_ = TypeVar("T_")
 
 #: log2 of the number of masks in one block (the unit of streaming and of threads).
-DEFAULT_BLOCK_LOG2 = 18
+DEFAULT_BLOCK_LOG2 = 19
 #: players of a block expanded by the lexicographic tree (the rest of the block's players
 #: are decided first, giving 2^(b − LEX_LOW) roots expanded side by side): balances the
 #: per-call overhead of the first, small groups against the cache footprint of the last
@@ -78,9 +79,9 @@ LEX_LOW = 9
 #: nodes of a group swept at a time (their rows stay in cache through the group's passes)
 LEX_CHUNK = 32768
 #: consecutive blocks whose middle players are decided together (one thread's job)
-BLOCKS_PER_JOB = 8
+BLOCKS_PER_JOB = 4
 #: Seconds per subset on the reference 2-core machine (calibrated by the benchmark).
-SECONDS_PER_SUBSET = 3.0e-8
+SECONDS_PER_SUBSET = 1.5e-8
 #: Condition number (of the driver correlation matrix) above which a warning is given.
 COLLINEARITY_WARN = 1e6
 #: Smallest admissible residual variance of a column given all others (relative).
@@ -98,13 +99,20 @@ class SubsetBlock:
     the middle popcount are sums of contiguous columns); ``values`` is computed from it on
     first use, so a consumer that reads the tile directly (:meth:`LatticeSums.add_block
     <driverkit.importance._shapley.LatticeSums.add_block>`) never pays for the transpose.
+    ``marginals`` (single matrices only) are the tile's popcount sums ``(by_mid, by_low)``:
+    ``by_mid[u, a]`` over the columns of middle popcount ``a``, ``by_low[c, col]`` over the
+    rows of low popcount ``c``, formed while the kernel had the rows in cache; then the
+    tile may be in gain form (``gains``: row ``u`` of highest bit ``e`` holds
+    ``res[u − 2^e] − res[u]``), which ``values`` undoes.
     """
 
-    __slots__ = ("_values", "low", "n_batch", "order", "start", "tile")
+    __slots__ = ("_values", "gains", "low", "marginals", "n_batch", "order", "start", "tile")
 
     def __init__(self, start: int, values: np.ndarray | None = None, *,
                  tile: np.ndarray | None = None, low: int = 0, n_batch: int = 1,
-                 order: np.ndarray | None = None) -> None:
+                 order: np.ndarray | None = None,
+                 marginals: tuple[np.ndarray, np.ndarray] | None = None,
+                 gains: bool = False) -> None:
         if (values is None) == (tile is None):
             raise ValueError("give exactly one of values and tile")
         self.start = int(start)
@@ -112,6 +120,8 @@ class SubsetBlock:
         self.tile = tile
         self.low = int(low)
         self.order = order
+        self.marginals = marginals
+        self.gains = gains
         self.n_batch = int(n_batch) if values is None else int(values.shape[1])
 
     @property
@@ -128,7 +138,8 @@ class SubsetBlock:
         if self._values is None:
             assert self.tile is not None
             U, N = self.tile.shape[0], self.n_batch
-            t = self.tile.reshape(U, -1, N)  # [u, c, n]
+            tile = _gains_to_residuals(self.tile) if self.gains else self.tile
+            t = tile.reshape(U, -1, N)  # [u, c, n]
             if self.order is not None:
                 t = t[:, np.argsort(self.order)]  # [u, t, n]
             self._values = np.subtract(1.0, t.transpose(1, 0, 2)).reshape(-1, N)
@@ -402,7 +413,8 @@ _BUFFERS = _Buffers()
 
 
 def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name: str,
-                ) -> np.ndarray:
+                emit: Callable[[np.ndarray, int, int], None] | None = None,
+                gains: bool = False) -> np.ndarray:
     """Expand ``M`` roots by the kernel players ``k_lo..k_hi−1`` (lexicographic tree).
 
     Parameters
@@ -418,6 +430,14 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name:
         ``k_hi−1−e`` of the bits ``e`` of ``u``; its leading ``tri(size[k])`` rows (``k``
         its smallest kernel player) hold its matrix, row 0 the residual variance of y.
         A view of a per-thread buffer, valid until the thread's next call.
+
+    With ``gains=True`` row 0 of a node other than a root holds its *gain*
+    ``res_y(parent) − res_y(node)`` instead of its residual variance (one subtraction less
+    per node; no node reads its parent's row 0 otherwise): see :func:`_gains_to_residuals`.
+
+    ``emit(row0, lo, hi)``, if given, is called with the pool's row 0 as each run of nodes
+    ``lo .. hi − 1`` is completed (runs of a multiple of ``M`` nodes, in order), so a
+    consumer can sum the residual variances while they are still in cache.
 
     Notes
     -----
@@ -437,13 +457,16 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name:
     coef = _BUFFERS.get("coef", plan.size[k_hi], half)
     prod = _BUFFERS.get("prod", plan.size[k_hi], half)
     pool[:L, :M] = P0
+    if emit is not None:
+        emit(pool[0], 0, M)
+    chunk = max(LEX_CHUNK, M)
     n = M
     for k in range(k_hi - 1, k_lo - 1, -1):
         w = plan.kwidths[k]
         s0 = plan.size[k + 1]
         # the parents in chunks whose rows stay in cache through the group's passes
-        for c0 in range(0, n, LEX_CHUNK):
-            c1 = min(n, c0 + LEX_CHUNK)
+        for c0 in range(0, n, chunk):
+            c1 = min(n, c0 + chunk)
             m = c1 - c0
             src = pool[: _tri(s0), c0:c1]
             s = s0
@@ -454,12 +477,19 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name:
                     dst = np.empty((_tri(s - 1), m))
                 piv = src[_tri(s - 1) : _tri(s)]  # row s − 1 of the packed matrix
                 a = np.divide(piv[: s - 1], piv[s - 1], out=coef[: s - 1, :m])
-                for r in range(s - 1):
+                if gains:  # row 0: the gain (of this step, plus the steps before)
+                    if step == 0:
+                        np.multiply(piv[0], a[0], out=dst[0])
+                    else:
+                        np.add(src[0], np.multiply(piv[0], a[0], out=prod[0, :m]), out=dst[0])
+                for r in range(1 if gains else 0, s - 1):
                     o = _tri(r)
                     t = np.multiply(piv[: r + 1], a[r], out=prod[: r + 1, :m])
                     np.subtract(src[o : o + r + 1], t, out=dst[o : o + r + 1])
                 src = dst
                 s -= 1
+            if emit is not None:
+                emit(pool[0], n + c0, n + c1)
         n *= 2
     return pool[:L, :N]
 
@@ -538,13 +568,15 @@ def available_memory() -> int:
 
 
 def estimate_cost(p: int, *, keep_values: bool = False,
-                  block_log2: int = DEFAULT_BLOCK_LOG2) -> dict[str, float]:
+                  block_log2: int | None = None) -> dict[str, float]:
     """Estimated seconds and bytes of an exact all-subsets job with ``p`` players.
 
     Returns a dict with ``seconds``, ``bytes`` (peak working memory) and ``subsets``.
     """
-    b = min(p, block_log2)
-    work = 48.0 * 8 * 2.0**b  # states of one block (≈ 4.25 doubles per mask) plus temporaries
+    b = min(p, DEFAULT_BLOCK_LOG2 if block_log2 is None else block_log2)
+    # per thread: the tree's pool (≈ 4.5 doubles per mask of a block) and scratch; the
+    # prefix states of all blocks (full matrices over a block's players and y)
+    work = subset_workers() * 6.0 * 8 * 2.0**b + 2.0 * 8 * (b + 1) ** 2 * 2.0 ** (p - b)
     total = work + (8.0 * 2.0**p if keep_values else 0.0)
     return {"seconds": SECONDS_PER_SUBSET * 2.0**p, "bytes": total, "subsets": 2.0**p}
 
@@ -585,7 +617,7 @@ def announce_cost(p: int, *, keep_values: bool, warn_from: int = 26) -> None:
 
 
 def iter_subset_blocks(R: np.ndarray, players: Sequence[Sequence[int]], *,
-                       block_log2: int = DEFAULT_BLOCK_LOG2,
+                       block_log2: int | None = None,
                        progress: Callable[[int], None] | None = None) -> Iterator[SubsetBlock]:
     """Yield v(S) over the whole subset lattice in contiguous blocks.
 
@@ -595,8 +627,9 @@ def iter_subset_blocks(R: np.ndarray, players: Sequence[Sequence[int]], *,
         Correlation matrix (matrices) with y last.
     players : list of lists of int
         Column indices of each player (a player of several columns is swept as a block).
-    block_log2 : int
-        Each block holds ``2^min(p, block_log2)`` consecutive masks.
+    block_log2 : int, optional
+        Each block holds ``2^min(p, block_log2)`` consecutive masks (default
+        :data:`DEFAULT_BLOCK_LOG2`).
     progress : callable, optional
         Called with the number of masks done after every block.
 
@@ -629,6 +662,7 @@ class _Setup:
     plan: _LexPlan  # the block's players, expanded by the lexicographic tree
     pack: tuple[np.ndarray, np.ndarray]  # block roots → packed kernel-order rows
     order: np.ndarray  # the middle masks in the order of a tile's columns
+    segments: np.ndarray  # first column of each middle popcount
     N: int
     b: int
 
@@ -637,9 +671,11 @@ class _Setup:
         return self.top.shape[-1] // self.N
 
 
-def _block_setup(R: np.ndarray, players: Sequence[Sequence[int]], block_log2: int,
+def _block_setup(R: np.ndarray, players: Sequence[Sequence[int]], block_log2: int | None,
                  low_log2: int | None = None) -> _Setup:
     """Decide the top players for all blocks; plan the expansion inside a block."""
+    if block_log2 is None:
+        block_log2 = DEFAULT_BLOCK_LOG2
     R = np.asarray(R, dtype=float)
     N = 1 if R.ndim == 2 else R.shape[0]
     m = R.shape[-1] - 1
@@ -659,9 +695,11 @@ def _block_setup(R: np.ndarray, players: Sequence[Sequence[int]], block_log2: in
         pos += bw[j]
     plan = _LexPlan(bw, q)
     mids = np.arange(1 << (b - q))
-    order = np.argsort(np.bitwise_count(mids.astype(np.uint32)), kind="stable")
+    pc = np.bitwise_count(mids.astype(np.uint32))
+    order = np.argsort(pc, kind="stable")
+    segments = np.searchsorted(pc[order], np.arange(b - q + 1))
     return _Setup(top=top, plan=plan, pack=plan.pack_index([first[j] for j in range(b)], pos),
-                  order=order, N=N, b=b)
+                  order=order, segments=segments, N=N, b=b)
 
 
 def _blocks(st: _Setup, g0: int, count: int, *, copy: bool = True) -> Iterator[SubsetBlock]:
@@ -680,15 +718,81 @@ def _blocks(st: _Setup, g0: int, count: int, *, copy: bool = True) -> Iterator[S
     Lq = _tri(plan.size[q])
     mid = _lex_expand(roots, plan, b, q, "mid")  # columns n + N·i + N·count·t
     mid = mid[:Lq].reshape(Lq, -1, count, N)
+    M = N << (b - q)
     for i in range(count):
         g = g0 + i
-        low = _lex_expand(mid[:, st.order, i, :].reshape(Lq, -1), plan, q, 0, "low")
-        tile = low[0].reshape(1 << q, -1)  # [u, n + N·c]: middle bits order[c]
+        marg = _Marginals(q, b - q, st.segments, g == 0) if N == 1 else None
+        low = _lex_expand(mid[:, st.order, i, :].reshape(Lq, -1), plan, q, 0, "low",
+                          None if marg is None else marg.add, gains=marg is not None)
+        tile = low[0, : M << q].reshape(1 << q, M)  # [u, n + N·c]: middle bits order[c]
         if g == 0:
             tile[0, :N] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
         if copy:
             tile = tile.copy()
-        yield SubsetBlock(g << b, tile=tile, low=q, n_batch=N, order=st.order)
+        yield SubsetBlock(g << b, tile=tile, low=q, n_batch=N, order=st.order,
+                          marginals=None if marg is None else (marg.by_mid, marg.by_low),
+                          gains=marg is not None)
+
+
+class _Marginals:
+    """Popcount sums of a tile's residual variances along each axis, summed as the kernel
+    completes the tile's rows (while they are in cache): ``by_mid[u, a]`` over the columns
+    of middle popcount ``a`` (contiguous, as the columns are sorted by popcount) and
+    ``by_low[c, col]`` over the rows of low popcount ``c``.
+
+    The rows come from the tree in gain form (see :func:`_lex_expand`): row ``u`` (of
+    highest bit ``e``) holds ``g[u] = res[u − 2^e] − res[u]``, and rows arrive in order of
+    ``e``, so ``by_mid[u] = by_mid[u − 2^e] − Σ g[u]`` and, at the end of the rows of one
+    ``e``, ``by_low[c] += by_low[c − 1] − Σ_{pc(u − 2^e) = c − 1} g[u]`` (the rows before
+    ``2^e`` are complete by then; their popcount rises by one).
+    """
+
+    def __init__(self, q: int, h: int, segments: np.ndarray, first: bool) -> None:
+        self.M = 1 << h
+        self.E = _popcount_onehot(q)
+        self.seg = segments
+        self.by_mid = np.empty((1 << q, h + 1))
+        self.by_low = np.zeros((q + 1, self.M))
+        self.part = np.zeros((q + 1, self.M))  # Σ of the current e's gains by parent class
+        self.first = first
+
+    def add(self, row0: np.ndarray, lo: int, hi: int) -> None:
+        u0, u1 = lo // self.M, hi // self.M
+        rows = row0[lo:hi].reshape(u1 - u0, self.M)
+        if u0 == 0:  # the roots: residual variances
+            if self.first:
+                rows[0, 0] = 1.0  # the empty set: v = 0 exactly
+            self.by_mid[0:1] = np.add.reduceat(rows, self.seg, axis=1)
+            self.by_low[0] += rows[0]
+            return
+        top = 1 << (u0.bit_length() - 1)  # 2^e: the rows u0..u1−1 share their highest bit
+        np.subtract(self.by_mid[u0 - top : u1 - top], np.add.reduceat(rows, self.seg, axis=1),
+                    out=self.by_mid[u0:u1])
+        self.part += self.E[:, u0 - top : u1 - top] @ rows
+        if u1 == 2 * top:  # all rows of this e: shift the classes of the rows before
+            self.by_low[1:] += self.by_low[:-1] - self.part[:-1]
+            self.part[:] = 0.0
+
+
+def _gains_to_residuals(tile: np.ndarray) -> np.ndarray:
+    """Residual variances from a tile in gain form (see :func:`_lex_expand`)."""
+    res = tile.copy()
+    U = res.shape[0]
+    top = 1
+    while top < U:
+        np.subtract(res[:top], res[top : 2 * top], out=res[top : 2 * top])
+        top *= 2
+    return res
+
+
+@lru_cache(maxsize=32)
+def _popcount_onehot(q: int) -> np.ndarray:
+    """``E[c, u] = 1`` where the popcount of ``u`` (``q`` bits) is ``c``."""
+    u = np.arange(1 << q)
+    E = np.zeros((q + 1, 1 << q))
+    E[np.bitwise_count(u.astype(np.uint32)), u] = 1.0
+    E.setflags(write=False)
+    return E
 
 
 def usable_cores(cap: int) -> int:
@@ -708,7 +812,7 @@ def subset_workers() -> int:
 
 def map_subset_blocks(R: np.ndarray, players: Sequence[Sequence[int]],
                       fn: Callable[[SubsetBlock], T_], *,
-                      block_log2: int = DEFAULT_BLOCK_LOG2, workers: int | None = None,
+                      block_log2: int | None = None, workers: int | None = None,
                       progress: Callable[[int], None] | None = None) -> Iterator[T_]:
     """``fn(block)`` for every block of :func:`iter_subset_blocks`, on threads, in order.
 
@@ -761,7 +865,7 @@ def map_subset_blocks(R: np.ndarray, players: Sequence[Sequence[int]],
 
 
 def subset_values(R: np.ndarray, players: Sequence[Sequence[int]], *,
-                  block_log2: int = DEFAULT_BLOCK_LOG2, check_memory: bool = True) -> np.ndarray:
+                  block_log2: int | None = None, check_memory: bool = True) -> np.ndarray:
     """v(S) for every subset of the players, as one float64 array of length ``2^p``.
 
     Parameters
