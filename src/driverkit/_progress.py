@@ -58,7 +58,18 @@ def progress_bar(total: float | None, *, show: bool | None, desc: str, unit: str
     """
     if show is False or (show is None and not long_run):
         return _Quiet()
+    if show is None and not _visible():  # tqdm would disable itself: skip its import
+        return _Quiet()
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit_scale, leave=False,
                 disable=None if show is None else False, **kwargs)
+
+
+def _visible() -> bool:
+    """Whether an automatic bar can be seen: a terminal, or a notebook's kernel."""
+    import sys
+
+    err = sys.stderr
+    tty = bool(getattr(err, "isatty", None) and err.isatty())
+    return tty or "ipykernel" in sys.modules

@@ -189,3 +189,16 @@ def test_switch_threshold_does_not_change_the_answer(monkeypatch):
     for switch in (1.0, 1e6):
         monkeypatch.setattr(_glm_ordinal, "_SWITCH", switch)
         assert_same_fits(glm_subset_values(X, y, kind="ordinal"), base)
+
+
+def test_chosen_masks_from_the_null_start_match_the_all_subsets_run():
+    """The sampled-Shapley fitter (every model from the null model, no sibling sharing)."""
+    from driverkit.importance._glm import glm_mask_values
+
+    X, y = ratings(400, 5, 8)
+    w = np.random.default_rng(2).uniform(0.5, 2.0, len(y))
+    masks = np.arange(1, 32)
+    for ww in (None, w):
+        chosen = glm_mask_values(X, y, masks, ww, kind="ordinal", fit_index="estrella")
+        every = glm_subset_values(X, y, ww, kind="ordinal", fit_index="estrella")
+        np.testing.assert_allclose(chosen, every.v[masks], atol=1e-10)

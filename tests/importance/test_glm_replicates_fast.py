@@ -99,3 +99,15 @@ def test_bootstrap_intervals_equal_plain_refits_with_groups_and_covariates():
     np.testing.assert_allclose(res.table["std_error"], plain.std(axis=0, ddof=1), atol=1e-6)
     np.testing.assert_allclose(res.table["ci_high"], np.quantile(plain, 0.975, axis=0),
                                atol=1e-6)
+
+
+def test_fast_and_engine_replicates_agree_and_keep_the_checks():
+    X, y = _ratings(140, 3, seed=9)
+    full = glm_subset_values(X, y, fit_index="nagelkerke")
+    W = resample_counts(140, 5, np.random.default_rng(10)).astype(float)
+    W[4, y == 1] = 0.0  # no events: no logit, on either path
+    v_fast, st_fast = replicate_values(X, y, W, full, fit_index="nagelkerke")
+    v_eng, st_eng = replicate_values(X, y, W, full, fit_index="nagelkerke", fast=False)
+    assert st_fast.tolist() == st_eng.tolist() == [OK] * 4 + [2]
+    np.testing.assert_allclose(v_fast[:4], v_eng[:4], rtol=0, atol=1e-9)
+    assert np.all(np.isnan(v_fast[4]))

@@ -1506,7 +1506,7 @@ def _glm_pilot_seconds(fitter: Any, p: int, rng: np.random.Generator) -> float:
     t0 = time.perf_counter()
     fitter(masks)
     per_fit = (time.perf_counter() - t0) / masks.size
-    return per_fit * (1 << p) * _EXACT_PER_PILOT
+    return per_fit * (1 << p) * getattr(fitter, "exact_per_pilot", _EXACT_PER_PILOT)
 
 
 def _glm_mask_fitter(prob: _Problem, kind: str, fit_index: str) -> Any:

@@ -51,8 +51,10 @@ __all__ = [
 
 FIT_INDICES = ("mcfadden", "nagelkerke", "cox_snell", "estrella")
 MAX_PLAYERS = 20
+_FAST_LOGIT = True  # the float32-iteration logit engine (False: the plain one, for tests)
 _SEPARATION_ETA = 33.0  # |linear predictor| beyond which a probability is 0/1 in float64
 _CACHE_BYTES = 1 << 21  # one (subsets × rows) work array per batch: ~2 MB, stays in L2
+_FAST_BATCH_BYTES = 1 << 22  # the fast logit engine's float64 work array per batch
 _REFRESH = (1, 2)  # logit: iterations that refresh the information matrix ...
 _REFRESH_EVERY = 4  # ... and every fourth after that (chord steps in between)
 
@@ -480,25 +482,30 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
 
     Notes
     -----
-    Subsets are processed in order of their number of design columns, in batches. All
-    subsets of a batch share each Newton iteration. Coefficients are kept in the full column
-    layout (zeros outside a subset), so the linear predictors of the whole batch are one
-    matrix product. The score and the weighted cross-products of every column pair, from
-    which each subset's information matrix is gathered, are matrix products as well. With
-    t = tanh(η/2), the logit score is c − ½·t·(w∘X) and the information ¼(g − t²·(w∘x_i x_j)),
-    so the only elementwise work per row is a tanh and a square. The small systems are
-    solved in one batched call.
+    Subsets are processed in order of their number of design columns, in batches; the
+    batches of one size run on ``threads`` threads (each writes its own rows, so the
+    results do not depend on the thread count). All subsets of a batch share each Newton
+    iteration, and the heavy products are dense matrix products over the batch.
 
     Each subset starts from its parent's estimates (the subset without its highest
     player), with zeros for the new columns, so most converge in 3–4 iterations.
     Siblings start from the same linear predictor, so their first iteration is computed
-    once per parent. The information matrix is refreshed on iterations 1, 2 and every
-    fourth after that, with chord steps in between. Converged subsets leave the batch. The
-    first pass runs without a line search. Subsets it does not settle are refitted with step
-    halving, which converges for these concave likelihoods unless the data are separated.
-    For the ordered logit, rows are sorted by category, so the cut-point terms are sums
-    over contiguous slices. Newton runs on the cut points themselves, and a step is
-    shortened whenever it would break their order.
+    once per parent. Converged subsets leave the batch.
+
+    Logit (:class:`~driverkit.importance._glm_logit.FastLogit`): a batch's arrays are
+    restricted to its subsets' columns; the iterations that only approach the optimum run
+    in float32 on centred, scaled columns, and each subset ends with one float64 pass that
+    tests convergence with the float64 score and gives ℓ (one ``exp`` per row, one ``log``
+    per 16 rows). The dummies of one factor player are a block: a per-level constant in
+    η, segment sums in the score and information, and a diagonal eliminated by a Schur
+    complement, so a 50-level factor costs about one more column. Subsets that this pass
+    does not settle, or that approach separation (|η| > 30), are refitted by the plain
+    float64 engine: its pass without a line search, then with step halving, which
+    converges for these concave likelihoods unless the data are separated. A fit ending
+    below its parent's or the null likelihood is refitted the same way. For the ordered
+    logit, rows are sorted by category, so the cut-point terms are sums over contiguous
+    slices. Newton runs on the cut points themselves, and a step is shortened whenever it
+    would break their order.
 
     Dominance analysis with these indices: Azen & Traxel (2009). Fit indices: McFadden
     (1974), Cox & Snell (1989), Nagelkerke (1991), Estrella (1998). The ordered-logit
@@ -539,6 +546,7 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         raise DriverkitError("A binary (logit) outcome must be coded 0/1.")
     X, y, v_w = compress_rows(X, y, v_w)
     n = X.shape[0]
+    batch_size = block
     if block is None:
         block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
     engine: _Logit | _Ordinal
@@ -581,7 +589,8 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         cols_of = [[c + 1 for c in pl] for pl in players_l]
         base = [0] + [c + 1 for c in always_l]
         engine = _Logit(design, y, v_w, block)  # refits; pair products built if needed
-        fast = FastLogit(design, y, v_w, block=factor_block(design, cols_of))
+        if _FAST_LOGIT:
+            fast = FastLogit(design, y, v_w, block=factor_block(design, cols_of))
         width = k + 1
         intercept0 = float(special.logit(ybar))
 
@@ -632,36 +641,13 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                 t0[0] = theta0
         b0 = b0 * member[batch]  # zero outside the subset
         shared = parents[batch] if prior is None else None
-        # A model nests the null model and its parent, so its maximum cannot be lower; a
-        # fast pass that ends below (a diverged step near separation) is refitted with the
-        # line search instead of being taken as converged.
+        # A model nests the null model and its parent, so its maximum cannot be lower.
         floor = np.full(batch.size, ll0)
         if prior is None:
             has_parent = batch != 0
             floor[has_parent] = np.maximum(ll0, ll[parents[batch[has_parent]]])
-        # overflow in separated/diverging fits is detected and handled below
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if fast is not None:
-                beta, lls, ok, ext, it = fast.fit(cols, b0, eps, max_iter, shared)
-                th = t0
-                ok &= lls >= floor - eps
-                if not ok.all():  # the plain engine's fast pass, as without the fast engine
-                    bad = np.flatnonzero(~ok)
-                    b_p, _, ll_p, ok_p, ext_p, it_p = engine.newton(
-                        cols[bad], b0[bad], t0[bad], eps, max_iter, safe=False)
-                    beta[bad], lls[bad], ok[bad], ext[bad] = b_p, ll_p, ok_p, ext_p
-                    it = max(it, it_p)
-            else:
-                beta, th, lls, ok, ext, it = engine.newton(cols, b0, t0, eps, max_iter,
-                                                           safe=False, shared=shared)
-            ok &= lls >= floor - eps
-            if not ok.all():
-                bad = np.flatnonzero(~ok)
-                b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
-                    cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
-                beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = (b_s, th_s, ll_s, ok_s,
-                                                                   ext_s)
-                it = max(it, it_s)
+        beta, th, lls, ok, ext, it = _newton_batch(engine, fast, cols, b0, t0, eps, max_iter,
+                                                   shared, floor)
         coef[batch], thetas[batch], ll[batch], conv[batch] = beta, th, lls, ok
         extreme[batch] = ext
         return it
@@ -669,7 +655,9 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     bounds = np.flatnonzero(np.diff(sizes[order])) + 1
     levels = np.split(order, bounds) if order.size else []
     n_threads = _glm_threads(threads) if getattr(fast or engine, "thread_safe", False) else 1
-    iters = _run_levels(levels, block, fit_batch, n_threads, progress)
+    if batch_size is None and fast is not None:  # its Python work per batch is larger
+        batch_size = int(np.clip(_FAST_BATCH_BYTES // (8 * n), 128, 1024))
+    iters = _run_levels(levels, batch_size or block, fit_batch, n_threads, progress)
     if not np.all(np.isfinite(ll)):
         bad_mask = int(np.flatnonzero(~np.isfinite(ll))[0])
         raise DriverkitError(
@@ -702,6 +690,38 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                          converged=conv, kind=kind)
 
 
+def _newton_batch(engine: Any, fast: FastLogit | None, cols: np.ndarray, b0: np.ndarray,
+                  t0: np.ndarray, eps: float, max_iter: int, shared: np.ndarray | None,
+                  floor: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Fit one batch: the fast logit engine if given, else the plain engine's fast pass;
+    subsets either does not settle, or that end below ``floor`` (a likelihood the model
+    cannot be below: a diverged step near separation), are refitted by the plain engine
+    (its fast pass, then with step halving). Returns ``newton``'s tuple."""
+    # overflow in separated/diverging fits is detected and handled here
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if fast is not None:
+            beta, lls, ok, ext, it = fast.fit(cols, b0, eps, max_iter, shared)
+            th = t0
+            ok &= lls >= floor - eps
+            if not ok.all():  # the plain engine's fast pass, as without the fast engine
+                bad = np.flatnonzero(~ok)
+                b_p, _, ll_p, ok_p, ext_p, it_p = engine.newton(
+                    cols[bad], b0[bad], t0[bad], eps, max_iter, safe=False)
+                beta[bad], lls[bad], ok[bad], ext[bad] = b_p, ll_p, ok_p, ext_p
+                it = max(it, it_p)
+        else:
+            beta, th, lls, ok, ext, it = engine.newton(cols, b0, t0, eps, max_iter,
+                                                       safe=False, shared=shared)
+        ok &= lls >= floor - eps
+        if not ok.all():
+            bad = np.flatnonzero(~ok)
+            b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
+                cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
+            beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = b_s, th_s, ll_s, ok_s, ext_s
+            it = max(it, it_s)
+    return beta, th, lls, ok, ext, it
+
+
 def _bit_reversed(p: int) -> np.ndarray:
     """Each p-bit mask with its bits in reverse order (a sort key: low players vary slowest,
     so a run of consecutive masks shares its low players and siblings stay close)."""
@@ -730,6 +750,10 @@ def _run_levels(levels: list[np.ndarray], block: int, fit_batch: Any, n_threads:
     starts are the previous level's fits), the batches of a level on ``n_threads``
     threads. Each batch writes its own rows, so the results do not depend on the threads.
     Returns the largest iteration count."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from ..stats._subsets import single_threaded_blas
+
     iters = 0
     batches_of = [[lv[i : i + block] for i in range(0, lv.size, block)] for lv in levels]
     if n_threads <= 1 or max((len(b) for b in batches_of), default=0) <= 1:
@@ -739,10 +763,9 @@ def _run_levels(levels: list[np.ndarray], block: int, fit_batch: Any, n_threads:
                 if progress is not None:
                     progress(batch.size)
         return iters
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
-    from ..stats._subsets import single_threaded_blas
-
+    # one BLAS thread under our pool (its products are small; BLAS threads would only
+    # contend with ours); a product's rounding does not depend on BLAS threads anyway
+    # (they split its rows and columns, not its sums)
     with single_threaded_blas(), ThreadPoolExecutor(max_workers=n_threads) as pool:
         for batches in batches_of:
             futures = {pool.submit(fit_batch, batch): batch.size for batch in batches}
@@ -794,6 +817,7 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
     v_w, n_idx = _likelihood_weights(w, n, weight_type)
     block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
     engine: _Logit | _Ordinal
+    fast: FastLogit | None = None
     if kind == "ordinal":
         codes = y.astype(np.intp)
         K_cat = int(codes.max()) + 1 if n_categories is None else int(n_categories)
@@ -811,10 +835,13 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
         ll0 = float(v_w.sum() * (ybar * np.log(ybar) + (1 - ybar) * np.log1p(-ybar)))
         J = 0
         theta0 = np.zeros(0)
-        engine = _Logit(np.column_stack([np.ones(n), X]), y, v_w, block)
+        design = np.column_stack([np.ones(n), X])
+        engine = _Logit(design, y, v_w, block)
         cols_of = [[c + 1 for c in pl] for pl in players_l]
         base = [0] + [c + 1 for c in always_l]
         width, intercept0 = k + 1, float(special.logit(ybar))
+        if _FAST_LOGIT:
+            fast = FastLogit(design, y, v_w, block=factor_block(design, cols_of))
     eps = tol * max(1.0, abs(ll0))
     base_ll: list[float] = []
 
@@ -845,15 +872,9 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
                 if kind == "logit":
                     b0[:, 0] = intercept0
                 t0 = np.tile(theta0, (batch.size, 1))
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    _, _, lls, ok, _, _ = engine.newton(cols, b0, t0, eps, max_iter,
-                                                            safe=False)
-                    ok &= lls >= ll0 - eps  # every model nests the null model
-                    if not ok.all():
-                        bad = np.flatnonzero(~ok)
-                        lls[bad] = engine.newton(cols[bad], b0[bad], t0[bad], eps,
-                                                 max(max_iter, 100), safe=True)[2]
-                ll[batch] = lls
+                # every model nests the null model
+                ll[batch] = _newton_batch(engine, fast, cols, b0, t0, eps, max_iter, None,
+                                          np.full(batch.size, ll0))[2]
         idx = np.asarray(fit_index_value(ll, ll0, n_idx, fit_index))
         if always_l and not base_ll:
             base_ll.append(float(idx[0]))
@@ -862,6 +883,14 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
         out[masks == 0] = 0.0
         return out
 
+    # cost of the exact all-subsets run per subset relative to these cold fits (warm
+    # starts, shared first iterations, larger batches), for the pilot's time estimate:
+    # measured 0.15-0.25 (logit, fast engine) and 0.28 (ordinal) at p = 12-15, rounded up
+    # so that estimates err on the long side; divided by the speed-up of the thread pool
+    # (taken as 0.75 per extra thread)
+    ratio = 0.3 if fast is not None else 0.5
+    workers = _glm_threads(None) if getattr(fast or engine, "thread_safe", False) else 1
+    fit.exact_per_pilot = ratio / (1.0 + 0.75 * (workers - 1))  # type: ignore[attr-defined]
     return fit
 
 

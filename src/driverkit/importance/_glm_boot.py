@@ -1,8 +1,10 @@
 """Bootstrap replicates of GLM subset importance: fitted, checked, refitted or dropped.
 
 A replicate re-weights the respondents (resampling counts times survey weights). Its subset
-models are fitted by the all-subsets engine of :mod:`driverkit.importance._glm`, each
-subset warm-started from its full-sample estimates, which are O(n^−1/2) away. A resample can
+models start from their full-sample estimates, which are O(n^−1/2) away: logit replicates
+are fitted a chunk at a time by :mod:`driverkit.importance._glm_replicates` (work shared
+between replicates, checked Newton iterations), ordinal ones by the all-subsets engine of
+:mod:`driverkit.importance._glm`, each subset warm-started. A resample can
 still break a fit: near-separation in a small sample can make a warm-started Newton run
 diverge, and a diverged fit must never reach the intervals (standard errors of 10¹² were
 seen on a 250-respondent survey). So every replicate is checked: each subset model
@@ -42,11 +44,16 @@ def replicate_values(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMSubse
                      kind: str = "logit", fit_index: str = "mcfadden",
                      players: Sequence[Sequence[int]] | None = None,
                      always: Sequence[int] | None = None, weight_type: str = "sampling",
-                     names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     names: Sequence[str] | None = None, fast: bool = True
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Value functions ``(R, 2^p)`` of bootstrap replicates and their status ``(R,)``.
 
-    Each replicate is fitted by the all-subsets engine, every subset warm-started from its
-    full-sample estimates ``full``, and checked: all subset models converged and
+    Logit replicates are fitted together from the full-sample solutions by
+    :func:`~driverkit.importance._glm_replicates.logit_replicate_fits` (shared first step,
+    checked Newton iterations, the engine for whatever those do not settle); ``fast=False``
+    and ordinal models fit each replicate with the all-subsets engine instead, every subset
+    warm-started from its full-sample estimates ``full``. Either way each replicate is
+    checked: all subset models converged and
     :func:`fits_consistent`. A replicate that fails is refitted from scratch (each subset
     from its parent, with step halving where Newton does not settle) and checked again
     (status :data:`REFITTED`; under separation the fit index is the limit the likelihood
@@ -80,7 +87,7 @@ def replicate_values(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMSubse
     v = np.full((R, n_masks), np.nan)
     status = np.full(R, FAILED)
     todo = np.arange(R)
-    if kind == "logit" and full.kind == "logit":
+    if fast and kind == "logit" and full.kind == "logit":
         from ._glm_replicates import logit_replicate_fits
 
         fits = logit_replicate_fits(X, y, W, full, players=players, always=always,

@@ -38,10 +38,10 @@ __all__ = ["FastLogit", "factor_block"]
 _F32 = np.float32
 _CHUNK = 16  # probabilities multiplied before one log: ≥ (4.7e-15)^16 > 1e-229, no underflow
 _EXTREME = 30.0  # beyond this |η| a subset's log-likelihood is recomputed the plain way
-_SWITCH = 1e5  # float32 decrement (times eps) below which the next pass is float64
+_SWITCH = 1e3  # float32 decrement (times eps) below which the next pass is float64 ...
+_PREDICT = 0.1  # ... or when the next decrement is predicted below this (times eps)
 _MAX32 = 8  # float32 iterations at most
-_REFRESH = (1, 2)  # iterations that refresh the information matrix, and every fourth after
-_REFRESH_EVERY = 4
+_REFRESH_ABOVE = 1e6  # refresh the information while the last decrement is above (× eps)
 
 
 def factor_block(X: np.ndarray, players: Sequence[Sequence[int]], min_width: int = 3
@@ -133,7 +133,6 @@ class FastLogit:
         self.chunk_starts = starts
         self.chunk_w = v[starts]
         self._local = threading.local()
-        self.switch = _SWITCH
 
     # ---------------------------------------------------------------- helpers
     def _buf(self, i: int, rows: int, dtype: type) -> np.ndarray:
@@ -150,7 +149,7 @@ class FastLogit:
             A = A * (self.v32 if A.dtype == _F32 else self.v)
         out = np.zeros((A.shape[0], self.L + 1), dtype=A.dtype)
         out[:, self.lev_present] = np.add.reduceat(A, self.lev_starts, axis=1)
-        if weighted and self.uniform:
+        if weighted and self.uniform and self.v[0] != 1.0:
             out *= self.v[0]
         return out[:, 1:]
 
@@ -224,6 +223,7 @@ class FastLogit:
         act = np.arange(B)
         wide = np.zeros(B, dtype=bool)  # the next pass of this subset is float64
         checked = np.zeros(B, dtype=bool)  # had a float64 pass
+        prev = np.full(B, np.inf)  # last decrement
         # Newton system [[A, C], [Cᵀ, diag(D)]] kept as S⁻¹ = (A − C D⁻¹ Cᵀ)⁻¹, C, D⁻¹
         Sinv = np.zeros((B, m, m))
         Cm = np.zeros((B, m, L))
@@ -231,7 +231,6 @@ class FastLogit:
         it = 0
         while act.size and it < max_iter:
             it += 1
-            refresh = it in _REFRESH or it % _REFRESH_EVERY == 0
             w64 = wide[act]
             g = np.empty((act.size, m))
             gL = np.empty((act.size, L))
@@ -247,23 +246,29 @@ class FastLogit:
                         first, inv = np.unique(shared[idx], return_index=True,
                                                return_inverse=True)[1:]
                         uniq = idx[first]
-                    q = self._eta(beta[uniq], gam[uniq] if L else None, ZT32,
-                                  self._buf(1, uniq.size, _F32))
+                    q = self._eta(-beta[uniq], -gam[uniq] if L else None, ZT32,
+                                  self._buf(1, uniq.size, _F32))  # −η
                     self._prob(q)
                     s = cy - (q @ ZvT32.T).astype(float)
                     sL = self.cyL - self._levsum(q, True) if L else None
-                    parts = self._info(q, P32, ZvT32, L) if refresh else None
-                    if inv is not None:
+                    need = prev[uniq] > _REFRESH_ABOVE * eps  # inf on the first iteration
+                    if inv is not None:  # first iteration: every subset refreshes
+                        parts = self._info(q, P32, ZvT32, L)
                         s = s[inv]
                         sL = sL[inv] if L else None
-                        parts = tuple(a[inv] for a in parts) if parts else None
-                    if parts is not None:
-                        self._factor(idx, parts, hidx, loc, Sinv, Cm, Dinv)
+                        self._factor(idx, tuple(a[inv] for a in parts), hidx, loc, Sinv,
+                                     Cm, Dinv)
+                    elif need.all():
+                        self._factor(idx, self._info(q, P32, ZvT32, L), hidx, loc, Sinv,
+                                     Cm, Dinv)
+                    elif need.any():
+                        self._factor(idx[need], self._info(q[need], P32, ZvT32, L), hidx,
+                                     loc, Sinv, Cm, Dinv)
                 else:
                     b = beta[idx]
                     gi = gam[idx] if L else None
-                    q = self._eta(b, gi, ZT, self._buf(0, idx.size, float))
-                    ext[idx] = np.maximum(q.max(axis=1), -q.min(axis=1))
+                    q = self._eta(-b, -gi if L else None, ZT, self._buf(0, idx.size, float))
+                    ext[idx] = np.maximum(q.max(axis=1), -q.min(axis=1))  # q = −η here
                     self._prob(q)
                     s = cy - q @ ZvT.T
                     sL = self.cyL - self._levsum(q, True) if L else None
@@ -307,7 +312,13 @@ class FastLogit:
             done64 = w64 & (dec <= eps) & finite
             ll[act[done64]] += 0.5 * dec[done64]
             ok[act[done64]] = True
-            wide[act[~w64 & ((dec <= self.switch * eps) | (it >= _MAX32))]] = True
+            # next pass in float64 when the decrement is small or, from the last two,
+            # the next one is predicted to be (quadratic convergence: d_k+1 ≈ d_k³/d_k−1²)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                pred = np.where(np.isfinite(prev[act]), dec * (dec / prev[act]) ** 2, np.inf)
+            near = (dec <= _SWITCH * eps) | ((dec <= 1e6 * eps) & (pred <= _PREDICT * eps))
+            wide[act[~w64 & (near | (it >= _MAX32))]] = True
+            prev[act] = dec
             act = act[~(done64 | ~finite)]
         ok &= (ext <= _EXTREME) & np.isfinite(ll)
         out = np.zeros((B, self.K))
@@ -321,8 +332,7 @@ class FastLogit:
 
     @staticmethod
     def _prob(q: np.ndarray) -> None:
-        """η -> p = 1/(1 + e^{−η}) in place."""
-        np.negative(q, out=q)
+        """−η -> p = 1/(1 + e^{−η}) in place."""
         np.exp(q, out=q)
         q += 1.0
         np.reciprocal(q, out=q)
@@ -355,7 +365,7 @@ class FastLogit:
             C = C.transpose(0, 2, 1).astype(float)
             with np.errstate(divide="ignore"):
                 Di = 1.0 / parts[2].astype(float)
-            A = A - np.einsum("bil,bl,bjl->bij", C, Di, C)
+            A -= np.matmul(C * Di[:, None, :], C.transpose(0, 2, 1))
             Cm[idx], Dinv[idx] = C, Di
         Sinv[idx] = _inv(A)
 

@@ -1,6 +1,24 @@
 """Batched ordered-logit (proportional-odds) Newton engine for all-subset GLM importance.
 
 Used by :func:`driverkit.importance._glm.glm_subset_values` with ``kind="ordinal"``.
+
+The per-respondent work of a fit is a few transcendental functions per Newton pass, so the
+engine spends as few float64 ones as it can (the layout follows the binary engine in
+:mod:`._glm_logit`):
+
+* passes that only steer Newton towards the optimum run in float32, on standardised
+  columns (so that float32 information matrices are well conditioned), with one
+  exponential per respondent: every score and information term is a weighted sum of
+  F(a), F(b), f(a) and f(b) (see :meth:`_Ordinal._full_layout`);
+* once the float32 decrement is small, a float64 pass computes the exact score and the
+  log-likelihood (one exponential per respondent, one logarithm per 16); the subset has
+  converged when its float64 Newton decrement is at most the tolerance, exactly as for
+  the plain engine, and the last step is taken with the float32 information (refreshed
+  at the current point when reusing the previous one could move the estimate by more
+  than 1e-10);
+* the plain float64 Newton (:meth:`_Ordinal._newton_reference`) is kept for the
+  line-search refits of subsets the fast pass does not settle, and as the reference the
+  tests compare the fast path with.
 """
 
 from __future__ import annotations
@@ -9,11 +27,11 @@ import threading
 
 import numpy as np
 
-from ._glm_kernel import _BIG, _invert_batch, _pair_layout, _softplus_sum, _solve_batch, _Work
+from ._glm_kernel import _BIG, _pair_layout, _softplus_sum, _solve_batch, _Work
 
 _CLIP32 = 80.0  # |η − θ| bound of the float32 passes (e^88.7 overflows float32)
 _CLIP64 = 350.0  # η − θ bound of the float64 pass ((1 + A)(A + r) stays finite)
-_LOG2E = 1.4426950408889634  # log₂ e: e^x = 2^(x·log₂ e), and exp2 is the faster one
+_LOG2E = 1.4426950408889634  # log₂ e: e^x = 2^(x·log₂ e)
 _CHUNK = 16  # probabilities multiplied before one logarithm
 _TINY = 1e-280  # a product below this may have lost digits: that log-likelihood is redone
 _SWITCH = 1e3  # float32 passes run until the decrement is below _SWITCH × tolerance
@@ -26,7 +44,8 @@ _POINT_TOL = 1e-10  # the final step's error allowed from reusing the previous i
 class _Ordinal:
     """Newton for the proportional-odds model on batches of column subsets.
 
-    With a = θ_y − η, b = θ_{y−1} − η and t_a = tanh(a/2), t_b = tanh(b/2):
+    :meth:`newton` is the fast path (module docstring); the plain reference Newton below
+    works with a = θ_y − η, b = θ_{y−1} − η and t_a = tanh(a/2), t_b = tanh(b/2):
     ∂ℓ/∂η = (t_a + t_b)/2 and −∂²ℓ/∂η² = ((1 − t_a²) + (1 − t_b²))/4. Rows are sorted by
     category once, so each cut point's score and cross terms are sums over contiguous row
     slices. The log-likelihood is concave in (β, θ) (Pratt 1981), so Newton runs on the cut
@@ -68,6 +87,8 @@ class _Ordinal:
         self.Zv = self.Z * v[:, None]
         self.Z32 = self.Z.astype(np.float32)
         self.Zv32 = self.Zv.astype(np.float32)
+        self.Zv1 = np.column_stack([self.Zv, v])  # the last column gives Σ v·(term)
+        self.Zv1_32 = self.Zv1.astype(np.float32)
         self.pairsZ32 = (self.Zv[:, iu] * self.Z[:, ju]).astype(np.float32)
         self.v32 = v.astype(np.float32)
         # Σ v log P: runs of ≥ _CHUNK rows of equal weight take one log per _CHUNK rows
@@ -158,96 +179,88 @@ class _Ordinal:
         """Score and information terms at (β, θ) in float32, for every column of the layout.
 
         Returns ``(score_beta (B, K), G (B, pairs), cross (B, K, J), score_theta (B, J),
-        info_theta (B, J, J))``. With A = e^{η − θ_c} and r = e^{θ_{c−1} − θ_c} for a
-        respondent of category c: F(a) = 1/(1 + A), F(b) = r/(A + r), the cut-point score
-        terms f(a)/P = κ(A + r)F(a) and f(b)/P = κ(1 + A)F(b) with κ = 1/(1 − r), and
-        f(a)f(b)/P² = rκ² is the same for every respondent of the category. Only one
-        exponential per respondent, and no difference of nearly equal probabilities.
+        info_theta (B, J, J))``.
+
+        For a respondent of category c let A = e^{η − θ_c}, r = e^{θ_{c−1} − θ_c} and
+        κ = 1/(1 − r). Then F(a) = 1/(1 + A), F(b) = r/(A + r), and with f = F(1 − F):
+        ∂ℓ/∂η = F(a) + F(b) − 1, −∂²ℓ/∂η² = f(a) + f(b); the cut-point terms f(a)/P and
+        f(b)/P are κ − F(a) and κr + F(b), and the cut-point information of the category is
+        [[Σf(b) + κ²rW, −κ²rW], [−κ²rW, Σf(a) + κ²rW]] for (θ_{c−1}, θ_c), W its weight.
+        So every term is a (weighted) sum of F(a), F(b), f(a), f(b): one exponential and
+        about a dozen elementwise steps per respondent, and no difference of nearly equal
+        probabilities.
         """
         B = beta.shape[0]
-        J, K, sl = self.J, self.K, self.sl
+        J, K, sl, W = self.J, self.K, self.sl, self.cat_w
         single = f4 == np.float32
-        v, Xv = (self.v32, self.Zv32) if single else (self.v, self.Zv)
-        X = self.Z32 if single else self.Z
+        v, Zv, Zv1 = ((self.v32, self.Zv32, self.Zv1_32) if single
+                      else (self.v, self.Zv, self.Zv1))
+        Z = self.Z32 if single else self.Z
         pairsV = self.pairsZ32 if single else self.pairsZ32.astype(float)
-        eta, S, W, A, T1, T2, T3, T4 = self._scratch(f4, 8, B)
-        np.matmul(X, beta.T.astype(f4), out=eta)
+        eta, S, Wt, A, Fa, Fb, Ga, Gb = self._scratch(f4, 8, B)
+        np.matmul(Z, beta.T.astype(f4), out=eta)
         th = np.ascontiguousarray(theta.T, dtype=f4)  # (J, B)
         r, kap, _ = self._cut_constants(theta)
         r4 = np.ascontiguousarray(np.maximum(r.T, 1e-30), dtype=f4)
-        kap4 = np.ascontiguousarray(kap.T, dtype=f4)
         g_theta = np.zeros((J, B))
         cross = np.zeros((J, K, B))
         tt = np.zeros((B, J, J))
-
         # steering only, so bounding η − θ₀ (hence every η − θ_c) keeps e^{η − θ} finite
         np.minimum(eta, th[:1] + _CLIP32, out=eta)
 
-        def expo(c: int, cut: int) -> tuple[slice, np.ndarray]:
-            s = sl[c]
-            a = A[s]
-            np.subtract(eta[s], th[cut : cut + 1], out=a)
-            np.exp(a, out=a)
-            return s, a
+        def upper(s: slice, a: np.ndarray, j: int) -> None:
+            """F(a), f(a) of rows s (A in a) and their sums for cut point j above them."""
+            fa, ga = Fa[s], Ga[s]
+            np.add(a, 1.0, out=fa)
+            np.divide(1.0, fa, out=fa)  # F(a)
+            np.multiply(a, fa, out=ga)  # 1 − F(a)
+            np.multiply(ga, fa, out=ga)  # f(a)
+            sums = Zv1[s].T @ ga  # Σ v f(a) z, Σ v f(a)
+            cross[j] -= sums[:K]
+            tt[:, j, j] += sums[K]
+            g_theta[j] -= v[s] @ fa
 
-        # bottom category: P = F(a)
-        s, a = expo(0, 0)
-        e, ga, fa = T1[s], T2[s], W[s]
-        np.add(a, 1.0, out=e)
-        np.divide(a, e, out=ga)  # 1 − F(a) = f(a)/P
-        np.negative(ga, out=S[s])
-        np.divide(ga, e, out=fa)  # f(a)
-        g_theta[0] += v[s] @ ga
-        cross[0] -= Xv[s].T @ fa
-        tt[:, 0, 0] += v[s] @ fa
-        # top category: P = 1 − F(b)
-        s, a = expo(J, J - 1)
-        e, fb_, fb = T1[s], S[s], W[s]
-        np.add(a, 1.0, out=e)
-        np.divide(1.0, e, out=fb_)  # F(b) = f(b)/P, also the score term
-        np.subtract(1.0, fb_, out=fb)
-        np.multiply(fb, fb_, out=fb)  # f(b)
-        g_theta[J - 1] -= v[s] @ fb_
-        cross[J - 1] -= Xv[s].T @ fb
-        tt[:, J - 1, J - 1] += v[s] @ fb
-        # middle categories: cut c above, c − 1 below
-        for c in range(1, J):
-            s, a = expo(c, c)
-            rc, kc = r4[c - 1 : c], kap4[c - 1 : c]
-            e, d, fa_, fb_, w = T1[s], T2[s], T3[s], T4[s], W[s]
-            np.add(a, 1.0, out=e)
-            np.add(a, rc, out=d)
-            np.divide(1.0, e, out=fa_)  # F(a)
-            np.divide(rc, d, out=fb_)  # F(b)
-            np.subtract(1.0, fb_, out=w)
-            np.subtract(fa_, w, out=S[s])  # F(a) + F(b) − 1
-            np.multiply(d, fa_, out=d)
-            np.multiply(d, kc, out=d)  # g_a = f(a)/P
-            np.multiply(e, fb_, out=e)
-            np.multiply(e, kc, out=e)  # g_b = f(b)/P
-            g_theta[c] += v[s] @ d
-            g_theta[c - 1] -= v[s] @ e
-            np.subtract(1.0, fa_, out=a)
-            np.multiply(a, fa_, out=a)  # f(a)
-            cross[c] -= Xv[s].T @ a
-            np.multiply(w, fb_, out=w)  # f(b)
-            cross[c - 1] -= Xv[s].T @ w
-            np.add(w, a, out=w)
-            # −∂²ℓ/∂θ_c² terms g_a(t_a + g_a), t_a = 2F(a) − 1; −∂²ℓ/∂θ_{c−1}² g_b(g_b − t_b)
-            np.multiply(fa_, 2.0, out=fa_)
-            fa_ -= 1.0
-            np.add(fa_, d, out=fa_)
-            np.multiply(fa_, d, out=fa_)
-            tt[:, c, c] += v[s] @ fa_
-            np.multiply(fb_, -2.0, out=fb_)
-            fb_ += 1.0
-            np.add(fb_, e, out=fb_)
-            np.multiply(fb_, e, out=fb_)
-            tt[:, c - 1, c - 1] += v[s] @ fb_
-            off = -self.cat_w[c] * r[:, c - 1] * kap[:, c - 1] ** 2
-            tt[:, c, c - 1] = tt[:, c - 1, c] = off
-        score = (Xv.T @ S).T.astype(float)
-        G = (pairsV.T @ W).T.astype(float)
+        def lower(s: slice, a: np.ndarray, j: int, rc: np.ndarray | float) -> None:
+            """F(b), 1 − F(b), f(b) of rows s (A(b) = A/r in a·(1/r)) for cut point j below."""
+            fb, gb = Fb[s], Gb[s]
+            np.add(a, rc, out=gb)
+            np.divide(1.0, gb, out=gb)  # 1/(A + r)
+            np.multiply(gb, rc, out=fb)  # F(b)
+            np.multiply(gb, a, out=gb)  # 1 − F(b)
+            g_theta[j] -= v[s] @ fb
+            np.multiply(gb, fb, out=fb)  # f(b)
+            sums = Zv1[s].T @ fb
+            cross[j] -= sums[:K]
+            tt[:, j, j] += sums[K]
+
+        for c, s in enumerate(sl):
+            a = A[s]
+            np.subtract(eta[s], th[min(c, J - 1) : min(c, J - 1) + 1], out=a)
+            np.exp(a, out=a)
+            if c < J:
+                upper(s, a, c)
+                g_theta[c] += W[c] * (kap[:, c - 1] if c > 0 else 1.0)
+            if c > 0:
+                rc = r4[c - 1 : c] if c < J else 1.0
+                lower(s, a, c - 1, rc)
+                if c < J:
+                    k2r = W[c] * r[:, c - 1] * kap[:, c - 1] ** 2
+                    g_theta[c - 1] -= W[c] * r[:, c - 1] * kap[:, c - 1]
+                    tt[:, c, c] += k2r
+                    tt[:, c - 1, c - 1] += k2r
+                    tt[:, c, c - 1] = tt[:, c - 1, c] = -k2r
+            # score term F(a) + F(b) − 1 and information weight f(a) + f(b)
+            if c == 0:
+                np.subtract(Fa[s], 1.0, out=S[s])
+                Wt[s] = Ga[s]
+            elif c == J:
+                np.subtract(1.0, Gb[s], out=S[s])  # F(b)
+                Wt[s] = Fb[s]
+            else:
+                np.subtract(Fa[s], Gb[s], out=S[s])
+                np.add(Ga[s], Fb[s], out=Wt[s])
+        score = (Zv.T @ S).T.astype(float)
+        G = (pairsV.T @ Wt).T.astype(float)
         return score, G, cross.transpose(2, 1, 0), g_theta.T, tt
 
     def _score64(self, beta: np.ndarray, theta: np.ndarray
@@ -259,70 +272,55 @@ class _Ordinal:
         :meth:`loglike` instead (some η − θ₀ beyond the exponent bound, or probabilities
         so small that products of ``_CHUNK`` of them could underflow).
 
-        Each respondent's probability P is formed without differences of probabilities
-        (see :meth:`_full_layout`), and Σ v log P is a sum of logs of products of
-        ``_CHUNK`` probabilities of equal weight: one logarithm per ``_CHUNK`` respondents.
-        Exponentials are powers of two of (η − θ)·log₂e.
+        The terms are those of :meth:`_full_layout`. Each respondent's probability is
+        P = F(a)(1 − F(b))(1 − r), without a difference of probabilities, and Σ v log P is
+        a sum of logs of products of ``_CHUNK`` probabilities of equal weight: one logarithm
+        per ``_CHUNK`` respondents. Exponentials are powers of two of (η − θ)·log₂e.
         """
         B = beta.shape[0]
-        J, sl, v = self.J, self.sl, self.v
-        eta, S, A, T1, T2, P = self._scratch(np.float64, 6, B)
+        J, sl, v, W = self.J, self.sl, self.v, self.cat_w
+        eta, S, A, Fa, Gb, P = self._scratch(np.float64, 6, B)
         np.matmul(self.Z, beta.T * _LOG2E, out=eta)  # η·log₂e
         th2 = np.ascontiguousarray(theta.T) * _LOG2E
         r, kap, _ = self._cut_constants(theta)
         rT = np.ascontiguousarray(r.T)
-        one_r = 1.0 - rT
         g_theta = np.zeros((J, B))
         emax, emin = eta.max(axis=0) / _LOG2E, eta.min(axis=0) / _LOG2E
         gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
         extreme = np.maximum.reduce([emax - theta[:, -1], theta[:, 0] - emin, gaps])
         exact = emax - theta[:, 0] > _CLIP64
         np.minimum(eta, th2[:1] + _CLIP64 * _LOG2E, out=eta)
-
-        def expo(c: int, cut: int) -> tuple[slice, np.ndarray]:
-            s = sl[c]
-            a = A[s]
+        for c, s in enumerate(sl):
+            a, fa, gb, p, sc = A[s], Fa[s], Gb[s], P[s], S[s]
+            cut = min(c, J - 1)
             np.subtract(eta[s], th2[cut : cut + 1], out=a)
             np.exp2(a, out=a)
-            return s, a
-
-        # bottom: P = F(a) = 1/(1 + A); score term −A/(1 + A)
-        s, a = expo(0, 0)
-        e = T1[s]
-        np.add(a, 1.0, out=e)
-        np.divide(1.0, e, out=P[s])
-        np.multiply(a, P[s], out=S[s])
-        g_theta[0] += v[s] @ S[s]
-        np.negative(S[s], out=S[s])
-        # top: P = 1 − F(b) = A/(1 + A); score term F(b) = 1/(1 + A)
-        s, a = expo(J, J - 1)
-        e = T1[s]
-        np.add(a, 1.0, out=e)
-        np.divide(1.0, e, out=S[s])
-        np.multiply(a, S[s], out=P[s])
-        g_theta[J - 1] -= v[s] @ S[s]
-        # middle: P = A(1 − r)/((1 + A)(A + r)); score term (r − A²)/((1 + A)(A + r));
-        # g_a = κ(A + r)/(1 + A), g_b = κr(1 + A)/(A + r)
-        for c in range(1, J):
-            s, a = expo(c, c)
-            rc = rT[c - 1 : c]
-            e, d, q = T1[s], T2[s], P[s]
-            np.add(a, 1.0, out=e)
-            np.add(a, rc, out=d)
-            np.divide(d, e, out=S[s])
-            g_theta[c] += kap[:, c - 1] * (v[s] @ S[s])
-            np.divide(e, d, out=S[s])
-            g_theta[c - 1] -= (kap * r)[:, c - 1] * (v[s] @ S[s])
-            np.multiply(e, d, out=q)
-            np.divide(1.0, q, out=q)
-            np.multiply(a, q, out=e)
-            np.multiply(a, a, out=a)
-            np.subtract(rc, a, out=a)
-            np.multiply(a, q, out=S[s])
-            np.multiply(e, one_r[c - 1 : c], out=q)
+            if c < J:
+                np.add(a, 1.0, out=fa)
+                np.divide(1.0, fa, out=fa)  # F(a)
+                g_theta[c] += W[c] * (kap[:, c - 1] if c > 0 else 1.0) - v[s] @ fa
+            if c == 0:
+                np.subtract(fa, 1.0, out=sc)
+                p[...] = fa
+                continue
+            rc = rT[c - 1 : c] if c < J else 1.0
+            np.add(a, rc, out=gb)
+            np.divide(1.0, gb, out=gb)  # 1/(A + r)
+            np.multiply(gb, rc, out=p)  # F(b), P's slot as scratch
+            g_theta[c - 1] -= v[s] @ p
+            if c < J:
+                g_theta[c - 1] -= W[c] * r[:, c - 1] * kap[:, c - 1]
+            np.multiply(gb, a, out=gb)  # 1 − F(b)
+            if c == J:
+                np.subtract(1.0, gb, out=sc)  # F(b)
+                p[...] = gb
+            else:
+                np.subtract(fa, gb, out=sc)  # F(a) + F(b) − 1
+                np.multiply(fa, gb, out=p)
+                np.multiply(p, 1.0 - rc, out=p)  # F(a)(1 − F(b))(1 − r)
         ll = np.zeros(B)
-        for a, k, w in self.log_blocks:
-            prods = P[a : a + k * _CHUNK].reshape(k, _CHUNK, B).prod(axis=1)
+        for a0, k, w in self.log_blocks:
+            prods = P[a0 : a0 + k * _CHUNK].reshape(k, _CHUNK, B).prod(axis=1)
             exact |= np.any(prods < _TINY, axis=0)
             np.log(np.maximum(prods, _TINY), out=prods)
             ll += w * prods.sum(axis=0)
@@ -357,7 +355,7 @@ class _Ordinal:
         extreme = np.zeros(B)
         exact = np.zeros(B, dtype=bool)  # ℓ must come from loglike() (clipped exponents)
         stage = np.zeros(B, dtype=np.int8)  # 0: float32 pass, 1: float64 score, 2: both
-        Ninv = np.zeros((B, m + J, m + J))
+        info = np.zeros((B, m + J, m + J))  # the last information matrix of each subset
         hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
         switch = _SWITCH * eps
         moved = np.full(B, np.inf)  # bound on how far any η − θ moved in the last step
@@ -373,7 +371,7 @@ class _Ordinal:
             else:
                 parts = self._full_layout(beta[idx], theta[idx])
             g32, N = self._assemble(*parts, cols[idx], hidx[idx])
-            Ninv[idx] = _invert_batch(N)
+            info[idx] = N
             return g32
 
         act = np.arange(B)
@@ -396,7 +394,7 @@ class _Ordinal:
                                                                             theta[idx])
                 g[sel] = np.concatenate([np.take_along_axis(sb, cols[idx], axis=1), sth],
                                         axis=1)
-            step = np.matmul(Ninv[act], g[..., None])[..., 0]
+            step = _solve_batch(info[act], g)
             dec = np.einsum("bm,bm->b", step, g)
             # The last step uses the information of the previous point. Its error moves the
             # final point by about (how far η − θ moved since) × |step|, as the logistic
@@ -407,7 +405,7 @@ class _Ordinal:
             if late.any():
                 sel = np.flatnonzero(late)
                 refresh(sel, False)
-                step[sel] = np.matmul(Ninv[act[sel]], g[sel][..., None])[..., 0]
+                step[sel] = _solve_batch(info[act[sel]], g[sel])
                 dec[sel] = np.einsum("bm,bm->b", step[sel], g[sel])
             finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
             step[~finite] = 0.0

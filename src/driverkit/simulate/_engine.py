@@ -20,7 +20,7 @@ add/reciprocal pass and one product per distinct δ, without an exponential per 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -295,7 +295,7 @@ class Kernel:
         group = None
         # distinct (row, changes) are at least as many as distinct rows: when the rows alone
         # do not compress, skip the (expensive) key over all plans' changes
-        if nr > 64 and _distinct_rows(X)[0].size <= 0.6 * nr:
+        if nr > 64 and _few_distinct(X, 0.6) and _distinct_rows(X)[0].size <= 0.6 * nr:
             parts = [X] + [b.dX.T if rows is None else b.dX[:, rows].T
                            for p in plans for b in p.branches if b.cols.size]
             first, inv = _distinct_rows(np.column_stack(parts))
@@ -331,13 +331,16 @@ class Kernel:
         return Xc, per_plan, base_w, branches
 
     def draws(self, plans: Sequence[Plan], params: np.ndarray, rows: Any = None,
+              tick: Callable[[int], Any] | None = None,
               ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Weighted sums (S, 3) of baseline values and changes for each plan, per draw.
 
         Distinct rows only (see :meth:`_compressed`), chunked over draws so that a chunk
         holds about ``CHUNK_ELEMENTS`` numbers, with single-threaded BLAS (the products are
-        thin; on a shared machine threads mostly contend).
+        thin; on a shared machine threads mostly contend). ``tick(k)`` is called as each k
+        draws are done (a progress bar).
         """
+        tick = tick or _no_tick
         from ..stats._subsets import single_threaded_blas
 
         params = np.atleast_2d(np.asarray(params, dtype=float))
@@ -350,7 +353,7 @@ class Kernel:
             and self.target is None
         with single_threaded_blas():
             if logit:
-                self._draws_logit(X, params, per_plan, base_w, branches, out, step)
+                self._draws_logit(X, params, per_plan, base_w, branches, out, step, tick)
                 return out
             bases = _distinct_arrays(base_w)
             for a in range(0, S, step):
@@ -370,6 +373,7 @@ class Kernel:
                         v1 = self._branch_values_dx(b, dX, p, X, eta)
                         v1 -= v0
                         delta[a : a + step] += v1 @ Wb
+                tick(p.shape[0])
         return out
 
     def _branch_values_dx(self, b: Branch, dX: np.ndarray, params: np.ndarray, X: np.ndarray,
@@ -383,7 +387,8 @@ class Kernel:
 
     def _draws_logit(self, X: np.ndarray, params: np.ndarray, per_plan: list[Any],
                      base_w: list[np.ndarray], branches: list[list[Branch]],
-                     out: list[tuple[np.ndarray, np.ndarray]], step: int) -> None:
+                     out: list[tuple[np.ndarray, np.ndarray]], step: int,
+                     tick: Callable[[int], Any]) -> None:
         """The logit draw path in preallocated buffers, on ν = −η: F = 1/(1 + e^ν).
 
         One-column branches whose change takes few distinct values go to
@@ -398,8 +403,9 @@ class Kernel:
         coef = neg[:, self.coef_index]
         shared, rest = _split_shared(per_plan, branches, coef)
         bases = _distinct_arrays(base_w)
-        if shared:
-            self._draws_logit_shared(X, neg, shared, bases, out)
+        if shared:  # (the progress is counted by the last pass over the draws)
+            self._draws_logit_shared(X, neg, shared, bases, out,
+                                     _no_tick if any(rest) else tick)
         if shared and not any(rest):
             return
         Xt = np.ascontiguousarray(X.T)
@@ -431,11 +437,13 @@ class Kernel:
                         np.reciprocal(f1, out=f1)
                         f1 -= f0
                         delta[a : a + m] += f1 @ Wb
+                tick(m)
 
     def _draws_logit_shared(self, X: np.ndarray, neg: np.ndarray,
                             shared: list[tuple[int, list[SharedItem], np.ndarray]],
                             bases: list[tuple[np.ndarray, list[int]]],
-                            out: list[tuple[np.ndarray, np.ndarray]]) -> None:
+                            out: list[tuple[np.ndarray, np.ndarray]],
+                            tick: Callable[[int], Any] | None = None) -> None:
         """Baselines and the shared one-column branches (see :mod:`._shared_logit`).
 
         For a branch moving respondent i by δᵢ along column j (coefficient c, per draw):
@@ -449,7 +457,12 @@ class Kernel:
         def workers(chunks: int) -> int:
             return min(_workers(), chunks) if big else 1
 
-        shared_logit_sums(X, neg, self.coef_index, shared, bases, out, workers)
+        shared_logit_sums(X, neg, self.coef_index, shared, bases, out, workers,
+                          tick or _no_tick)
+
+
+def _no_tick(k: int) -> None:
+    """No progress bar."""
 
 
 def _workers() -> int:
@@ -457,6 +470,17 @@ def _workers() -> int:
     from ..stats._subsets import usable_cores
 
     return usable_cores(4)
+
+
+def _few_distinct(K: np.ndarray, share: float) -> bool:
+    """False when ``K`` surely has more than ``share`` distinct rows (a quick test).
+
+    Equal rows have equal projections on any vector, so the distinct projections are at
+    most the distinct rows: when they alone exceed the share, so do the rows (sorting
+    numbers is much cheaper than sorting rows).
+    """
+    v = np.cos(np.arange(1, K.shape[1] + 1) * 0.7071)  # fixed, irrational-ish weights
+    return bool(np.unique(np.asarray(K, dtype=float) @ v).size <= share * K.shape[0])
 
 
 def _distinct_rows(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -3,19 +3,26 @@
 Sensitivity curves, impact and priority tables move one driver at a time. For a logit model
 with E = e^{−η} (one exponential per draw and respondent) a respondent moved by δ along a
 column with coefficient c has F(η + cδ) = r/(E + r), r = e^{cδ} one number per draw, and the
-baseline is the slot r = 1: F(η) = 1/(E + 1). Ratings are discrete and clipped, so a column's
-changes take few distinct values δ; every (column, δ) is one *slot*, and all slots of a block
-of respondents are evaluated by one broadcast add and one reciprocal into a stacked buffer
-(slots × respondents × draws), followed by one weighted sum per weight column over all slots.
+baseline is r = 1: F(η) = 1/(E + 1). Ratings are discrete and clipped, so a column's changes
+take few distinct values δ; every (column, δ) is one *slot* with its r per draw.
 
 A scenario moves most respondents by the same δ (all but those at the top or bottom of the
-scale), so its sum over the respondents moved by δ is the sum over all respondents minus the
-few others ("complement" route); a scenario that moves few respondents by δ (e.g. +2 moves
-the 9s by 1) sums them directly. These corrections are gathered from the same buffer.
-Exact algebra: only the rounding differs from evaluating every scenario on its own.
+scale), so its sum over the respondents moved by δ is the sum over *all* respondents minus
+the few others ("complement" route); a scenario that moves few respondents by δ (e.g. +2
+moves the 9s by 1) sums them directly. So each slot needs one sum over all respondents,
+Σᵢ Wᵢ/(Eᵢ + r), plus exact sums over small groups ("corrections"):
 
-The blocks do not depend on the number of threads: draws are split into fixed chunks and each
-chunk sums its blocks in order, so the numbers are the same whatever the threads.
+* the sums over all respondents come, for every slot and draw of a chunk at once, from
+  Chebyshev moments in r (see :class:`_Series`): K + 1 passes per block instead of one
+  add, reciprocal and weighted sum per slot, with a remainder below double rounding; when
+  the slots' r are too far apart for the series to pay, every slot is evaluated instead;
+* the corrections are exact: each column's groups (respondents at or near the ends of the
+  scale) are gathered while their block is in the cache, ordered so that each group is a
+  contiguous range, and evaluated per slot in batches of respondents.
+
+Exact algebra; only the rounding differs from evaluating every scenario on its own. The
+blocks and chunks do not depend on the number of threads (each chunk of draws sums its
+blocks in order), so the numbers are the same whatever the threads.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,8 +38,10 @@ __all__ = ["SharedItem", "shared_logit_sums"]
 
 #: draws per chunk (chunks are shared out between threads)
 CHUNK_DRAWS = 32
-#: respondents × draws per slot of a block (the stacked buffer holds slots times this)
+#: respondents × draws per block (a few such buffers, or K + 1 of them, stay in the cache)
 SLOT_ELEMENTS = 16_384
+#: respondents per batch of corrections (their gathered rows stay in the cache)
+SUPER_ROWS = 8192
 #: weight columns summed by one matrix-vector product each up to this many (else one GEMM)
 GEMV_COLUMNS = 3
 #: the series is used when α₀ = c/h (see _Series) is at least this (β₀ ≤ 0.64) ...
@@ -91,7 +101,8 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
                       columns: list[tuple[int, list[SharedItem], np.ndarray]],
                       base_weights: list[tuple[np.ndarray, list[int]]],
                       out: list[tuple[np.ndarray, np.ndarray]],
-                      workers: Callable[[int], int]) -> None:
+                      workers: Callable[[int], int],
+                      tick: Callable[[int], Any] = lambda k: None) -> None:
     """Baselines and one-column changes of a logit model for S parameter draws.
 
     Parameters
@@ -105,6 +116,7 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
     out : per plan, (baseline sums (S, 3), change sums (S, 3)); baselines of the listed
         plans are set, the items' changes are added.
     workers : threads for a number of chunks.
+    tick : called with the number of draws of each chunk done (a progress bar).
     """
     S = neg.shape[0]
     nr = X.shape[0]
@@ -168,11 +180,18 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
     m_max = min(S, CHUNK_DRAWS)
     chunks = [(a, min(m_max, S - a)) for a in range(0, S, m_max)]
     plans = [_Series.plan(R[a : a + m], D) for a, m in chunks]
-    # fixed blocks and batches (they do not depend on the threads)
+    # fixed blocks (they do not depend on the threads); the corrections are evaluated per
+    # batch of blocks, whose gathered rows stay in the cache
     rb = max(16, SLOT_ELEMENTS // m_max)
-    gathers = [_Gather.build(dxs, groups, g0, g1, C) for dxs, g0, g1 in buckets]
-    e_rows = max((gt.rows.size for gt in gathers), default=0)
-    g_rows = max((n for gt in gathers for n in gt.sizes()), default=0)
+    sb = max(1, SUPER_ROWS // rb) * rb
+    batches = []
+    for slo in range(0, nr, sb):
+        shi = min(nr, slo + sb)
+        gts = [_Gather.build(dxs, groups, g0, g1, C, slo, shi) for dxs, g0, g1 in buckets]
+        batches.append((slo, shi, gts, [gt.per_block(rb, slo, shi) for gt in gts]))
+    e_rows = [max((bt[2][j].rows.size for bt in batches), default=0)
+              for j in range(len(buckets))]
+    g_rows = max((n for bt in batches for gt in bt[2] for n in gt.sizes()), default=0)
     ng = len(groups)
     main = np.zeros((nC, D, S))
     corr = np.zeros((ng, nC, S))
@@ -183,67 +202,48 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
         Rm = np.ascontiguousarray(R[a : a + m].T)  # (D, m)
         ic = icpt[a : a + m]
         mloc = np.zeros((nC, D, m))
-        E = np.empty((nr, m))  # e^ν of every respondent (the corrections gather from it)
+        cloc = np.zeros((ng, nC, m))
+        E = np.empty((rb, m))
+        Ejs = [np.empty((k, m)) for k in e_rows]  # each column's correction rows
+        Gbuf = np.empty((g_rows, m))
         if plan is not None:  # Chebyshev series on E' = E/h (see _Series)
             K = plan.K
             ic = ic - math.log(plan.h)
+            Rc = Rm / plan.h  # the corrections then hold h/(E + r)
             P = np.empty((K + 1, rb, m))
             B = np.empty((rb, m))
             Al = np.empty((rb, m))
             mom = np.zeros((nC, K + 1, m))
         else:
+            Rc = Rm
             A = np.empty((D, rb, m))
         with np.errstate(over="ignore", invalid="ignore"):
-            for lo in range(0, nr, rb):
-                hi = min(nr, lo + rb)
-                nb = hi - lo
-                e = E[lo:hi]
-                np.matmul(Xc[lo:hi], cT, out=e)
-                e += ic
-                np.exp(e, out=e)
-                Cb = C[:, lo:hi]
-                if plan is None:  # every slot: 1/(E + r)
-                    a3 = A[:, :nb]
-                    np.add(e, Rm[:, None, :], out=a3)
-                    np.reciprocal(a3, out=a3)
-                    if nC <= GEMV_COLUMNS:
-                        for u in range(nC):
-                            mloc[u] += np.matmul(Cb[u], a3)
+            for slo, shi, gts, fills in batches:
+                for b, lo in enumerate(range(slo, shi, rb)):
+                    hi = min(shi, lo + rb)
+                    nb = hi - lo
+                    e = E[:nb]
+                    np.matmul(Xc[lo:hi], cT, out=e)
+                    e += ic
+                    np.exp(e, out=e)
+                    for Ej, fill in zip(Ejs, fills, strict=True):
+                        pos, local = fill[b]
+                        if pos.size:  # gathered while the block is in the cache
+                            Ej[pos] = e[local]
+                    Cb = C[:, lo:hi]
+                    if plan is None:
+                        _slots(e, Rm, Cb, A[:, :nb], mloc)
                     else:
-                        mloc += np.matmul(Cb, a3).transpose(1, 0, 2)
-                    continue
-                # α = (E + c)/h, s = √(α² − 1): moments Σ W β^k/s, β = 1/(α + s)
-                # (not α − s, which cancels for large α)
-                p = P[:, :nb]
-                al = Al[:nb]
-                np.add(e, plan.c / plan.h, out=al)
-                q = p[0]
-                np.multiply(al, al, out=q)
-                q -= 1.0
-                np.sqrt(q, out=q)
-                b = B[:nb]
-                np.add(al, q, out=b)
-                np.reciprocal(b, out=b)
-                np.reciprocal(q, out=q)
-                for k in range(1, K + 1):
-                    np.multiply(p[k - 1], b, out=p[k])
-                for u in range(nC):
-                    mom[u] += np.matmul(Cb[u], p)
-            # exact values on the corrections' rows: 1/(E + r) (or h/(E + r) on E')
-            Rc = Rm if plan is None else Rm / plan.h
-            cloc = np.zeros((ng, nC, m))
-            Ebuf = np.empty((e_rows, m))
-            Gbuf = np.empty((g_rows, m))
-            for gt in gathers:
-                Ej = Ebuf[: gt.rows.size]
-                np.take(E, gt.rows, axis=0, out=Ej)
-                for slot, where, parts in gt.evals:
-                    src = Ej[where] if isinstance(where, slice) else Ej.take(where, axis=0)
-                    G = Gbuf[: src.shape[0]]
-                    np.add(src, Rc[slot], out=G)
-                    np.reciprocal(G, out=G)
-                    for g, a0, a1, Wg in parts:
-                        np.matmul(Wg, G[a0:a1], out=cloc[g])
+                        _moments(e, plan, Cb, P[:, :nb], B[:nb], Al[:nb], mom)
+                # exact values on the corrections' rows: 1/(E + r) (h/(E + r) on E')
+                for gt, Ej in zip(gts, Ejs, strict=True):
+                    for slot, where, parts in gt.evals:
+                        src = Ej[where] if isinstance(where, slice) else Ej.take(where, axis=0)
+                        G = Gbuf[: src.shape[0]]
+                        np.add(src, Rc[slot], out=G)
+                        np.reciprocal(G, out=G)
+                        for g, a0, a1, Wg in parts:
+                            _reduce(Wg, G[a0:a1], cloc[g])
         if plan is not None:
             mloc[:] = plan.evaluate(mom, Rm)
             mloc *= 1.0 / plan.h
@@ -256,12 +256,14 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=nw) as pool:
-            for fut in [pool.submit(work, a, m, sp)
-                        for (a, m), sp in zip(chunks, plans, strict=True)]:
+            futs = [pool.submit(work, a, m, sp) for (a, m), sp in zip(chunks, plans, strict=True)]
+            for fut, (_, m) in zip(futs, chunks, strict=True):
                 fut.result()
+                tick(m)
     else:
         for (a, m), sp in zip(chunks, plans, strict=True):
             work(a, m, sp)
+            tick(m)
 
     base = main[:, 0]  # (nC, S): Σ w F per weight column
     for (_, users), idx in zip(base_weights, base_idx, strict=True):
@@ -278,6 +280,45 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
             delta[:, o] += v
 
 
+def _reduce(W: np.ndarray, G: np.ndarray, acc: np.ndarray) -> None:
+    """acc += W @ G, by matrix-vector products for few rows of W (faster than a GEMM)."""
+    if W.shape[0] <= GEMV_COLUMNS:
+        for u in range(W.shape[0]):
+            acc[u] += np.matmul(W[u], G)
+    else:
+        acc += np.matmul(W, G)
+
+
+def _slots(e: np.ndarray, Rm: np.ndarray, Cb: np.ndarray, A: np.ndarray,
+           mloc: np.ndarray) -> None:
+    """Every slot of a block: Σ W/(E + r) per weight column."""
+    np.add(e, Rm[:, None, :], out=A)
+    np.reciprocal(A, out=A)
+    if Cb.shape[0] <= GEMV_COLUMNS:  # one batched matrix-vector product per column
+        for u in range(Cb.shape[0]):
+            mloc[u] += np.matmul(Cb[u], A)
+    else:
+        mloc += np.matmul(Cb, A).transpose(1, 0, 2)
+
+
+def _moments(e: np.ndarray, plan: _Series, Cb: np.ndarray, P: np.ndarray, B: np.ndarray,
+             Al: np.ndarray, mom: np.ndarray) -> None:
+    """The series' moments of a block: Σ W β^k/s, k = 0..K, per weight column."""
+    # α = (E + c)/h, s = √(α² − 1), β = 1/(α + s) (not α − s, which cancels for large α)
+    np.add(e, plan.c / plan.h, out=Al)
+    q = P[0]
+    np.multiply(Al, Al, out=q)
+    q -= 1.0
+    np.sqrt(q, out=q)
+    np.add(Al, q, out=B)
+    np.reciprocal(B, out=B)
+    np.reciprocal(q, out=q)
+    for k in range(1, plan.K + 1):
+        np.multiply(P[k - 1], B, out=P[k])
+    for u in range(Cb.shape[0]):
+        mom[u] += np.matmul(Cb[u], P)
+
+
 @dataclass
 class _Gather:
     """The correction groups of one column: the union of their rows, gathered once per
@@ -288,49 +329,65 @@ class _Gather:
     rows: np.ndarray
     evals: list[tuple[int, slice | np.ndarray, list[tuple[int, int, int, np.ndarray]]]]
 
+    def per_block(self, rb: int, lo: int, hi: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per block of ``rb`` respondents from ``lo`` to ``hi``: positions in the gather
+        and block-local rows."""
+        order = np.argsort(self.rows, kind="stable")
+        srt = self.rows[order]
+        starts = list(range(lo, hi, rb))
+        edges = np.searchsorted(srt, [*starts, hi])
+        return [(order[edges[b] : edges[b + 1]], srt[edges[b] : edges[b + 1]] - b0)
+                for b, b0 in enumerate(starts)]
+
     def sizes(self) -> list[int]:
         return [w.stop - w.start if isinstance(w, slice) else w.size for _, w, _ in self.evals]
 
     @classmethod
     def build(cls, dxs: list[np.ndarray], groups: list[_Group], g0: int, g1: int,
-              C: np.ndarray) -> _Gather:
-        mine = [g for g in range(g0, g1) if groups[g].rows.size]
+              C: np.ndarray, lo: int, hi: int) -> _Gather:
+        """The groups ``g0:g1`` (one column's) restricted to the respondents ``lo:hi``."""
+        sub = {}
+        for g in range(g0, g1):
+            r = groups[g].rows
+            r = r[np.searchsorted(r, lo) : np.searchsorted(r, hi)]
+            if r.size:
+                sub[g] = r
+        mine = list(sub)
         if not mine:
             return cls(np.empty(0, dtype=np.intp), [])
-        U = np.unique(np.concatenate([groups[g].rows for g in mine]))
+        U = np.unique(np.concatenate(list(sub.values())))
         order = np.lexsort([dx[U] for dx in dxs]) if dxs else np.arange(U.size)
         rows = U[order]
         inv = np.empty(U.size, dtype=np.intp)
         inv[order] = np.arange(U.size)
-        spans: dict[int, list[tuple[int, int, int] | tuple[int, np.ndarray]]] = {}
+        ranges: dict[int, list[tuple[int, int, int]]] = {}  # slot: (group, start, stop)
+        scattered: list[tuple[int, np.ndarray]] = []  # (group, positions)
         for g in mine:
-            p = np.sort(inv[np.searchsorted(U, groups[g].rows)])
+            p = np.sort(inv[np.searchsorted(U, sub[g])])
             if p[-1] - p[0] + 1 == p.size:
-                spans.setdefault(groups[g].slot, []).append((g, int(p[0]), int(p[-1]) + 1))
+                ranges.setdefault(groups[g].slot, []).append((g, int(p[0]), int(p[-1]) + 1))
             else:
-                spans.setdefault(groups[g].slot, []).append((g, p))
+                scattered.append((g, p))
+
+        def weights(g: int, at: np.ndarray | slice) -> np.ndarray:
+            return C[:, rows[at]] * groups[g].sign
+
         evals: list[tuple[int, slice | np.ndarray, list[tuple[int, int, int, np.ndarray]]]]
         evals = []
-        for slot, parts in spans.items():
-            ranges = [t for t in parts if len(t) == 3]
-            if ranges:
-                lo = min(t[1] for t in ranges)  # type: ignore[misc]
-                hi = max(t[2] for t in ranges)  # type: ignore[misc]
-                covered = np.zeros(hi - lo, dtype=bool)
-                for _, a0, a1 in ranges:  # type: ignore[misc]
-                    covered[a0 - lo : a1 - lo] = True
-                if covered.all():  # one evaluation over the hull, each group a part of it
-                    evals.append((slot, slice(lo, hi), [
-                        (g, a0 - lo, a1 - lo, C[:, rows[a0:a1]] * groups[g].sign)
-                        for g, a0, a1 in ranges]))  # type: ignore[misc]
-                else:
-                    evals.extend((slot, slice(a0, a1), [
-                        (g, 0, a1 - a0, C[:, rows[a0:a1]] * groups[g].sign)])
-                        for g, a0, a1 in ranges)  # type: ignore[misc]
-            for t in parts:
-                if len(t) == 2:
-                    g, p = t  # type: ignore[misc]
-                    evals.append((slot, p, [(g, 0, p.size, C[:, rows[p]] * groups[g].sign)]))
+        for slot, rs in ranges.items():
+            lo = min(a0 for _, a0, _ in rs)
+            hi = max(a1 for _, _, a1 in rs)
+            covered = np.zeros(hi - lo, dtype=bool)
+            for _, a0, a1 in rs:
+                covered[a0 - lo : a1 - lo] = True
+            if covered.all():  # one evaluation over the hull, each group a part of it
+                evals.append((slot, slice(lo, hi), [(g, a0 - lo, a1 - lo, weights(g, slice(a0, a1)))
+                                                    for g, a0, a1 in rs]))
+            else:
+                evals.extend((slot, slice(a0, a1), [(g, 0, a1 - a0, weights(g, slice(a0, a1)))])
+                             for g, a0, a1 in rs)
+        for g, p in scattered:
+            evals.append((groups[g].slot, p, [(g, 0, p.size, weights(g, p))]))
         return cls(rows, evals)
 
 

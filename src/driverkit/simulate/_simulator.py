@@ -822,8 +822,21 @@ class Simulator(SummaryMixin):
         return bool(np.any(np.asarray(cov, dtype=float) != 0))
 
     def _simulate(self, scenarios: list[Scenario], plans: list[Plan], *, draws: int,
-                  seed: Any, uncertainty: str) -> tuple[list[_Sim], dict[str, Any]]:
+                  seed: Any, uncertainty: str, progress: bool | None = False,
+                  desc: str = "simulate") -> tuple[list[_Sim], dict[str, Any]]:
         """Point estimates and draws for each scenario (common random numbers)."""
+        from .._progress import progress_bar
+
+        # automatic bar: only for calls of more than about a billion respondent-draws
+        work = self.n * max(draws, 1) * max(sum(not p.is_zero for p in plans), 1)
+        with progress_bar(draws if uncertainty != "delta" else None, show=progress,
+                          desc=desc, unit="draw", long_run=work >= 1e9) as bar:
+            return self._simulate_draws(scenarios, plans, draws=draws, seed=seed,
+                                        uncertainty=uncertainty, tick=bar.update)
+
+    def _simulate_draws(self, scenarios: list[Scenario], plans: list[Plan], *, draws: int,
+                        seed: Any, uncertainty: str, tick: Any,
+                        ) -> tuple[list[_Sim], dict[str, Any]]:
         full = [self._point_full(p, s) for p, s in zip(plans, scenarios, strict=True)]
         points = [f[0] for f in full]
         qpoints = [f[1] for f in full]
@@ -843,12 +856,12 @@ class Simulator(SummaryMixin):
         S = draws
         if model_random and uncertainty == "parametric":
             theta = self.model.draw_params(draws, rng_model)
-            q_draws = self._draw_quantities(plans, theta)
+            q_draws = self._draw_quantities(plans, theta, tick=tick)
         elif model_random and uncertainty == "bootstrap":
             theta, rows, dropped = bootstrap_params(self.model, self.data, draws, rng_model)
             info["dropped"] = dropped
             S = theta.shape[0]
-            per = [self._draw_quantities(plans, theta[b : b + 1], rows=rows[b])
+            per = [self._draw_quantities(plans, theta[b : b + 1], rows=rows[b], tick=tick)
                    for b in range(S)]
             q_draws = [{k: np.concatenate([per[b][i][k] for b in range(S)]) for k in per[0][i]}
                        for i in range(len(plans))]
@@ -900,9 +913,9 @@ class Simulator(SummaryMixin):
         info["draws"] = S
         return sims, info
 
-    def _draw_quantities(self, plans: list[Plan], theta: np.ndarray,
-                         rows: Any = None) -> list[dict[str, np.ndarray]]:
-        sums = self.kernel.draws(plans, theta, rows=rows)
+    def _draw_quantities(self, plans: list[Plan], theta: np.ndarray, rows: Any = None,
+                         tick: Any = None) -> list[dict[str, np.ndarray]]:
+        sums = self.kernel.draws(plans, theta, rows=rows, tick=tick)
         out = []
         for (base, delta), plan in zip(sums, plans, strict=True):
             W = plan.W_total if rows is None else plan.Wm[rows].sum(axis=0)
@@ -991,7 +1004,8 @@ class Simulator(SummaryMixin):
         return col
 
     def run(self, scenarios: Any, *, draws: int = 1000, seed: Any = None, ci: float = 0.95,
-            uncertainty: str = "parametric") -> SimulationResult:
+            uncertainty: str = "parametric", progress: bool | None = None,
+            ) -> SimulationResult:
         """Simulate one or more scenarios with intervals.
 
         Parameters
@@ -1007,6 +1021,9 @@ class Simulator(SummaryMixin):
         uncertainty : {"parametric", "delta", "bootstrap"}, default="parametric"
             ``"bootstrap"`` refits ``model.clone()`` on ``draws`` resamples of the data (which
             must then contain the outcome).
+        progress : bool, optional
+            Show a progress bar over the draws (default: only for long runs, in a terminal
+            or notebook). The bar never changes a number.
 
         Returns
         -------
@@ -1019,11 +1036,18 @@ class Simulator(SummaryMixin):
         consistent. Business inputs given as distributions are drawn jointly with the model
         draws; ``.uncertainty`` splits the spread of Δprofit into model and business parts.
         """
-        from .._validation import check_fraction
+        return self._run(scenarios, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty,
+                         progress=progress, func="run")
 
-        check_fraction(ci, "ci", "run")
-        draws = _check_draws(draws, "run")
-        check_option(uncertainty, "uncertainty", UNCERTAINTY, "run")
+    def _run(self, scenarios: Any, *, draws: int, seed: Any, ci: float, uncertainty: str,
+             progress: bool | None, func: str) -> SimulationResult:
+        """:meth:`run` on behalf of ``func`` (which names the progress bar and errors)."""
+        from .._validation import check_fraction, check_progress
+
+        check_fraction(ci, "ci", func)
+        draws = _check_draws(draws, func)
+        check_option(uncertainty, "uncertainty", UNCERTAINTY, func)
+        progress = check_progress(progress, func)
         if draws == 0:
             if uncertainty == "bootstrap":
                 raise DriverkitError("uncertainty='bootstrap' needs draws > 0 (the refits).")
@@ -1035,15 +1059,15 @@ class Simulator(SummaryMixin):
             m = len(self._imputed)
             seeds = _seed_sequence(seed).spawn(m)
             each = -(-draws // m) if draws else 0
-            runs = [s.run(scs, draws=each, seed=sd, ci=ci,
-                          uncertainty=uncertainty) for s, sd in zip(self._imputed, seeds,
-                                                                    strict=True)]
+            runs = [s.run(scs, draws=each, seed=sd, ci=ci, uncertainty=uncertainty,
+                          progress=progress) for s, sd in zip(self._imputed, seeds,
+                                                              strict=True)]
             return pool_runs(runs, ci, self.n)
         # the products here are thin (vectors of respondents); BLAS threads only contend
         with single_threaded_blas():
             plans = [self._compile(s) for s in scs]
             sims, info = self._simulate(scs, plans, draws=draws, seed=seed,
-                                        uncertainty=uncertainty)
+                                        uncertainty=uncertainty, progress=progress, desc=func)
             table, unc, draw_frames = self._table(scs, plans, sims, ci)
             by_driver = self._by_driver(scs, plans, sims)
             diag, warn_msgs = self._diagnostics(scs, plans)
@@ -1077,7 +1101,7 @@ class Simulator(SummaryMixin):
 
     def sensitivity(self, drivers: Any = None, steps: Any = None, *, draws: int = 1000,
                     seed: Any = None, ci: float = 0.95, uncertainty: str = "parametric",
-                    ) -> SensitivityResult:
+                    progress: bool | None = None) -> SensitivityResult:
         """Response curves: each driver moved alone by each step (clipped to its scale).
 
         Parameters
@@ -1086,12 +1110,22 @@ class Simulator(SummaryMixin):
             Default: every movable driver.
         steps : iterable of float, default=range(-2, 3)
             Shifts in rating points.
-        draws, seed, ci, uncertainty
+        draws, seed, ci, uncertainty, progress
             As in :meth:`run` (all curves share the same draws).
 
         Returns
         -------
         SensitivityResult
+
+        Notes
+        -----
+        A zero step changes nothing and is not simulated. For a logit model every draw is
+        evaluated with one exponential per respondent for all the curves: a driver moved by
+        δ has F(η + cδ) = r/(e^{−η} + r), r = e^{cδ}, and the sums over respondents at all
+        the r of a batch of draws come from Chebyshev moments in r (Mason & Handscomb 2003,
+        the generating function of the Chebyshev polynomials), truncated below the rounding
+        of double precision, plus exact terms for the respondents whose change is clipped at
+        the ends of the scale. The numbers equal running each curve point on its own.
 
         Examples
         --------
@@ -1107,7 +1141,8 @@ class Simulator(SummaryMixin):
         if not st:
             raise DriverkitError("sensitivity() needs at least one step.")
         scs = [Scenario(f"{d} {s:+g}", {d: _shift(s, self._scales[d])}) for d in ds for s in st]
-        res = self.run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty)
+        res = self._run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty,
+                        progress=progress, func="sensitivity")
         t = res.table.reset_index(drop=True)
         t.insert(0, "driver", [d for d in ds for _ in st])
         t.insert(1, "step", [s for _ in ds for s in st])
@@ -1120,7 +1155,7 @@ class Simulator(SummaryMixin):
 
     def impact(self, points: float = 5.0, drivers: Any = None, *, draws: int = 1000,
                seed: Any = None, ci: float = 0.95, uncertainty: str = "parametric",
-               ) -> SimulationResult:
+               progress: bool | None = None) -> SimulationResult:
         """ACSI-style impact: each driver raised by ``points`` on its 0–100 rescale, alone.
 
         +``points`` index points = +``points``/100·(U − L) rating points (0.45 for +5 on a
@@ -1149,7 +1184,8 @@ class Simulator(SummaryMixin):
                   for d in ds}
         scs = [Scenario(f"{d} {points:+g} pts", {d: _shift(shifts[d], self._scales[d])})
                for d in ds]
-        res = self.run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty)
+        res = self._run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty,
+                        progress=progress, func="impact")
         res.table.insert(0, "driver", ds)
         res.table.insert(1, "shift", [shifts[d] for d in ds])
         res.meta["impact"] = f"+{points:g} points on the 0–100 rescale of each driver"
@@ -1158,7 +1194,7 @@ class Simulator(SummaryMixin):
 
     def priority(self, drivers: Any = None, *, step: float = 1.0, draws: int = 1000,
                  seed: Any = None, ci: float = 0.95, uncertainty: str = "parametric",
-                 ) -> PriorityResult:
+                 progress: bool | None = None) -> PriorityResult:
         """Priority table: current performance vs the simulated impact of +``step`` per driver.
 
         Impact is Δrevenue when the simulator has revenue, else Δrate, with its interval.
@@ -1175,7 +1211,8 @@ class Simulator(SummaryMixin):
         """
         ds = self._pick_drivers(drivers, "priority")
         scs = [Scenario(f"{d} {step:+g}", {d: _shift(step, self._scales[d])}) for d in ds]
-        res = self.run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty)
+        res = self._run(scs, draws=draws, seed=seed, ci=ci, uncertainty=uncertainty,
+                        progress=progress, func="priority")
         col = self._main_column()
         W = self._w.sum()
         perf = np.array([np.dot(self._w, self._x[d]) / W for d in ds])

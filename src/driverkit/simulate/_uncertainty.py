@@ -23,7 +23,7 @@ import pandas as pd
 from ..exceptions import DriverkitError
 
 __all__ = ["UNCERTAINTY", "bootstrap_params", "delta_jacobian", "percentile_interval",
-           "spread_split"]
+           "percentile_intervals", "spread_split"]
 
 UNCERTAINTY = ("parametric", "delta", "bootstrap")
 
@@ -98,6 +98,31 @@ def percentile_interval(draws: np.ndarray, ci: float) -> tuple[float, float]:
     a = (1 - ci) / 2
     lo, hi = np.quantile(d, [a, 1 - a])
     return float(lo), float(hi)
+
+
+def percentile_intervals(draws: list[dict[str, np.ndarray] | None], ci: float,
+                         ) -> list[dict[str, tuple[float, float]]]:
+    """:func:`percentile_interval` of every column of every scenario's draws.
+
+    Columns without non-finite draws (nearly all) are stacked into one quantile call, which
+    computes each row exactly as a call of its own would; the others go one by one.
+    """
+    a = (1 - ci) / 2
+    out: list[dict[str, tuple[float, float]]] = [{} for _ in draws]
+    keys, rows = [], []
+    for i, d in enumerate(draws):
+        for col, v in (d or {}).items():
+            v = np.asarray(v, dtype=float)
+            if v.size and np.isfinite(v).all() and (not rows or v.size == rows[0].size):
+                keys.append((i, col))
+                rows.append(v)
+            else:
+                out[i][col] = percentile_interval(v, ci)
+    if rows:
+        q = np.quantile(np.vstack(rows), [a, 1 - a], axis=1)
+        for j, (i, col) in enumerate(keys):
+            out[i][col] = (float(q[0, j]), float(q[1, j]))
+    return out
 
 
 def spread_split(model_only: np.ndarray, business_only: np.ndarray) -> tuple[float, float]:
