@@ -41,7 +41,7 @@ CHUNK_DRAWS = 32
 #: respondents × draws per block (a few such buffers, or K + 1 of them, stay in the cache)
 SLOT_ELEMENTS = 16_384
 #: respondents per batch of corrections (their gathered rows stay in the cache)
-SUPER_ROWS = 8192
+SUPER_ROWS = 16_384
 #: weight columns summed by one matrix-vector product each up to this many (else one GEMM)
 GEMV_COLUMNS = 3
 #: the series is used when α₀ = c/h (see _Series) is at least this (β₀ ≤ 0.64) ...
