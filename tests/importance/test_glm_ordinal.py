@@ -202,3 +202,15 @@ def test_chosen_masks_from_the_null_start_match_the_all_subsets_run():
         chosen = glm_mask_values(X, y, masks, ww, kind="ordinal", fit_index="estrella")
         every = glm_subset_values(X, y, ww, kind="ordinal", fit_index="estrella")
         np.testing.assert_allclose(chosen, every.v[masks], atol=1e-10)
+
+
+def test_threads_give_the_same_fits_bit_for_bit():
+    """Per-thread scratch: a level's batches on two threads change no number."""
+    from driverkit.stats._subsets import single_threaded_blas
+
+    X, y = ratings(500, 7, 9)
+    with single_threaded_blas():
+        one = glm_subset_values(X, y, kind="ordinal", threads=1, block=16)
+        two = glm_subset_values(X, y, kind="ordinal", threads=2, block=16)
+    assert np.array_equal(one.v, two.v) and np.array_equal(one.thetas, two.thetas)
+    assert np.array_equal(one.coef, two.coef)

@@ -25,7 +25,6 @@ Public entry points (used by :mod:`driverkit.importance._api`): :func:`glm_subse
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,8 +34,8 @@ from scipy import special
 
 from .._validation import check_option, warn
 from ..exceptions import ConvergenceWarning, DriverkitError
-from ._glm_kernel import _invert_batch, _pair_layout, _softplus_sum, _Work
-from ._glm_logit import FastLogit, factor_block
+from ._glm_levels import _bit_reversed, _glm_threads, _newton_batch, _run_levels
+from ._glm_logit import FastLogit, _Logit, factor_block
 from ._glm_ordinal import _Ordinal
 
 __all__ = [
@@ -55,8 +54,6 @@ _FAST_LOGIT = True  # the float32-iteration logit engine (False: the plain one, 
 _SEPARATION_ETA = 33.0  # |linear predictor| beyond which a probability is 0/1 in float64
 _CACHE_BYTES = 1 << 21  # one (subsets × rows) work array per batch: ~2 MB, stays in L2
 _FAST_BATCH_BYTES = 1 << 22  # the fast logit engine's float64 work array per batch
-_REFRESH = (1, 2)  # logit: iterations that refresh the information matrix ...
-_REFRESH_EVERY = 4  # ... and every fourth after that (chord steps in between)
 
 
 @dataclass
@@ -185,146 +182,6 @@ def _likelihood_weights(w: np.ndarray | None, n: int, weight_type: str
 
 
 # ======================================================================================
-# binary logit
-# ======================================================================================
-class _Logit:
-    """Newton for the logit on batches of column subsets, in the full column layout.
-
-    With t = tanh(η/2), p = (1 + t)/2, so the score Σ v(y − p)x = c₀ − ½·t·(v∘X) and the
-    information Σ v p(1 − p) x xᵀ = ¼(g₀ − t²·(v∘x_i x_j)). Every heavy product is one dense
-    GEMM over the batch, and each subset's m × m system is gathered from the pair products.
-    """
-
-    def __init__(self, Xa: np.ndarray, y: np.ndarray, v: np.ndarray, block: int) -> None:
-        n, K = Xa.shape
-        self.n, self.K, self.v = n, K, v
-        self.XaT = np.ascontiguousarray(Xa.T)
-        self.XhT = 0.5 * self.XaT  # β·XhT = η/2, the argument of tanh
-        self.Xv = Xa * v[:, None]
-        self.c0 = (y - 0.5) @ self.Xv
-        self.cy = y @ self.Xv
-        self.cv = v @ Xa
-        self._Xa = Xa
-        self.pair_index = _pair_layout(K)[2]
-        self._pairs: tuple[np.ndarray, np.ndarray] | None = None
-        self.work = _Work(block, n, 2)
-        self.n_par_extra = 0
-
-    thread_safe = True  # scratch is per thread (_Work); the pair products are built once
-
-    @property
-    def pairsV(self) -> np.ndarray:
-        """v∘x_i x_j for every column pair (n, K(K+1)/2), built on first use."""
-        if self._pairs is None:
-            iu, ju, _ = _pair_layout(self.K)
-            pairs = self.Xv[:, iu] * self._Xa[:, ju]
-            self._pairs = (pairs, pairs.sum(axis=0))
-        return self._pairs[0]
-
-    @property
-    def g0(self) -> np.ndarray:
-        self.pairsV  # noqa: B018 - builds the pair products
-        assert self._pairs is not None
-        return self._pairs[1]
-
-    def loglike(self, beta: np.ndarray, extreme: np.ndarray | None = None) -> np.ndarray:
-        """ℓ = β·Σv y x − Σ v softplus(η), for a batch of full-layout coefficient rows.
-
-        ``extreme`` (B,) receives max_i |η_i| of each row (a separation flag).
-        """
-        B = beta.shape[0]
-        eta = np.matmul(beta, self.XaT, out=self.work.get(0, B))
-        if extreme is not None:
-            extreme[:] = np.maximum(eta.max(axis=1), -eta.min(axis=1))
-        return beta @ self.cy - _softplus_sum(eta, self.v, self.work.get(1, B))
-
-    def _first(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Full-layout score and pair products (G) at the coefficient rows ``src``."""
-        U = src.shape[0]
-        T = np.matmul(src, self.XhT, out=self.work.get(1, U))
-        np.tanh(T, out=T)
-        score_full = self.c0 - 0.5 * (T @ self.Xv)
-        np.multiply(T, T, out=T)
-        return score_full, 0.25 * (self.g0 - T @ self.pairsV)
-
-    def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
-               max_iter: int, safe: bool, shared: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-        """Newton on a batch of subsets with the same number of columns.
-
-        ``cols`` (B, m) are the subsets' columns; ``beta`` (B, K) and ``theta`` (B, J) the
-        starting values (full layout, zero outside the subset). ``shared`` (B,) optionally
-        groups subsets whose starting linear predictors are equal (children of one parent):
-        the first iteration's score and information are then computed once per group.
-        Returns ``(beta, theta, loglike, converged, extreme, iterations)``, where
-        ``extreme`` is the largest |linear predictor| of each fit (a separation flag).
-        """
-        B, m = cols.shape
-        beta = beta.copy()
-        conv = np.zeros(B, dtype=bool)
-        act = np.arange(B)
-        c_act = cols
-        hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
-        ll = self.loglike(beta) if safe else None
-        Ninv = None
-        it = 0
-        while it < max_iter:
-            it += 1
-            na = act.size
-            rows = np.arange(na)[:, None]
-            if it == 1 and shared is not None and not safe:
-                first, inverse = np.unique(shared, return_index=True, return_inverse=True)[1:]
-                score_full, G = self._first(beta[first])
-                score_full, G = score_full[inverse], G[inverse]
-            else:
-                T = np.matmul(beta[act], self.XhT, out=self.work.get(1, na))  # η/2
-                np.tanh(T, out=T)
-                score_full = self.c0 - 0.5 * (T @ self.Xv)
-                G = None
-                if safe or Ninv is None or it in _REFRESH or it % _REFRESH_EVERY == 0:
-                    np.multiply(T, T, out=T)
-                    G = 0.25 * (self.g0 - T @ self.pairsV)
-            score = score_full[rows, c_act]
-            if G is not None:
-                Ninv = _invert_batch(np.take_along_axis(G, hidx, axis=1).reshape(na, m, m))
-            assert Ninv is not None
-            step = np.matmul(Ninv, score[..., None])[..., 0]
-            dec = np.einsum("bm,bm->b", step, score)
-            finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
-            step[~finite] = 0.0
-            full = np.zeros((na, self.K))
-            full[rows, c_act] = step
-            if safe:
-                assert ll is not None
-                t = np.ones(na)
-                base = beta[act]
-                for _ in range(60):
-                    new_ll = self.loglike(base + t[:, None] * full)
-                    bad = ~(new_ll >= ll[act] - 1e-12 * np.abs(ll[act]))
-                    if not bad.any():
-                        break
-                    t = np.where(bad, t / 2, t)
-                t = np.where(bad, 0.0, t)
-                ll[act] = np.where(bad, ll[act], new_ll)
-                beta[act] = base + t[:, None] * full
-            else:
-                beta[act] += full
-            done = (dec <= eps) & finite
-            if not finite.all() and not safe:  # diverged: leave unconverged, refit safely
-                beta[act[~finite]] = np.nan
-            if (done | ~finite).any():
-                conv[act[done]] = True
-                keep = ~(done | ~finite)
-                act, c_act, hidx, Ninv = act[keep], c_act[keep], hidx[keep], Ninv[keep]
-                if act.size == 0:
-                    break
-        extreme = np.zeros(B)
-        final_ll = self.loglike(np.nan_to_num(beta), extreme)
-        ok = conv & np.isfinite(final_ll)
-        return beta, theta, final_ll, ok, extreme, it
-
-
-# ======================================================================================
 # driver
 # ======================================================================================
 def _players(k: int, players: Sequence[Sequence[int]] | None,
@@ -387,11 +244,10 @@ def subset_layout(width: int, cols_of: Sequence[Sequence[int]], base: Sequence[i
     """
     p = len(cols_of)
     masks = np.arange(1 << p, dtype=np.int64)
-    bits = ((masks[:, None] >> np.arange(p)) & 1).astype(bool)
     member = np.zeros((1 << p, width), dtype=bool)
     member[:, list(base)] = True
-    for j, player_cols in enumerate(cols_of):
-        member[:, list(player_cols)] |= bits[:, j : j + 1]
+    for j, player_cols in enumerate(cols_of):  # one player at a time: no (2^p, p) temporary
+        member[:, list(player_cols)] |= ((masks >> j) & 1).astype(bool)[:, None]
     high = np.zeros(1 << p, dtype=np.int64)
     for j in range(p):
         high[masks >= (1 << j)] = 1 << j
@@ -688,92 +544,6 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
                          r2_always=idx_base, fit_index=fit_index, n=n_idx, iterations=iters,
                          coef=coef, thetas=thetas if kind == "ordinal" else None,
                          converged=conv, kind=kind)
-
-
-def _newton_batch(engine: Any, fast: FastLogit | None, cols: np.ndarray, b0: np.ndarray,
-                  t0: np.ndarray, eps: float, max_iter: int, shared: np.ndarray | None,
-                  floor: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Fit one batch: the fast logit engine if given, else the plain engine's fast pass;
-    subsets either does not settle, or that end below ``floor`` (a likelihood the model
-    cannot be below: a diverged step near separation), are refitted by the plain engine
-    (its fast pass, then with step halving). Returns ``newton``'s tuple."""
-    # overflow in separated/diverging fits is detected and handled here
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if fast is not None:
-            beta, lls, ok, ext, it = fast.fit(cols, b0, eps, max_iter, shared)
-            th = t0
-            ok &= lls >= floor - eps
-            if not ok.all():  # the plain engine's fast pass, as without the fast engine
-                bad = np.flatnonzero(~ok)
-                b_p, _, ll_p, ok_p, ext_p, it_p = engine.newton(
-                    cols[bad], b0[bad], t0[bad], eps, max_iter, safe=False)
-                beta[bad], lls[bad], ok[bad], ext[bad] = b_p, ll_p, ok_p, ext_p
-                it = max(it, it_p)
-        else:
-            beta, th, lls, ok, ext, it = engine.newton(cols, b0, t0, eps, max_iter,
-                                                       safe=False, shared=shared)
-        ok &= lls >= floor - eps
-        if not ok.all():
-            bad = np.flatnonzero(~ok)
-            b_s, th_s, ll_s, ok_s, ext_s, it_s = engine.newton(
-                cols[bad], b0[bad], t0[bad], eps, max(max_iter, 100), safe=True)
-            beta[bad], th[bad], lls[bad], ok[bad], ext[bad] = b_s, th_s, ll_s, ok_s, ext_s
-            it = max(it, it_s)
-    return beta, th, lls, ok, ext, it
-
-
-def _bit_reversed(p: int) -> np.ndarray:
-    """Each p-bit mask with its bits in reverse order (a sort key: low players vary slowest,
-    so a run of consecutive masks shares its low players and siblings stay close)."""
-    masks = np.arange(1 << p, dtype=np.int64)
-    out = np.zeros(1 << p, dtype=np.int64)
-    for j in range(p):
-        out |= ((masks >> j) & 1) << (p - 1 - j)
-    return out
-
-
-def _glm_threads(threads: int | None) -> int:
-    """Threads for the batch loop: as asked, else the usable cores (at most 4), but one
-    inside a worker thread (a bootstrap pool already uses the cores)."""
-    if threads is not None:
-        return max(1, int(threads))
-    if threading.current_thread() is not threading.main_thread():
-        return 1
-    from ..stats._subsets import usable_cores
-
-    return usable_cores(4)
-
-
-def _run_levels(levels: list[np.ndarray], block: int, fit_batch: Any, n_threads: int,
-                progress: Any) -> int:
-    """Run ``fit_batch`` on every batch of every level, levels in order (a level's warm
-    starts are the previous level's fits), the batches of a level on ``n_threads``
-    threads. Each batch writes its own rows, so the results do not depend on the threads.
-    Returns the largest iteration count."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
-    from ..stats._subsets import single_threaded_blas
-
-    iters = 0
-    batches_of = [[lv[i : i + block] for i in range(0, lv.size, block)] for lv in levels]
-    if n_threads <= 1 or max((len(b) for b in batches_of), default=0) <= 1:
-        for batches in batches_of:
-            for batch in batches:
-                iters = max(iters, fit_batch(batch))
-                if progress is not None:
-                    progress(batch.size)
-        return iters
-    # one BLAS thread under our pool (its products are small; BLAS threads would only
-    # contend with ours); a product's rounding does not depend on BLAS threads anyway
-    # (they split its rows and columns, not its sums)
-    with single_threaded_blas(), ThreadPoolExecutor(max_workers=n_threads) as pool:
-        for batches in batches_of:
-            futures = {pool.submit(fit_batch, batch): batch.size for batch in batches}
-            for fut in as_completed(futures):
-                iters = max(iters, fut.result())
-                if progress is not None:
-                    progress(futures[fut])
-    return iters
 
 
 def glm_mask_values(X: np.ndarray, y: np.ndarray, masks: np.ndarray,

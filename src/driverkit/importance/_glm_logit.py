@@ -23,7 +23,8 @@ passes as it can while returning the same fits as a plain float64 Newton run:
 
 Subsets that do not converge, that diverge, or whose linear predictor is extreme
 (|η| > 30: near separation) are handed back to the caller, which refits them with the plain
-float64 engine.
+float64 engine, :class:`_Logit` (below; also used for logistic relative weights and for
+bootstrap replicates).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ._glm_kernel import _invert_batch, _pair_layout, _softplus_sum, _Work
+
 __all__ = ["FastLogit", "factor_block"]
 
 _F32 = np.float32
@@ -40,8 +43,11 @@ _CHUNK = 16  # probabilities multiplied before one log: ≥ (4.7e-15)^16 > 1e-22
 _EXTREME = 30.0  # beyond this |η| a subset's log-likelihood is recomputed the plain way
 _SWITCH = 1e3  # float32 decrement (times eps) below which the next pass is float64 ...
 _PREDICT = 0.1  # ... or when the next decrement is predicted below this (times eps)
+_SWITCH_FIRST = 1e5  # ... or after a first (full Newton) step below this (times eps)
 _MAX32 = 8  # float32 iterations at most
 _REFRESH_ABOVE = 1e6  # refresh the information while the last decrement is above (× eps)
+_REFRESH = (1, 2)  # plain engine: iterations that refresh the information matrix ...
+_REFRESH_EVERY = 4  # ... and every fourth after that (chord steps in between)
 
 
 def factor_block(X: np.ndarray, players: Sequence[Sequence[int]], min_width: int = 3
@@ -316,7 +322,8 @@ class FastLogit:
             # the next one is predicted to be (quadratic convergence: d_k+1 ≈ d_k³/d_k−1²)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 pred = np.where(np.isfinite(prev[act]), dec * (dec / prev[act]) ** 2, np.inf)
-            near = (dec <= _SWITCH * eps) | ((dec <= 1e6 * eps) & (pred <= _PREDICT * eps))
+            near = ((dec <= _SWITCH * eps) | ((dec <= 1e6 * eps) & (pred <= _PREDICT * eps))
+                    | ((it == 1) & (dec <= _SWITCH_FIRST * eps)))
             wide[act[~w64 & (near | (it >= _MAX32))]] = True
             prev[act] = dec
             act = act[~(done64 | ~finite)]
@@ -375,3 +382,143 @@ def _inv(N: np.ndarray) -> np.ndarray:
         return np.linalg.inv(N)
     except np.linalg.LinAlgError:
         return np.linalg.pinv(N, hermitian=True)
+
+
+# ======================================================================================
+# binary logit: the plain float64 engine (refits; relative weights; replicates)
+# ======================================================================================
+class _Logit:
+    """Newton for the logit on batches of column subsets, in the full column layout.
+
+    With t = tanh(η/2), p = (1 + t)/2, so the score Σ v(y − p)x = c₀ − ½·t·(v∘X) and the
+    information Σ v p(1 − p) x xᵀ = ¼(g₀ − t²·(v∘x_i x_j)). Every heavy product is one dense
+    GEMM over the batch, and each subset's m × m system is gathered from the pair products.
+    """
+
+    def __init__(self, Xa: np.ndarray, y: np.ndarray, v: np.ndarray, block: int) -> None:
+        n, K = Xa.shape
+        self.n, self.K, self.v = n, K, v
+        self.XaT = np.ascontiguousarray(Xa.T)
+        self.XhT = 0.5 * self.XaT  # β·XhT = η/2, the argument of tanh
+        self.Xv = Xa * v[:, None]
+        self.c0 = (y - 0.5) @ self.Xv
+        self.cy = y @ self.Xv
+        self.cv = v @ Xa
+        self._Xa = Xa
+        self.pair_index = _pair_layout(K)[2]
+        self._pairs: tuple[np.ndarray, np.ndarray] | None = None
+        self.work = _Work(block, n, 2)
+        self.n_par_extra = 0
+
+    thread_safe = True  # scratch is per thread (_Work); the pair products are built once
+
+    @property
+    def pairsV(self) -> np.ndarray:
+        """v∘x_i x_j for every column pair (n, K(K+1)/2), built on first use."""
+        if self._pairs is None:
+            iu, ju, _ = _pair_layout(self.K)
+            pairs = self.Xv[:, iu] * self._Xa[:, ju]
+            self._pairs = (pairs, pairs.sum(axis=0))
+        return self._pairs[0]
+
+    @property
+    def g0(self) -> np.ndarray:
+        self.pairsV  # noqa: B018 - builds the pair products
+        assert self._pairs is not None
+        return self._pairs[1]
+
+    def loglike(self, beta: np.ndarray, extreme: np.ndarray | None = None) -> np.ndarray:
+        """ℓ = β·Σv y x − Σ v softplus(η), for a batch of full-layout coefficient rows.
+
+        ``extreme`` (B,) receives max_i |η_i| of each row (a separation flag).
+        """
+        B = beta.shape[0]
+        eta = np.matmul(beta, self.XaT, out=self.work.get(0, B))
+        if extreme is not None:
+            extreme[:] = np.maximum(eta.max(axis=1), -eta.min(axis=1))
+        return beta @ self.cy - _softplus_sum(eta, self.v, self.work.get(1, B))
+
+    def _first(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Full-layout score and pair products (G) at the coefficient rows ``src``."""
+        U = src.shape[0]
+        T = np.matmul(src, self.XhT, out=self.work.get(1, U))
+        np.tanh(T, out=T)
+        score_full = self.c0 - 0.5 * (T @ self.Xv)
+        np.multiply(T, T, out=T)
+        return score_full, 0.25 * (self.g0 - T @ self.pairsV)
+
+    def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
+               max_iter: int, safe: bool, shared: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """Newton on a batch of subsets with the same number of columns.
+
+        ``cols`` (B, m) are the subsets' columns; ``beta`` (B, K) and ``theta`` (B, J) the
+        starting values (full layout, zero outside the subset). ``shared`` (B,) optionally
+        groups subsets whose starting linear predictors are equal (children of one parent):
+        the first iteration's score and information are then computed once per group.
+        Returns ``(beta, theta, loglike, converged, extreme, iterations)``, where
+        ``extreme`` is the largest |linear predictor| of each fit (a separation flag).
+        """
+        B, m = cols.shape
+        beta = beta.copy()
+        conv = np.zeros(B, dtype=bool)
+        act = np.arange(B)
+        c_act = cols
+        hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
+        ll = self.loglike(beta) if safe else None
+        Ninv = None
+        it = 0
+        while it < max_iter:
+            it += 1
+            na = act.size
+            rows = np.arange(na)[:, None]
+            if it == 1 and shared is not None and not safe:
+                first, inverse = np.unique(shared, return_index=True, return_inverse=True)[1:]
+                score_full, G = self._first(beta[first])
+                score_full, G = score_full[inverse], G[inverse]
+            else:
+                T = np.matmul(beta[act], self.XhT, out=self.work.get(1, na))  # η/2
+                np.tanh(T, out=T)
+                score_full = self.c0 - 0.5 * (T @ self.Xv)
+                G = None
+                if safe or Ninv is None or it in _REFRESH or it % _REFRESH_EVERY == 0:
+                    np.multiply(T, T, out=T)
+                    G = 0.25 * (self.g0 - T @ self.pairsV)
+            score = score_full[rows, c_act]
+            if G is not None:
+                Ninv = _invert_batch(np.take_along_axis(G, hidx, axis=1).reshape(na, m, m))
+            assert Ninv is not None
+            step = np.matmul(Ninv, score[..., None])[..., 0]
+            dec = np.einsum("bm,bm->b", step, score)
+            finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
+            step[~finite] = 0.0
+            full = np.zeros((na, self.K))
+            full[rows, c_act] = step
+            if safe:
+                assert ll is not None
+                t = np.ones(na)
+                base = beta[act]
+                for _ in range(60):
+                    new_ll = self.loglike(base + t[:, None] * full)
+                    bad = ~(new_ll >= ll[act] - 1e-12 * np.abs(ll[act]))
+                    if not bad.any():
+                        break
+                    t = np.where(bad, t / 2, t)
+                t = np.where(bad, 0.0, t)
+                ll[act] = np.where(bad, ll[act], new_ll)
+                beta[act] = base + t[:, None] * full
+            else:
+                beta[act] += full
+            done = (dec <= eps) & finite
+            if not finite.all() and not safe:  # diverged: leave unconverged, refit safely
+                beta[act[~finite]] = np.nan
+            if (done | ~finite).any():
+                conv[act[done]] = True
+                keep = ~(done | ~finite)
+                act, c_act, hidx, Ninv = act[keep], c_act[keep], hidx[keep], Ninv[keep]
+                if act.size == 0:
+                    break
+        extreme = np.zeros(B)
+        final_ll = self.loglike(np.nan_to_num(beta), extreme)
+        ok = conv & np.isfinite(final_ll)
+        return beta, theta, final_ll, ok, extreme, it

@@ -67,7 +67,8 @@ class _Ordinal:
         self.XhT = 0.5 * self.XT
         self.Xv = X * v[:, None]
         iu, ju, self.pair_index = _pair_layout(K)
-        self.pairsV = self.Xv[:, iu] * X[:, ju]
+        self._X, self._pairsV = X, None  # the reference Newton's pair products: on first use
+        self._pairs_lock = threading.Lock()
         starts = np.searchsorted(codes, np.arange(J + 2))
         self.sl = [slice(int(starts[c]), int(starts[c + 1])) for c in range(J + 1)]
         self.n_low = int(starts[J])  # rows below the top category (finite upper cut point)
@@ -103,6 +104,15 @@ class _Ordinal:
         self.singles = np.flatnonzero((np.cumsum(covered[:n]) == 0) & (v > 0))
         self.v_singles = v[self.singles]
         self._local = threading.local()  # scratch arrays per thread (batches may run in threads)
+
+    @property
+    def pairsV(self) -> np.ndarray:
+        """v∘x_i x_j for every column pair (n, K(K+1)/2), built on first use (refits only)."""
+        with self._pairs_lock:
+            if self._pairsV is None:
+                iu, ju = np.triu_indices(self.K)
+                self._pairsV = self.Xv[:, iu] * self._X[:, ju]
+        return self._pairsV
 
     @property
     def work(self) -> _Work:

@@ -41,7 +41,7 @@ CHUNK_DRAWS = 32
 #: respondents × draws per block (a few such buffers, or K + 1 of them, stay in the cache)
 SLOT_ELEMENTS = 16_384
 #: respondents per batch of corrections (their gathered rows stay in the cache)
-SUPER_ROWS = 8192
+SUPER_ROWS = 16_384
 #: weight columns summed by one matrix-vector product each up to this many (else one GEMM)
 GEMV_COLUMNS = 3
 #: the series is used when α₀ = c/h (see _Series) is at least this (β₀ ≤ 0.64) ...
@@ -184,13 +184,24 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
     # batch of blocks, whose gathered rows stay in the cache
     rb = max(16, SLOT_ELEMENTS // m_max)
     sb = max(1, SUPER_ROWS // rb) * rb
-    batches = []
+    built = []
     for slo in range(0, nr, sb):
         shi = min(nr, slo + sb)
-        gts = [_Gather.build(dxs, groups, g0, g1, C, slo, shi) for dxs, g0, g1 in buckets]
-        batches.append((slo, shi, gts, [gt.per_block(rb, slo, shi) for gt in gts]))
-    e_rows = [max((bt[2][j].rows.size for bt in batches), default=0)
+        built.append((slo, shi, [_Gather.build(dxs, groups, g0, g1, C, slo, shi)
+                                 for dxs, g0, g1 in buckets]))
+    # one buffer for every column's gathered rows (column j at offsets[j]), filled by one
+    # gather per block
+    e_rows = [max((gts[j].rows.size for _, _, gts in built), default=0)
               for j in range(len(buckets))]
+    offsets = np.r_[0, np.cumsum(e_rows)].astype(np.intp)
+    batches = []
+    for slo, shi, gts in built:
+        per = [gt.per_block(rb, slo, shi) for gt in gts]
+        fills = [(np.concatenate([f[b][0] + offsets[j] for j, f in enumerate(per)]),
+                  np.concatenate([f[b][1] for f in per])) if per else
+                 (np.empty(0, np.intp), np.empty(0, np.intp))
+                 for b in range(len(range(slo, shi, rb)))]
+        batches.append((slo, shi, gts, fills))
     g_rows = max((n for bt in batches for gt in bt[2] for n in gt.sizes()), default=0)
     ng = len(groups)
     main = np.zeros((nC, D, S))
@@ -204,7 +215,8 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
         mloc = np.zeros((nC, D, m))
         cloc = np.zeros((ng, nC, m))
         E = np.empty((rb, m))
-        Ejs = [np.empty((k, m)) for k in e_rows]  # each column's correction rows
+        Eall = np.empty((int(offsets[-1]), m))  # every column's correction rows
+        Ejs = [Eall[offsets[j] : offsets[j + 1]] for j in range(len(e_rows))]
         Gbuf = np.empty((g_rows, m))
         if plan is not None:  # Chebyshev series on E' = E/h (see _Series)
             K = plan.K
@@ -226,10 +238,9 @@ def shared_logit_sums(X: np.ndarray, neg: np.ndarray, coef_index: np.ndarray,
                     np.matmul(Xc[lo:hi], cT, out=e)
                     e += ic
                     np.exp(e, out=e)
-                    for Ej, fill in zip(Ejs, fills, strict=True):
-                        pos, local = fill[b]
-                        if pos.size:  # gathered while the block is in the cache
-                            Ej[pos] = e[local]
+                    pos, local = fills[b]
+                    if pos.size:  # gathered while the block is in the cache
+                        Eall[pos] = e[local]
                     Cb = C[:, lo:hi]
                     if plan is None:
                         _slots(e, Rm, Cb, A[:, :nb], mloc)

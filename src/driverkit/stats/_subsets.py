@@ -409,6 +409,11 @@ class _Buffers:
         return buf
 
 
+    def release(self) -> None:
+        """Drop this thread's buffers (a pool thread's go when the thread ends)."""
+        self.local.__dict__.clear()
+
+
 _BUFFERS = _Buffers()
 
 
@@ -647,11 +652,14 @@ def iter_subset_blocks(R: np.ndarray, players: Sequence[Sequence[int]], *,
     array([0.    , 0.25  , 0.16  , 0.3187])
     """
     st = _block_setup(R, players, block_log2)
-    for g0 in range(0, st.n_blocks, BLOCKS_PER_JOB):
-        for blk in _blocks(st, g0, min(BLOCKS_PER_JOB, st.n_blocks - g0)):
-            yield blk
-            if progress is not None:
-                progress(1 << st.b)
+    try:
+        for g0 in range(0, st.n_blocks, BLOCKS_PER_JOB):
+            for blk in _blocks(st, g0, min(BLOCKS_PER_JOB, st.n_blocks - g0)):
+                yield blk
+                if progress is not None:
+                    progress(1 << st.b)
+    finally:
+        _BUFFERS.release()
 
 
 @dataclass
@@ -848,8 +856,11 @@ def map_subset_blocks(R: np.ndarray, players: Sequence[Sequence[int]],
                 progress(1 << st.b)
 
     if workers == 1:
-        for k in range(n_jobs):
-            yield from done(job(k))
+        try:
+            for k in range(n_jobs):
+                yield from done(job(k))
+        finally:
+            _BUFFERS.release()
         return
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
