@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from .._progress import progress_bar
 from .._results import Result, snake_key
 from .._validation import (
     check_fraction,
@@ -538,12 +539,8 @@ def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
     announce_cost(p, keep_values=keep_values)
     acc = LatticeSums(p)
     v = np.empty(1 << p) if keep_values else None
-    show = progress if progress is not None else p >= 26
-    bar = None
-    if show:  # pragma: no cover - cosmetic
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=1 << p, desc="subsets", unit_scale=True, leave=False)
+    bar = progress_bar(1 << p, show=progress, desc="subsets", unit_scale=True,
+                       long_run=p >= 26)
 
     def block_sums(blk: SubsetBlock) -> tuple[LatticeSums, int, np.ndarray | None]:
         part = LatticeSums(p)
@@ -551,13 +548,11 @@ def _exact_sums(R: np.ndarray, players: list[list[int]], keep_values: bool,
         return part, blk.start, None if v is None else blk.values[:, 0]
 
     # blocks on the machine's cores; merged in block order (same sums whatever the threads)
-    for part, start, vals in map_subset_blocks(R, players, block_sums,
-                                               progress=None if bar is None else bar.update):
+    for part, start, vals in map_subset_blocks(R, players, block_sums, progress=bar.update):
         acc.merge(part)
         if v is not None and vals is not None:
             v[start : start + len(vals)] = vals
-    if bar is not None:  # pragma: no cover
-        bar.close()
+    bar.close()
     return acc, v
 
 
@@ -1256,17 +1251,12 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
     r2 = r2_always = np.nan
     full_fit = None
     if need_v:
-        bar = None
-        if opts.progress or (opts.progress is None and opts.long_run):  # pragma: no cover
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=(1 << p) - 1, desc="subset models", leave=False)
+        bar = progress_bar((1 << p) - 1, show=opts.progress, desc="subset models",
+                           long_run=opts.long_run)
         try:
-            full_fit = _glm_fit(prob, kind, fit_index,
-                                progress=None if bar is None else bar.update)
+            full_fit = _glm_fit(prob, kind, fit_index, progress=bar.update)
         finally:
-            if bar is not None:  # pragma: no cover
-                bar.close()
+            bar.close()
         v, r2, r2_always = _unpack_glm(full_fit)
         values.update(_glm_from_v(v, p))
         if method in ("dominance", "all"):
@@ -1575,9 +1565,7 @@ def _glm_sampled(prob: _Problem, method: str, kind: str, fit_index: str,
     r2_full = float(fitter(np.array([(1 << p) - 1], dtype=np.int64))[0])
     bar = None
     if opts.progress:  # pragma: no cover - cosmetic
-        from tqdm.auto import tqdm
-
-        bar = tqdm(desc="sampled orders", leave=False)
+        bar = progress_bar(None, show=True, desc="sampled orders")
 
     def step(count: int, se: float) -> None:  # pragma: no cover - cosmetic
         if bar is not None:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from .._progress import progress_bar
 from ..exceptions import DriverkitError
 
 __all__ = [
@@ -66,12 +67,9 @@ def replicate_covariances(Z: np.ndarray, W: np.ndarray) -> np.ndarray:
     return out
 
 
-def _progress_bar(total: int, show: bool, desc: str):  # pragma: no cover - cosmetic
-    if not show:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, leave=False)
+def _progress_bar(total: int, show: bool | None, desc: str) -> Any:
+    # automatic (None) stays quiet here: the callers decide what is a long run
+    return progress_bar(total, show=show, desc=desc, unit="replicate", long_run=False)
 
 
 def _thread_mapper(n_jobs: int, bar: Any) -> Callable[[StatBatch, list[np.ndarray]],
