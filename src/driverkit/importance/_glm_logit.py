@@ -374,14 +374,7 @@ class FastLogit:
                 Di = 1.0 / parts[2].astype(float)
             A -= np.matmul(C * Di[:, None, :], C.transpose(0, 2, 1))
             Cm[idx], Dinv[idx] = C, Di
-        Sinv[idx] = _inv(A)
-
-
-def _inv(N: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.inv(N)
-    except np.linalg.LinAlgError:
-        return np.linalg.pinv(N, hermitian=True)
+        Sinv[idx] = _invert_batch(A)
 
 
 # ======================================================================================
