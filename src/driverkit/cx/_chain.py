@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._progress import progress_bar
 from .._results import Result
 from .._validation import (
     check_columns,
@@ -464,13 +465,10 @@ def chain(data: pd.DataFrame, outcome: str | None = None, drivers: Sequence[str]
         X1 = np.column_stack([np.ones(n), Xd])
         Xo = np.column_stack([X1, m_obs])
         reps = []
-        show = progress if progress is not None else bootstrap >= 500
-        steps: Any = range(int(bootstrap))
-        if show:  # pragma: no cover - cosmetic
-            from tqdm.auto import tqdm
-
-            steps = tqdm(steps, desc="chain bootstrap", leave=False)
-        for _ in steps:
+        bar = progress_bar(int(bootstrap), show=progress, desc="chain bootstrap",
+                           unit="replicate", long_run=bootstrap >= 500)
+        for _ in range(int(bootstrap)):
+            bar.update()
             idx = rng.integers(0, n, n)
             wb = w[idx]
             try:
@@ -484,6 +482,7 @@ def chain(data: pd.DataFrame, outcome: str | None = None, drivers: Sequence[str]
             if not np.all(np.isfinite(c_b)):
                 continue
             reps.append(_effects(kind, Xd[idx], m_obs[idx], wb, a_b[None, :], c_b[None, :])[0])
+        bar.close()
         if len(reps) < max(2, 0.9 * bootstrap):
             raise DriverkitError(
                 f"Only {len(reps)} of {bootstrap} bootstrap replicates could be refitted; the "
