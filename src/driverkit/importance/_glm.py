@@ -655,10 +655,12 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
 
     # cost of the exact all-subsets run per subset relative to these cold fits (warm
     # starts, shared first iterations, larger batches), for the pilot's time estimate:
-    # measured 0.15-0.25 (logit, fast engine) and 0.28 (ordinal) at p = 12-15, rounded up
-    # so that estimates err on the long side; divided by the speed-up of the thread pool
-    # (taken as 0.75 per extra thread)
-    ratio = 0.3 if fast is not None else 0.5
+    # measured 0.15-0.25 (logit, fast engine) at p = 12-15; with the ordinal fast engine
+    # the old 0.5 over-estimated ordinal p = 13 three-fold and 0.3 under-estimated logit
+    # p = 14 by 16 % (whole call, 2026-11-30), so 0.35 / 0.3, rounded up so that estimates
+    # err on the long side; divided by the speed-up of the thread pool (taken as 0.75 per
+    # extra thread)
+    ratio = 0.35 if fast is not None else 0.3
     workers = _glm_threads(None) if getattr(fast or engine, "thread_safe", False) else 1
     fit.exact_per_pilot = ratio / (1.0 + 0.75 * (workers - 1))  # type: ignore[attr-defined]
     return fit
