@@ -11,6 +11,18 @@ import threading
 import numpy as np
 
 _BIG = 1e300  # stands in for ±∞ thresholds (tanh(±_BIG) = ±1 exactly, no inf·0 in products)
+#: probabilities multiplied before one log: where |η| ≤ 30 each is above 4.7e-15, and a
+#: product of 16 stays above 1e-229, far from underflow
+LOG_CHUNK = 16
+
+
+def log_chunks(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Chunks of at most :data:`LOG_CHUNK` consecutive rows of equal weight ``v``: their
+    first rows and weights, so that Σ v log p = ``log(multiply.reduceat(p, starts)) @ w``
+    takes one log per chunk (rows sorted by weight make the chunks full)."""
+    cut = np.flatnonzero(np.diff(v)) + 1
+    starts = np.union1d(np.arange(0, v.size, LOG_CHUNK), cut).astype(np.intp)
+    return starts, v[starts]
 
 
 def _softplus_sum(x: np.ndarray, v: np.ndarray, tmp: np.ndarray) -> np.ndarray:

@@ -34,12 +34,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._glm_kernel import _invert_batch, _pair_layout, _softplus_sum, _Work
+from ._glm_kernel import _invert_batch, _pair_layout, _softplus_sum, _Work, log_chunks
 
 __all__ = ["FastLogit", "factor_block"]
 
 _F32 = np.float32
-_CHUNK = 16  # probabilities multiplied before one log: ≥ (4.7e-15)^16 > 1e-229, no underflow
 _EXTREME = 30.0  # beyond this |η| a subset's log-likelihood is recomputed the plain way
 _SWITCH = 1e3  # float32 decrement (times eps) below which the next pass is float64 ...
 _PREDICT = 0.1  # ... or when the next decrement is predicted below this (times eps)
@@ -134,10 +133,7 @@ class FastLogit:
                            for j in range(L + 1)]
             self.cyL = np.bincount(code, weights=v * y, minlength=L + 1)[1:]
             self.c0yL = np.bincount(code, weights=v * (1.0 - y), minlength=L + 1)[1:]
-        cut = np.flatnonzero(np.diff(v)) + 1
-        starts = np.union1d(np.arange(0, n, _CHUNK), cut).astype(np.intp)
-        self.chunk_starts = starts
-        self.chunk_w = v[starts]
+        self.chunk_starts, self.chunk_w = log_chunks(v)
         self._local = threading.local()
 
     # ---------------------------------------------------------------- helpers

@@ -28,11 +28,11 @@ import threading
 import numpy as np
 
 from ._glm_kernel import _BIG, _pair_layout, _softplus_sum, _solve_batch, _Work
+from ._glm_kernel import LOG_CHUNK as _CHUNK
 
 _CLIP32 = 80.0  # |η − θ| bound of the float32 passes (e^88.7 overflows float32)
 _CLIP64 = 350.0  # η − θ bound of the float64 pass ((1 + A)(A + r) stays finite)
 _LOG2E = 1.4426950408889634  # log₂ e: e^x = 2^(x·log₂ e)
-_CHUNK = 16  # probabilities multiplied before one logarithm
 _TINY = 1e-280  # a product below this may have lost digits: that log-likelihood is redone
 _SWITCH = 1e3  # float32 passes run until the decrement is below _SWITCH × tolerance
 _POINT_TOL = 1e-10  # the final step's error allowed from reusing the previous information
@@ -41,6 +41,17 @@ _POINT_TOL = 1e-10  # the final step's error allowed from reusing the previous i
 # ======================================================================================
 # ordered logit (cumulative logit, P(y ≤ j | x) = F(θ_j − xβ))
 # ======================================================================================
+
+def _ordered_step(theta: np.ndarray, dth: np.ndarray) -> np.ndarray:
+    """Step lengths (1, halved as needed) that keep each row's cut points increasing."""
+    t = np.ones(theta.shape[0])
+    for _ in range(60):
+        ok = np.all(np.diff(theta + t[:, None] * dth, axis=1) > 0, axis=1)
+        if ok.all():
+            break
+        t = np.where(ok, t, t / 2)
+    return t
+
 class _Ordinal:
     """Newton for the proportional-odds model on batches of column subsets.
 
@@ -423,12 +434,7 @@ class _Ordinal:
             np.put_along_axis(full, cols[act], step[:, :m], axis=1)
             dth = step[:, m:]
             th_a = theta[act]
-            t = np.ones(na)
-            for _ in range(60):  # keep the cut points increasing
-                ok = np.all(np.diff(th_a + t[:, None] * dth, axis=1) > 0, axis=1)
-                if ok.all():
-                    break
-                t = np.where(ok, t, t / 2)
+            t = _ordered_step(th_a, dth)
             beta[act] += t[:, None] * full
             theta[act] = th_a + t[:, None] * dth
             moved[act] = t * (np.abs(step[:, :m]).sum(axis=1) * self.zmax
@@ -543,12 +549,7 @@ class _Ordinal:
             full = np.zeros((na, K))
             full[rows, c_act] = step[:, :m]
             dth = step[:, m:]
-            t = np.ones(na)
-            for _ in range(60):  # keep the cut points increasing
-                ok = np.all(np.diff(th_a + t[:, None] * dth, axis=1) > 0, axis=1)
-                if ok.all():
-                    break
-                t = np.where(ok, t, t / 2)
+            t = _ordered_step(th_a, dth)
             if safe:
                 assert ll is not None
                 for _ in range(60):

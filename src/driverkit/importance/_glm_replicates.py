@@ -45,7 +45,7 @@ import numpy as np
 
 from ..exceptions import DriverkitError
 from ._glm import GLMSubsetFits, _likelihood_weights, _Logit, _players, subset_layout
-from ._glm_kernel import _invert_batch, _pair_layout
+from ._glm_kernel import _invert_batch, _pair_layout, log_chunks
 
 __all__ = ["LogitReplicateFits", "logit_replicate_fits"]
 
@@ -59,7 +59,6 @@ _CHORD = 1e4
 #: 1e-10·|ℓ_0|, measured at most 2e-10·|ℓ_0| on a 250-respondent survey, far inside the
 #: 1e-6 that bootstrap intervals need and the 1e-8 to which the engine's values are kept.
 _ACCEPT = 100.0
-_CHUNK = 16  # rows per product of probabilities before one log
 _EXTREME = 30.0  # beyond this |η| the log-likelihood is summed row by row
 _CACHE_BYTES = 1 << 21  # one (subsets × rows) work array near 2 MB
 
@@ -123,9 +122,7 @@ class _Rows:
         # ℓ = Σ v log p − Σ v(1 − y)η, and Σ v log p is taken as Σ_c w_c log Π_{i∈c} p_i
         # over chunks of at most 16 rows of equal weight w_c: one log per chunk. Where
         # |η| <= 30, p > 9e-14 and a product of 16 stays far above the underflow limit.
-        cut = np.flatnonzero(np.diff(v)) + 1
-        self.chunk_starts = np.union1d(np.arange(0, self.n, _CHUNK), cut).astype(np.intp)
-        self.chunk_w = v[self.chunk_starts]
+        self.chunk_starts, self.chunk_w = log_chunks(v)
         # float32 copies for the information matrices (preconditioners: a relative error
         # of 1e-7 there slows convergence immeasurably) and the first, far-from-converged
         # iterate
