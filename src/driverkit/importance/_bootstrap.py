@@ -81,16 +81,14 @@ def _thread_mapper(n_jobs: int, bar: Any) -> Callable[[StatBatch, list[np.ndarra
 
         def one(W: np.ndarray) -> np.ndarray:
             out = np.asarray(fn(W), dtype=float)
-            if bar is not None:  # pragma: no cover - cosmetic
-                bar.update(W.shape[0])
+            bar.update(W.shape[0])
             return out
 
         try:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
                 return list(pool.map(one, batches))
         finally:
-            if bar is not None:  # pragma: no cover
-                bar.close()
+            bar.close()
 
     return run
 
@@ -147,10 +145,8 @@ def bootstrap_rows(stat_batch: StatBatch, n: int, B: int, rng: np.random.Generat
         counts = resample_counts(n, size, rng, strata)
         out.append(np.asarray(stat_batch(counts * w[None, :]), dtype=float))
         done += size
-        if bar is not None:  # pragma: no cover
-            bar.update(size)
-    if bar is not None:  # pragma: no cover
-        bar.close()
+        bar.update(size)
+    bar.close()
     return np.concatenate(out, axis=0)
 
 
