@@ -1291,6 +1291,9 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
             raise DriverkitError("bootstrap= needs at least 2 distinct respondents (rows).")
 
         stat = _glm_replicate_stat(prob, kind, fit_index, methods, full_fit)
+        from ._glm_boot import replicate_chunk
+
+        chunk = replicate_chunk(Z.shape[0], len(prob.players), kind)
         show = opts.progress if opts.progress is not None else True
         mapper = None
         if opts.client is not None:
@@ -1303,7 +1306,7 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
 
         with single_threaded_blas():  # threads share the cores instead
             reps = bs.bootstrap_rows(stat, Z.shape[0], B, opts.rng, weights=w,
-                                     strata=prob.strata, chunk=25,
+                                     strata=prob.strata, chunk=chunk,
                                      progress=bool(show) and mapper is None, mapper=mapper,
                                      n_jobs=opts.n_jobs)
         status = reps[:, -1]
@@ -1314,7 +1317,7 @@ def _glm_importance(prob: _Problem, method: str, kind: str, fit_index: str, opts
         jack = None
         if ci_method == "bca":
             jack = bs.jackknife_rows(stat, Z.shape[0], weights=w, rng=opts.rng, max_groups=50,
-                                     chunk=25)[:, :-1]
+                                     chunk=chunk)[:, :-1]
         for i, m in enumerate(methods):
             r = reps[:, i * p : (i + 1) * p]
             jk = None if jack is None else jack[:, i * p : (i + 1) * p]

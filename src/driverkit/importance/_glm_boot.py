@@ -23,10 +23,24 @@ import numpy as np
 from ..exceptions import DriverkitError
 from ._glm import GLMSubsetFits, _players, fit_index_value, glm_subset_values, subset_layout
 
-__all__ = ["FAILED", "OK", "REFITTED", "fits_consistent", "replicate_values"]
+__all__ = ["FAILED", "OK", "REFITTED", "fits_consistent", "replicate_chunk", "replicate_values"]
 
 #: Replicate status codes.
 OK, REFITTED, FAILED = 0, 1, 2
+
+
+def replicate_chunk(n_rows: int, n_players: int, kind: str) -> int:
+    """How many bootstrap replicates one call of the replicate statistic fits together.
+
+    Replicates of a chunk share work (starts, first steps), and chunks are what the
+    threads or Dask workers share out, so this balances shared work against load balance.
+
+    Examples
+    --------
+    >>> replicate_chunk(2000, 12, "logit")
+    25
+    """
+    return 25
 
 
 def fits_consistent(ll: np.ndarray, ll0: float, parents: np.ndarray, v: np.ndarray) -> bool:
