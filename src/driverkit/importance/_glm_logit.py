@@ -34,7 +34,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._glm_kernel import _invert_batch, _pair_layout, _softplus_sum, _Work, log_chunks
+from ._glm_kernel import _invert_batch, _pair_layout, _softplus_sum, _solve_batch, _Work, log_chunks
 
 __all__ = ["FastLogit", "factor_block"]
 
@@ -226,8 +226,9 @@ class FastLogit:
         wide = np.zeros(B, dtype=bool)  # the next pass of this subset is float64
         checked = np.zeros(B, dtype=bool)  # had a float64 pass
         prev = np.full(B, np.inf)  # last decrement
-        # Newton system [[A, C], [Cᵀ, diag(D)]] kept as S⁻¹ = (A − C D⁻¹ Cᵀ)⁻¹, C, D⁻¹
-        Sinv = np.zeros((B, m, m))
+        # Newton system [[A, C], [Cᵀ, diag(D)]] kept as S = A − C D⁻¹ Cᵀ, C, D⁻¹ (a batched
+        # solve per step costs less than an inverse per refresh)
+        Sm = np.zeros((B, m, m))
         Cm = np.zeros((B, m, L))
         Dinv = np.zeros((B, L))
         it = 0
@@ -258,14 +259,14 @@ class FastLogit:
                         parts = self._info(q, P32, ZvT32, L)
                         s = s[inv]
                         sL = sL[inv] if L else None
-                        self._factor(idx, tuple(a[inv] for a in parts), hidx, loc, Sinv,
+                        self._factor(idx, tuple(a[inv] for a in parts), hidx, loc, Sm,
                                      Cm, Dinv)
                     elif need.all():
-                        self._factor(idx, self._info(q, P32, ZvT32, L), hidx, loc, Sinv,
+                        self._factor(idx, self._info(q, P32, ZvT32, L), hidx, loc, Sm,
                                      Cm, Dinv)
                     elif need.any():
                         self._factor(idx[need], self._info(q[need], P32, ZvT32, L), hidx,
-                                     loc, Sinv, Cm, Dinv)
+                                     loc, Sm, Cm, Dinv)
                 else:
                     b = beta[idx]
                     gi = gam[idx] if L else None
@@ -285,7 +286,7 @@ class FastLogit:
                     again = np.flatnonzero(checked[idx])
                     if again.size:
                         parts = self._info(q[again].astype(_F32), P32, ZvT32, L)
-                        self._factor(idx[again], parts, hidx, loc, Sinv, Cm, Dinv)
+                        self._factor(idx[again], parts, hidx, loc, Sm, Cm, Dinv)
                     checked[idx] = True
                 g[sel] = s[rows, loc[idx]]
                 if L:
@@ -294,7 +295,7 @@ class FastLogit:
             if L:
                 a = gL * Dinv[act]
                 r = g - np.einsum("bml,bl->bm", Cm[act], a)
-                step = np.einsum("bij,bj->bi", Sinv[act], r)
+                step = _solve_batch(Sm[act], r)
                 stepL = a - Dinv[act] * np.einsum("bml,bm->bl", Cm[act], step)
                 dec = np.einsum("bm,bm->b", step, g) + np.einsum("bl,bl->b", stepL, gL)
                 finite = (np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
@@ -302,7 +303,7 @@ class FastLogit:
                 stepL[~finite] = 0.0
                 gam[act] += stepL
             else:
-                step = np.einsum("bij,bj->bi", Sinv[act], g)
+                step = _solve_batch(Sm[act], g)
                 dec = np.einsum("bm,bm->b", step, g)
                 finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
             step[~finite] = 0.0
@@ -357,9 +358,10 @@ class FastLogit:
 
     @staticmethod
     def _factor(idx: np.ndarray, parts: tuple[np.ndarray, ...], hidx: np.ndarray,
-                loc: np.ndarray, Sinv: np.ndarray, Cm: np.ndarray, Dinv: np.ndarray
+                loc: np.ndarray, Sm: np.ndarray, Cm: np.ndarray, Dinv: np.ndarray
                 ) -> None:
-        """Store each subset's factored Newton system from the information pieces."""
+        """Store each subset's Newton system (with a block: the Schur complement of the
+        block's diagonal) from the information pieces."""
         m = loc.shape[1]
         A = np.take_along_axis(parts[0], hidx[idx], axis=1).reshape(idx.size, m, m)
         A = A.astype(float)
@@ -370,7 +372,7 @@ class FastLogit:
                 Di = 1.0 / parts[2].astype(float)
             A -= np.matmul(C * Di[:, None, :], C.transpose(0, 2, 1))
             Cm[idx], Dinv[idx] = C, Di
-        Sinv[idx] = _invert_batch(A)
+        Sm[idx] = A
 
 
 # ======================================================================================
