@@ -67,6 +67,19 @@ def _glm_threads(threads: int | None) -> int:
     return usable_cores(4)
 
 
+def _split_level(level: np.ndarray, block: int) -> list[np.ndarray]:
+    """A level's batches: at most ``block`` subsets each, equal in size, and (for a level
+    of 64 subsets or more) a multiple of 4 of them, so that 2 or 4 threads finish a level
+    together instead of one thread running its last batch alone. The split depends on the
+    level and ``block`` only, never on the thread count, so the fits do not either."""
+    size = level.size
+    count = -(-size // block)
+    if size >= 64:
+        count = -(-count // 4) * 4
+    step = -(-size // max(count, 1))
+    return [level[i : i + step] for i in range(0, size, step)]
+
+
 def _run_levels(levels: list[np.ndarray], block: int, fit_batch: Any, n_threads: int,
                 progress: Any) -> int:
     """Run ``fit_batch`` on every batch of every level, levels in order (a level's warm
@@ -78,7 +91,7 @@ def _run_levels(levels: list[np.ndarray], block: int, fit_batch: Any, n_threads:
     from ..stats._subsets import single_threaded_blas
 
     iters = 0
-    batches_of = [[lv[i : i + block] for i in range(0, lv.size, block)] for lv in levels]
+    batches_of = [_split_level(lv, block) for lv in levels]
     if n_threads <= 1 or max((len(b) for b in batches_of), default=0) <= 1:
         for batches in batches_of:
             for batch in batches:
