@@ -146,3 +146,39 @@ def test_factor_level_with_one_outcome_same_as_plain_engine():
     assert [str(m.message) for m in rec] == [str(m.message) for m in rec_plain]
     np.testing.assert_allclose(fast.v, plain.v, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(fast.converged, plain.converged)
+
+
+@pytest.mark.parametrize("with_factor", [False, True])
+def test_extreme_is_the_largest_linear_predictor_or_a_bound_below_the_refit_limit(
+        with_factor):
+    """``FastLogit.fit`` reports max |η| of each fit, or an upper bound of it where that
+    bound is below the refit limit (30), so the refit decision and the separation warning
+    (|η| > 33) are those of the exact maximum."""
+    from driverkit.importance._glm_logit import FastLogit
+
+    X, y = _problem(11, n=300, p=3)
+    cols_of = [[1], [2], [3]]
+    if with_factor:
+        codes = np.random.default_rng(12).integers(0, 4, len(y))
+        X = np.column_stack([X, (codes[:, None] == np.arange(1, 4)).astype(float)])
+        cols_of.append([4, 5, 6])
+    Xa = np.column_stack([np.ones(len(y)), X])
+    block = factor_block(Xa, cols_of)
+    assert bool(block) == with_factor
+    cols = np.array([[0, *(c for pl in cols_of for c in pl)]])
+    start = np.zeros((1, Xa.shape[1]))
+    start[0, 0] = np.log(y.mean() / (1 - y.mean()))
+    for outlier in (None, 150.0):  # an ordinary fit; one row whose |η| passes 30
+        Xs = Xa.copy()
+        if outlier is not None:
+            Xs[0, 1] = outlier
+        fast = FastLogit(Xs, y, np.ones(len(y)), block=block)
+        beta, _, ok, ext, _ = fast.fit(cols, start, 1e-10 * len(y), 50)
+        exact = np.abs(Xs @ beta[0]).max()  # at the last step (ext: the iterate before)
+        assert ext[0] >= exact * (1 - 1e-4)
+        assert (ext[0] > 30) == (exact > 30) == (outlier is not None)
+        if outlier is not None:
+            assert ext[0] == pytest.approx(exact, rel=1e-4)
+            assert not ok[0]  # handed back for the plain engine's refit
+        else:
+            assert ok[0]

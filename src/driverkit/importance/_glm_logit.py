@@ -40,6 +40,7 @@ __all__ = ["FastLogit", "factor_block"]
 
 _F32 = np.float32
 _EXTREME = 30.0  # beyond this |η| a subset's log-likelihood is recomputed the plain way
+_BOUND_BELOW = 0.999 * _EXTREME  # an upper bound of max |η| below this settles the check
 _SWITCH = 1e3  # float32 decrement (times eps) below which the next pass is float64 ...
 _PREDICT = 0.1  # ... or when the next decrement is predicted below this (times eps)
 _SWITCH_FIRST = 1e5  # ... or after a first (full Newton) step below this (times eps)
@@ -111,6 +112,7 @@ class FastLogit:
         Z[:, 0] = 1.0
         Zv = Z * v[:, None]
         self.ZT = np.ascontiguousarray(Z.T)
+        self.zmax = np.abs(Z).max(axis=0)  # |η| ≤ Σ |β_j| max|z_j| (+ max |γ|)
         self.ZT32 = self.ZT.astype(_F32)
         self.ZvT = np.ascontiguousarray(Zv.T)
         self.ZvT32 = self.ZvT.astype(_F32)
@@ -175,7 +177,8 @@ class FastLogit:
         ``shared`` (B,) labels subsets with equal starting values (siblings), whose first
         iteration is then computed once. Returns ``(beta (B, K), loglike, ok, extreme,
         iterations)``; ``ok`` is False where the caller must refit with the plain engine
-        (not converged, diverged, or |η| > 30 somewhere).
+        (not converged, diverged, or |η| > 30 somewhere). ``extreme`` is each fit's largest
+        |η|, or an upper bound of it (Σ|β_j| max|z_j|) where that bound is below 30.
         """
         if not self.L:
             return self._fit(cols, beta0, eps, max_iter, shared, False)
@@ -206,6 +209,7 @@ class FastLogit:
         loc = np.searchsorted(U, dpos)
         ZT32, ZvT32 = self.ZT32[U], self.ZvT32[U]
         ZT, ZvT = self.ZT[U], self.ZvT[U]
+        zmax = self.zmax[U]
         cy, c0y = self.cy[U], self.c0y[U]
         gp = self.pair_index[U[:, None], U[None, :]]
         iu, ju = np.triu_indices(u)
@@ -271,7 +275,15 @@ class FastLogit:
                     b = beta[idx]
                     gi = gam[idx] if L else None
                     q = self._eta(-b, -gi if L else None, ZT, self._buf(0, idx.size, float))
-                    ext[idx] = np.maximum(q.max(axis=1), -q.min(axis=1))  # q = −η here
+                    # max |η| matters only near _EXTREME: where a bound keeps it below
+                    # that, the bound stands in for it (two passes over q saved)
+                    bound = np.abs(b) @ zmax
+                    if L:
+                        bound += np.abs(gi).max(axis=1)
+                    close = np.flatnonzero(bound > _BOUND_BELOW)
+                    if close.size:  # q = −η here
+                        bound[close] = np.maximum(q[close].max(axis=1), -q[close].min(axis=1))
+                    ext[idx] = bound
                     self._prob(q)
                     s = cy - q @ ZvT.T
                     sL = self.cyL - self._levsum(q, True) if L else None
