@@ -357,7 +357,8 @@ class FastLogit:
               ) -> tuple[np.ndarray, ...]:
         """Information pieces at probabilities ``q`` (float32, overwritten): the dense
         column pairs, and with a block the level × column sums and the level diagonal."""
-        np.subtract(q, q * q, out=q)  # p(1 − p)
+        sq = np.multiply(q, q, out=self._buf(2, q.shape[0], _F32))
+        np.subtract(q, sq, out=q)  # p(1 − p)
         G = q @ P32.T
         if not L:
             return (G,)
@@ -375,8 +376,9 @@ class FastLogit:
         """Store each subset's Newton system (with a block: the Schur complement of the
         block's diagonal) from the information pieces."""
         m = loc.shape[1]
-        A = np.take_along_axis(parts[0], hidx[idx], axis=1).reshape(idx.size, m, m)
-        A = A.astype(float)
+        G = parts[0]
+        flat = hidx[idx] + (np.arange(idx.size) * G.shape[1])[:, None]
+        A = G.ravel().take(flat).reshape(idx.size, m, m).astype(float)
         if len(parts) > 1:
             C = np.take_along_axis(parts[1], loc[idx][:, None, :], axis=2)  # (b, L, m)
             C = C.transpose(0, 2, 1).astype(float)
