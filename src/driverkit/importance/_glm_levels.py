@@ -68,15 +68,27 @@ def _glm_threads(threads: int | None) -> int:
 
 
 def _split_level(level: np.ndarray, block: int) -> list[np.ndarray]:
-    """A level's batches: at most ``block`` subsets each, equal in size, and (for a level
-    of 64 subsets or more) a multiple of 4 of them, so that 2 or 4 threads finish a level
-    together instead of one thread running its last batch alone. The split depends on the
-    level and ``block`` only, never on the thread count, so the fits do not either."""
+    """A level's batches: at most ``block`` subsets each, equal in size, and a multiple of 4
+    (else of 2) of them where that keeps every batch at least half a block, so that two or
+    four threads finish a level together instead of one thread running its last batch
+    alone. The split depends on the level and ``block`` only, never on the thread count,
+    so the fits do not either.
+
+    Examples
+    --------
+    >>> [b.size for b in _split_level(np.arange(1000), 262)]
+    [250, 250, 250, 250]
+    >>> [b.size for b in _split_level(np.arange(300), 262)]
+    [150, 150]
+    """
     size = level.size
-    count = -(-size // block)
-    if size >= 64:
-        count = -(-count // 4) * 4
-    step = -(-size // max(count, 1))
+    count = max(1, -(-size // block))
+    for mult in (4, 2):
+        more = -(-count // mult) * mult
+        if size >= more * (block / 2):
+            count = more
+            break
+    step = -(-size // count)
     return [level[i : i + step] for i in range(0, size, step)]
 
 
