@@ -45,7 +45,7 @@ import numpy as np
 
 from ..exceptions import DriverkitError
 from ._glm import GLMSubsetFits, _likelihood_weights, _Logit, _players, subset_layout
-from ._glm_kernel import _invert_batch, _pair_layout, log_chunks
+from ._glm_kernel import _pair_layout, log_chunks
 
 __all__ = ["LogitReplicateFits", "logit_replicate_fits"]
 
@@ -59,7 +59,23 @@ _CHORD = 1e4
 #: 1e-10·|ℓ_0|, measured at most 2e-10·|ℓ_0| on a 250-respondent survey, far inside the
 #: 1e-6 that bootstrap intervals need and the 1e-8 to which the engine's values are kept.
 _ACCEPT = 100.0
-_EXTREME = 30.0  # beyond this |η| the log-likelihood is summed row by row
+#: Float32 steering after the first float32 Newton step (multiples of the engine's
+#: tolerance, like ``_ACCEPT``): a subset whose Newton decrement there exceeds
+#: ``_F32_NEWTON`` is still too far from its optimum for one Newton step to settle it
+#: (small samples: the step's error is about 4e-3·decrement² at n = 250, 1e-4·decrement² at
+#: n = 2,000, in the units of ``_ACCEPT``), so it takes chord steps in float32 (the same
+#: factored information matrix, no float64 transcendental) until its decrement is below
+#: ``_F32_CHORD``, at most ``_F32_STEPS`` of them, before the float64 check. These only
+#: steer: acceptance is always decided by the float64 check.
+_F32_NEWTON = 1e6
+_F32_CHORD = 100.0
+_F32_STEPS = 4
+#: A subset that took float32 chord steps is checked against an information matrix from
+#: several steps back (up to ~30 % off at n = 250), so it is accepted only below this
+#: multiple of the tolerance, which keeps the error of the ½·decrement correction as small
+#: as for a fresh matrix; refreshing the matrix restores ``_ACCEPT``.
+_ACCEPT_STALE = 10.0
+_EXTREME = 30.0  # beyond this |η| a fit is left to the engine (separation)
 _CACHE_BYTES = 1 << 21  # one (subsets × rows) work array near 2 MB
 
 
@@ -130,6 +146,7 @@ class _Rows:
         self.Xv32 = self.Xv.astype(np.float32)
         self.XT32 = self.XT.astype(np.float32)
         self.yh32 = (y - 0.5).astype(np.float32)
+        self.cy32 = self.cy.astype(np.float32)
 
 
 def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMSubsetFits,
@@ -250,11 +267,11 @@ def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMS
             # the first step's information: at β_S with the chunk's mean replicate weights,
             # factored once for all replicates
             GS = 0.25 * (t @ pairs_mean)
-            NSinv = _invert_batch(np.take_along_axis(GS, hidx, axis=1).reshape(L, m, m))
+            FS = _inv_factor(np.take_along_axis(GS, hidx, axis=1).reshape(L, m, m))
             for r in live:
                 rw = rows[r]
                 assert rw is not None
-                ll, conv, nfast, b_last = _iterate(rw, t32, NSinv, bS_c, cols, hidx, bufs,
+                ll, conv, nfast, b_last = _iterate(rw, t32, FS, bS_c, cols, hidx, bufs,
                                                    float(eps_all[r]), max_iter)
                 if not conv.all():
                     bad = np.flatnonzero(~conv)
@@ -268,27 +285,89 @@ def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMS
     return LogitReplicateFits(out_ll, ll0, n_idx, out_conv, fast)
 
 
-def _inverse_info(rw: _Rows, w32: np.ndarray, hidx: np.ndarray, m: int,
-                  scale: float = 0.25) -> np.ndarray:
-    """Inverse information matrices of a batch from its rows' weights ``w32`` (float32):
-    1 − tanh²(η/2) = 4p(1 − p) with the default ``scale``, p(1 − p) with ``scale=1``."""
-    G = (scale * (w32 @ rw.pairsV32)).astype(np.float64)
-    return _invert_batch(np.take_along_axis(G, hidx, axis=1).reshape(-1, m, m))
+def _tri_inv(C: np.ndarray) -> np.ndarray:
+    """Inverses of a batch of lower-triangular matrices (row by row, all at once)."""
+    m = C.shape[1]
+    F = np.zeros_like(C)
+    d = 1.0 / np.diagonal(C, axis1=1, axis2=2)
+    for j in range(m):
+        if j:
+            F[:, j, :j] = np.matmul(C[:, j : j + 1, :j], F[:, :j, :j])[:, 0, :]
+            F[:, j, :j] *= -d[:, j, None]
+        F[:, j, j] = d[:, j]
+    return F
 
 
-def _iterate(rw: _Rows, t32_shared: np.ndarray, NSinv: np.ndarray, bS: np.ndarray,
+def _inv_factor(N: np.ndarray) -> np.ndarray:
+    """Factors ``F`` with ``FᵀF = N⁻¹`` for a batch of symmetric positive semidefinite N.
+
+    Where every N is positive definite, F is the inverse of its Cholesky factor (a third of
+    the work of an inverse); a singular N (a column constant on a resample's rows) gets
+    F = diag(s⁻¹ᐟ²)Vᵀ over its positive eigenvalues, so that FᵀF is the pseudo-inverse, and
+    a non-finite N a NaN factor (its subset then goes to the engine).
+    """
+    try:
+        C = np.linalg.cholesky(N)
+    except np.linalg.LinAlgError:
+        C = None
+    if C is not None and np.all(np.isfinite(C)):
+        return _tri_inv(C)
+    F = np.full_like(N, np.nan)
+    for b in range(N.shape[0]):
+        if not np.all(np.isfinite(N[b])):
+            continue
+        try:
+            F[b] = _tri_inv(np.linalg.cholesky(N[b])[None])[0]
+            if np.all(np.isfinite(F[b])):
+                continue
+        except np.linalg.LinAlgError:
+            pass
+        s, V = np.linalg.eigh(N[b])
+        keep = s > N.shape[1] * np.finfo(float).eps * max(float(s[-1]), 0.0)
+        F[b] = 0.0
+        F[b][keep] = V[:, keep].T / np.sqrt(s[keep])[:, None]
+    return F
+
+
+def _half(F: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """z = F g: ‖z‖² is the decrement gᵀN⁻¹g and Fᵀz the Newton step N⁻¹g."""
+    return np.einsum("lab,lb->la", F, g)
+
+
+def _back(F: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return np.einsum("lba,lb->la", F, z)
+
+
+def _info_factor(rw: _Rows, w32: np.ndarray, hidx: np.ndarray, m: int) -> np.ndarray:
+    """Inverse factors of the information matrices of a batch from its rows' weights
+    ``w32`` = p(1 − p) (float32)."""
+    G = (w32 @ rw.pairsV32).astype(np.float64)
+    return _inv_factor(np.take_along_axis(G, hidx, axis=1).reshape(-1, m, m))
+
+
+def _sigmoid32(rw: _Rows, beta: np.ndarray) -> np.ndarray:
+    """p = 1/(1 + e^{−η}) in float32 for a batch of coefficient rows (e^{−η} may overflow
+    to ∞, giving p = 0)."""
+    pr = (-beta).astype(np.float32) @ rw.XT32
+    np.exp(pr, out=pr)
+    pr += 1.0
+    return np.reciprocal(pr, out=pr)
+
+
+def _iterate(rw: _Rows, t32_shared: np.ndarray, FS: np.ndarray, bS: np.ndarray,
              cols: np.ndarray, hidx: np.ndarray, bufs: list[np.ndarray], eps: float,
              max_iter: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """Newton for one replicate's batch of subsets, from the full-sample estimates ``bS``.
 
     The first step uses the shared tanh(η_S/2) (gathered to the replicate's rows) and the
-    shared inverse information ``NSinv``; the second is a Newton step computed in float32
-    (it is far from converged). From then on each iterate's score is computed in float64
-    and checked against the previous information matrix: a subset whose decrement is at
-    most ``_ACCEPT · eps`` is accepted with ℓ(β) + ½·decrement; the others take a Newton
-    step, with a fresh information matrix unless the decrement is below ``_CHORD · eps``. Returns
-    ``(loglike, converged, number accepted, last coefficients)``; unconverged subsets are
-    left to the caller.
+    shared inverse-information factor ``FS``; the second is a Newton step computed in
+    float32 (it is far from converged), followed by float32 chord steps for subsets still
+    far away (see ``_F32_NEWTON``). From then on each iterate's score is computed in float64
+    and checked against the last factored information matrix: a subset whose decrement is
+    at most ``_ACCEPT · eps`` is accepted with ℓ(β) + ½·decrement; the others take a Newton
+    step, with a fresh information matrix unless the decrement is below ``_CHORD · eps``.
+    Returns ``(loglike, converged, number accepted, last coefficients)``; unconverged
+    subsets are left to the caller.
     """
     L, m = cols.shape
     nr = rw.n
@@ -296,34 +375,41 @@ def _iterate(rw: _Rows, t32_shared: np.ndarray, NSinv: np.ndarray, bS: np.ndarra
     ll = np.full(L, np.nan)
     conv = np.zeros(L, dtype=bool)
     beta = bS.copy()
-    f32 = np.float32
     with np.errstate(all="ignore"):
         # step from β_S with the shared per-row quantities
         t = np.take(t32_shared, rw.keep, axis=1)
         np.multiply(t, -0.5, out=t)
         np.add(t, rw.yh32, out=t)  # y − p
         g = (t @ rw.Xv32).astype(np.float64)[lrows, cols]
-        beta[lrows, cols] += np.einsum("lab,lb->la", NSinv, g)
+        beta[lrows, cols] += _back(FS, _half(FS, g))
         # a float32 Newton step at β_1
-        eta = beta.astype(f32) @ rw.XT32
-        e = np.abs(eta)
-        np.minimum(e, 40.0, out=e)
-        np.negative(e, out=e)
-        np.exp(e, out=e)
-        t = np.subtract(1.0, e, out=t)
-        np.add(1.0, e, out=e)
-        np.divide(t, e, out=t)
-        np.copysign(t, eta, out=t)  # tanh(η/2)
-        np.multiply(t, -0.5, out=e)
-        np.add(e, rw.yh32, out=e)
-        g = (e @ rw.Xv32).astype(np.float64)[lrows, cols]
-        np.multiply(t, t, out=t)
-        np.subtract(1.0, t, out=t)
-        Ninv = _inverse_info(rw, t, hidx, m)
-        step = np.einsum("lab,lb->la", Ninv, g)
+        pr = _sigmoid32(rw, beta)
+        g = (rw.cy32 - pr @ rw.Xv32).astype(np.float64)[lrows, cols]
+        np.subtract(pr, pr * pr, out=pr)  # p(1 − p)
+        F = _info_factor(rw, pr, hidx, m)
+        z = _half(F, g)
+        dec = np.einsum("la,la->l", z, z)
+        step = _back(F, z)
         act = np.flatnonzero(np.all(np.isfinite(step), axis=1))
-        c_act, h_act, Ninv = cols[act], hidx[act], Ninv[act]
-        beta[act[:, None], c_act] += step[act]
+        beta[act[:, None], cols[act]] += step[act]
+        # float32 chord steps while far from the optimum
+        far = act[dec[act] > _F32_NEWTON * eps]
+        lim = np.full(L, _ACCEPT * eps)
+        lim[far] = _ACCEPT_STALE * eps
+        for _ in range(_F32_STEPS):
+            if far.size == 0:
+                break
+            rows = np.arange(far.size)[:, None]
+            pr = _sigmoid32(rw, beta[far])
+            g = (rw.cy32 - pr @ rw.Xv32).astype(np.float64)[rows, cols[far]]
+            z = _half(F[far], g)
+            dec = np.einsum("la,la->l", z, z)
+            step = _back(F[far], z)
+            ok = np.all(np.isfinite(step), axis=1)
+            sel = far[ok]
+            beta[sel[:, None], cols[sel]] += step[ok]
+            far = far[ok & (dec > _F32_CHORD * eps)]
+        c_act, h_act, F, lim = cols[act], hidx[act], F[act], lim[act]
         for _ in range(max_iter):
             if act.size == 0:
                 break
@@ -338,49 +424,49 @@ def _iterate(rw: _Rows, t32_shared: np.ndarray, NSinv: np.ndarray, bS: np.ndarra
             pr += 1.0
             np.reciprocal(pr, out=pr)  # p = 1/(1 + e^{−η})
             g = (rw.cy - pr @ rw.Xv)[rows, c_act]
-            dec = np.einsum("la,lab,lb->l", g, Ninv, g)
+            z = _half(F, g)
+            dec = np.einsum("la,la->l", z, z)
             finite = np.isfinite(dec) & np.all(np.isfinite(g), axis=1)
-            done = finite & (dec <= _ACCEPT * eps)
+            done = finite & (dec <= lim)
+            # a row beyond |η| = 30 (p < 1e-13) marks a fit running off to a separation,
+            # where the quadratic model underestimates the remaining gain: the engine
+            # iterates those to its own criterion, as in a plain refit
+            extreme = done & (ext > _EXTREME)
+            done &= ~extreme
             if done.any():
                 d = np.flatnonzero(done)
-                ll[act[d]] = (_loglike(rw, eta, pr, ext, d) - beta[act[d]] @ rw.c0y
+                ll[act[d]] = (_loglike(rw, pr, d) - beta[act[d]] @ rw.c0y
                               + 0.5 * dec[d])
                 conv[act[d]] = np.isfinite(ll[act[d]])
-            go = np.flatnonzero(finite & ~done)
+            go = np.flatnonzero(finite & ~done & ~extreme)
             if go.size == 0:
                 break
             # near the optimum the previous information matrix still gives fast (chord)
             # steps; farther away it is refreshed
             fresh = go[dec[go] > _CHORD * eps]
-            Ninv = Ninv[go]
+            F, z = F[go], z[go]
             if fresh.size:
                 pg = pr[fresh] if fresh.size < na else pr
-                w32 = np.subtract(pg, pg * pg, out=pg).astype(f32)  # p(1 − p)
-                Ninv[np.searchsorted(go, fresh)] = _inverse_info(rw, w32, h_act[fresh], m,
-                                                                 scale=1.0)
+                w32 = np.subtract(pg, pg * pg, out=pg).astype(np.float32)  # p(1 − p)
+                pos = np.searchsorted(go, fresh)
+                F[pos] = _info_factor(rw, w32, h_act[fresh], m)
+                z[pos] = _half(F[pos], g[fresh])
+            lim = lim[go]
+            if fresh.size:
+                lim[pos] = _ACCEPT * eps
             act, c_act, h_act = act[go], c_act[go], h_act[go]
-            beta[act[:, None], c_act] += np.einsum("lab,lb->la", Ninv, g[go])
+            beta[act[:, None], c_act] += _back(F, z)
     return ll, conv, int(conv.sum()), beta
 
 
-def _loglike(rw: _Rows, eta: np.ndarray, p: np.ndarray, ext: np.ndarray, d: np.ndarray
-             ) -> np.ndarray:
-    """Σ v log p of the rows ``d`` of a batch (η and p per row; ``ext`` = max |η|)."""
-    out = np.empty(d.size)
-    safe = ext[d] <= _EXTREME
-    if safe.any():
-        ds = d[safe]
-        with np.errstate(divide="ignore"):
-            if ds.size * 2 > p.shape[0]:  # most rows: reduce all, no gather
-                prod = np.multiply.reduceat(p, rw.chunk_starts, axis=1)[ds]
-            else:
-                prod = np.multiply.reduceat(p[ds], rw.chunk_starts, axis=1)
-            out[safe] = np.log(prod) @ rw.chunk_w
-    if not safe.all():  # log p = −softplus(−η), row by row
-        e = eta[d[~safe]]
-        sp = np.maximum(-e, 0.0) + np.log1p(np.exp(-np.abs(e)))
-        out[~safe] = -(sp @ rw.v)
-    return out
+def _loglike(rw: _Rows, p: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Σ v log p of the rows ``d`` of a batch (p per row, every |η| at most ``_EXTREME``)."""
+    with np.errstate(divide="ignore"):
+        if d.size * 2 > p.shape[0]:  # most rows: reduce all, no gather
+            prod = np.multiply.reduceat(p, rw.chunk_starts, axis=1)[d]
+        else:
+            prod = np.multiply.reduceat(p[d], rw.chunk_starts, axis=1)
+        return np.log(prod) @ rw.chunk_w
 
 
 def _engine_fit(engines: dict[int, _Logit], r: int, Xa: np.ndarray, y: np.ndarray,
