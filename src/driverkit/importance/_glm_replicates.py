@@ -76,7 +76,7 @@ _F32_STEPS = 4
 #: as for a fresh matrix; refreshing the matrix restores ``_ACCEPT``.
 _ACCEPT_STALE = 10.0
 _EXTREME = 30.0  # beyond this |η| a fit is left to the engine (separation)
-_CACHE_BYTES = 1 << 21  # one (subsets × rows) work array near 2 MB
+_CACHE_BYTES = 1 << 23  # one (subsets × rows) work array near 8 MB: fewer, larger numpy calls
 
 
 @dataclass
@@ -105,21 +105,6 @@ class LogitReplicateFits:
     fast: np.ndarray
 
 
-def _tanh_half(eta: np.ndarray, out: np.ndarray, one_plus_e: np.ndarray) -> None:
-    """out = tanh(η/2) = sign(η)(1 − e)/(1 + e) with e = exp(−|η|); keeps 1 + e."""
-    e = one_plus_e
-    np.abs(eta, out=e)
-    # beyond |η| = 40, e < 2^-54 leaves 1 ± e = 1: the same results, without the slow
-    # subnormal range of exp
-    np.minimum(e, 40.0, out=e)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    np.subtract(1.0, e, out=out)
-    np.add(1.0, e, out=e)
-    np.divide(out, e, out=out)
-    np.copysign(out, eta, out=out)
-
-
 class _Rows:
     """One replicate's rows of positive weight, with the products its steps need."""
 
@@ -145,7 +130,6 @@ class _Rows:
         self.pairsV32 = (self.Xv[:, iu] * X[:, ju]).astype(np.float32)
         self.Xv32 = self.Xv.astype(np.float32)
         self.XT32 = self.XT.astype(np.float32)
-        self.yh32 = (y - 0.5).astype(np.float32)
         self.cy32 = self.cy.astype(np.float32)
 
 
@@ -234,11 +218,15 @@ def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMS
         out_ll[:, 0] = ll0
         out_conv[live, 0] = True
 
-    # shared products of the first step
-    XcT = np.ascontiguousarray(Xc.T)
-    vbar = V[live].mean(axis=0)
-    pairs_mean = (Xc * vbar[:, None])[:, iu] * Xc[:, ju]
+    # shared products of the first step (float32: it only steers)
+    f32 = np.float32
+    Xc32 = Xc.astype(f32)
+    XcT32 = np.ascontiguousarray(Xc32.T)
+    y32 = y.astype(f32)
+    V32 = V[live].astype(f32)
+    pairs_mean = ((Xc * V[live].mean(axis=0)[:, None])[:, iu] * Xc[:, ju]).astype(f32)
     block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
+    sub = max(1, _CACHE_BYTES // (4 * n * K))  # subsets per replicate-score product
     bufs = [np.empty(block * n) for _ in range(3)]
     engines: dict[int, _Logit] = {}
 
@@ -257,21 +245,27 @@ def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMS
             bS = full.coef[batch] * member[batch]
             bS_c = bS.copy()
             bS_c[:, 0] += bS[:, 1:] @ mu
-            # shared: tanh(η_S/2) per row is the same for every replicate
-            eta = np.matmul(bS_c, XcT, out=bufs[0][: L * n].reshape(L, n))
-            t = bufs[2][: L * n].reshape(L, n)
-            _tanh_half(eta, t, bufs[1][: L * n].reshape(L, n))
-            t32 = t.astype(np.float32)
-            np.multiply(t, t, out=t)
-            np.subtract(1.0, t, out=t)  # 1 − t² = 4 p (1 − p)
+            # at β_S the fitted probabilities are the same for every replicate
+            with np.errstate(over="ignore"):
+                pS = np.exp((-bS_c).astype(f32) @ XcT32)
+            pS += 1.0
+            np.reciprocal(pS, out=pS)
             # the first step's information: at β_S with the chunk's mean replicate weights,
             # factored once for all replicates
-            GS = 0.25 * (t @ pairs_mean)
+            GS = (np.subtract(pS, pS * pS) @ pairs_mean).astype(np.float64)
             FS = _inv_factor(np.take_along_axis(GS, hidx, axis=1).reshape(L, m, m))
-            for r in live:
+            # every replicate's score at β_S, Σ_i v_ri (y_i − p_i) x_i, as one product with
+            # the replicates' weights (the rows are shared, only the weights differ)
+            np.subtract(y32, pS, out=pS)
+            G0 = np.empty((len(live), L, K), dtype=f32)
+            for a in range(0, L, sub):
+                b = min(L, a + sub)
+                M = (pS[a:b].T[:, :, None] * Xc32[:, None, :]).reshape(n, (b - a) * K)
+                G0[:, a:b] = (V32 @ M).reshape(len(live), b - a, K)
+            for i, r in enumerate(live):
                 rw = rows[r]
                 assert rw is not None
-                ll, conv, nfast, b_last = _iterate(rw, t32, FS, bS_c, cols, hidx, bufs,
+                ll, conv, nfast, b_last = _iterate(rw, G0[i], FS, bS_c, cols, hidx, bufs,
                                                    float(eps_all[r]), max_iter)
                 if not conv.all():
                     bad = np.flatnonzero(~conv)
@@ -354,20 +348,20 @@ def _sigmoid32(rw: _Rows, beta: np.ndarray) -> np.ndarray:
     return np.reciprocal(pr, out=pr)
 
 
-def _iterate(rw: _Rows, t32_shared: np.ndarray, FS: np.ndarray, bS: np.ndarray,
+def _iterate(rw: _Rows, g0: np.ndarray, FS: np.ndarray, bS: np.ndarray,
              cols: np.ndarray, hidx: np.ndarray, bufs: list[np.ndarray], eps: float,
              max_iter: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """Newton for one replicate's batch of subsets, from the full-sample estimates ``bS``.
 
-    The first step uses the shared tanh(η_S/2) (gathered to the replicate's rows) and the
-    shared inverse-information factor ``FS``; the second is a Newton step computed in
-    float32 (it is far from converged), followed by float32 chord steps for subsets still
-    far away (see ``_F32_NEWTON``). From then on each iterate's score is computed in float64
-    and checked against the last factored information matrix: a subset whose decrement is
-    at most ``_ACCEPT · eps`` is accepted with ℓ(β) + ½·decrement; the others take a Newton
-    step, with a fresh information matrix unless the decrement is below ``_CHORD · eps``.
-    Returns ``(loglike, converged, number accepted, last coefficients)``; unconverged
-    subsets are left to the caller.
+    The first step is the replicate's score at β_S, ``g0`` (computed for the whole chunk),
+    times the shared inverse information (factor ``FS``); the second is a Newton step
+    computed in float32 (it is far from converged), followed by float32 chord steps for
+    subsets still far away (see ``_F32_NEWTON``). From then on each iterate's score is
+    computed in float64 and checked against the last factored information matrix: a subset
+    whose decrement is at most ``_ACCEPT · eps`` is accepted with ℓ(β) + ½·decrement; the
+    others take a Newton step, with a fresh information matrix unless the decrement is below
+    ``_CHORD · eps``. Returns ``(loglike, converged, number accepted, last coefficients)``;
+    unconverged subsets are left to the caller.
     """
     L, m = cols.shape
     nr = rw.n
@@ -376,11 +370,8 @@ def _iterate(rw: _Rows, t32_shared: np.ndarray, FS: np.ndarray, bS: np.ndarray,
     conv = np.zeros(L, dtype=bool)
     beta = bS.copy()
     with np.errstate(all="ignore"):
-        # step from β_S with the shared per-row quantities
-        t = np.take(t32_shared, rw.keep, axis=1)
-        np.multiply(t, -0.5, out=t)
-        np.add(t, rw.yh32, out=t)  # y − p
-        g = (t @ rw.Xv32).astype(np.float64)[lrows, cols]
+        # step from β_S with the replicate's score there and the shared information
+        g = g0.astype(np.float64)[lrows, cols]
         beta[lrows, cols] += _back(FS, _half(FS, g))
         # a float32 Newton step at β_1
         pr = _sigmoid32(rw, beta)
