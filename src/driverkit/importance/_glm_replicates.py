@@ -249,7 +249,7 @@ def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMS
             with np.errstate(over="ignore"):
                 pS = np.exp((-bS_c).astype(f32) @ XcT32)
             pS += 1.0
-            np.reciprocal(pS, out=pS)
+            np.divide(1.0, pS, out=pS)
             # the first step's information: at β_S with the chunk's mean replicate weights,
             # factored once for all replicates
             GS = (np.subtract(pS, pS * pS) @ pairs_mean).astype(np.float64)
@@ -345,7 +345,7 @@ def _sigmoid32(rw: _Rows, beta: np.ndarray) -> np.ndarray:
     pr = (-beta).astype(np.float32) @ rw.XT32
     np.exp(pr, out=pr)
     pr += 1.0
-    return np.reciprocal(pr, out=pr)
+    return np.divide(1.0, pr, out=pr)
 
 
 def _iterate(rw: _Rows, g0: np.ndarray, FS: np.ndarray, bS: np.ndarray,
@@ -406,14 +406,13 @@ def _iterate(rw: _Rows, g0: np.ndarray, FS: np.ndarray, bS: np.ndarray,
                 break
             na = act.size
             rows = np.arange(na)[:, None]
-            eta = np.matmul(beta[act], rw.XT, out=bufs[0][: na * nr].reshape(na, nr))
-            ext = np.maximum(eta.max(axis=1), -eta.min(axis=1))
-            pr = np.negative(eta, out=bufs[1][: na * nr].reshape(na, nr))
-            # p is 1 in float64 beyond η = 40; below η = −700 the subset is extreme anyway
-            np.clip(pr, -40.0, 700.0, out=pr)
-            np.exp(pr, out=pr)
+            neta = np.matmul(-beta[act], rw.XT, out=bufs[0][: na * nr].reshape(na, nr))
+            ext = np.maximum(neta.max(axis=1), -neta.min(axis=1))
+            # e^{−η} overflows to ∞ (p = 0) only where |η| > 700: such a subset is extreme
+            # (below) and left to the engine
+            pr = np.exp(neta, out=bufs[1][: na * nr].reshape(na, nr))
             pr += 1.0
-            np.reciprocal(pr, out=pr)  # p = 1/(1 + e^{−η})
+            np.divide(1.0, pr, out=pr)  # p = 1/(1 + e^{−η})
             g = (rw.cy - pr @ rw.Xv)[rows, c_act]
             z = _half(F, g)
             dec = np.einsum("la,la->l", z, z)
