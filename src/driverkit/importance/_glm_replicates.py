@@ -387,18 +387,19 @@ def _iterate(rw: _Rows, g0: np.ndarray, FS: np.ndarray, bS: np.ndarray,
         far = act[dec[act] > _F32_NEWTON * eps]
         lim = np.full(L, _ACCEPT * eps)
         lim[far] = _ACCEPT_STALE * eps
+        flat = beta.reshape(-1)  # beta[l, cols[l]] is flat[at[l]]
+        at = lrows * beta.shape[1] + cols
         for _ in range(_F32_STEPS):
             if far.size == 0:
                 break
             rows = np.arange(far.size)[:, None]
             pr = _sigmoid32(rw, beta[far])
             g = (rw.cy32 - pr @ rw.Xv32).astype(np.float64)[rows, cols[far]]
-            z = _half(F[far], g)
+            Ff = F[far]
+            z = _half(Ff, g)
             dec = np.einsum("la,la->l", z, z)
-            step = _back(F[far], z)
-            ok = np.all(np.isfinite(step), axis=1)
-            sel = far[ok]
-            beta[sel[:, None], cols[sel]] += step[ok]
+            ok = np.isfinite(dec)  # F is finite here, so the step is too
+            flat[at[far[ok]]] += _back(Ff[ok], z[ok])
             far = far[ok & (dec > _F32_CHORD * eps)]
         c_act, h_act, F, lim = cols[act], hidx[act], F[act], lim[act]
         for _ in range(max_iter):
