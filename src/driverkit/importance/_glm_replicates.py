@@ -7,33 +7,38 @@ transcendental functions (a tanh per row, subset and iteration, and exp + log1p 
 log-likelihood). Here the replicates of one chunk share work instead:
 
 1. **Shared first step.** At the full-sample estimate β_S the fitted probabilities of every
-   row are the same for all replicates; only the weights differ. So tanh(η_S/2) is computed
-   once per subset for the whole chunk, and the first step of every replicate is its score
-   at β_S (a product with its weighted rows, no transcendental) times one shared inverse
-   information matrix (at β_S, with the chunk's mean replicate weights; any positive
-   definite matrix gives a valid step, a close one a good step).
+   row are the same for all replicates; only the weights differ. So p_S is computed once
+   per subset for the whole chunk, the scores Σ_i v_ri (y_i − p_Si) x_i of all replicates
+   come from one matrix product with the chunk's weights, and the first step of every
+   replicate is its score times one shared inverse information matrix (at β_S, with the
+   chunk's mean replicate weights; any positive definite matrix gives a valid step, a close
+   one a good step). This stage only steers and runs in float32.
 2. **A float32 Newton step** at β_1, on the replicate's own rows of positive weight. Far
    from convergence, single precision costs nothing in the result and halves the work.
+   Subsets still far from their optimum after it (small samples) take float32 chord steps
+   with the same factored matrix (``_F32_NEWTON``), which cost no float64 transcendental.
 3. **Checked float64 iterations.** At each later iterate the log-likelihood, the score and
-   the Newton decrement gᵀN⁻¹g (N from the previous iterate) are computed in float64. A
+   the Newton decrement gᵀN⁻¹g (N from an earlier iterate) are computed in float64. A
    subset is accepted when the decrement is at most a replicate tolerance (100 times the
-   engine's ``tol · max(1, |ℓ_0|)``, see ``_ACCEPT``), with ℓ(β) plus the predicted gain
-   ½·gᵀN⁻¹g of the remaining Newton step; that sum is within about 1e-10·|ℓ_0| of the
-   optimum, where ℓ(β) alone could be 1e-8·|ℓ_0| below it. The others take a
-   Newton step (the information matrix is refreshed unless the decrement is already tiny).
-   Subsets that do not converge within ``max_iter`` or break down (non-finite values)
-   continue with the engine's Newton iterations and its step-halving refit, so no
-   unconverged answer is returned; replicates whose fits are still not converged are
+   engine's ``tol · max(1, |ℓ_0|)``, see ``_ACCEPT``; 10 times after chord steps, whose N
+   is older), with ℓ(β) plus the predicted gain ½·gᵀN⁻¹g of the remaining Newton step;
+   that sum is within about 1e-10·|ℓ_0| of the optimum, where ℓ(β) alone could be
+   1e-8·|ℓ_0| below it. The others take a Newton step (the information matrix is
+   refreshed unless the decrement is already tiny). Subsets that do not converge within
+   ``max_iter``, break down (non-finite values) or run off towards a separation (a row
+   with |η| > 30) continue with the engine's Newton iterations and its step-halving refit,
+   so no unconverged answer is returned; replicates whose fits are still not converged are
    flagged for the caller.
 
 Information matrices are accumulated in float32 (they only precondition: the score and the
-log-likelihood are float64), and the design columns are centred (Newton steps are affine
-invariant; the intercept absorbs the shift), which keeps them well conditioned.
+log-likelihood are float64) and factored by a batched Cholesky decomposition whose
+triangular inverse F gives both the step FᵀFg and the decrement ‖Fg‖²; the design columns
+are centred (Newton steps are affine invariant; the intercept absorbs the shift), which
+keeps them well conditioned.
 
-The tanh of the engine is computed here as sign(η)(1 − e)/(1 + e) with e = exp(−|η|), and
-the same ``1 + e`` gives the log-likelihood, softplus(η) = max(η, 0) + log(1 + e): one exp
-and one log per row instead of a tanh, an exp and a log1p. Both are accurate to a few units
-in the last place in absolute terms, which is what the sums need.
+The float64 check computes p = 1/(1 + e^{−η}) (one exp per row) and Σ v log p as the log of
+products of up to 16 probabilities of equal weight (one log per chunk), accurate to a few
+units in the last place in absolute terms, which is what the sums need.
 """
 
 from __future__ import annotations
