@@ -185,6 +185,9 @@ def test_mi_importance_averages_sets_and_pools_bootstrap(holes):
     assert {"ci_low", "ci_high", "share_low", "share_high"} <= set(res.table.columns)
     assert (res.table["ci_low"] <= res.table["importance"]).all()
     assert res.replicates.shape == (40, len(d))
+    # the key facts are the pooled fit's, not the first imputed set's
+    assert res.meta["r2"] == res.r2
+    np.testing.assert_allclose(res.table["importance"].sum(), res.r2, rtol=1e-12)
 
 
 # ---- mean and dummy --------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def _importance_block(imp: Any, fmt: Format) -> Block | None:
     outcome = outcome_of(imp) or "the outcome"
     meta = imp.meta
     n = meta.get("n")
-    r2 = _num(getattr(imp, "r2", meta.get("r2", meta.get("R²"))))
+    r2 = _num(getattr(imp, "r2", None) if hasattr(imp, "r2") else meta.get("r2"))
     level = _num(meta.get("ci", meta.get("ci_level", 0.95)))
     level = level if 0 < level < 1 else 0.95
     d = t.sort_values("importance", ascending=False)
