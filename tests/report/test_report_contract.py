@@ -299,6 +299,11 @@ def test_result_contract(name, ctx, tmp_path):
     table = result.table
     assert isinstance(table, pd.DataFrame) and not table.empty
     assert set(required) <= set(table.columns), set(required) - set(table.columns)
+    # key facts are data: snake_case keys, whatever spelling the code that set them used
+    from driverkit._results import snake_key
+
+    for key in result.meta:
+        assert isinstance(key, str) and snake_key(key) == key, key
     # text and HTML: title, every row label, every note; HTML is escaped and well formed
     text = result.summary()
     assert result.title in text and repr(result) == text

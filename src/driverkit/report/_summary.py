@@ -222,7 +222,7 @@ def _pls_block(results: Sequence[Any], fmt: Format) -> Block | None:
     if not target:
         return None
     meta = (impact or ipma).meta if (impact or ipma) else {}
-    index = _num(meta.get("target index", model.index[target] if model is not None else None))
+    index = _num(meta.get("target_index", model.index[target] if model is not None else None))
     r2 = _num(model.r2.get(target)) if model is not None else float("nan")
     lead = f"{fmt.label(target)} is a latent construct of a PLS path model"
     if math.isfinite(index):
