@@ -88,11 +88,11 @@ class Meta(dict):
     def setdefault(self, key: Any, default: Any = None) -> Any:
         return dict.setdefault(self, self._store_key(key), default)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
-    def pop(self, key: Any, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, key: Any, *default: Any) -> Any:
         return dict.pop(self, self._resolve(key), *default)
 
     def _resolve(self, key: Any) -> Any:
