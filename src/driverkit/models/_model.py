@@ -74,7 +74,7 @@ def opposite_signs(names: Sequence[str], coef: np.ndarray, corr: np.ndarray,
     flag = (np.sign(coef) * np.sign(corr) < 0) & (np.abs(corr) > 1e-8) & np.isfinite(coef)
     idx = np.flatnonzero(flag)
     return pd.DataFrame({"coef": coef[idx], "corr": corr[idx], "p_value": pv[idx]},
-                        index=pd.Index([str(names[i]) for i in idx], name="driver"))
+                        index=pd.Index([str(names[i]) for i in idx.tolist()], name="driver"))
 
 
 def describe_signs(flips: pd.DataFrame) -> str:
@@ -216,6 +216,7 @@ class DriverModel(Result):
         self.data_: DriverData | None = None
         self._spec: DesignSpec | None = None
         self._fixed = False
+        self._outcome_type: str | None = None  # declared by fixed_model(outcome_type=)
 
     # ------------------------------------------------------------------------------
     def clone(self) -> DriverModel:
