@@ -13,11 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["META_LABELS", "FrameResult", "Meta", "Result", "snake_key"]
-
-#: Display labels of ``.meta`` keys that were written in display style (``"rows used
-#: (listwise)"``): the key is stored in snake_case and the renderers show this label.
-META_LABELS: dict[str, str] = {}
+__all__ = ["FrameResult", "Meta", "Result", "snake_key"]
 
 
 #: 0.1 display-style ``.meta`` keys → their snake_case names (readable, deprecated, in 0.2).
@@ -76,6 +72,8 @@ class Meta(dict):
     def _store_key(key: Any) -> Any:
         new = _new_meta_key(key)
         if new != key and isinstance(key, str) and key not in _OLD_META_KEYS:
+            from .display._format import META_LABELS
+
             META_LABELS.setdefault(new, key)
         return new
 

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from .._results import META_LABELS
 from ..exceptions import DriverkitError, DriverkitTypeError, DriverkitWarning
 
 __all__ = [
@@ -57,6 +56,10 @@ _LEVEL_KEYS = {"ci", "ci_level", "confidence", "ci level"}
 _INT_COLUMNS = {"rank", "n", "rank_low", "rank_high", "stated_rank", "derived_rank", "n_obs",
                 "respondents", "draws", "bootstrap", "drivers", "funded_drivers",
                 "simulator_calls", "n_dropped"}
+
+#: Display labels of ``.meta`` keys that results wrote in display style (``"rows used"``):
+#: :class:`driverkit._results.Meta` stores the key in snake_case and records the label here.
+META_LABELS: dict[str, str] = {}
 
 # Display labels of the snake_case keys and columns driverkit itself produces.
 DEFAULT_LABELS: dict[str, str] = {
