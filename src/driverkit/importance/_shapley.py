@@ -64,7 +64,6 @@ class _TileTables:
         b = q + h
         self.Eu = Eu
         self.EtT = np.ascontiguousarray(Et.T)
-        self.bits_t = np.ascontiguousarray(Pt.sum(axis=1))  # (2^h, h): bit j of t
         self.PuT = np.ascontiguousarray(Pu.reshape(1 << q, -1).T)
         self.Pt2 = np.ascontiguousarray(Pt.reshape(1 << h, -1))
         D = np.zeros(((q + 1) * (h + 1), b + 1))  # [(c, a), c + a]
@@ -94,6 +93,13 @@ def _segments_of(h: int, order: bytes) -> np.ndarray | None:
     return seg
 
 
+def _unpermute(NT: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Columns of ``NT`` (held in ``order``) put back in middle-mask order."""
+    out = np.empty_like(NT)
+    out[:, order] = NT
+    return out
+
+
 @lru_cache(maxsize=16)
 def _tile_tables(q: int, h: int) -> _TileTables:
     return _TileTables(q, h)
@@ -112,9 +118,42 @@ class LatticeSums:
 
     def __init__(self, p: int, n_batch: int = 1) -> None:
         self.p = int(p)
-        self.A = np.zeros((n_batch, p + 1, p))
-        self.B = np.zeros((n_batch, p + 1))
+        self._A = np.zeros((n_batch, p + 1, p))
+        self._B = np.zeros((n_batch, p + 1))
         self.count = 0
+        # popcount marginals of residual tiles not yet turned into membership sums, summed
+        # by tile geometry and number of fixed high players: [q, h, f] -> [by_mid, by_low,
+        # tiles] (the products are linear, so one product per key serves every tile)
+        self._pending: dict[tuple[int, int, int], list] = {}
+
+    @property
+    def A(self) -> np.ndarray:
+        """``A[n, k, j]`` = Σ over masks of size k holding j of v (see the module docstring)."""
+        self._flush()
+        return self._A
+
+    @property
+    def B(self) -> np.ndarray:
+        """``B[n, k]`` = Σ over masks of size k of v."""
+        self._flush()
+        return self._B
+
+    def _flush(self) -> None:
+        """Add the membership sums of the pending tile marginals."""
+        A = self._A[0]
+        for (q, h, f), (MT, NT, tiles) in self._pending.items():
+            tb = _tile_tables(q, h)
+            b = q + h
+            cells = (q + 1) * (h + 1)
+            AU = tb.PuT @ MT  # ((q+1)·q, h+1)  [c·q + j, a]: low players
+            AT = (NT @ tb.Pt2).reshape(q + 1, h + 1, h)  # [c, a, j]: middle players
+            # collapse (c, a) to the size c + a inside the block, and 1 − v to v
+            au = tiles * tb.count_in - (
+                AU.reshape(q + 1, q, h + 1).transpose(1, 0, 2).reshape(q, cells) @ tb.D)
+            at = tiles * tb.count_in - AT.transpose(2, 0, 1).reshape(h, cells) @ tb.D
+            A[f : f + b + 1, :q] += au.T
+            A[f : f + b + 1, q:b] += at.T
+        self._pending.clear()
 
     def add(self, values: np.ndarray, start: int = 0) -> None:
         """Add the block of masks ``start .. start + 2^b − 1`` (``values`` shape ``(2^b, N)``).
@@ -144,11 +183,11 @@ class LatticeSums:
         Bblk = np.zeros((N, q + 1))
         for a in range(q1 + 1):
             Bblk[:, a : a + q2 + 1] += T[a]
-            self.A[:, f + a : f + a + q2 + 1, :q2] += AC[a]
-            self.A[:, f + a : f + a + q2 + 1, q2:q] += np.moveaxis(AR[a], 0, -1)
-        self.B[:, f : f + q + 1] += Bblk
+            self._A[:, f + a : f + a + q2 + 1, :q2] += AC[a]
+            self._A[:, f + a : f + a + q2 + 1, q2:q] += np.moveaxis(AR[a], 0, -1)
+        self._B[:, f : f + q + 1] += Bblk
         for j in fixed:
-            self.A[:, f : f + q + 1, j] += Bblk
+            self._A[:, f : f + q + 1, j] += Bblk
         self.count += L
 
     def add_block(self, block: SubsetBlock) -> None:
@@ -190,39 +229,45 @@ class LatticeSums:
         if order is None:
             if marginals is None:
                 MT = tile @ tb.EtT  # (2^q, h+1)  [u, a]: over the middle masks of popcount a
-            AT = NT @ tb.Pt2  # (q+1, (h+1)·h)  [c, a·h + j]
-            AT = AT.reshape(q + 1, h + 1, h)
         else:
             seg = _segments(order, h)
             if seg is None:
                 raise ValueError("order must list the middle masks by popcount")
             if marginals is None:
                 MT = np.add.reduceat(tile, seg[:-1], axis=1)
-            bits = tb.bits_t[order]
-            AT = np.empty((q + 1, h + 1, h))
-            for a in range(h + 1):
-                AT[:, a, :] = NT[:, seg[a] : seg[a + 1]] @ bits[seg[a] : seg[a + 1]]
+            NT = _unpermute(NT, order)
+        # sizes and the players fixed in the block now; the players inside the block from
+        # the summed marginals of all tiles of this geometry (see :meth:`_flush`)
         Tm = tb.Eu @ MT  # (q+1, h+1)  [c, a]
-        AU = tb.PuT @ MT  # ((q+1)·q, h+1)  [c·q + j, a]
-        # collapse (c, a) to the size c + a inside the block, and 1 − v to v
-        cells = (q + 1) * (h + 1)
         tk = tb.count - Tm.reshape(-1) @ tb.D  # (b+1,)
-        au = tb.count_in - AU.reshape(q + 1, q, h + 1).transpose(1, 0, 2).reshape(q, cells) @ tb.D
-        at = tb.count_in - AT.transpose(2, 0, 1).reshape(h, cells) @ tb.D
-        A, B = self.A[0], self.B[0]
-        B[f : f + b + 1] += tk
-        A[f : f + b + 1, :q] += au.T
-        A[f : f + b + 1, q:b] += at.T
+        self._B[0, f : f + b + 1] += tk
         if fixed:
+            A = self._A[0]
             A[f : f + b + 1, fixed] += tk[:, None]
+        key = (q, h, f)
+        pend = self._pending.get(key)
+        if pend is None:
+            self._pending[key] = [np.array(MT, dtype=float), np.array(NT, dtype=float), 1]
+        else:
+            pend[0] += MT
+            pend[1] += NT
+            pend[2] += 1
         self.count += U * Tn
 
     def merge(self, other: LatticeSums) -> None:
         """Add the sums of another accumulator over disjoint masks (e.g. one block's)."""
-        if other.p != self.p or other.A.shape != self.A.shape:
+        if other.p != self.p or other._A.shape != self._A.shape:
             raise ValueError("can only merge lattice sums of the same p and batch size")
-        self.A += other.A
-        self.B += other.B
+        self._A += other._A
+        self._B += other._B
+        for key, (MT, NT, tiles) in other._pending.items():
+            pend = self._pending.get(key)
+            if pend is None:
+                self._pending[key] = [MT.copy(), NT.copy(), tiles]
+            else:
+                pend[0] += MT
+                pend[1] += NT
+                pend[2] += tiles
         self.count += other.count
 
     def _check_complete(self) -> None:
