@@ -192,8 +192,7 @@ class LatticeSums:
 
     def add_block(self, block: SubsetBlock) -> None:
         """Add a :class:`~driverkit.stats._subsets.SubsetBlock`."""
-        if block.tile is not None and block.n_batch == 1 and (block.marginals is not None
-                                                               or not block.gains):
+        if block.tile is not None and block.n_batch == 1:
             self.add_residuals(block.tile, block.start, order=block.order,
                                marginals=block.marginals)
         else:

@@ -78,6 +78,10 @@ DEFAULT_BLOCK_LOG2 = 19
 LEX_LOW = 9
 #: nodes of a group swept at a time (their rows stay in cache through the group's passes)
 LEX_CHUNK = 32768
+#: low players expanded a few sub-roots at a time, while their nodes are in cache
+LEX_SUB = 4
+#: nodes of one such chunk
+LEX_SUB_NODES = 65536
 #: consecutive blocks whose middle players are decided together (one thread's job)
 BLOCKS_PER_JOB = 4
 #: Seconds per subset on the reference 2-core machine (calibrated by the benchmark).
@@ -101,18 +105,15 @@ class SubsetBlock:
     <driverkit.importance._shapley.LatticeSums.add_block>`) never pays for the transpose.
     ``marginals`` (single matrices only) are the tile's popcount sums ``(by_mid, by_low)``:
     ``by_mid[u, a]`` over the columns of middle popcount ``a``, ``by_low[c, col]`` over the
-    rows of low popcount ``c``, formed while the kernel had the rows in cache; then the
-    tile may be in gain form (``gains``: row ``u`` of highest bit ``e`` holds
-    ``res[u − 2^e] − res[u]``), which ``values`` undoes.
+    rows of low popcount ``c``, formed while the kernel had the rows in cache.
     """
 
-    __slots__ = ("_values", "gains", "low", "marginals", "n_batch", "order", "start", "tile")
+    __slots__ = ("_values", "low", "marginals", "n_batch", "order", "start", "tile")
 
     def __init__(self, start: int, values: np.ndarray | None = None, *,
                  tile: np.ndarray | None = None, low: int = 0, n_batch: int = 1,
                  order: np.ndarray | None = None,
-                 marginals: tuple[np.ndarray, np.ndarray] | None = None,
-                 gains: bool = False) -> None:
+                 marginals: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         if (values is None) == (tile is None):
             raise ValueError("give exactly one of values and tile")
         self.start = int(start)
@@ -121,7 +122,6 @@ class SubsetBlock:
         self.low = int(low)
         self.order = order
         self.marginals = marginals
-        self.gains = gains
         self.n_batch = int(n_batch) if values is None else int(values.shape[1])
 
     @property
@@ -138,8 +138,7 @@ class SubsetBlock:
         if self._values is None:
             assert self.tile is not None
             U, N = self.tile.shape[0], self.n_batch
-            tile = _gains_to_residuals(self.tile) if self.gains else self.tile
-            t = tile.reshape(U, -1, N)  # [u, c, n]
+            t = self.tile.reshape(U, -1, N)  # [u, c, n]
             if self.order is not None:
                 t = t[:, np.argsort(self.order)]  # [u, t, n]
             self._values = np.subtract(1.0, t.transpose(1, 0, 2)).reshape(-1, N)
@@ -417,9 +416,8 @@ class _Buffers:
 _BUFFERS = _Buffers()
 
 
-def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name: str,
-                emit: Callable[[np.ndarray, int, int], None] | None = None,
-                gains: bool = False) -> np.ndarray:
+def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int,
+                pool_name: str) -> np.ndarray:
     """Expand ``M`` roots by the kernel players ``k_lo..k_hi−1`` (lexicographic tree).
 
     Parameters
@@ -433,16 +431,9 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name:
     (tri(size[k_hi]), M·2^(k_hi−k_lo)) array
         The pool: column ``i + M·u`` is root ``i`` joined by the kernel players
         ``k_hi−1−e`` of the bits ``e`` of ``u``; its leading ``tri(size[k])`` rows (``k``
-        its smallest kernel player) hold its matrix, row 0 the residual variance of y.
-        A view of a per-thread buffer, valid until the thread's next call.
-
-    With ``gains=True`` row 0 of a node other than a root holds its *gain*
-    ``res_y(parent) − res_y(node)`` instead of its residual variance (one subtraction less
-    per node; no node reads its parent's row 0 otherwise): see :func:`_gains_to_residuals`.
-
-    ``emit(row0, lo, hi)``, if given, is called with the pool's row 0 as each run of nodes
-    ``lo .. hi − 1`` is completed (runs of a multiple of ``M`` nodes, in order), so a
-    consumer can sum the residual variances while they are still in cache.
+        its smallest kernel player, ``k_lo`` for the roots) hold its matrix, row 0 the
+        residual variance of y. A view of a per-thread buffer, valid until the thread's
+        next call with the same ``pool_name``.
 
     Notes
     -----
@@ -462,8 +453,6 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name:
     coef = _BUFFERS.get("coef", plan.size[k_hi], half)
     prod = _BUFFERS.get("prod", plan.size[k_hi], half)
     pool[:L, :M] = P0
-    if emit is not None:
-        emit(pool[0], 0, M)
     chunk = max(LEX_CHUNK, M)
     n = M
     for k in range(k_hi - 1, k_lo - 1, -1):
@@ -482,21 +471,57 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name:
                     dst = np.empty((_tri(s - 1), m))
                 piv = src[_tri(s - 1) : _tri(s)]  # row s − 1 of the packed matrix
                 a = np.divide(piv[: s - 1], piv[s - 1], out=coef[: s - 1, :m])
-                if gains:  # row 0: the gain (of this step, plus the steps before)
-                    if step == 0:
-                        np.multiply(piv[0], a[0], out=dst[0])
-                    else:
-                        np.add(src[0], np.multiply(piv[0], a[0], out=prod[0, :m]), out=dst[0])
-                for r in range(1 if gains else 0, s - 1):
+                for r in range(s - 1):
                     o = _tri(r)
                     t = np.multiply(piv[: r + 1], a[r], out=prod[: r + 1, :m])
                     np.subtract(src[o : o + r + 1], t, out=dst[o : o + r + 1])
                 src = dst
                 s -= 1
-            if emit is not None:
-                emit(pool[0], n + c0, n + c1)
         n *= 2
     return pool[:L, :N]
+
+
+def _low_block(P0: np.ndarray, plan: _LexPlan, seg: np.ndarray, first: bool,
+               ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The low players of one block (a single matrix): its tile and popcount marginals.
+
+    ``P0`` holds the ``M`` roots (the block's middle states, in tile column order). The
+    tree over the ``q`` low players is cut in two: the kernel players ``K..q−1`` (low bits
+    ``0..q−K−1``) expand all roots at once, giving ``2^(q−K)`` sub-roots per root; then the
+    last ``K`` kernel players (the high low bits, which hold almost all of the nodes and
+    whose matrices are small) expand a few sub-roots at a time, so that a chunk's nodes
+    are swept and summed by popcount while they are in cache and no large pool is ever
+    read back. Row ``u = u1 + 2^(q−K)·t`` of the tile is sub-root ``u1`` joined by the
+    bits of ``t``: the sums over the rows of one low popcount are kept per popcount of
+    ``u1`` and folded by the popcount of ``t`` once per block.
+    """
+    q = plan.q
+    M = P0.shape[1]
+    K = min(q, LEX_SUB)
+    U1, T = 1 << (q - K), 1 << K
+    top = _lex_expand(P0, plan, q, K, "low")  # column i + M·u1
+    if first:
+        top[0, 0] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
+    L = _tri(plan.size[K])
+    per = max(1, min(U1, LEX_SUB_NODES // (M * T)))  # sub-roots' u1 values per chunk
+    tile = _BUFFERS.get("tile", 1, M << q)[0, : M << q].reshape(T, U1, M)
+    by_mid = np.empty((T, U1, len(seg)))
+    acc = _BUFFERS.get("acc", 1, (q - K + 1) * T * M)[0, : (q - K + 1) * T * M]
+    acc = acc.reshape(q - K + 1, T, M)  # [popcount of u1, t, col]
+    acc[:] = 0.0
+    pc = np.bitwise_count(np.arange(U1, dtype=np.uint32))
+    for a0 in range(0, U1, per):
+        rows = _lex_expand(top[:L, a0 * M : (a0 + per) * M], plan, K, 0, "sub")[0]
+        rows = rows.reshape(T, per, M)  # [t, u1 − a0, col]
+        tile[:, a0 : a0 + per] = rows
+        np.add.reduceat(rows, seg, axis=2, out=by_mid[:, a0 : a0 + per])
+        for j in range(per):
+            acc[pc[a0 + j]] += rows[:, j]
+    E = _popcount_onehot(K)  # [popcount of t, t]
+    by_low = np.zeros((q + 1, M))
+    for a in range(q - K + 1):
+        by_low[a : a + K + 1] += E @ acc[a]
+    return tile.reshape(1 << q, M), (by_mid.reshape(1 << q, -1), by_low)
 
 
 def _order(players: Sequence[Sequence[int]], m: int, b: int, q: int | None = None,
@@ -729,68 +754,19 @@ def _blocks(st: _Setup, g0: int, count: int, *, copy: bool = True) -> Iterator[S
     M = N << (b - q)
     for i in range(count):
         g = g0 + i
-        marg = _Marginals(q, b - q, st.segments, g == 0) if N == 1 else None
-        low = _lex_expand(mid[:, st.order, i, :].reshape(Lq, -1), plan, q, 0, "low",
-                          None if marg is None else marg.add, gains=marg is not None)
-        tile = low[0, : M << q].reshape(1 << q, M)  # [u, n + N·c]: middle bits order[c]
-        if g == 0:
-            tile[0, :N] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
+        if N == 1:  # the roots gathered into a reused buffer (fresh pages cost more)
+            P0 = _BUFFERS.get("roots", 1, Lq * M)[0, : Lq * M].reshape(Lq, M)
+            np.take(mid[:, :, i, 0], st.order, axis=1, out=P0, mode="clip")
+            tile, marg = _low_block(P0, plan, st.segments, g == 0)
+        else:
+            low = _lex_expand(mid[:, st.order, i, :].reshape(Lq, -1), plan, q, 0, "low")
+            tile, marg = low[0, : M << q].reshape(1 << q, M), None  # [u, n + N·c]
+            if g == 0:
+                tile[0, :N] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
         if copy:
             tile = tile.copy()
         yield SubsetBlock(g << b, tile=tile, low=q, n_batch=N, order=st.order,
-                          marginals=None if marg is None else (marg.by_mid, marg.by_low),
-                          gains=marg is not None)
-
-
-class _Marginals:
-    """Popcount sums of a tile's residual variances along each axis, summed as the kernel
-    completes the tile's rows (while they are in cache): ``by_mid[u, a]`` over the columns
-    of middle popcount ``a`` (contiguous, as the columns are sorted by popcount) and
-    ``by_low[c, col]`` over the rows of low popcount ``c``.
-
-    The rows come from the tree in gain form (see :func:`_lex_expand`): row ``u`` (of
-    highest bit ``e``) holds ``g[u] = res[u − 2^e] − res[u]``, and rows arrive in order of
-    ``e``, so ``by_mid[u] = by_mid[u − 2^e] − Σ g[u]`` and, at the end of the rows of one
-    ``e``, ``by_low[c] += by_low[c − 1] − Σ_{pc(u − 2^e) = c − 1} g[u]`` (the rows before
-    ``2^e`` are complete by then; their popcount rises by one).
-    """
-
-    def __init__(self, q: int, h: int, segments: np.ndarray, first: bool) -> None:
-        self.M = 1 << h
-        self.E = _popcount_onehot(q)
-        self.seg = segments
-        self.by_mid = np.empty((1 << q, h + 1))
-        self.by_low = np.zeros((q + 1, self.M))
-        self.part = np.zeros((q + 1, self.M))  # Σ of the current e's gains by parent class
-        self.first = first
-
-    def add(self, row0: np.ndarray, lo: int, hi: int) -> None:
-        u0, u1 = lo // self.M, hi // self.M
-        rows = row0[lo:hi].reshape(u1 - u0, self.M)
-        if u0 == 0:  # the roots: residual variances
-            if self.first:
-                rows[0, 0] = 1.0  # the empty set: v = 0 exactly
-            self.by_mid[0:1] = np.add.reduceat(rows, self.seg, axis=1)
-            self.by_low[0] += rows[0]
-            return
-        top = 1 << (u0.bit_length() - 1)  # 2^e: the rows u0..u1−1 share their highest bit
-        np.subtract(self.by_mid[u0 - top : u1 - top], np.add.reduceat(rows, self.seg, axis=1),
-                    out=self.by_mid[u0:u1])
-        self.part += self.E[:, u0 - top : u1 - top] @ rows
-        if u1 == 2 * top:  # all rows of this e: shift the classes of the rows before
-            self.by_low[1:] += self.by_low[:-1] - self.part[:-1]
-            self.part[:] = 0.0
-
-
-def _gains_to_residuals(tile: np.ndarray) -> np.ndarray:
-    """Residual variances from a tile in gain form (see :func:`_lex_expand`)."""
-    res = tile.copy()
-    U = res.shape[0]
-    top = 1
-    while top < U:
-        np.subtract(res[:top], res[top : 2 * top], out=res[top : 2 * top])
-        top *= 2
-    return res
+                          marginals=marg)
 
 
 @lru_cache(maxsize=32)
