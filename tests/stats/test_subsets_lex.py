@@ -67,9 +67,8 @@ def small_geometry(monkeypatch):
     monkeypatch.setattr(_subsets, "LEX_LOW", 2)
     monkeypatch.setattr(_subsets, "BLOCKS_PER_JOB", 2)
     monkeypatch.setattr(_subsets, "LEX_CHUNK", 4)
-    # the last low player expanded one sub-root row at a time (two chunks per block)
+    # the last low player expanded one sub-root row at a time (two per block)
     monkeypatch.setattr(_subsets, "LEX_SUB", 1)
-    monkeypatch.setattr(_subsets, "LEX_SUB_NODES", 16)
 
 
 def test_streamed_sums_at_p20_equal_the_plain_recursion():
@@ -192,19 +191,17 @@ def _normal_equation_values(R: np.ndarray) -> np.ndarray:
     return v
 
 
-@pytest.mark.parametrize(("block", "low", "sub", "nodes"),
-                         [(12, 7, 3, 256), (16, 9, 4, 4096), (16, 5, 5, 1 << 16)])
-def test_sub_root_chunks_equal_normal_equations_at_p16(monkeypatch, block, low, sub, nodes):
-    """Blocks whose last low players are expanded in chunks of sub-roots (one or several
-    per chunk, or all at once) against an independent per-subset solve; Shapley values and
-    conditional dominance against their definitions on those values."""
+@pytest.mark.parametrize(("block", "low", "sub"), [(12, 7, 3), (16, 9, 4), (16, 5, 5)])
+def test_sub_root_chunks_equal_normal_equations_at_p16(monkeypatch, block, low, sub):
+    """Blocks whose last low players are expanded one sub-root row at a time (or all at
+    once) against an independent per-subset solve; Shapley values and conditional
+    dominance against their definitions on those values."""
     p = 16
     R = _corr(p, seed=16)
     players = [[j] for j in range(p)]
     ref = _normal_equation_values(R)
     monkeypatch.setattr(_subsets, "LEX_LOW", low)
     monkeypatch.setattr(_subsets, "LEX_SUB", sub)
-    monkeypatch.setattr(_subsets, "LEX_SUB_NODES", nodes)
     got = np.concatenate([b.values[:, 0] for b in iter_subset_blocks(R, players,
                                                                      block_log2=block)])
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
@@ -218,6 +215,10 @@ def test_sub_root_chunks_equal_normal_equations_at_p16(monkeypatch, block, low, 
         cond[j] = [gain[size[out] == k].mean() for k in range(p)]
     np.testing.assert_allclose(acc.conditional()[0], cond, rtol=0, atol=1e-12)
     np.testing.assert_allclose(acc.shapley()[0], cond.mean(axis=1), rtol=0, atol=1e-13)
+    # a block's tile is made from its thread's pools: refused once the thread moved on
+    kept = list(map_subset_blocks(R, players, lambda blk: blk, block_log2=block, workers=1))
+    with pytest.raises(RuntimeError, match="moved on"):
+        kept[0].values
 
 
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

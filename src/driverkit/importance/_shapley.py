@@ -192,52 +192,65 @@ class LatticeSums:
 
     def add_block(self, block: SubsetBlock) -> None:
         """Add a :class:`~driverkit.stats._subsets.SubsetBlock`."""
-        if block.tile is not None and block.n_batch == 1:
-            self.add_residuals(block.tile, block.start, order=block.order,
-                               marginals=block.marginals)
+        if block.n_batch == 1 and block.marginals is not None:
+            self.add_marginals(*block.marginals, block.start, order=block.order)
+        elif block.n_batch == 1 and block.tile is not None:
+            self.add_residuals(block.tile, block.start, order=block.order)
         else:
             self.add(block.values, block.start)
 
     def add_residuals(self, tile: np.ndarray, start: int = 0,
-                      order: np.ndarray | None = None,
-                      marginals: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                      order: np.ndarray | None = None) -> None:
         """Add a block given as residual variances ``tile[u, c] = 1 − v(start + t·2^q + u)``.
 
         ``tile`` has shape ``(2^q, 2^h)``; column ``c`` holds the middle mask
         ``t = order[c]`` (the identity if not given; a popcount-sorted order turns the sums
         over middle masks of one popcount into sums of contiguous columns); ``start`` must
-        be a multiple of ``2^(q+h)``. The sums of ``1 − v`` by popcount and membership are
-        formed with products of the tile and one-hot popcount matrices (BLAS) and turned
-        into sums of ``v`` with the exact number of masks of each class. ``marginals``
-        (the tile's popcount sums along each axis, see
-        :class:`~driverkit.stats._subsets.SubsetBlock`) spare those products.
+        be a multiple of ``2^(q+h)``. The tile's sums by popcount along each axis are
+        formed with one-hot popcount matrices and passed to :meth:`add_marginals`.
         """
         U, Tn = tile.shape
         q = U.bit_length() - 1
         h = Tn.bit_length() - 1
         if 1 << q != U or 1 << h != Tn or start % (U * Tn):
             raise ValueError("a tile must be 2^q × 2^h, starting at a multiple of its size")
-        b = q + h
-        fixed = [j for j in range(b, self.p) if (start >> j) & 1]
-        f = len(fixed)
         tb = _tile_tables(q, h)
-        if marginals is not None:
-            MT, NT = marginals
-        else:
-            NT = tb.Eu @ tile  # (q+1, 2^h)  [c, col]: over the low masks of popcount c
+        by_low = tb.Eu @ tile  # (q+1, 2^h)  [c, col]: over the low masks of popcount c
         if order is None:
-            if marginals is None:
-                MT = tile @ tb.EtT  # (2^q, h+1)  [u, a]: over the middle masks of popcount a
+            by_mid = tile @ tb.EtT  # (2^q, h+1)  [u, a]: over the middle masks of popcount a
         else:
             seg = _segments(order, h)
             if seg is None:
                 raise ValueError("order must list the middle masks by popcount")
-            if marginals is None:
-                MT = np.add.reduceat(tile, seg[:-1], axis=1)
-            NT = _unpermute(NT, order)
-        # sizes and the players fixed in the block now; the players inside the block from
-        # the summed marginals of all tiles of this geometry (see :meth:`_flush`)
-        Tm = tb.Eu @ MT  # (q+1, h+1)  [c, a]
+            by_mid = np.add.reduceat(tile, seg[:-1], axis=1)
+        self.add_marginals(by_mid, by_low, start, order=order)
+
+    def add_marginals(self, by_mid: np.ndarray, by_low: np.ndarray, start: int = 0,
+                      order: np.ndarray | None = None) -> None:
+        """Add a residual tile (see :meth:`add_residuals`) given by its popcount sums.
+
+        ``by_mid[u, a]`` sums the tile's row ``u`` over the middle masks of popcount ``a``,
+        ``by_low[c, col]`` its column ``col`` over the low masks of popcount ``c``. The sums
+        of ``v`` by size and by the players fixed in the block are added now; those by the
+        block's own players are linear in the marginals, so the marginals of all tiles of
+        one geometry are summed and turned into membership sums once (:meth:`_flush`), with
+        the exact number of masks of each class.
+        """
+        U, h1 = by_mid.shape
+        q1, Tn = by_low.shape
+        q, h = q1 - 1, h1 - 1
+        if (U, Tn) != (1 << q, 1 << h) or start % (U * Tn):
+            raise ValueError("tile marginals must be (2^q, h+1) and (q+1, 2^h), starting at "
+                             "a multiple of the tile's size")
+        b = q + h
+        fixed = [j for j in range(b, self.p) if (start >> j) & 1]
+        f = len(fixed)
+        tb = _tile_tables(q, h)
+        if order is not None:
+            if _segments(order, h) is None:
+                raise ValueError("order must list the middle masks by popcount")
+            by_low = _unpermute(by_low, order)
+        Tm = tb.Eu @ by_mid  # (q+1, h+1)  [c, a]
         tk = tb.count - Tm.reshape(-1) @ tb.D  # (b+1,)
         self._B[0, f : f + b + 1] += tk
         if fixed:
@@ -246,10 +259,11 @@ class LatticeSums:
         key = (q, h, f)
         pend = self._pending.get(key)
         if pend is None:
-            self._pending[key] = [np.array(MT, dtype=float), np.array(NT, dtype=float), 1]
+            self._pending[key] = [np.array(by_mid, dtype=float),
+                                  np.array(by_low, dtype=float), 1]
         else:
-            pend[0] += MT
-            pend[1] += NT
+            pend[0] += by_mid
+            pend[1] += by_low
             pend[2] += 1
         self.count += U * Tn
 

@@ -84,10 +84,10 @@ DEFAULT_BLOCK_LOG2 = 19
 LEX_LOW = 9
 #: nodes of a group swept at a time (their rows stay in cache through the group's passes)
 LEX_CHUNK = 32768
-#: low players expanded a few sub-roots at a time, while their nodes are in cache
+#: low players expanded a few sub-root rows at a time, while their nodes are in cache
 LEX_SUB = 4
-#: nodes of one such chunk
-LEX_SUB_NODES = 65536
+#: sub-root rows (of 2^(b − LEX_LOW) sub-roots each) expanded together
+LEX_SUB_ROWS = 4
 #: consecutive blocks whose middle players are decided together (one thread's job)
 BLOCKS_PER_JOB = 4
 #: Seconds per subset on the reference 2-core machine (calibrated by the benchmark).
@@ -110,37 +110,52 @@ class SubsetBlock:
     rows of low popcount ``c``, formed while the kernel had the rows in cache.
     """
 
-    __slots__ = ("_values", "low", "marginals", "n_batch", "order", "start", "tile")
+    __slots__ = ("_make_tile", "_size", "_tile", "_values", "low", "marginals", "n_batch",
+                 "order", "start")
 
     def __init__(self, start: int, values: np.ndarray | None = None, *,
-                 tile: np.ndarray | None = None, low: int = 0, n_batch: int = 1,
-                 order: np.ndarray | None = None,
+                 tile: np.ndarray | Callable[[], np.ndarray] | None = None, low: int = 0,
+                 n_batch: int = 1, order: np.ndarray | None = None,
                  marginals: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         if (values is None) == (tile is None):
             raise ValueError("give exactly one of values and tile")
         self.start = int(start)
         self._values = values
-        self.tile = tile
+        # a callable tile is made on first use (valid while the block is the current one)
+        self._make_tile = tile if callable(tile) else None
+        self._tile = None if callable(tile) else tile
         self.low = int(low)
         self.order = order
         self.marginals = marginals
         self.n_batch = int(n_batch) if values is None else int(values.shape[1])
+        if values is not None:
+            self._size = int(values.shape[0])
+        elif self._tile is not None:
+            self._size = self._tile.size // self.n_batch
+        else:
+            self._size = len(order if order is not None else ()) << self.low
+
+    @property
+    def tile(self) -> np.ndarray | None:
+        """The residual tile (None for a block given as values)."""
+        if self._tile is None and self._make_tile is not None:
+            self._tile = self._make_tile()
+            self._make_tile = None
+        return self._tile
 
     @property
     def size(self) -> int:
         """Number of masks in the block."""
-        if self._values is not None:
-            return int(self._values.shape[0])
-        assert self.tile is not None
-        return self.tile.size // self.n_batch
+        return self._size
 
     @property
     def values(self) -> np.ndarray:
         """``(2^b, N)`` subset values in mask order."""
         if self._values is None:
-            assert self.tile is not None
-            U, N = self.tile.shape[0], self.n_batch
-            t = self.tile.reshape(U, -1, N)  # [u, c, n]
+            tile = self.tile
+            assert tile is not None
+            U, N = tile.shape[0], self.n_batch
+            t = tile.reshape(U, -1, N)  # [u, c, n]
             if self.order is not None:
                 t = t[:, np.argsort(self.order)]  # [u, t, n]
             self._values = np.subtract(1.0, t.transpose(1, 0, 2)).reshape(-1, N)
@@ -342,46 +357,73 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int,
 
 
 def _low_block(P0: np.ndarray, plan: _LexPlan, seg: np.ndarray, first: bool,
-               ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """The low players of one block (a single matrix): its tile and popcount marginals.
+               ) -> tuple[tuple[np.ndarray, np.ndarray], Callable[[], np.ndarray]]:
+    """The low players of one block (a single matrix): its popcount marginals and tile.
 
     ``P0`` holds the ``M`` roots (the block's middle states, in tile column order). The
     tree over the ``q`` low players is cut in two: the kernel players ``K..q−1`` (low bits
     ``0..q−K−1``) expand all roots at once, giving ``2^(q−K)`` sub-roots per root; then the
     last ``K`` kernel players (the high low bits, which hold almost all of the nodes and
-    whose matrices are small) expand a few sub-roots at a time, so that a chunk's nodes
-    are swept and summed by popcount while they are in cache and no large pool is ever
-    read back. Row ``u = u1 + 2^(q−K)·t`` of the tile is sub-root ``u1`` joined by the
-    bits of ``t``: the sums over the rows of one low popcount are kept per popcount of
-    ``u1`` and folded by the popcount of ``t`` once per block.
+    whose matrices are small) expand one sub-root row ``u1`` at a time, so that its nodes
+    are swept and summed by popcount while they are in cache and no large pool is read
+    back. Row ``u = u1 + 2^(q−K)·t`` of the tile is sub-root ``u1`` joined by the bits of
+    ``t``. The rows of one low popcount are summed per popcount of ``u1`` (the sub-roots
+    taken in popcount order, so one ``2^K × M`` sum is live) and folded by the popcount of
+    ``t`` when that popcount is done.
+
+    Returns the marginals ``(by_mid, by_low)`` (see :class:`SubsetBlock`) and a function
+    that writes the tile (residual variances; it sweeps the last ``K`` players again, so a
+    consumer that only needs sums never pays for the tile). The function reads this
+    thread's pools: call it before the thread's next block.
     """
     q = plan.q
     M = P0.shape[1]
     K = min(q, LEX_SUB)
     U1, T = 1 << (q - K), 1 << K
     top = _lex_expand(P0, plan, q, K, "low")  # column i + M·u1
+    local = _BUFFERS.local
+    stamp = (threading.get_ident(), getattr(local, "stamp", 0) + 1)
+    local.stamp = stamp[1]
     if first:
         top[0, 0] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
     L = _tri(plan.size[K])
-    per = max(1, min(U1, LEX_SUB_NODES // (M * T)))  # sub-roots' u1 values per chunk
-    tile = _BUFFERS.get("tile", 1, M << q)[0, : M << q].reshape(T, U1, M)
+
+    per = min(U1, LEX_SUB_ROWS)  # sub-root rows per chunk
+
+    def rows_of(u1: int) -> np.ndarray:  # [t, u1 − u1₀, col] of the chunk from u1
+        sub = _lex_expand(top[:L, u1 * M : (u1 + per) * M], plan, K, 0, "sub")
+        return sub[0].reshape(T, per, M)
+
     by_mid = np.empty((T, U1, len(seg)))
-    acc = _BUFFERS.get("acc", 1, (q - K + 1) * T * M)[0, : (q - K + 1) * T * M]
+    acc = _BUFFERS.get("acc", (q - K + 1) * T, M)[: (q - K + 1) * T, :M]
     acc = acc.reshape(q - K + 1, T, M)  # [popcount of u1, t, col]
-    acc[:] = 0.0
+    seen = np.zeros(q - K + 1, dtype=bool)
     pc = np.bitwise_count(np.arange(U1, dtype=np.uint32))
-    for a0 in range(0, U1, per):
-        rows = _lex_expand(top[:L, a0 * M : (a0 + per) * M], plan, K, 0, "sub")[0]
-        rows = rows.reshape(T, per, M)  # [t, u1 − a0, col]
-        tile[:, a0 : a0 + per] = rows
-        np.add.reduceat(rows, seg, axis=2, out=by_mid[:, a0 : a0 + per])
+    for u0 in range(0, U1, per):
+        rows = rows_of(u0)
+        np.add.reduceat(rows, seg, axis=2, out=by_mid[:, u0 : u0 + per])
         for j in range(per):
-            acc[pc[a0 + j]] += rows[:, j]
+            c = pc[u0 + j]
+            if seen[c]:
+                acc[c] += rows[:, j]
+            else:
+                acc[c] = rows[:, j]
+                seen[c] = True
     E = _popcount_onehot(K)  # [popcount of t, t]
     by_low = np.zeros((q + 1, M))
-    for a in range(q - K + 1):
-        by_low[a : a + K + 1] += E @ acc[a]
-    return tile.reshape(1 << q, M), (by_mid.reshape(1 << q, -1), by_low)
+    for c in range(q - K + 1):
+        by_low[c : c + K + 1] += E @ acc[c]
+
+    def tile() -> np.ndarray:
+        if (threading.get_ident(), getattr(_BUFFERS.local, "stamp", 0)) != stamp:
+            raise RuntimeError("a block's tile was asked for after its thread moved on to "
+                               "the next block; read it inside the block's function")
+        out = np.empty((T, U1, M))
+        for u0 in range(0, U1, per):
+            out[:, u0 : u0 + per] = rows_of(u0)
+        return out.reshape(1 << q, M)
+
+    return (by_mid.reshape(1 << q, -1), by_low), tile
 
 
 def _order(players: Sequence[Sequence[int]], m: int, b: int, q: int | None = None,
@@ -617,7 +659,14 @@ def _blocks(st: _Setup, g0: int, count: int, *, copy: bool = True) -> Iterator[S
         if N == 1:  # the roots gathered into a reused buffer (fresh pages cost more)
             P0 = _BUFFERS.get("roots", 1, Lq * M)[0, : Lq * M].reshape(Lq, M)
             np.take(mid[:, :, i, 0], st.order, axis=1, out=P0, mode="clip")
-            tile, marg = _low_block(P0, plan, st.segments, g == 0)
+            marg, make_tile = _low_block(P0, plan, st.segments, g == 0)
+            if copy:
+                yield SubsetBlock(g << b, tile=make_tile(), low=q, order=st.order,
+                                  marginals=marg)
+            else:
+                yield SubsetBlock(g << b, tile=make_tile, low=q, order=st.order,
+                                  marginals=marg)
+            continue
         else:
             low = _lex_expand(mid[:, st.order, i, :].reshape(Lq, -1), plan, q, 0, "low")
             tile, marg = low[0, : M << q].reshape(1 << q, M), None  # [u, n + N·c]
