@@ -87,7 +87,7 @@ LEX_CHUNK = 32768
 #: low players expanded a few sub-root rows at a time, while their nodes are in cache
 LEX_SUB = 4
 #: sub-root rows (of 2^(b − LEX_LOW) sub-roots each) expanded together
-LEX_SUB_ROWS = 4
+LEX_SUB_ROWS = 8
 #: consecutive blocks whose middle players are decided together (one thread's job)
 BLOCKS_PER_JOB = 4
 #: Seconds per subset on the reference 2-core machine (calibrated by the benchmark).
