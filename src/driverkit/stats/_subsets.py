@@ -364,17 +364,16 @@ def _low_block(P0: np.ndarray, plan: _LexPlan, seg: np.ndarray, first: bool,
     tree over the ``q`` low players is cut in two: the kernel players ``K..q−1`` (low bits
     ``0..q−K−1``) expand all roots at once, giving ``2^(q−K)`` sub-roots per root; then the
     last ``K`` kernel players (the high low bits, which hold almost all of the nodes and
-    whose matrices are small) expand one sub-root row ``u1`` at a time, so that its nodes
-    are swept and summed by popcount while they are in cache and no large pool is read
-    back. Row ``u = u1 + 2^(q−K)·t`` of the tile is sub-root ``u1`` joined by the bits of
-    ``t``. The rows of one low popcount are summed per popcount of ``u1`` (the sub-roots
-    taken in popcount order, so one ``2^K × M`` sum is live) and folded by the popcount of
-    ``t`` when that popcount is done.
+    whose matrices are small) expand :data:`LEX_SUB_ROWS` sub-root rows ``u1`` at a time,
+    so that their nodes are swept and summed by popcount while they are in cache and no
+    large pool is read back. Row ``u = u1 + 2^(q−K)·t`` of the tile is sub-root ``u1``
+    joined by the bits of ``t``; the rows of one low popcount are summed per popcount of
+    ``u1`` and folded by the popcount of ``t`` at the end of the block.
 
     Returns the marginals ``(by_mid, by_low)`` (see :class:`SubsetBlock`) and a function
     that writes the tile (residual variances; it sweeps the last ``K`` players again, so a
     consumer that only needs sums never pays for the tile). The function reads this
-    thread's pools: call it before the thread's next block.
+    thread's pools: it refuses once the thread has started its next block.
     """
     q = plan.q
     M = P0.shape[1]
