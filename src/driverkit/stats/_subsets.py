@@ -323,12 +323,12 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int,
     """
     L, M = P0.shape
     N = M << (k_hi - k_lo)
-    half = min(LEX_CHUNK, max(M, N >> 1))
+    chunk = max(LEX_CHUNK, M)
+    half = min(chunk, max(M, N >> 1))  # the widest run of parents swept at once
     pool = _BUFFERS.get(pool_name, L, N)
     coef = _BUFFERS.get("coef", plan.size[k_hi], half)
     prod = _BUFFERS.get("prod", plan.size[k_hi], half)
     pool[:L, :M] = P0
-    chunk = max(LEX_CHUNK, M)
     n = M
     for k in range(k_hi - 1, k_lo - 1, -1):
         w = plan.kwidths[k]
