@@ -219,6 +219,9 @@ def test_sub_root_chunks_equal_normal_equations_at_p16(monkeypatch, block, low, 
     kept = list(map_subset_blocks(R, players, lambda blk: blk, block_log2=block, workers=1))
     with pytest.raises(RuntimeError, match="moved on"):
         kept[0].values
+    _streamed(R, players, workers=1, block_log2=block)  # new pools in this thread
+    with pytest.raises(RuntimeError, match="moved on"):
+        kept[-1].values
 
 
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

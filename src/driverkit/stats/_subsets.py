@@ -46,6 +46,7 @@ Journal of Statistical Software 17(1).
 
 from __future__ import annotations
 
+import itertools
 import mmap
 import os
 import threading
@@ -289,6 +290,8 @@ class _Buffers:
 
 
 _BUFFERS = _Buffers()
+#: numbers the blocks of every thread (never reused), so a block's tile knows its pools
+_STAMPS = itertools.count()
 
 
 def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int,
@@ -380,9 +383,7 @@ def _low_block(P0: np.ndarray, plan: _LexPlan, seg: np.ndarray, first: bool,
     K = min(q, LEX_SUB)
     U1, T = 1 << (q - K), 1 << K
     top = _lex_expand(P0, plan, q, K, "low")  # column i + M·u1
-    local = _BUFFERS.local
-    stamp = (threading.get_ident(), getattr(local, "stamp", 0) + 1)
-    local.stamp = stamp[1]
+    stamp = _BUFFERS.local.stamp = (threading.get_ident(), next(_STAMPS))
     if first:
         top[0, 0] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
     L = _tri(plan.size[K])
@@ -414,7 +415,7 @@ def _low_block(P0: np.ndarray, plan: _LexPlan, seg: np.ndarray, first: bool,
         by_low[c : c + K + 1] += E @ acc[c]
 
     def tile() -> np.ndarray:
-        if (threading.get_ident(), getattr(_BUFFERS.local, "stamp", 0)) != stamp:
+        if getattr(_BUFFERS.local, "stamp", None) != stamp:
             raise RuntimeError("a block's tile was asked for after its thread moved on to "
                                "the next block; read it inside the block's function")
         out = np.empty((T, U1, M))
