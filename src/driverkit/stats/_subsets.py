@@ -283,7 +283,6 @@ class _Buffers:
             setattr(self.local, name, buf)
         return buf
 
-
     def release(self) -> None:
         """Drop this thread's buffers (a pool thread's go when the thread ends)."""
         self.local.__dict__.clear()
@@ -387,7 +386,6 @@ def _low_block(P0: np.ndarray, plan: _LexPlan, seg: np.ndarray, first: bool,
     if first:
         top[0, 0] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
     L = _tri(plan.size[K])
-
     per = min(U1, LEX_SUB_ROWS)  # sub-root rows per chunk
 
     def rows_of(u1: int) -> np.ndarray:  # [t, u1 − u1₀, col] of the chunk from u1
