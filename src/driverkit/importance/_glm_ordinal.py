@@ -9,13 +9,14 @@ engine spends as few float64 ones as it can (the layout follows the binary engin
 * passes that only steer Newton towards the optimum run in float32, on standardised
   columns (so that float32 information matrices are well conditioned), with one
   exponential per respondent: every score and information term is a weighted sum of
-  F(a), F(b), f(a) and f(b) (see :meth:`_Ordinal._full_layout`);
-* once the float32 decrement is small, a float64 pass computes the exact score and the
-  log-likelihood (one exponential per respondent, one logarithm per 16); the subset has
-  converged when its float64 Newton decrement is at most the tolerance, exactly as for
-  the plain engine, and the last step is taken with the float32 information (refreshed
-  at the current point when reusing the previous one could move the estimate by more
-  than 1e-10);
+  F(a), F(b), f(a) and f(b) (see :meth:`_Ordinal._layout`);
+* once the float32 decrement is small, or the next one is predicted to be (Newton
+  converges quadratically: d_{k+1} ≈ d_k³/d_{k−1}²), a float64 pass computes the exact
+  score, the log-likelihood (one exponential per respondent, one logarithm per 16) and the
+  information at the same point; the subset has converged when its float64 Newton
+  decrement is at most the tolerance, exactly as for the plain engine, and that pass's
+  step (with fresh information, so the estimates are those of the plain engine) is the
+  last;
 * the plain float64 Newton (:meth:`_Ordinal._newton_reference`) is kept for the
   line-search refits of subsets the fast pass does not settle, and as the reference the
   tests compare the fast path with.
@@ -34,8 +35,9 @@ _CLIP32 = 80.0  # |η − θ| bound of the float32 passes (e^88.7 overflows floa
 _CLIP64 = 350.0  # η − θ bound of the float64 pass ((1 + A)(A + r) stays finite)
 _LOG2E = 1.4426950408889634  # log₂ e: e^x = 2^(x·log₂ e)
 _TINY = 1e-280  # a product below this may have lost digits: that log-likelihood is redone
-_SWITCH = 1e3  # float32 passes run until the decrement is below _SWITCH × tolerance
-_POINT_TOL = 1e-10  # the final step's error allowed from reusing the previous information
+_SWITCH = 1e3  # float32 passes run until the decrement is below _SWITCH × tolerance, ...
+_PREDICT = 0.1  # ... or the next one is predicted below _PREDICT × tolerance (from a
+_SWITCH_PRED = 1e6  # decrement below _SWITCH_PRED × tolerance and the one before it)
 
 
 # ======================================================================================
@@ -195,12 +197,20 @@ class _Ordinal:
         one_minus = np.maximum(-np.expm1(-gap), 1e-300)
         return r, 1.0 / one_minus, np.log(one_minus)
 
-    def _full_layout(self, beta: np.ndarray, theta: np.ndarray, f4: type = np.float32
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Score and information terms at (β, θ) in float32, for every column of the layout.
+    def _layout(self, beta: np.ndarray, theta: np.ndarray, double: bool = False
+                ) -> tuple[np.ndarray, ...]:
+        """Score and information terms at (β, θ), for every column of the layout.
 
         Returns ``(score_beta (B, K), G (B, pairs), cross (B, K, J), score_theta (B, J),
-        info_theta (B, J, J))``.
+        info_theta (B, J, J))``, and with ``double`` also ``(loglike (B,), extreme (B,),
+        exact (B,))``.
+
+        ``double=False`` is a steering pass: float32 throughout. ``double=True`` is the
+        float64 pass that tests convergence: exact float64 score and log-likelihood, and
+        the information (which only shapes the step) from the same float64 terms with its
+        large products in float32. ``exact`` marks fits whose log-likelihood must come
+        from :meth:`loglike` instead (some η − θ₀ beyond the exponent bound, or
+        probabilities so small that products of ``_CHUNK`` of them could underflow).
 
         For a respondent of category c let A = e^{η − θ_c}, r = e^{θ_{c−1} − θ_c} and
         κ = 1/(1 − r). Then F(a) = 1/(1 + A), F(b) = r/(A + r), and with f = F(1 − F):
@@ -209,136 +219,97 @@ class _Ordinal:
         [[Σf(b) + κ²rW, −κ²rW], [−κ²rW, Σf(a) + κ²rW]] for (θ_{c−1}, θ_c), W its weight.
         So every term is a (weighted) sum of F(a), F(b), f(a), f(b): one exponential and
         about a dozen elementwise steps per respondent, and no difference of nearly equal
-        probabilities.
+        probabilities. The probability is P = F(a)(1 − F(b))(1 − r), and Σ v log P is a
+        sum of logs of products of ``_CHUNK`` probabilities of equal weight: one logarithm
+        per ``_CHUNK`` respondents. float64 exponentials are powers of two of (η − θ)·log₂e.
         """
         B = beta.shape[0]
         J, K, sl, W = self.J, self.K, self.sl, self.cat_w
-        single = f4 == np.float32
-        v, Zv, Zv1 = ((self.v32, self.Zv32, self.Zv1_32) if single
-                      else (self.v, self.Zv, self.Zv1))
-        Z = self.Z32 if single else self.Z
-        pairsV = self.pairsZ32 if single else self.pairsZ32.astype(float)
-        eta, S, Wt, A, Fa, Fb, Ga, Gb = self._scratch(f4, 8, B)
-        np.matmul(Z, beta.T.astype(f4), out=eta)
-        th = np.ascontiguousarray(theta.T, dtype=f4)  # (J, B)
+        f4 = np.float64 if double else np.float32
+        v, Zv1 = (self.v, self.Zv1) if double else (self.v32, self.Zv1_32)
+        eta, S, Wt, A, Fa, Fb, Ga, Gb, P = self._scratch(f4, 9, B)
         r, kap, _ = self._cut_constants(theta)
-        r4 = np.ascontiguousarray(np.maximum(r.T, 1e-30), dtype=f4)
+        if double:
+            np.matmul(self.Z, beta.T * _LOG2E, out=eta)  # η·log₂e
+            th = np.ascontiguousarray(theta.T) * _LOG2E
+            rT = np.ascontiguousarray(r.T)
+            emax, emin = eta.max(axis=0) / _LOG2E, eta.min(axis=0) / _LOG2E
+            gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
+            extreme = np.maximum.reduce([emax - theta[:, -1], theta[:, 0] - emin, gaps])
+            exact = emax - theta[:, 0] > _CLIP64
+            np.minimum(eta, th[:1] + _CLIP64 * _LOG2E, out=eta)
+            expf = np.exp2
+        else:
+            np.matmul(self.Z32, beta.T.astype(f4), out=eta)
+            th = np.ascontiguousarray(theta.T, dtype=f4)  # (J, B)
+            rT = np.ascontiguousarray(np.maximum(r.T, 1e-30), dtype=f4)
+            # steering only, so bounding η − θ₀ (hence every η − θ_c) keeps e^{η − θ} finite
+            np.minimum(eta, th[:1] + _CLIP32, out=eta)
+            expf = np.exp
         g_theta = np.zeros((J, B))
         cross = np.zeros((J, K, B))
         tt = np.zeros((B, J, J))
-        # steering only, so bounding η − θ₀ (hence every η − θ_c) keeps e^{η − θ} finite
-        np.minimum(eta, th[:1] + _CLIP32, out=eta)
-
-        def upper(s: slice, a: np.ndarray, j: int) -> None:
-            """F(a), f(a) of rows s (A in a) and their sums for cut point j above them."""
-            fa, ga = Fa[s], Ga[s]
-            np.add(a, 1.0, out=fa)
-            np.divide(1.0, fa, out=fa)  # F(a)
-            np.multiply(a, fa, out=ga)  # 1 − F(a)
-            np.multiply(ga, fa, out=ga)  # f(a)
-            sums = Zv1[s].T @ ga  # Σ v f(a) z, Σ v f(a)
-            cross[j] -= sums[:K]
-            tt[:, j, j] += sums[K]
-            g_theta[j] -= v[s] @ fa
-
-        def lower(s: slice, a: np.ndarray, j: int, rc: np.ndarray | float) -> None:
-            """F(b), 1 − F(b), f(b) of rows s (A(b) = A/r in a·(1/r)) for cut point j below."""
-            fb, gb = Fb[s], Gb[s]
-            np.add(a, rc, out=gb)
-            np.divide(1.0, gb, out=gb)  # 1/(A + r)
-            np.multiply(gb, rc, out=fb)  # F(b)
-            np.multiply(gb, a, out=gb)  # 1 − F(b)
-            g_theta[j] -= v[s] @ fb
-            np.multiply(gb, fb, out=fb)  # f(b)
-            sums = Zv1[s].T @ fb
-            cross[j] -= sums[:K]
-            tt[:, j, j] += sums[K]
-
         for c, s in enumerate(sl):
-            a = A[s]
-            np.subtract(eta[s], th[min(c, J - 1) : min(c, J - 1) + 1], out=a)
-            np.exp(a, out=a)
-            if c < J:
-                upper(s, a, c)
-                g_theta[c] += W[c] * (kap[:, c - 1] if c > 0 else 1.0)
-            if c > 0:
-                rc = r4[c - 1 : c] if c < J else 1.0
-                lower(s, a, c - 1, rc)
-                if c < J:
-                    k2r = W[c] * r[:, c - 1] * kap[:, c - 1] ** 2
-                    g_theta[c - 1] -= W[c] * r[:, c - 1] * kap[:, c - 1]
-                    tt[:, c, c] += k2r
-                    tt[:, c - 1, c - 1] += k2r
-                    tt[:, c, c - 1] = tt[:, c - 1, c] = -k2r
-            # score term F(a) + F(b) − 1 and information weight f(a) + f(b)
-            if c == 0:
-                np.subtract(Fa[s], 1.0, out=S[s])
-                Wt[s] = Ga[s]
-            elif c == J:
-                np.subtract(1.0, Gb[s], out=S[s])  # F(b)
-                Wt[s] = Fb[s]
-            else:
-                np.subtract(Fa[s], Gb[s], out=S[s])
-                np.add(Ga[s], Fb[s], out=Wt[s])
-        score = (Zv.T @ S).T.astype(float)
-        G = (pairsV.T @ Wt).T.astype(float)
-        return score, G, cross.transpose(2, 1, 0), g_theta.T, tt
-
-    def _score64(self, beta: np.ndarray, theta: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Exact float64 score and log-likelihood at (β, θ), for the convergence test.
-
-        Returns ``(score_beta (B, K), score_theta (B, J), loglike (B,), extreme (B,),
-        exact (B,))``; ``exact`` marks fits whose log-likelihood must come from
-        :meth:`loglike` instead (some η − θ₀ beyond the exponent bound, or probabilities
-        so small that products of ``_CHUNK`` of them could underflow).
-
-        The terms are those of :meth:`_full_layout`. Each respondent's probability is
-        P = F(a)(1 − F(b))(1 − r), without a difference of probabilities, and Σ v log P is
-        a sum of logs of products of ``_CHUNK`` probabilities of equal weight: one logarithm
-        per ``_CHUNK`` respondents. Exponentials are powers of two of (η − θ)·log₂e.
-        """
-        B = beta.shape[0]
-        J, sl, v, W = self.J, self.sl, self.v, self.cat_w
-        eta, S, A, Fa, Gb, P = self._scratch(np.float64, 6, B)
-        np.matmul(self.Z, beta.T * _LOG2E, out=eta)  # η·log₂e
-        th2 = np.ascontiguousarray(theta.T) * _LOG2E
-        r, kap, _ = self._cut_constants(theta)
-        rT = np.ascontiguousarray(r.T)
-        g_theta = np.zeros((J, B))
-        emax, emin = eta.max(axis=0) / _LOG2E, eta.min(axis=0) / _LOG2E
-        gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
-        extreme = np.maximum.reduce([emax - theta[:, -1], theta[:, 0] - emin, gaps])
-        exact = emax - theta[:, 0] > _CLIP64
-        np.minimum(eta, th2[:1] + _CLIP64 * _LOG2E, out=eta)
-        for c, s in enumerate(sl):
-            a, fa, gb, p, sc = A[s], Fa[s], Gb[s], P[s], S[s]
+            a, fa, ga, fb, gb, sc = A[s], Fa[s], Ga[s], Fb[s], Gb[s], S[s]
             cut = min(c, J - 1)
-            np.subtract(eta[s], th2[cut : cut + 1], out=a)
-            np.exp2(a, out=a)
+            np.subtract(eta[s], th[cut : cut + 1], out=a)
+            expf(a, out=a)
             if c < J:
                 np.add(a, 1.0, out=fa)
                 np.divide(1.0, fa, out=fa)  # F(a)
                 g_theta[c] += W[c] * (kap[:, c - 1] if c > 0 else 1.0) - v[s] @ fa
+                np.multiply(a, fa, out=ga)  # 1 − F(a)
+            if c > 0:
+                rc = rT[c - 1 : c] if c < J else 1.0
+                np.add(a, rc, out=gb)
+                np.divide(1.0, gb, out=gb)  # 1/(A + r)
+                np.multiply(gb, rc, out=fb)  # F(b)
+                g_theta[c - 1] -= v[s] @ fb
+                if c < J:
+                    g_theta[c - 1] -= W[c] * r[:, c - 1] * kap[:, c - 1]
+                np.multiply(gb, a, out=gb)  # 1 − F(b)
+            # score term F(a) + F(b) − 1, probability, information weight f(a) + f(b)
             if c == 0:
                 np.subtract(fa, 1.0, out=sc)
-                p[...] = fa
-                continue
-            rc = rT[c - 1 : c] if c < J else 1.0
-            np.add(a, rc, out=gb)
-            np.divide(1.0, gb, out=gb)  # 1/(A + r)
-            np.multiply(gb, rc, out=p)  # F(b), P's slot as scratch
-            g_theta[c - 1] -= v[s] @ p
-            if c < J:
-                g_theta[c - 1] -= W[c] * r[:, c - 1] * kap[:, c - 1]
-            np.multiply(gb, a, out=gb)  # 1 − F(b)
-            if c == J:
+                if double:
+                    P[s] = fa
+            elif c == J:
                 np.subtract(1.0, gb, out=sc)  # F(b)
-                p[...] = gb
+                if double:
+                    P[s] = gb
             else:
-                np.subtract(fa, gb, out=sc)  # F(a) + F(b) − 1
-                np.multiply(fa, gb, out=p)
-                np.multiply(p, 1.0 - rc, out=p)  # F(a)(1 − F(b))(1 − r)
+                np.subtract(fa, gb, out=sc)
+                if double:
+                    p = P[s]
+                    np.multiply(fa, gb, out=p)
+                    np.multiply(p, 1.0 - rc, out=p)  # F(a)(1 − F(b))(1 − r)
+            if c < J:
+                np.multiply(ga, fa, out=ga)  # f(a)
+                sums = Zv1[s].T @ ga  # Σ v f(a) z, Σ v f(a)
+                cross[c] -= sums[:K]
+                tt[:, c, c] += sums[K]
+            if c > 0:
+                np.multiply(fb, gb, out=fb)  # f(b)
+                sums = Zv1[s].T @ fb
+                cross[c - 1] -= sums[:K]
+                tt[:, c - 1, c - 1] += sums[K]
+                if c < J:
+                    k2r = W[c] * r[:, c - 1] * kap[:, c - 1] ** 2
+                    tt[:, c, c] += k2r
+                    tt[:, c - 1, c - 1] += k2r
+                    tt[:, c, c - 1] = tt[:, c - 1, c] = -k2r
+            if c == 0:
+                Wt[s] = ga
+            elif c == J:
+                Wt[s] = fb
+            else:
+                np.add(ga, fb, out=Wt[s])
+        Zv = self.Zv if double else self.Zv32
+        score = (Zv.T @ S).T.astype(float, copy=False)
+        G = (self.pairsZ32.T @ Wt.astype(np.float32, copy=False)).T.astype(float)
+        parts = (score, G, cross.transpose(2, 1, 0), g_theta.T, tt)
+        if not double:
+            return parts
         ll = np.zeros(B)
         for a0, k, w in self.log_blocks:
             prods = P[a0 : a0 + k * _CHUNK].reshape(k, _CHUNK, B).prod(axis=1)
@@ -351,20 +322,22 @@ class _Ordinal:
             with np.errstate(divide="ignore"):
                 np.log(ps, out=ps)
             ll += self.v_singles @ np.maximum(ps, -_BIG)
-        return (self.Zv.T @ S).T, g_theta.T, ll, extreme, exact
+        return (*parts, ll, extreme, exact)
 
     def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
                max_iter: int, safe: bool, shared: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         """Newton on a batch of subsets (see :meth:`_Logit.newton`).
 
-        The fast pass (``safe=False``) steers with float32 score and information until the
-        decrement is small, then takes float64 score passes that reuse the last information
-        matrix: a subset has converged when its exact float64 decrement is at most ``eps``
-        (after a full step that keeps the cut points in order). That last pass also gives
-        the log-likelihood, ℓ(x + s) = ℓ(x) + gᵀs/2 up to third-order terms. Siblings
-        (``shared``) start from one linear predictor, so their first pass is computed once.
-        ``safe=True`` runs the float64 reference Newton with step halving.
+        The fast pass (``safe=False``) steers with float32 passes until the decrement is
+        small or, from the last two, the next one is predicted to be (Newton converges
+        quadratically), then takes float64 passes (:meth:`_layout` with ``double``): a
+        subset has converged when its exact float64 decrement is at most ``eps`` (after a
+        full step that keeps the cut points in order). That pass also gives the
+        log-likelihood, ℓ(x + s) = ℓ(x) + gᵀs/2 up to third-order terms, and the
+        information at the same point for the last step. Siblings (``shared``) start from
+        one linear predictor, so their first pass is computed once. ``safe=True`` runs the
+        float64 reference Newton with step halving.
         """
         if safe:
             return self._newton_reference(cols, beta, theta, eps, max_iter, safe=True)
@@ -375,59 +348,37 @@ class _Ordinal:
         ll = np.full(B, np.nan)
         extreme = np.zeros(B)
         exact = np.zeros(B, dtype=bool)  # ℓ must come from loglike() (clipped exponents)
-        stage = np.zeros(B, dtype=np.int8)  # 0: float32 pass, 1: float64 score, 2: both
-        info = np.zeros((B, m + J, m + J))  # the last information matrix of each subset
+        wide = np.zeros(B, dtype=bool)  # the next pass of the subset is float64
+        prev = np.full(B, np.inf)  # the last decrement
         hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
-        switch = _SWITCH * eps
-        moved = np.full(B, np.inf)  # bound on how far any η − θ moved in the last step
-
-        def refresh(sel: np.ndarray, first: bool) -> np.ndarray:
-            """float32 score and information at the current point of act[sel]."""
-            idx = act[sel]
-            if first and shared is not None:  # siblings share their starting point
-                one, inverse = np.unique(shared[idx], return_index=True,
-                                         return_inverse=True)[1:]
-                parts = self._full_layout(beta[idx[one]], theta[idx[one]])
-                parts = tuple(x[inverse.ravel()] for x in parts)
-            else:
-                parts = self._full_layout(beta[idx], theta[idx])
-            g32, N = self._assemble(*parts, cols[idx], hidx[idx])
-            info[idx] = N
-            return g32
-
         act = np.arange(B)
         it = 0
         while it < max_iter and act.size:
             it += 1
             na = act.size
-            st = stage[act]
+            w64 = wide[act]
             g = np.empty((na, m + J))
+            N = np.empty((na, m + J, m + J))
             ll_k = np.zeros(na)
             ext_k = np.zeros(na)
             clip_k = np.zeros(na, dtype=bool)
-            sel = np.flatnonzero(st != 1)
-            if sel.size:
-                g[sel] = refresh(sel, it == 1)
-            sel = np.flatnonzero(st >= 1)
-            if sel.size:
+            for double in (False, True):
+                sel = np.flatnonzero(w64 == double)
+                if sel.size == 0:
+                    continue
                 idx = act[sel]
-                sb, sth, ll_k[sel], ext_k[sel], clip_k[sel] = self._score64(beta[idx],
-                                                                            theta[idx])
-                g[sel] = np.concatenate([np.take_along_axis(sb, cols[idx], axis=1), sth],
-                                        axis=1)
-            step = _solve_batch(info[act], g)
+                if it == 1 and shared is not None and not double:  # siblings: one pass
+                    one, inverse = np.unique(shared[idx], return_index=True,
+                                             return_inverse=True)[1:]
+                    parts = self._layout(beta[idx[one]], theta[idx[one]])
+                    parts = tuple(x[inverse.ravel()] for x in parts)
+                else:
+                    parts = self._layout(beta[idx], theta[idx], double)
+                g[sel], N[sel] = self._assemble(*parts[:5], cols[idx], hidx[idx])
+                if double:
+                    ll_k[sel], ext_k[sel], clip_k[sel] = parts[5:]
+            step = _solve_batch(N, g)
             dec = np.einsum("bm,bm->b", step, g)
-            # The last step uses the information of the previous point. Its error moves the
-            # final point by about (how far η − θ moved since) × |step|, as the logistic
-            # density's derivative is at most the density, so where that could show the
-            # information is refreshed at the current point first.
-            late = ((st == 1) & (dec <= eps)
-                    & (moved[act] * np.abs(step).max(axis=1) > _POINT_TOL))
-            if late.any():
-                sel = np.flatnonzero(late)
-                refresh(sel, False)
-                step[sel] = _solve_batch(info[act[sel]], g[sel])
-                dec[sel] = np.einsum("bm,bm->b", step[sel], g[sel])
             finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
             step[~finite] = 0.0
             full = np.zeros((na, K))
@@ -437,20 +388,21 @@ class _Ordinal:
             t = _ordered_step(th_a, dth)
             beta[act] += t[:, None] * full
             theta[act] = th_a + t[:, None] * dth
-            moved[act] = t * (np.abs(step[:, :m]).sum(axis=1) * self.zmax
-                              + np.abs(dth).max(axis=1, initial=0.0))
             whole = finite & (t == 1.0)
-            done = (st >= 1) & (dec <= eps) & whole
+            done = w64 & (dec <= eps) & whole
             if done.any():
                 # ℓ(x + s) = ℓ(x) + gᵀs − sᵀNs/2 = ℓ(x) + dec/2 up to O(|s|³)
                 ll[act[done]] = ll_k[done] + dec[done] / 2
                 extreme[act[done]] = ext_k[done]
                 exact[act[done]] = clip_k[done]
                 conv[act[done]] = True
-            stage[act[(st == 0) & whole & (dec <= switch)]] = 1
-            stage[act[(st == 1) & ~done]] = 2
-            keep = ~(done | ~finite)
-            act = act[keep]
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                pred = np.where(np.isfinite(prev[act]), dec * (dec / prev[act]) ** 2, np.inf)
+            near = (dec <= _SWITCH * eps) | ((dec <= _SWITCH_PRED * eps)
+                                              & (pred <= _PREDICT * eps))
+            wide[act[~w64 & whole & near]] = True
+            prev[act] = np.where(whole, dec, np.inf)
+            act = act[~(done | ~finite)]
         beta /= self.scale
         theta += (beta @ self.center)[:, None]
         redo = ~conv | exact
