@@ -25,6 +25,7 @@ engine spends as few float64 ones as it can (the layout follows the binary engin
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -73,6 +74,7 @@ class _Ordinal:
         # sums over rows do not care about order: by category (contiguous cut-point terms),
         # then by weight (runs of equal weight share one logarithm in the log-likelihood)
         order = np.lexsort((v, codes))
+        self.order = order  # engine row i is input row order[i]
         X, v, codes = X[order], v[order], codes[order]
         n, K = X.shape
         self.n, self.K, self.J, self.v = n, K, J, v
@@ -197,13 +199,18 @@ class _Ordinal:
         one_minus = np.maximum(-np.expm1(-gap), 1e-300)
         return r, 1.0 / one_minus, np.log(one_minus)
 
-    def _layout(self, beta: np.ndarray, theta: np.ndarray, double: bool = False
-                ) -> tuple[np.ndarray, ...]:
+    def _layout(self, beta: np.ndarray, theta: np.ndarray, double: bool = False,
+                rows: bool = False, info: bool = True) -> tuple[Any, ...]:
         """Score and information terms at (β, θ), for every column of the layout.
 
         Returns ``(score_beta (B, K), G (B, pairs), cross (B, K, J), score_theta (B, J),
         info_theta (B, J, J))``, and with ``double`` also ``(loglike (B,), extreme (B,),
-        exact (B,))``.
+        exact (B,))``. With ``rows`` (float32 passes only) the per-respondent terms follow:
+        ``(S, F(a), F(b), f(a), f(b), f(a) + f(b))``, each (n, B) in the engine's row order
+        (views of this thread's scratch, valid until its next pass; the a-terms are
+        meaningless in the top category and the b-terms in the bottom one), from which
+        the score and information under other weights are sums. ``info=False`` skips the
+        information (its three parts are then None).
 
         ``double=False`` is a steering pass: float32 throughout. ``double=True`` is the
         float64 pass that tests convergence: exact float64 score and log-likelihood, and
@@ -238,7 +245,7 @@ class _Ordinal:
             extreme = np.maximum.reduce([emax - theta[:, -1], theta[:, 0] - emin, gaps])
             exact = emax - theta[:, 0] > _CLIP64
             np.minimum(eta, th[:1] + _CLIP64 * _LOG2E, out=eta)
-            expf = np.exp2
+            expf: Any = np.exp2
         else:
             np.matmul(self.Z32, beta.T.astype(f4), out=eta)
             th = np.ascontiguousarray(theta.T, dtype=f4)  # (J, B)
@@ -258,12 +265,15 @@ class _Ordinal:
                 np.add(a, 1.0, out=fa)
                 np.divide(1.0, fa, out=fa)  # F(a)
                 g_theta[c] += W[c] * (kap[:, c - 1] if c > 0 else 1.0) - v[s] @ fa
-                np.multiply(a, fa, out=ga)  # 1 − F(a)
+                if info:
+                    np.multiply(a, fa, out=ga)  # 1 − F(a)
             if c > 0:
                 rc = rT[c - 1 : c] if c < J else 1.0
                 np.add(a, rc, out=gb)
                 np.divide(1.0, gb, out=gb)  # 1/(A + r)
                 np.multiply(gb, rc, out=fb)  # F(b)
+                if rows:
+                    P[s] = fb
                 g_theta[c - 1] -= v[s] @ fb
                 if c < J:
                     g_theta[c - 1] -= W[c] * r[:, c - 1] * kap[:, c - 1]
@@ -283,6 +293,8 @@ class _Ordinal:
                     p = P[s]
                     np.multiply(fa, gb, out=p)
                     np.multiply(p, 1.0 - rc, out=p)  # F(a)(1 − F(b))(1 − r)
+            if not info:
+                continue
             if c < J:
                 np.multiply(ga, fa, out=ga)  # f(a)
                 sums = Zv1[s].T @ ga  # Σ v f(a) z, Σ v f(a)
@@ -306,8 +318,14 @@ class _Ordinal:
                 np.add(ga, fb, out=Wt[s])
         Zv = self.Zv if double else self.Zv32
         score = (Zv.T @ S).T.astype(float, copy=False)
-        G = (self.pairsZ32.T @ Wt.astype(np.float32, copy=False)).T.astype(float)
-        parts = (score, G, cross.transpose(2, 1, 0), g_theta.T, tt)
+        parts: tuple[Any, ...]
+        if info:
+            G = (self.pairsZ32.T @ Wt.astype(np.float32, copy=False)).T.astype(float)
+            parts = (score, G, cross.transpose(2, 1, 0), g_theta.T, tt)
+        else:
+            parts = (score, None, None, g_theta.T, None)
+        if rows and not double:
+            return (*parts, S, Fa, P, Ga, Fb, Wt)
         if not double:
             return parts
         ll = np.zeros(B)
@@ -325,7 +343,8 @@ class _Ordinal:
         return (*parts, ll, extreme, exact)
 
     def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
-               max_iter: int, safe: bool, shared: np.ndarray | None = None
+               max_iter: int, safe: bool, shared: np.ndarray | None = None,
+               prev: np.ndarray | None = None, point: bool = True
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         """Newton on a batch of subsets (see :meth:`_Logit.newton`).
 
@@ -337,7 +356,12 @@ class _Ordinal:
         log-likelihood, ℓ(x + s) = ℓ(x) + gᵀs/2 up to third-order terms, and the
         information at the same point for the last step. Siblings (``shared``) start from
         one linear predictor, so their first pass is computed once. ``safe=True`` runs the
-        float64 reference Newton with step halving.
+        float64 reference Newton with step halving. ``prev`` (B,) may give the decrement of
+        a step that led to the starting points (for the prediction after the first pass).
+        ``point=False`` is for callers that need ℓ only (bootstrap replicates): a float64
+        pass then reuses the previous pass's information instead of its own, which
+        changes ℓ = ℓ(x) + gᵀN⁻¹g/2 by a fraction of a tolerance and the last step's
+        end point (not returned to such callers) by more.
         """
         if safe:
             return self._newton_reference(cols, beta, theta, eps, max_iter, safe=True)
@@ -349,8 +373,11 @@ class _Ordinal:
         extreme = np.zeros(B)
         exact = np.zeros(B, dtype=bool)  # ℓ must come from loglike() (clipped exponents)
         wide = np.zeros(B, dtype=bool)  # the next pass of the subset is float64
-        prev = np.full(B, np.inf)  # the last decrement
+        # the last decrement
+        prev = np.full(B, np.inf) if prev is None else np.array(prev, dtype=float)
         hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
+        info = np.empty((B, m + J, m + J))  # each subset's last information matrix
+        fresh = np.zeros(B, dtype=bool)  # a float64 pass forms its own information
         act = np.arange(B)
         it = 0
         while it < max_iter and act.size:
@@ -358,7 +385,6 @@ class _Ordinal:
             na = act.size
             w64 = wide[act]
             g = np.empty((na, m + J))
-            N = np.empty((na, m + J, m + J))
             ll_k = np.zeros(na)
             ext_k = np.zeros(na)
             clip_k = np.zeros(na, dtype=bool)
@@ -372,12 +398,17 @@ class _Ordinal:
                                              return_inverse=True)[1:]
                     parts = self._layout(beta[idx[one]], theta[idx[one]])
                     parts = tuple(x[inverse.ravel()] for x in parts)
+                elif double and not point and not fresh[idx].any():
+                    parts = self._layout(beta[idx], theta[idx], True, info=False)
                 else:
                     parts = self._layout(beta[idx], theta[idx], double)
-                g[sel], N[sel] = self._assemble(*parts[:5], cols[idx], hidx[idx])
+                g[sel], N = self._assemble(*parts[:5], cols[idx], hidx[idx])
+                if N is not None:
+                    info[idx] = N
                 if double:
                     ll_k[sel], ext_k[sel], clip_k[sel] = parts[5:]
-            step = _solve_batch(N, g)
+                    fresh[idx] = True  # not settled by this pass: fresh information next
+            step = _solve_batch(info[act], g)
             dec = np.einsum("bm,bm->b", step, g)
             finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
             step[~finite] = 0.0
@@ -412,18 +443,21 @@ class _Ordinal:
             extreme[redo] = ext_r
         return beta, theta, ll, conv & np.isfinite(ll), extreme, it
 
-    def _assemble(self, score: np.ndarray, G: np.ndarray, cross: np.ndarray,
-                  g_theta: np.ndarray, tt: np.ndarray, cols: np.ndarray, hidx: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-        """Each subset's score (β_S, θ) and negative Hessian from the full-layout terms."""
+    def _assemble(self, score: np.ndarray, G: np.ndarray | None, cross: np.ndarray | None,
+                  g_theta: np.ndarray, tt: np.ndarray | None, cols: np.ndarray,
+                  hidx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Each subset's score (β_S, θ) and negative Hessian from the full-layout terms
+        (None without the information)."""
         B, m = cols.shape
         J = self.J
+        g = np.concatenate([np.take_along_axis(score, cols, axis=1), g_theta], axis=1)
+        if G is None:
+            return g, None
         N = np.empty((B, m + J, m + J))
         N[:, :m, :m] = np.take_along_axis(G, hidx, axis=1).reshape(B, m, m)
         N[:, :m, m:] = np.take_along_axis(cross, cols[:, :, None], axis=1)
         N[:, m:, :m] = N[:, :m, m:].transpose(0, 2, 1)
         N[:, m:, m:] = tt
-        g = np.concatenate([np.take_along_axis(score, cols, axis=1), g_theta], axis=1)
         return g, N
 
     def _newton_reference(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray,
