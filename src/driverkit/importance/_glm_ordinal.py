@@ -24,6 +24,7 @@ engine spends as few float64 ones as it can (the layout follows the binary engin
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
@@ -39,6 +40,7 @@ _TINY = 1e-280  # a product below this may have lost digits: that log-likelihood
 _SWITCH = 1e3  # float32 passes run until the decrement is below _SWITCH × tolerance, ...
 _PREDICT = 0.1  # ... or the next one is predicted below _PREDICT × tolerance (from a
 _SWITCH_PRED = 1e6  # decrement below _SWITCH_PRED × tolerance and the one before it)
+_KEPT_BYTES = 64 << 20  # parents' float64 passes kept for their children: at most per size
 
 
 # ======================================================================================
@@ -119,6 +121,13 @@ class _Ordinal:
         self.singles = np.flatnonzero((np.cumsum(covered[:n]) == 0) & (v > 0))
         self.v_singles = v[self.singles]
         self._local = threading.local()  # scratch arrays per thread (batches may run in threads)
+        # Each converged subset's float64 pass, kept for its children (see :meth:`newton`):
+        # entries of the previous and the current model size, keyed by the fitted values
+        self._kept: tuple[int, dict[bytes, np.ndarray], dict[bytes, np.ndarray] | None] = (
+            -1, {}, None)
+        self._kept_lock = threading.Lock()
+        P = iu.size
+        self._kept_width = 2 * (K + J) + P + K * J + J * J
 
     @property
     def pairsV(self) -> np.ndarray:
@@ -355,7 +364,10 @@ class _Ordinal:
         full step that keeps the cut points in order). That pass also gives the
         log-likelihood, ℓ(x + s) = ℓ(x) + gᵀs/2 up to third-order terms, and the
         information at the same point for the last step. Siblings (``shared``) start from
-        one linear predictor, so their first pass is computed once. ``safe=True`` runs the
+        one linear predictor, so their first pass is computed once; and where that
+        predictor is a parent's fit from this engine, the parent's last float64 pass (its
+        full-layout score and information, kept until the next model size is done) gives
+        each child a Newton step without a pass over the data. ``safe=True`` runs the
         float64 reference Newton with step halving. ``prev`` (B,) may give the decrement of
         a step that led to the starting points (for the prediction after the first pass).
         ``point=False`` is for callers that need ℓ only (bootstrap replicates): a float64
@@ -367,6 +379,9 @@ class _Ordinal:
             return self._newton_reference(cols, beta, theta, eps, max_iter, safe=True)
         B, m = cols.shape
         J, K = self.J, self.K
+        kept = self._kept_for(m) if shared is not None else None
+        keys = ([b.tobytes() + t.tobytes() for b, t in zip(beta, theta, strict=True)]
+                if kept is not None else [])
         beta, theta = beta * self.scale, theta - (beta @ self.center)[:, None]  # to z scale
         conv = np.zeros(B, dtype=bool)
         ll = np.full(B, np.nan)
@@ -378,6 +393,9 @@ class _Ordinal:
         hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
         info = np.empty((B, m + J, m + J))  # each subset's last information matrix
         fresh = np.zeros(B, dtype=bool)  # a float64 pass forms its own information
+        if kept is not None and kept[0]:
+            shared = self._parent_steps(kept[0], keys, shared, cols, hidx, beta, theta, prev)
+        store: list[tuple[np.ndarray, tuple[np.ndarray, ...]]] = []  # (subsets, pass)
         act = np.arange(B)
         it = 0
         while it < max_iter and act.size:
@@ -408,6 +426,8 @@ class _Ordinal:
                 if double:
                     ll_k[sel], ext_k[sel], clip_k[sel] = parts[5:]
                     fresh[idx] = True  # not settled by this pass: fresh information next
+                    if kept is not None and kept[1] is not None and N is not None:
+                        store.append((idx, (beta[idx], theta[idx], *parts[:5])))
             step = _solve_batch(info[act], g)
             dec = np.einsum("bm,bm->b", step, g)
             finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
@@ -436,12 +456,78 @@ class _Ordinal:
             act = act[~(done | ~finite)]
         beta /= self.scale
         theta += (beta @ self.center)[:, None]
+        if store:
+            assert kept is not None and kept[1] is not None
+            self._keep(kept[1], store, conv & ~exact, beta, theta)
         redo = ~conv | exact
         if redo.any():
             ext_r = np.zeros(int(redo.sum()))
             ll[redo] = self.loglike(beta[redo], theta[redo], ext_r)
             extreme[redo] = ext_r
         return beta, theta, ll, conv & np.isfinite(ll), extreme, it
+
+    def _kept_for(self, m: int) -> tuple[dict[bytes, np.ndarray],
+                                         dict[bytes, np.ndarray] | None]:
+        """(entries of the model size m − 1, the dict for size m or None when a level of
+        entries would exceed ``_KEPT_BYTES``). A call with a new size m starts a level:
+        the entries of size m − 1 become the parents', older ones are dropped. The levels
+        run one after the other (a level's batches may run on threads, and only read the
+        previous level), so which entries exist never depends on the threads."""
+        with self._kept_lock:
+            size, _, current = self._kept
+            if m != size:
+                older = (current or {}) if m == size + 1 else {}
+                big = math.comb(self.K, m) * self._kept_width * 8 > _KEPT_BYTES
+                self._kept = (m, older, None if big else {})
+            return self._kept[1], self._kept[2]
+
+    def _keep(self, into: dict[bytes, np.ndarray],
+              store: list[tuple[np.ndarray, tuple[np.ndarray, ...]]], ok: np.ndarray,
+              beta: np.ndarray, theta: np.ndarray) -> None:
+        """Keep the last float64 pass of the converged subsets, keyed by their fits (the
+        children's starting values, bit for bit): the point (z scale) and the full-layout
+        score and information there."""
+        for idx, parts in store:
+            rows = np.flatnonzero(ok[idx])
+            if rows.size == 0:
+                continue
+            packed = np.concatenate([np.asarray(x[rows], dtype=float).reshape(rows.size, -1)
+                                     for x in parts], axis=1)
+            for r, b in zip(rows, idx[rows], strict=True):
+                into[beta[b].tobytes() + theta[b].tobytes()] = packed[r]
+
+    def _parent_steps(self, parents: dict[bytes, np.ndarray], keys: list[bytes],
+                      shared: np.ndarray | None, cols: np.ndarray, hidx: np.ndarray,
+                      beta: np.ndarray, theta: np.ndarray, prev: np.ndarray
+                      ) -> np.ndarray | None:
+        """A Newton step for each subset whose start is a kept parent fit: from the
+        parent's last float64 point, with its score and information extended by the new
+        columns (``beta``, ``theta`` and ``prev`` are updated in place). Returns the sibling
+        labels with each stepped subset on its own (its first pass is its own)."""
+        found = [parents.get(k) for k in keys]
+        hit = np.flatnonzero([e is not None for e in found])
+        if hit.size == 0:
+            return shared
+        K, J, m = self.K, self.J, cols.shape[1]
+        E = np.stack([found[i] for i in hit])
+        cuts = np.cumsum([K, J, K, self._kept_width - 2 * (K + J) - K * J - J * J, K * J, J])
+        xb, xt, score, G, cross, gth, tt = np.split(E, cuts, axis=1)
+        g, N = self._assemble(score, G, cross.reshape(-1, K, J), gth, tt.reshape(-1, J, J),
+                              cols[hit], hidx[hit])
+        assert N is not None
+        step = _solve_batch(N, g)
+        dec = np.einsum("bm,bm->b", step, g)
+        ok = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
+        step[~ok] = 0.0
+        full = np.zeros((hit.size, K))
+        np.put_along_axis(full, cols[hit], step[:, :m], axis=1)
+        t = _ordered_step(xt, step[:, m:])
+        beta[hit] = xb + t[:, None] * full
+        theta[hit] = xt + t[:, None] * step[:, m:]
+        prev[hit] = np.where(ok & (t == 1.0), dec, np.inf)
+        labels = np.arange(cols.shape[0]) if shared is None else shared.copy()
+        labels[hit] = -1 - hit  # parent labels are ≥ 0
+        return labels
 
     def _assemble(self, score: np.ndarray, G: np.ndarray | None, cross: np.ndarray | None,
                   g_theta: np.ndarray, tt: np.ndarray | None, cols: np.ndarray,
