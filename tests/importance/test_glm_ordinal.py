@@ -215,3 +215,26 @@ def test_threads_give_the_same_fits_bit_for_bit():
         two = glm_subset_values(X, y, kind="ordinal", threads=2, block=16)
     assert np.array_equal(one.v, two.v) and np.array_equal(one.thetas, two.thetas)
     assert np.array_equal(one.coef, two.coef)
+
+
+def test_children_stepped_from_kept_parents_match_the_plain_newton(monkeypatch):
+    """Children take their first step from the parent's kept float64 pass; with nothing
+    kept (or a factor player, whose children skip a size) the fits are the same."""
+    X, y = ratings(400, 6, 10)
+    stepped = []
+    parent_steps = _Ordinal._parent_steps
+
+    def spy(eng, parents, keys, *a):
+        stepped.append(sum(k in parents for k in keys))
+        return parent_steps(eng, parents, keys, *a)
+
+    with monkeypatch.context() as mp:
+        mp.setattr(_Ordinal, "_parent_steps", spy)
+        kept = glm_subset_values(X, y, kind="ordinal")
+    assert sum(stepped) >= 2**6 - 1 - 6  # every model but the first level's
+    with monkeypatch.context() as mp:
+        mp.setattr(_glm_ordinal, "_KEPT_BYTES", 0)
+        assert_same_fits(glm_subset_values(X, y, kind="ordinal"), kept)
+    with monkeypatch.context() as mp:
+        plain(mp)
+        assert_same_fits(kept, glm_subset_values(X, y, kind="ordinal"))
