@@ -121,6 +121,9 @@ class _Ordinal:
         self.singles = np.flatnonzero((np.cumsum(covered[:n]) == 0) & (v > 0))
         self.v_singles = v[self.singles]
         self._local = threading.local()  # scratch arrays per thread (batches may run in threads)
+        # the fast passes' (n × batch) arrays, per thread; engines used one after the other
+        # on one thread may share them (see ``share_buffers``)
+        self.buffers = threading.local()
         # Each converged subset's float64 pass, kept for its children (see :meth:`newton`):
         # entries of the previous and the current model size, keyed by the fitted values
         self._kept: tuple[int, dict[bytes, np.ndarray], dict[bytes, np.ndarray] | None] = (
@@ -152,12 +155,12 @@ class _Ordinal:
         Respondents are rows, so every category's rows are one contiguous block.
         """
         key = f"bufs_{np.dtype(dtype).name}"
-        bufs = getattr(self._local, key, None)
+        bufs = getattr(self.buffers, key, None)
         need = self.n * B
         if bufs is None or bufs[0].size < need or len(bufs) < count:
             size = max(need, self.n * self.block, bufs[0].size if bufs else 0)
             bufs = [np.empty(size, dtype=dtype) for _ in range(max(count, 8))]
-            setattr(self._local, key, bufs)
+            setattr(self.buffers, key, bufs)
         return [b[:need].reshape(self.n, B) for b in bufs[:count]]
 
     def _fill(self, out: np.ndarray, cuts: np.ndarray, eta: np.ndarray, upper: bool,

@@ -176,6 +176,7 @@ def ordinal_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GL
         nr = int(keep.sum())
         engines.append(_Ordinal(X[keep], codes[keep], V[r][keep], J,
                                 int(np.clip(_CACHE_BYTES // (8 * nr), 16, 1024))))
+        engines[-1].buffers = mean.buffers  # used one after the other: one set of arrays
     eps = tol * np.maximum(1.0, np.abs(ll0))
 
     order = np.argsort(sizes, kind="stable")
