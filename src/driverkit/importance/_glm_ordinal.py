@@ -101,7 +101,9 @@ class _Ordinal:
         sd = np.sqrt(np.maximum(v @ (X - self.center) ** 2 / total, 0.0)) if total > 0 else 0
         self.scale = np.where(sd > 0, sd, 1.0) * np.ones(K)
         self.Z = np.ascontiguousarray((X - self.center) / self.scale)
-        self.zmax = max(float(np.abs(self.Z).max(initial=0.0)), 1.0)
+        self.zmax_col = np.abs(self.Z).max(axis=0, initial=0.0)
+        self.Z1 = np.column_stack([self.Z, np.ones(n)])  # [z, 1]: η − θ in one product
+        self.Z1_32 = self.Z1.astype(np.float32)
         self.Zv = self.Z * v[:, None]
         self.Z32 = self.Z.astype(np.float32)
         self.Zv32 = self.Zv.astype(np.float32)
@@ -246,32 +248,44 @@ class _Ordinal:
         J, K, sl, W = self.J, self.K, self.sl, self.cat_w
         f4 = np.float64 if double else np.float32
         v, Zv1 = (self.v, self.Zv1) if double else (self.v32, self.Zv1_32)
-        eta, S, Wt, A, Fa, Fb, Ga, Gb, P = self._scratch(f4, 9, B)
+        S, Wt, A, Fa, Fb, Ga, Gb, P = self._scratch(f4, 8, B)
         r, kap, _ = self._cut_constants(theta)
+        # a = η − θ_c comes from one product per category, [z, 1]·[β, −θ_c] (float64:
+        # times log₂e, for exp2); |η| ≤ Σ|β_k|·max|z_k| says when no a can be large
+        rhs = np.empty((K + 1, B), dtype=f4)
         if double:
-            np.matmul(self.Z, beta.T * _LOG2E, out=eta)  # η·log₂e
-            th = np.ascontiguousarray(theta.T) * _LOG2E
+            Z1 = self.Z1
+            rhs[:K] = beta.T * _LOG2E
+            th = theta.T * -_LOG2E
             rT = np.ascontiguousarray(r.T)
-            emax, emin = eta.max(axis=0) / _LOG2E, eta.min(axis=0) / _LOG2E
-            gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
-            extreme = np.maximum.reduce([emax - theta[:, -1], theta[:, 0] - emin, gaps])
-            exact = emax - theta[:, 0] > _CLIP64
-            np.minimum(eta, th[:1] + _CLIP64 * _LOG2E, out=eta)
+            emax = np.full(B, -np.inf)
+            emin = np.full(B, np.inf)
             expf: Any = np.exp2
         else:
-            np.matmul(self.Z32, beta.T.astype(f4), out=eta)
-            th = np.ascontiguousarray(theta.T, dtype=f4)  # (J, B)
+            Z1 = self.Z1_32
+            rhs[:K] = beta.T
+            th = -theta.T
             rT = np.ascontiguousarray(np.maximum(r.T, 1e-30), dtype=f4)
-            # steering only, so bounding η − θ₀ (hence every η − θ_c) keeps e^{η − θ} finite
-            np.minimum(eta, th[:1] + _CLIP32, out=eta)
             expf = np.exp
+            # steering only: bounding every η − θ_c keeps e^{η − θ} finite in float32
+            clip = (np.abs(beta) @ self.zmax_col - theta.min(axis=1)).max() > _CLIP32
         g_theta = np.zeros((J, B))
         cross = np.zeros((J, K, B))
         tt = np.zeros((B, J, J))
         for c, s in enumerate(sl):
             a, fa, ga, fb, gb, sc = A[s], Fa[s], Ga[s], Fb[s], Gb[s], S[s]
             cut = min(c, J - 1)
-            np.subtract(eta[s], th[cut : cut + 1], out=a)
+            rhs[K] = th[cut]
+            np.matmul(Z1[s], rhs, out=a)
+            if double:
+                top = a.max(axis=0, initial=-np.inf) / _LOG2E + theta[:, cut]  # max η
+                np.maximum(emax, top, out=emax)
+                np.minimum(emin, a.min(axis=0, initial=np.inf) / _LOG2E + theta[:, cut],
+                           out=emin)
+                if (top - theta[:, cut]).max(initial=-np.inf) > _CLIP64:
+                    np.minimum(a, _CLIP64 * _LOG2E, out=a)  # e^{η − θ_c} stays finite
+            elif clip:
+                np.minimum(a, _CLIP32, out=a)
             expf(a, out=a)
             if c < J:
                 np.add(a, 1.0, out=fa)
@@ -328,6 +342,10 @@ class _Ordinal:
                 Wt[s] = fb
             else:
                 np.add(ga, fb, out=Wt[s])
+        if double:
+            gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
+            extreme = np.maximum.reduce([emax - theta[:, -1], theta[:, 0] - emin, gaps])
+            exact = emax - theta[:, 0] > _CLIP64
         Zv = self.Zv if double else self.Zv32
         score = (Zv.T @ S).T.astype(float, copy=False)
         parts: tuple[Any, ...]
