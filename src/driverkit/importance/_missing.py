@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..stats._sufficient import nearest_correlation, pairwise_replicate_covariances
+from ..stats._pairwise import nearest_correlation, pairwise_replicate_covariances
 from . import _bootstrap as bs
 
 __all__ = ["pairwise_batch", "pooled_importance"]

@@ -1,5 +1,7 @@
-"""Scenarios compiled into plans: segments, operator moves (numeric and categorical
-drivers) and design-matrix changes (a mixin of :class:`~driverkit.simulate.Simulator`)."""
+"""Scenarios compiled into plans (a mixin of :class:`~driverkit.simulate.Simulator`).
+
+Segments, operator moves (numeric and categorical drivers) and design-matrix changes.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Pairwise-complete moments of files and Dask frames (pairwise deletion at any scale).
 
-:class:`~driverkit.stats._sufficient.PairwiseStats` are sums, so each chunk of a file or each
+:class:`~driverkit.stats._pairwise.PairwiseStats` are sums, so each chunk of a file or each
 Dask partition is summarised on its own and the parts are merged exactly.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._pairwise import PairwiseStats
 from ._stream import iter_frames
-from ._sufficient import PairwiseStats
 
 __all__ = ["pairwise_stats"]
 
