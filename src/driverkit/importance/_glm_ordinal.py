@@ -6,6 +6,9 @@ The per-respondent work of a fit is a few transcendental functions per Newton pa
 engine spends as few float64 ones as it can (the layout follows the binary engine in
 :mod:`._glm_logit`):
 
+* a subset's first Newton step is taken from its parent's last float64 pass (the
+  full-layout score and information there, kept until the next model size is done), so
+  it costs no pass over the respondents;
 * passes that only steer Newton towards the optimum run in float32, on standardised
   columns (so that float32 information matrices are well conditioned), with one
   exponential per respondent: every score and information term is a weighted sum of
