@@ -224,7 +224,8 @@ def prepare(
     n_total = len(data)
     data, na_counts = _missing.apply_na_values(data, na_values, cols_to_check, func)
     declared_outcome = None
-    if scales is not None and isinstance(scales, Mapping) and outcome in scales:
+    if (scales is not None and isinstance(scales, Mapping) and outcome is not None
+            and outcome in scales):
         declared_outcome = _outcome_scale(scales[outcome], str(outcome))
         scales = {k: v for k, v in scales.items() if k != outcome}
 

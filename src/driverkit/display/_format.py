@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._results import META_LABELS
 from ..exceptions import DriverkitError, DriverkitTypeError, DriverkitWarning
 
 __all__ = [
@@ -134,6 +135,8 @@ class Format:
                 return DEFAULT_LABELS[key[: -len(suffix)]] + word
         if key in DEFAULT_LABELS:
             return DEFAULT_LABELS[key]
+        if key in META_LABELS:  # a fact written in display style, stored in snake_case
+            return META_LABELS[key]
         # other snake_case names of driverkit's own columns read as words
         return key.replace("_", " ") if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", key) else key
 

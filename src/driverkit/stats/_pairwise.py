@@ -46,11 +46,11 @@ def nearest_correlation(R: np.ndarray, *, floor: float = 1e-8, tol: float = 1e-1
     for _ in range(max_iter):
         Rk = Y - dS
         ev, vec = np.linalg.eigh(Rk)
-        X = (vec * np.maximum(ev, floor)) @ vec.T
+        X = (vec * np.maximum(ev, float(floor))) @ vec.T
         dS = X - Rk
         Y_new = X.copy()
         np.fill_diagonal(Y_new, 1.0)
-        done = np.linalg.norm(Y_new - Y) <= tol * max(np.linalg.norm(Y), 1.0)
+        done = np.linalg.norm(Y_new - Y) <= tol * max(float(np.linalg.norm(Y)), 1.0)
         Y = Y_new
         if done and np.linalg.eigvalsh(Y)[0] > 0:
             break

@@ -62,10 +62,10 @@ def pairwise_stats(source: Any, columns: Sequence[str], *, weights: str | None =
         parts = [dask.delayed(_part)(p, cols, weights, wt, None)
                  for p in source[read].to_delayed()]
         done = list(dask.compute(*parts))
-        out = done[0]
+        merged: PairwiseStats = done[0]
         for p in done[1:]:
-            out = out.merge(p)
-        return out
+            merged = merged.merge(p)
+        return merged
     out: PairwiseStats | None = None
     for frame in iter_frames(source, read, chunksize=chunksize, progress=progress):
         part = _part(frame, cols, weights, wt, None if out is None else out._c)
