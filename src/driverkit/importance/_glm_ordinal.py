@@ -157,15 +157,18 @@ class _Ordinal:
     def _scratch(self, dtype: type, count: int, B: int) -> list[np.ndarray]:
         """``count`` contiguous scratch arrays of shape (n, B) in ``dtype`` (per thread).
 
-        Respondents are rows, so every category's rows are one contiguous block.
+        Respondents are rows, so every category's rows are one contiguous block. float32
+        arrays are views of the float64 ones (a pass uses one precision), so the two kinds
+        of pass share one set of memory.
         """
-        key = f"bufs_{np.dtype(dtype).name}"
-        bufs = getattr(self.buffers, key, None)
+        bufs = getattr(self.buffers, "bufs", None)
         need = self.n * B
         if bufs is None or bufs[0].size < need or len(bufs) < count:
             size = max(need, self.n * self.block, bufs[0].size if bufs else 0)
-            bufs = [np.empty(size, dtype=dtype) for _ in range(max(count, 8))]
-            setattr(self.buffers, key, bufs)
+            bufs = [np.empty(size) for _ in range(max(count, 8))]
+            self.buffers.bufs = bufs
+        if np.dtype(dtype) == np.float32:
+            return [b.view(np.float32)[:need].reshape(self.n, B) for b in bufs[:count]]
         return [b[:need].reshape(self.n, B) for b in bufs[:count]]
 
     def _fill(self, out: np.ndarray, cuts: np.ndarray, eta: np.ndarray, upper: bool,
