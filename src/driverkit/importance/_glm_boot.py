@@ -33,15 +33,22 @@ OK, REFITTED, FAILED = 0, 1, 2
 def replicate_chunk(n_rows: int, n_players: int, kind: str) -> int:
     """How many bootstrap replicates one call of the replicate statistic fits together.
 
-    Replicates of a chunk share work (starts, first steps), and chunks are what the
-    threads or Dask workers share out, so this balances shared work against load balance.
+    Replicates of a chunk share work (the fitted probabilities at the full-sample
+    estimates, the first step's information matrix, one product for all their first-step
+    scores), and chunks are what the threads or Dask workers share out, so this balances
+    shared work against load balance and memory: a logit replicate keeps about
+    ``n · (p + 2)² · 2.4`` bytes of per-row products, and a chunk holds up to 64 MB of them
+    (50 replicates at n = 2,000, p = 12; fewer for large samples). Other models: 25.
 
     Examples
     --------
-    >>> replicate_chunk(2000, 12, "logit")
-    25
+    >>> replicate_chunk(2000, 12, "logit"), replicate_chunk(50_000, 12, "logit")
+    (50, 10)
     """
-    return 25
+    if kind != "logit":
+        return 25
+    per_replicate = 2.4 * n_rows * (n_players + 2) ** 2
+    return int(np.clip(64e6 // max(per_replicate, 1.0), 10, 50))
 
 
 def fits_consistent(ll: np.ndarray, ll0: float, parents: np.ndarray, v: np.ndarray) -> bool:
