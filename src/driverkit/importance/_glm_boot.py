@@ -17,6 +17,7 @@ fails it is reported as failed, dropped from the intervals, and counted.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -108,11 +109,12 @@ def replicate_values(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMSubse
     v = np.full((R, n_masks), np.nan)
     status = np.full(R, FAILED)
     todo = np.arange(R)
-    if fast and kind == "logit" and full.kind == "logit":
+    if fast and kind in ("logit", "ordinal") and full.kind == kind:
+        from ._glm_ordinal_replicates import ordinal_replicate_fits
         from ._glm_replicates import logit_replicate_fits
 
-        fits = logit_replicate_fits(X, y, W, full, players=players, always=always,
-                                    weight_type=weight_type)
+        fitter: Any = logit_replicate_fits if kind == "logit" else ordinal_replicate_fits
+        fits = fitter(X, y, W, full, players=players, always=always, weight_type=weight_type)
         left = []
         for b in range(R):
             ll = fits.loglike[b]
