@@ -51,9 +51,47 @@ def snake_key(key: str) -> str:
 class Meta(dict):
     """``.meta``: snake_case keys (data); the renderers show display labels.
 
-    The display-style keys of 0.1 (``meta["condition number"]``, ``meta["R²"]``, …) still
-    read, with a :class:`DeprecationWarning`, for one release.
+    Keys written in display style are stored in snake_case (``"respondents used"`` →
+    ``"respondents_used"``), so every result's facts read the same way. The display-style
+    keys (``meta["condition number"]``, ``meta["R²"]``, …) still read, with a
+    :class:`DeprecationWarning`, for one release.
+
+    Examples
+    --------
+    >>> m = Meta({"respondents used": 240, "r2": 0.4})
+    >>> list(m)
+    ['respondents_used', 'r2']
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    @staticmethod
+    def _store_key(key: Any) -> Any:
+        new = _new_meta_key(key)
+        if new != key and isinstance(key, str) and key not in _OLD_META_KEYS:
+            from .display._format import META_LABELS
+
+            META_LABELS.setdefault(new, key)
+        return new
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        dict.__setitem__(self, self._store_key(key), value)
+
+    def __delitem__(self, key: Any) -> None:
+        dict.__delitem__(self, self._resolve(key))
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        return dict.setdefault(self, self._store_key(key), default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        return dict.pop(self, self._resolve(key), *default)
 
     def _resolve(self, key: Any) -> Any:
         if dict.__contains__(self, key):

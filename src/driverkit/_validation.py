@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import numbers
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -202,6 +202,16 @@ def check_kind(kind: Any, func: str, supported: Sequence[str] = KINDS) -> str:
             f"{', '.join(repr(k) for k in supported)})."
         )
     return str(kind)
+
+
+@overload
+def check_int(value: Any, name: str, func: str, *, low: int = ...,
+              allow_none: Literal[False] = ...) -> int: ...
+
+
+@overload
+def check_int(value: Any, name: str, func: str, *, low: int = ...,
+              allow_none: bool) -> int | None: ...
 
 
 def check_int(value: Any, name: str, func: str, *, low: int = 0,

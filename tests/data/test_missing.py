@@ -85,7 +85,7 @@ def test_pairwise_shapley_equals_shapley_of_independent_pairwise_covariance(hole
     np.testing.assert_allclose(res.table["importance"], ref.table["importance"], atol=1e-13)
     n_min = int(min(df[[a, b]].dropna().shape[0] for a in [*d, "satisfaction"]
                     for b in [*d, "satisfaction"]))
-    assert res.meta["smallest pairwise n"] == n_min
+    assert res.meta["smallest_pairwise_n"] == n_min
 
 
 def test_pairwise_fit_matches_normal_equations_of_pairwise_covariance(holes):
@@ -96,7 +96,7 @@ def test_pairwise_fit_matches_normal_equations_of_pairwise_covariance(holes):
     np.testing.assert_allclose(m.params[d].to_numpy(), beta, rtol=1e-10)
     means = df[[*d, "satisfaction"]].mean().to_numpy()
     assert m.params["Intercept"] == pytest.approx(means[-1] - means[:-1] @ beta, rel=1e-10)
-    assert m.n == m.meta["smallest pairwise n"]
+    assert m.n == m.meta["smallest_pairwise_n"]
 
 
 def test_pairwise_stats_merge_equals_one_pass(holes):
@@ -185,6 +185,9 @@ def test_mi_importance_averages_sets_and_pools_bootstrap(holes):
     assert {"ci_low", "ci_high", "share_low", "share_high"} <= set(res.table.columns)
     assert (res.table["ci_low"] <= res.table["importance"]).all()
     assert res.replicates.shape == (40, len(d))
+    # the key facts are the pooled fit's, not the first imputed set's
+    assert res.meta["r2"] == res.r2
+    np.testing.assert_allclose(res.table["importance"].sum(), res.r2, rtol=1e-12)
 
 
 # ---- mean and dummy --------------------------------------------------------------------------
@@ -235,7 +238,7 @@ def test_na_values_global_and_per_column_with_counts(survey):
     with pytest.warns(dk.MissingDataWarning):
         m = dk.fit(coded, "satisfaction", d, na_values=["vet ej", 99])
     np.testing.assert_allclose(m.params, ref.params, rtol=1e-12)
-    assert m.meta["na_values removed"] == {d[0]: {"vet ej": 7}, d[1]: {"99": 3}}
+    assert m.meta["na_values_removed"] == {d[0]: {"vet ej": 7}, d[1]: {"99": 3}}
     with pytest.warns(dk.MissingDataWarning):
         m2 = dk.fit(coded, "satisfaction", d, na_values={d[0]: "Vet ej", d[1]: [99.0]})
     np.testing.assert_allclose(m2.params, ref.params, rtol=1e-12)

@@ -47,16 +47,16 @@ class Spy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.fast = self.plain = 0
-        score64, reference = _Ordinal._score64, _Ordinal._newton_reference
+        layout, reference = _Ordinal._layout, _Ordinal._newton_reference
 
-        def fast(eng, *a, **k):
-            self.fast += 1
-            return score64(eng, *a, **k)
+        def fast(eng, beta, theta, double=False):
+            self.fast += double
+            return layout(eng, beta, theta, double)
 
         def ref(eng, *a, **k):
             self.plain += 1
             return reference(eng, *a, **k)
-        monkeypatch.setattr(_Ordinal, "_score64", fast)
+        monkeypatch.setattr(_Ordinal, "_layout", fast)
         monkeypatch.setattr(_Ordinal, "_newton_reference", ref)
 
 
@@ -186,8 +186,9 @@ def test_switch_threshold_does_not_change_the_answer(monkeypatch):
     """Steering with float32 longer or shorter changes the path, not the fits."""
     X, y = ratings(300, 5, 7)
     base = glm_subset_values(X, y, kind="ordinal")
-    for switch in (1.0, 1e6):
+    for switch, predict in ((1.0, 0.1), (1e6, 0.1), (1e3, 0.0), (1.0, 0.0)):
         monkeypatch.setattr(_glm_ordinal, "_SWITCH", switch)
+        monkeypatch.setattr(_glm_ordinal, "_PREDICT", predict)  # 0: no predicted switch
         assert_same_fits(glm_subset_values(X, y, kind="ordinal"), base)
 
 
@@ -214,3 +215,26 @@ def test_threads_give_the_same_fits_bit_for_bit():
         two = glm_subset_values(X, y, kind="ordinal", threads=2, block=16)
     assert np.array_equal(one.v, two.v) and np.array_equal(one.thetas, two.thetas)
     assert np.array_equal(one.coef, two.coef)
+
+
+def test_children_stepped_from_kept_parents_match_the_plain_newton(monkeypatch):
+    """Children take their first step from the parent's kept float64 pass; with nothing
+    kept (or a factor player, whose children skip a size) the fits are the same."""
+    X, y = ratings(400, 6, 10)
+    stepped = []
+    parent_steps = _Ordinal._parent_steps
+
+    def spy(eng, parents, keys, *a):
+        stepped.append(sum(k in parents for k in keys))
+        return parent_steps(eng, parents, keys, *a)
+
+    with monkeypatch.context() as mp:
+        mp.setattr(_Ordinal, "_parent_steps", spy)
+        kept = glm_subset_values(X, y, kind="ordinal")
+    assert sum(stepped) >= 2**6 - 1 - 6  # every model but the first level's
+    with monkeypatch.context() as mp:
+        mp.setattr(_glm_ordinal, "_KEPT_BYTES", 0)
+        assert_same_fits(glm_subset_values(X, y, kind="ordinal"), kept)
+    with monkeypatch.context() as mp:
+        plain(mp)
+        assert_same_fits(kept, glm_subset_values(X, y, kind="ordinal"))

@@ -111,3 +111,64 @@ def test_fast_and_engine_replicates_agree_and_keep_the_checks():
     assert st_fast.tolist() == st_eng.tolist() == [OK] * 4 + [2]
     np.testing.assert_allclose(v_fast[:4], v_eng[:4], rtol=0, atol=1e-9)
     assert np.all(np.isnan(v_fast[4]))
+
+
+def test_inverse_factors_give_the_inverse_or_pseudo_inverse():
+    from driverkit.importance._glm_replicates import _inv_factor
+
+    rng = np.random.default_rng(11)
+    A = rng.normal(size=(4, 4, 9))
+    N = A @ A.transpose(0, 2, 1)
+    N[1, 2, :] = N[1, :, 2] = 0.0  # a column constant on a resample's rows: singular
+    N[3, 0, 0] = np.nan
+    F = _inv_factor(N)
+    for b in (0, 2):
+        np.testing.assert_allclose(F[b].T @ F[b], np.linalg.inv(N[b]), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(F[1].T @ F[1], np.linalg.pinv(N[1], hermitian=True), atol=1e-10)
+    assert np.all(np.isnan(F[3]))
+    good = _inv_factor(N[[0, 2]])  # all positive definite: the batched Cholesky path
+    np.testing.assert_allclose(good, F[[0, 2]], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("weight_type", ["sampling", "frequency"])
+def test_float32_chord_steps_keep_every_subset_equal_to_a_plain_refit(monkeypatch, weight_type):
+    # forcing every subset through the float32 chord steps (the small-sample path) must not
+    # move any value: acceptance is decided by the float64 check, with the stricter limit
+    # of a stale information matrix
+    from driverkit.importance import _glm_replicates as gr
+
+    monkeypatch.setattr(gr, "_F32_NEWTON", 0.0)
+    X, y = _ratings(90, 5, seed=12)
+    rng = np.random.default_rng(13)
+    w = rng.uniform(0.5, 2.0, 90)
+    if weight_type == "frequency":
+        w = np.round(w * 2)
+    opts = dict(players=[[0, 1], [2], [3]], always=[4], weight_type=weight_type)
+    full = glm_subset_values(X, y, w, **opts)
+    W = resample_counts(90, 5, rng) * w
+    fits = logit_replicate_fits(X, y, W, full, **opts)
+    assert fits.converged.all()
+    for b in range(5):
+        plain = glm_subset_values(X, y, W[b], **opts)
+        np.testing.assert_allclose(fits.loglike[b], plain.loglike, rtol=0,
+                                   atol=1e-9 * abs(plain.loglike_null))
+
+
+def test_a_separating_resample_is_handed_to_the_engine_not_accepted_early():
+    # a resample in which a driver separates the outcome: the subsets holding it have no
+    # finite optimum and their likelihood creeps to 0, which the quadratic model of the fast
+    # steps underestimates, so they go to the engine and end as a plain refit does
+    X, y = _ratings(120, 3, seed=14)
+    full = glm_subset_values(X, y)
+    W = resample_counts(120, 3, np.random.default_rng(15)).astype(float)
+    sep = (X[:, 0] >= np.median(X[:, 0])) == (y == 1)
+    W[2, ~sep] = 0.0  # resample 2 keeps only rows that q0 separates
+    fits = logit_replicate_fits(X, y, W, full)
+    assert fits.fast[2] == 3  # the four subsets with q0 were not accepted by the fast steps
+    v, status = replicate_values(X, y, W, full)
+    assert status.tolist() == [OK] * 3
+    for b in range(3):
+        plain = glm_subset_values(X, y, W[b], quiet=True)
+        assert plain.converged.all()
+        np.testing.assert_allclose(v[b], plain.v, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(v[2, [1, 3, 5, 7]], 1.0, atol=1e-9)  # the perfect-fit limit

@@ -27,7 +27,7 @@ def test_batched_bootstrap_equals_refits_of_the_same_resamples():
     df, t = _data()
     B = 12
     m = _fit(df, t.constructs, t.paths, weights="weight", scales=(1, 10), bootstrap=B, seed=7)
-    assert m.meta["resamples kept"] == B
+    assert m.meta["resamples_kept"] == B
     counts = draw_counts(np.random.default_rng(7), B, len(df))
     est, te, idx, imp = [], [], [], []
     for b in range(B):
@@ -82,10 +82,10 @@ def test_degenerate_resamples_are_reported_and_left_out():
     with pytest.warns(dk.ConvergenceWarning, match="degenerate"):
         m = dk.pls(df, {"X": ["x1", "x2"], "Y": ["y1", "y2"]}, [("X", "Y")], bootstrap=200,
                    seed=3)
-    dropped = m.meta["resamples dropped (constant item or singular block)"]
+    dropped = m.meta["resamples_dropped_constant_item_or_singular_block"]
     # P(the one non-zero y2 answer is not drawn) = (13/14)^14 ≈ 0.354
     assert 40 < dropped < 110
-    assert m.meta["resamples kept"] == 200 - dropped
+    assert m.meta["resamples_kept"] == 200 - dropped
     assert any("degenerate" in s for s in m.notes)
     assert np.isfinite(m.paths["std_error"]).all()
 

@@ -130,7 +130,7 @@ def test_non_numeric_and_na_values(survey):
         dk.pls(d2, t.constructs, t.paths)
     with pytest.warns(dk.MissingDataWarning, match=re.escape("2 of 300 respondents (0.7%)")):
         m = _fit(d2, t.constructs, t.paths, na_values=["Don't know"])
-    assert m.n == 298 and m.meta["respondents used"] == 298
+    assert m.n == 298 and m.meta["respondents_used"] == 298
     d3 = df.assign(PERQ1=df["PERQ1"].where(~df.index.isin([1, 2, 5]), 99))
     with pytest.warns(dk.MissingDataWarning):
         m3 = _fit(d3, t.constructs, t.paths, na_values={"PERQ1": [99]})

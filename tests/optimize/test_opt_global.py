@@ -49,7 +49,7 @@ def test_s_curves_reach_the_brute_force_optimum(trial):
     assert old.value < best - 1e-3 * abs(best)  # the local search alone is stuck
     assert plan.value >= best - 1e-4 * abs(best)  # the grid's best, up to its resolution
     assert plan.value == sim.run(plan.scenario, draws=0).table["delta_rate"].iloc[0]
-    assert "MILP" in plan.meta["search"] and plan.meta["best value found"] == plan.value
+    assert "MILP" in plan.meta["search"] and plan.meta["best_value_found"] == plan.value
 
 
 def test_concave_curves_do_not_need_the_milp():

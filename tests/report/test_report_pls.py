@@ -108,8 +108,8 @@ def test_workbook_ipma_sheet_has_a_native_scatter_chart(pls_report):
     # the axes cross at the mean importance and the mean performance (the quadrant split)
     # (in the file, an axis's crossesAt is its position on the other axis: the horizontal
     # axis sits at the mean performance, the vertical one at the mean importance)
-    assert chart.x_axis.crossesAt == pytest.approx(ipma.meta["mean performance"], rel=1e-12)
-    assert chart.y_axis.crossesAt == pytest.approx(ipma.meta["mean importance"], rel=1e-12)
+    assert chart.x_axis.crossesAt == pytest.approx(ipma.meta["mean_performance"], rel=1e-12)
+    assert chart.y_axis.crossesAt == pytest.approx(ipma.meta["mean_importance"], rel=1e-12)
     (series,) = chart.series
     assert series.xVal.numRef.f.endswith("$B$2:$B$6")  # importance, one row per construct
     assert series.yVal.numRef.f.endswith("$C$2:$C$6")  # performance

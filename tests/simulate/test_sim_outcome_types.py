@@ -43,7 +43,7 @@ def test_linear_model_of_a_score_reports_mean_in_points(demo, score_model):
     assert t["baseline_mean"].iloc[0] == pytest.approx(score_model.predict(demo).mean())
     assert sim.value(UP, "mean") == t["delta_mean"].iloc[0]
     assert "delta_mean" in res.by_driver.columns and "delta_customers" not in res.by_driver
-    assert res.meta["outcome type"] == "score" and "customers" not in res.meta
+    assert res.meta["outcome_type"] == "score" and "customers" not in res.meta
     assert res.uncertainty["objective"].iloc[0] == "delta_mean"
     assert not any(n.startswith("Rate =") for n in res.notes)
 

@@ -37,14 +37,14 @@ def test_model_flags_the_suppressor(data, model):
     r = np.corrcoef(data["s"], data["y"])[0, 1]
     assert flips.loc["s", "corr"] == pytest.approx(r, rel=1e-10)
     assert flips.loc["s", "coef"] == model.table.loc["s", "estimate"] < 0 < r
-    assert model.meta["suppressor signs"] == "s"
+    assert model.meta["suppressor_signs"] == "s"
     assert any("suppressor" in n for n in model.notes)
 
 
 def test_importance_flags_the_suppressor(data):
     with pytest.warns(dk.SuppressorWarning, match="s \\(coefficient"):
         res = dk.importance(data, "y", ["a", "s"])
-    assert res.meta["suppressor signs"] == "s"
+    assert res.meta["suppressor_signs"] == "s"
 
 
 def test_no_flag_without_a_sign_flip(data):
@@ -60,7 +60,7 @@ def test_simulator_and_optimisers_say_so(data, model):
     with pytest.warns(dk.SuppressorWarning, match="The scenario moves 's'"):
         res = sim.run({"s": dk.shift(-1)}, draws=0)
     assert res.diagnostics.set_index("driver")["suppressor"].to_dict() == {"s": True}
-    assert res.meta["suppressor signs"] == "s"
+    assert res.meta["suppressor_signs"] == "s"
     # a cut of the suppressor "gains" and saves money: the portfolio takes it, and says so
     ini = {"cut s": {"cost": -10.0, "scenario": dk.Scenario("cut s", {"s": dk.shift(-1)})},
            "raise a": {"cost": 5.0, "scenario": dk.Scenario("raise a", {"a": dk.shift(1)})}}

@@ -67,6 +67,8 @@ def small_geometry(monkeypatch):
     monkeypatch.setattr(_subsets, "LEX_LOW", 2)
     monkeypatch.setattr(_subsets, "BLOCKS_PER_JOB", 2)
     monkeypatch.setattr(_subsets, "LEX_CHUNK", 4)
+    # the last low player expanded one sub-root row at a time (two per block)
+    monkeypatch.setattr(_subsets, "LEX_SUB", 1)
 
 
 def test_streamed_sums_at_p20_equal_the_plain_recursion():
@@ -171,6 +173,55 @@ def test_public_groups_and_covariates_over_many_blocks(small_geometry, monkeypat
     pd.testing.assert_frame_equal(small.table, one.table, atol=1e-12, rtol=0)
     assert small.table["importance"].sum() + small.r2_always == pytest.approx(small.r2,
                                                                               abs=1e-12)
+
+
+def _normal_equation_values(R: np.ndarray) -> np.ndarray:
+    """v of every mask as r_Sᵀ R_SS⁻¹ r_S, one solve per subset (batched by size)."""
+    p = R.shape[0] - 1
+    masks = np.arange(1 << p)
+    bits = (masks[:, None] >> np.arange(p)) & 1
+    size = bits.sum(axis=1)
+    v = np.zeros(1 << p)
+    for k in range(1, p + 1):
+        ms = masks[size == k]
+        cols = np.nonzero(bits[ms])[1].reshape(len(ms), k)
+        Rss = R[cols[:, :, None], cols[:, None, :]]
+        r = R[cols, p]
+        v[ms] = np.einsum("mi,mi->m", r, np.linalg.solve(Rss, r[..., None])[..., 0])
+    return v
+
+
+@pytest.mark.parametrize(("block", "low", "sub"), [(12, 7, 3), (16, 9, 4), (16, 5, 5)])
+def test_sub_root_chunks_equal_normal_equations_at_p16(monkeypatch, block, low, sub):
+    """Blocks whose last low players are expanded one sub-root row at a time (or all at
+    once) against an independent per-subset solve; Shapley values and conditional
+    dominance against their definitions on those values."""
+    p = 16
+    R = _corr(p, seed=16)
+    players = [[j] for j in range(p)]
+    ref = _normal_equation_values(R)
+    monkeypatch.setattr(_subsets, "LEX_LOW", low)
+    monkeypatch.setattr(_subsets, "LEX_SUB", sub)
+    got = np.concatenate([b.values[:, 0] for b in iter_subset_blocks(R, players,
+                                                                     block_log2=block)])
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+    acc = _streamed(R, players, workers=2, block_log2=block)
+    masks = np.arange(1 << p)
+    size = np.bitwise_count(masks.astype(np.uint32))
+    cond = np.empty((p, p))
+    for j in range(p):
+        out = masks[(masks >> j) & 1 == 0]
+        gain = ref[out | (1 << j)] - ref[out]
+        cond[j] = [gain[size[out] == k].mean() for k in range(p)]
+    np.testing.assert_allclose(acc.conditional()[0], cond, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(acc.shapley()[0], cond.mean(axis=1), rtol=0, atol=1e-13)
+    # a block's tile is made from its thread's pools: refused once the thread moved on
+    kept = list(map_subset_blocks(R, players, lambda blk: blk, block_log2=block, workers=1))
+    with pytest.raises(RuntimeError, match="moved on"):
+        kept[0].values
+    _streamed(R, players, workers=1, block_log2=block)  # new pools in this thread
+    with pytest.raises(RuntimeError, match="moved on"):
+        kept[-1].values
 
 
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

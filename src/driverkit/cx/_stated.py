@@ -70,7 +70,7 @@ class StatedDerivedResult(Result):
         for name, r in d.iterrows():
             ax.annotate(str(name), (r["stated"], r["derived"]), fontsize=8,
                         xytext=(4, 3), textcoords="offset points")
-        xm, ym = self.meta["quadrant split (stated)"], self.meta["quadrant split (derived %)"]
+        xm, ym = self.meta["quadrant_split_stated"], self.meta["quadrant_split_derived"]
         ax.axvline(xm, color="#999999", lw=0.8, ls="--")
         ax.axhline(ym, color="#999999", lw=0.8, ls="--")
         ax.set_xlabel(f"stated importance ({self.meta['stated']})")

@@ -89,7 +89,7 @@ def _items_per(items_per_construct: Any) -> dict[str, int]:
     else:
         ks = dict.fromkeys(CONSTRUCTS, items_per_construct)
     for c, k in ks.items():
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= 20:
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= int(k) <= 20:
             raise DriverkitTypeError(
                 f"items_per_construct must be an integer 1–20 (or a dict per construct); got "
                 f"{k!r} for '{c}'.")
@@ -121,7 +121,7 @@ def latent_survey(n: int = 2000, items_per_construct: Any = 3, seed: int | None 
         raise DriverkitError(f"n must be an integer >= 10; got {n!r}.")
     ks = _items_per(items_per_construct)
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        seed = int(np.random.SeedSequence().entropy)
     rng = np.random.default_rng(int(seed))
     B, P, r2 = _structure()
     c = len(CONSTRUCTS)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,14 @@ from ..exceptions import (
     ScaleWarning,
 )
 from . import _checks, _missing
+from ._design import (
+    DesignSpec,
+    DriverData,
+    _clean_dummy_name,
+    _clean_term_name,
+    _factor_levels,
+    _numeric_or_factor,
+)
 from ._policies import (
     _fill_policy,
     _missing_notes,
@@ -34,477 +41,22 @@ from ._policies import (
     _prepare_imputed,
     _safe_pair,
 )
+from ._prepare_inputs import (
+    _as_list,
+    _binary_outcome,
+    _check_scales,
+    _check_weights,
+    _collinearity_check,
+    _ordinal_outcome,
+    _rescale_weights,
+    _resolve_weights,
+)
 
 __all__ = ["KINDS", "DesignSpec", "DriverData", "prepare"]
 
 # KINDS is defined once, in _validation (re-exported here for old imports)
 MISSING = _missing.MISSING_POLICIES
 WEIGHT_TYPES = ("sampling", "frequency")
-
-
-# --------------------------------------------------------------------------------------
-# column classification
-# --------------------------------------------------------------------------------------
-def _is_text_like(s: pd.Series) -> bool:
-    return bool(
-        pd.api.types.is_object_dtype(s)
-        or pd.api.types.is_string_dtype(s)
-        or isinstance(s.dtype, pd.CategoricalDtype)
-    )
-
-
-def _numeric_or_factor(s: pd.Series, name: str, role: str) -> tuple[str, pd.Series]:
-    """Classify a column as ``"numeric"`` (returned as float) or ``"factor"``.
-
-    Text whose non-missing values all parse as numbers is numeric; text where none parse is
-    a factor; a mixture is an error naming the offending values (e.g. "n/a" among ratings).
-    """
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return "factor", s
-    if pd.api.types.is_bool_dtype(s):
-        return "numeric", s.astype(float)
-    if pd.api.types.is_numeric_dtype(s):
-        return "numeric", s.astype(float)
-    if _is_text_like(s):
-        nonnull = s.dropna()
-        if nonnull.empty:
-            return "numeric", pd.to_numeric(s, errors="coerce").astype(float)
-        parsed = pd.to_numeric(nonnull.astype(str).str.strip(), errors="coerce")
-        bad = nonnull[parsed.isna()]
-        if bad.empty:
-            return "numeric", pd.to_numeric(s.astype(str).str.strip().where(s.notna()),
-                                            errors="coerce").astype(float)
-        if len(bad) == len(nonnull):
-            return "factor", s
-        examples = ", ".join(repr(v) for v in pd.unique(bad.astype(str))[:5])
-        comma = _checks.comma_decimal_values(s)
-        if comma:
-            raise DataError(
-                f"The {role} column '{name}' holds numbers written with a decimal comma "
-                f"({', '.join(map(repr, comma))}). Read the file with decimal=',' "
-                "(pandas.read_csv(..., decimal=','); command line --decimal ,) or convert it "
-                f"with pd.to_numeric(df['{name}'].str.replace(',', '.'))."
-            )
-        raise DataError(
-            f"The {role} column '{name}' holds numbers but also {len(bad)} non-numeric value(s) "
-            f"({examples}). Try 1) recoding them as missing, e.g. "
-            f"df['{name}'] = pd.to_numeric(df['{name}'], errors='coerce'), or 2) fixing the "
-            "export so the column is numeric."
-        )
-    raise DriverkitTypeError(
-        f"The {role} column '{name}' has dtype {s.dtype}, which driverkit cannot use. "
-        "Convert it to numbers or to text categories."
-    )
-
-
-def _factor_levels(s: pd.Series) -> list[Any]:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        present = set(s.dropna().unique())
-        return [lv for lv in s.cat.categories if lv in present]
-    return sorted(pd.unique(s.dropna()), key=lambda v: str(v))
-
-
-def _clean_dummy_name(col: str) -> str:
-    """``C(region)[T.north]`` → ``region[north]``; ``region[T.north]`` → ``region[north]``."""
-    m = re.fullmatch(r"C\(\s*([^,\)]+?)\s*(?:,.*)?\)\[(?:T\.)?(.*)\]", col)
-    if m:
-        return f"{m.group(1)}[{m.group(2)}]"
-    m = re.fullmatch(r"(.+)\[T\.(.*)\]", col)
-    if m:
-        return f"{m.group(1)}[{m.group(2)}]"
-    return col
-
-
-def _clean_term_name(term: str) -> str:
-    m = re.fullmatch(r"C\(\s*([^,\)]+?)\s*(?:,.*)?\)", term)
-    return m.group(1) if m else term
-
-
-# --------------------------------------------------------------------------------------
-# design specification (rebuilds the design on new data)
-# --------------------------------------------------------------------------------------
-@dataclass
-class DesignSpec:
-    """How to rebuild the design matrix from a DataFrame (used by ``predict`` and the simulator)."""
-
-    columns: list[str]
-    terms: dict[str, list[int]]
-    numeric: list[str]
-    factors: dict[str, list[Any]]
-    order: list[str]
-    formula_spec: Any = None  # a formulaic ModelSpec when built from a formula
-    # missing="mean"/"dummy": fill values of numeric columns, indicator term -> source column,
-    # factors whose skipped answers are the level "(not answered)"
-    fill: dict[str, float] = field(default_factory=dict)
-    indicators: dict[str, str] = field(default_factory=dict)
-    na_levels: set[str] = field(default_factory=set)
-    # factor levels whose dummy coincides with another factor's dummy (nested questions such
-    # as "No internet service"): omitted, their effect carried by the first factor's dummy
-    dropped: dict[str, list[Any]] = field(default_factory=dict)
-
-    @property
-    def raw_variables(self) -> list[str]:
-        """Data columns the design reads."""
-        if self.formula_spec is not None:
-            return sorted(self.formula_spec.required_variables)
-        return [c for c in self.order if c not in self.indicators]
-
-    def _filled(self, data: pd.DataFrame) -> pd.DataFrame:
-        """``data`` with the fills of the dummy/mean adjustment applied (a shallow copy)."""
-        out = data.copy(deep=False)
-        for ind, src in self.indicators.items():
-            if ind not in data.columns:  # a frame completed for simulation carries its own
-                out[ind] = data[src].isna().astype(float)
-        for c, v in self.fill.items():
-            out[c] = pd.to_numeric(data[c], errors="coerce").fillna(v) \
-                if not pd.api.types.is_numeric_dtype(data[c]) else data[c].fillna(v)
-        for c in self.na_levels:
-            out[c] = data[c].astype(object).where(data[c].notna(), _missing.NOT_ANSWERED)
-        return out
-
-    def transform(self, data: pd.DataFrame, *, missing: str = "raise") -> np.ndarray:
-        """Return the ``(n, k)`` design for ``data`` (no intercept).
-
-        ``missing="raise"`` raises naming the columns with missing values; ``"keep"``
-        propagates NaN rows (the caller must drop them).
-        """
-        check_columns(data, self.raw_variables, role="driver")
-        if self.fill or self.indicators or self.na_levels:
-            data = self._filled(data)
-        if missing == "raise":
-            na = data[self.raw_variables].isna().sum()
-            na = na[na > 0]
-            if len(na):
-                desc = ", ".join(f"'{c}' ({int(k)} rows)" for c, k in na.items())
-                raise DataError(
-                    f"Missing values in {desc}. Drop or impute these rows before predicting."
-                )
-        if self.formula_spec is not None:
-            mm = self.formula_spec.get_model_matrix(data, na_action="ignore")
-            arr = np.asarray(mm, dtype=float)
-            names = [_clean_dummy_name(str(c)) for c in mm.columns]
-            keep = [i for i, c in enumerate(names) if c != "Intercept"]
-            return arr[:, keep]
-        out = np.empty((len(data), len(self.columns)), dtype=float)
-        for name in self.order:
-            idx = self.terms[name]
-            s = data[name]
-            if name in self.factors:
-                levels = self.factors[name]
-                vals = s.astype(object).to_numpy()
-                known = set(levels)
-                unknown = {v for v in pd.unique(s.dropna()) if v not in known}
-                if unknown:
-                    shown = ", ".join(repr(u) for u in list(unknown)[:5])
-                    raise DataError(
-                        f"Column '{name}' has level(s) {shown} not seen when the model was "
-                        f"fitted (known: {', '.join(map(repr, levels))})."
-                    )
-                kept = [lv for lv in levels[1:] if lv not in self.dropped.get(name, [])]
-                for j, lv in zip(idx, kept, strict=True):
-                    col = (vals == lv).astype(float)
-                    col[pd.isna(s).to_numpy()] = np.nan
-                    out[:, j] = col
-            else:
-                _, num = _numeric_or_factor(s, name, "driver")
-                out[:, idx[0]] = num.to_numpy(dtype=float)
-        return out
-
-
-# --------------------------------------------------------------------------------------
-# DriverData
-# --------------------------------------------------------------------------------------
-@dataclass(eq=False)
-class DriverData:
-    """Validated numeric arrays and metadata for one analysis (see ``docs/internals.md``)."""
-
-    X: np.ndarray
-    y: np.ndarray | None
-    w: np.ndarray
-    columns: list[str]
-    drivers: list[str]
-    covariates: list[str]
-    terms: dict[str, list[int]]
-    factors: dict[str, list[Any]]
-    scales: dict[str, tuple[float, float]]
-    declared_scales: set[str]
-    outcome: str | None
-    kind: str
-    outcome_levels: list[Any] | None
-    index: pd.Index
-    n_dropped: int
-    weight_type: str
-    spec: DesignSpec
-    notes: list[str] = field(default_factory=list)
-    #: the missing-data policy applied ("listwise" when nothing was missing)
-    policy: str = "listwise"
-    #: facts for ``.meta``: rows used/dropped, cells filled, codes removed per column
-    missing_meta: dict[str, Any] = field(default_factory=dict)
-    #: missing="impute": one complete DriverData and one completed DataFrame per imputation
-    imputed: list[DriverData] = field(default_factory=list)
-    imputed_frames: list[pd.DataFrame] = field(default_factory=list)
-    #: missing="dummy": the indicator covariates added
-    indicators: list[str] = field(default_factory=list)
-
-    @property
-    def n(self) -> int:
-        return int(self.X.shape[0])
-
-    @property
-    def k(self) -> int:
-        return int(self.X.shape[1])
-
-    @property
-    def has_weights(self) -> bool:
-        return self.weight_type != "none"
-
-    def loglike_weights(self) -> np.ndarray:
-        """Weights for likelihoods: sampling weights rescaled to sum to n; frequency as given."""
-        if self.weight_type == "sampling":
-            return self.w * (self.n / self.w.sum())
-        return self.w.copy()
-
-    def driver_columns(self, name: str) -> np.ndarray:
-        return self.X[:, self.terms[name]]
-
-    @property
-    def driver_design_indices(self) -> list[int]:
-        return [i for d in self.drivers for i in self.terms[d]]
-
-
-# --------------------------------------------------------------------------------------
-# prepare
-# --------------------------------------------------------------------------------------
-def _as_list(x: Any, name: str, func: str) -> list[str]:
-    if x is None:
-        return []
-    if isinstance(x, str):
-        return [x]
-    if isinstance(x, Sequence | pd.Index | np.ndarray):
-        return [str(v) if not isinstance(v, str) else v for v in x]
-    raise DriverkitTypeError(
-        f"The '{name}' parameter of {func}() must be a column name or a list of column names. "
-        f"Got {type(x).__name__}."
-    )
-
-
-def _resolve_weights(
-    data: pd.DataFrame, weights: Any, func: str
-) -> tuple[np.ndarray | None, str | None]:
-    if weights is None:
-        return None, None
-    if isinstance(weights, str):
-        check_columns(data, [weights], role="weights")
-        s = data[weights]
-        if not pd.api.types.is_numeric_dtype(s):
-            raise DataError(f"The weights column '{weights}' must be numeric (got {s.dtype}).")
-        return s.to_numpy(dtype=float), weights
-    if isinstance(weights, pd.Series):
-        return _checks.align_weights(data, weights), str(weights.name or "weights")
-    arr = np.asarray(weights, dtype=float).ravel()
-    if arr.shape[0] != len(data):
-        raise DataError(
-            f"weights has {arr.shape[0]} values but the data have {len(data)} rows; pass a "
-            "column name or one weight per row."
-        )
-    return arr, "weights"
-
-
-def _check_weights(w: np.ndarray, label: str) -> None:
-    if np.isnan(w).any():
-        raise DataError(
-            f"The weights '{label}' contain {int(np.isnan(w).sum())} missing value(s). "
-            "Give every respondent a weight (or drop those rows)."
-        )
-    if not np.isfinite(w).all():
-        raise DataError(f"The weights '{label}' contain infinite values.")
-    if (w < 0).any():
-        raise DataError(
-            f"The weights '{label}' contain {int((w < 0).sum())} negative value(s) "
-            f"(smallest {w.min():g}). Survey weights must be >= 0."
-        )
-    if w.max() <= 0:
-        raise DataError(f"The weights '{label}' are all zero; at least one must be positive.")
-
-
-def _rescale_weights(w: np.ndarray, label: str, weight_type: str) -> np.ndarray:
-    """Sampling weights so large or small that sums overflow or underflow are rescaled.
-
-    Sampling weights matter only relative to each other, so dividing by their largest value
-    changes no estimate; frequency weights count respondents and cannot be rescaled.
-    """
-    top = float(w.max())
-    with np.errstate(over="ignore"):
-        total = float(w.sum())
-    if np.isfinite(total) and 1e-100 < top < 1e100:
-        return w
-    if weight_type == "frequency":
-        raise DataError(
-            f"The frequency weights '{label}' range up to {top:g}; their sum "
-            f"{'overflows' if not np.isfinite(total) else 'underflows'}. Frequency weights "
-            "count respondents; pass them as sampling weights or fix the column."
-        )
-    scaled = w / top
-    scaled = scaled / scaled.mean()
-    if (scaled[w > 0] == 0).any():
-        raise DataError(
-            f"The weights '{label}' span more than 300 orders of magnitude "
-            f"({w[w > 0].min():g} to {top:g}); the smallest ones are zero in double "
-            "precision. Check the weight column."
-        )
-    return scaled
-
-
-def _binary_outcome(s: pd.Series, name: str, positive: Any) -> tuple[np.ndarray, list[Any]]:
-    vals = pd.unique(s.dropna())
-    if len(vals) > 2:
-        shown = ", ".join(f"{v:g}" if isinstance(v, float | np.floating) else repr(v)
-                          for v in sorted(vals, key=str)[:6])
-        raise DataError(
-            f"The outcome '{name}' has {len(vals)} distinct values "
-            f"({shown}{' ...' if len(vals) > 6 else ''}) "
-            "but a binary model (logit/probit) needs exactly two. Try kind='ordinal' or "
-            "kind='linear', or recode the outcome to 0/1."
-        )
-    if len(vals) < 2:
-        raise DataError(
-            f"The outcome '{name}' takes only one value ({vals[0]!r} if any); a binary model "
-            "needs both outcomes among the respondents."
-        )
-    if positive is not None:
-        positive = _match_level(positive, vals)
-        if positive not in set(vals):
-            raise DataError(
-                f"positive={positive!r} is not a value of the outcome '{name}' "
-                f"(values: {', '.join(map(repr, vals))})."
-            )
-        negative = next(v for v in vals if v != positive)
-        y = (s == positive).astype(float).to_numpy(copy=True)
-        y[s.isna().to_numpy()] = np.nan
-        return y, [negative, positive]
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype(float).to_numpy(copy=True), [False, True]
-    if pd.api.types.is_numeric_dtype(s):
-        num = s.astype(float)
-        if set(np.unique(num.dropna())) <= {0.0, 1.0}:
-            return num.to_numpy(copy=True), [0, 1]
-        raise DataError(
-            f"The outcome '{name}' takes the values {sorted(vals)}; a binary model needs 0/1. "
-            f"Pass positive=<value of the event> (e.g. positive={max(vals)!r})."
-        )
-    eventish = {"yes", "y", "true", "1", "churn", "churned", "bought", "repurchase"}
-    guess = next((v for v in vals if str(v).strip().lower() in eventish), sorted(vals, key=str)[-1])
-    raise DataError(
-        f"The outcome '{name}' has the text values {', '.join(map(repr, vals))}. Name the "
-        f"event with positive= (command line: --positive), e.g. positive={guess!r}."
-    )
-
-
-def _match_level(value: Any, vals: Any) -> Any:
-    """The outcome value ``value`` names: ``"2"`` matches the number 2 and vice versa."""
-    if value in set(vals):
-        return value
-    for v in vals:
-        if str(v).strip() == str(value).strip():
-            return v
-        try:
-            if float(str(v).strip()) == float(str(value).strip()):
-                return v
-        except ValueError:
-            continue
-    return value
-
-
-def _ordinal_outcome(s: pd.Series, name: str) -> tuple[np.ndarray, list[Any]]:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        if not s.cat.ordered:
-            raise DataError(
-                f"The ordinal outcome '{name}' is an unordered Categorical. Make it ordered, "
-                "e.g. s.cat.as_ordered() or pd.Categorical(..., ordered=True, categories=[...])."
-            )
-        present = set(s.dropna().unique())
-        levels = [c for c in s.cat.categories if c in present]
-        mapping = {lv: i for i, lv in enumerate(levels)}
-        y = np.array([mapping.get(v, np.nan) if not pd.isna(v) else np.nan for v in s], dtype=float)
-    else:
-        kind_, num = _numeric_or_factor(s, name, "outcome")
-        if kind_ == "factor":
-            raise DataError(
-                f"The ordinal outcome '{name}' holds unordered text; its order is unknown. "
-                "Convert it to an ordered pandas Categorical with the categories in order."
-            )
-        levels = sorted(np.unique(num.dropna()).tolist())
-        mapping = {lv: i for i, lv in enumerate(levels)}
-        y = np.array([mapping[v] if not np.isnan(v) else np.nan for v in num.to_numpy()])
-    if len(levels) < 2:
-        raise DataError(f"The ordinal outcome '{name}' needs at least two categories.")
-    return y, levels
-
-
-def _check_scales(scales: Mapping[str, Any] | None, numeric_drivers: list[str], func: str,
-                  all_drivers: list[str]) -> dict[str, tuple[float, float]]:
-    if scales is None:
-        return {}
-    if not isinstance(scales, Mapping):
-        raise DriverkitTypeError(
-            f"The 'scales' parameter of {func}() must be a dict like {{'staff': (1, 10)}}."
-        )
-    out: dict[str, tuple[float, float]] = {}
-    for name, bounds in scales.items():
-        if name not in all_drivers:
-            raise DataError(
-                f"scales names '{name}', which is not a driver.{suggest(name, all_drivers)}"
-            )
-        if name not in numeric_drivers:
-            raise DataError(f"scales names '{name}', a categorical driver; scales are for ratings.")
-        try:
-            lo, hi = (float(b) for b in bounds)
-        except (TypeError, ValueError):
-            raise DataError(
-                f"The scale of '{name}' must be a pair (low, high), got {bounds!r}."
-            ) from None
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise DataError(f"The scale of '{name}' must satisfy low < high; got ({lo:g}, {hi:g}).")
-        out[name] = (lo, hi)
-    return out
-
-
-def _collinearity_check(X: np.ndarray, w: np.ndarray, columns: list[str],
-                        owner: dict[int, str]) -> None:
-    """Raise naming the drivers involved when the design is rank deficient."""
-    sw = w / w.sum()
-    mu = sw @ X
-    Xc = (X - mu) * np.sqrt(sw)[:, None]
-    sd = np.sqrt((Xc**2).sum(axis=0))
-    for j in range(X.shape[1]):
-        if sd[j] <= 1e-12 * max(1.0, abs(mu[j])):
-            name = owner[j]
-            what = f"the dummy '{columns[j]}'" if columns[j] != name else "it"
-            raise DataError(
-                f"The driver '{name}' is constant among the respondents used ({what} takes a "
-                "single value), so its effect cannot be estimated. Remove it from the drivers."
-            )
-    Z = Xc / sd
-    # duplicated columns first: the clearest message
-    corr = Z.T @ Z
-    k = X.shape[1]
-    for a in range(k):
-        for b in range(a + 1, k):
-            if abs(corr[a, b]) > 1 - 1e-10 and owner[a] != owner[b]:
-                raise DataError(
-                    f"The drivers '{owner[a]}' and '{owner[b]}' are perfectly correlated "
-                    f"(r = {corr[a, b]:+.6f}); they carry the same information. Keep one of them."
-                )
-    evals, evecs = np.linalg.eigh(corr)
-    if evals[0] < 1e-10 * max(1.0, evals[-1]):
-        v = evecs[:, 0]
-        involved = [owner[j] for j in np.argsort(-np.abs(v)) if abs(v[j]) > 1e-3]
-        names = list(dict.fromkeys(involved))
-        raise DataError(
-            "The drivers " + ", ".join(f"'{n}'" for n in names) + " are perfectly collinear "
-            "(one is an exact linear combination of the others). Drop one of them, or combine "
-            "them into an index."
-        )
 
 
 def prepare(
@@ -672,7 +224,8 @@ def prepare(
     n_total = len(data)
     data, na_counts = _missing.apply_na_values(data, na_values, cols_to_check, func)
     declared_outcome = None
-    if scales is not None and isinstance(scales, Mapping) and outcome in scales:
+    if (scales is not None and isinstance(scales, Mapping) and outcome is not None
+            and outcome in scales):
         declared_outcome = _outcome_scale(scales[outcome], str(outcome))
         scales = {k: v for k, v in scales.items() if k != outcome}
 

@@ -41,9 +41,13 @@ class MissingReport(Result):
         self.patterns = patterns
         self.policies = policies
 
-    def summary(self) -> str:
-        """Plain text: the per-column table, the policies and the top patterns."""
-        text = super().summary()
+    def summary(self, *, labels: dict[str, str] | None = None, currency: str | None = None,
+                locale: str | None = None) -> str:
+        """Plain text: the per-column table, the policies and the top patterns.
+
+        ``labels``, ``currency`` and ``locale`` work as in :meth:`Result.summary`.
+        """
+        text = super().summary(labels=labels, currency=currency, locale=locale)
         text += "\n\nRows analysed by each policy\n" + self.policies.to_string()
         text += "\n\nMost common patterns (x = missing)\n" + self.patterns.to_string()
         return text

@@ -57,6 +57,10 @@ _INT_COLUMNS = {"rank", "n", "rank_low", "rank_high", "stated_rank", "derived_ra
                 "respondents", "draws", "bootstrap", "drivers", "funded_drivers",
                 "simulator_calls", "n_dropped"}
 
+#: Display labels of ``.meta`` keys that results wrote in display style (``"rows used"``):
+#: :class:`driverkit._results.Meta` stores the key in snake_case and records the label here.
+META_LABELS: dict[str, str] = {}
+
 # Display labels of the snake_case keys and columns driverkit itself produces.
 DEFAULT_LABELS: dict[str, str] = {
     "r2": "R²", "r2_always": "R² of the always-in variables", "ci": "CI level",
@@ -134,6 +138,8 @@ class Format:
                 return DEFAULT_LABELS[key[: -len(suffix)]] + word
         if key in DEFAULT_LABELS:
             return DEFAULT_LABELS[key]
+        if key in META_LABELS:  # a fact written in display style, stored in snake_case
+            return META_LABELS[key]
         # other snake_case names of driverkit's own columns read as words
         return key.replace("_", " ") if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", key) else key
 

@@ -403,7 +403,7 @@ def _annotate_points(ax: Any, names: Sequence[str], xs: np.ndarray, ys: np.ndarr
         renderer = None
     ok = np.isfinite(xs) & np.isfinite(ys)
     if renderer is None:
-        for i in np.flatnonzero(ok):
+        for i in np.flatnonzero(ok).tolist():
             ax.annotate(names[i], (xs[i], ys[i]), xytext=(7, 5), textcoords="offset points",
                         fontsize=8)
         return

@@ -203,7 +203,7 @@ def importance(data: Any = None, outcome: str | None = None, drivers: Sequence[s
     progress = check_progress(progress, _FUNC)
     if n_jobs is None:
         n_jobs = usable_cores(2)
-    n_jobs = int(check_int(n_jobs, "n_jobs", _FUNC, low=1))  # type: ignore[arg-type]
+    n_jobs = int(check_int(n_jobs, "n_jobs", _FUNC, low=1))
     opts = _Options(exact_max, float(tolerance), float(max_time), max_permutations, progress,
                     rng, client, n_jobs)
     always_l = _as_names(renamed(covariates, always, "covariates", "always", _FUNC),

@@ -513,6 +513,8 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     n_threads = _glm_threads(threads) if getattr(fast or engine, "thread_safe", False) else 1
     if batch_size is None and fast is not None:  # its Python work per batch is larger
         batch_size = int(np.clip(_FAST_BATCH_BYTES // (8 * n), 128, 1024))
+    elif batch_size is None and kind == "ordinal":  # likewise (its work arrays: n × batch)
+        batch_size = int(np.clip(_FAST_BATCH_BYTES // (8 * n), 16, 1024))
     iters = _run_levels(levels, batch_size or block, fit_batch, n_threads, progress)
     if not np.all(np.isfinite(ll)):
         bad_mask = int(np.flatnonzero(~np.isfinite(ll))[0])

@@ -17,6 +17,7 @@ fails it is reported as failed, dropped from the intervals, and counted.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,15 +33,22 @@ OK, REFITTED, FAILED = 0, 1, 2
 def replicate_chunk(n_rows: int, n_players: int, kind: str) -> int:
     """How many bootstrap replicates one call of the replicate statistic fits together.
 
-    Replicates of a chunk share work (starts, first steps), and chunks are what the
-    threads or Dask workers share out, so this balances shared work against load balance.
+    Replicates of a chunk share work (the fitted probabilities at the full-sample
+    estimates, the first step's information matrix, one product for all their first-step
+    scores), and chunks are what the threads or Dask workers share out, so this balances
+    shared work against load balance and memory: a logit replicate keeps about
+    ``n · (p + 2)² · 2.4`` bytes of per-row products, and a chunk holds up to 64 MB of them
+    (50 replicates at n = 2,000, p = 12; fewer for large samples). Other models: 25.
 
     Examples
     --------
-    >>> replicate_chunk(2000, 12, "logit")
-    25
+    >>> replicate_chunk(2000, 12, "logit"), replicate_chunk(50_000, 12, "logit")
+    (50, 10)
     """
-    return 25
+    if kind != "logit":
+        return 25
+    per_replicate = 2.4 * n_rows * (n_players + 2) ** 2
+    return int(np.clip(64e6 // max(per_replicate, 1.0), 10, 50))
 
 
 def fits_consistent(ll: np.ndarray, ll0: float, parents: np.ndarray, v: np.ndarray) -> bool:
@@ -101,11 +109,12 @@ def replicate_values(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMSubse
     v = np.full((R, n_masks), np.nan)
     status = np.full(R, FAILED)
     todo = np.arange(R)
-    if fast and kind == "logit" and full.kind == "logit":
+    if fast and kind in ("logit", "ordinal") and full.kind == kind:
+        from ._glm_ordinal_replicates import ordinal_replicate_fits
         from ._glm_replicates import logit_replicate_fits
 
-        fits = logit_replicate_fits(X, y, W, full, players=players, always=always,
-                                    weight_type=weight_type)
+        fitter: Any = logit_replicate_fits if kind == "logit" else ordinal_replicate_fits
+        fits = fitter(X, y, W, full, players=players, always=always, weight_type=weight_type)
         left = []
         for b in range(R):
             ll = fits.loglike[b]

@@ -6,16 +6,20 @@ The per-respondent work of a fit is a few transcendental functions per Newton pa
 engine spends as few float64 ones as it can (the layout follows the binary engine in
 :mod:`._glm_logit`):
 
+* a subset's first Newton step is taken from its parent's last float64 pass (the
+  full-layout score and information there, kept until the next model size is done), so
+  it costs no pass over the respondents;
 * passes that only steer Newton towards the optimum run in float32, on standardised
   columns (so that float32 information matrices are well conditioned), with one
   exponential per respondent: every score and information term is a weighted sum of
-  F(a), F(b), f(a) and f(b) (see :meth:`_Ordinal._full_layout`);
-* once the float32 decrement is small, a float64 pass computes the exact score and the
-  log-likelihood (one exponential per respondent, one logarithm per 16); the subset has
-  converged when its float64 Newton decrement is at most the tolerance, exactly as for
-  the plain engine, and the last step is taken with the float32 information (refreshed
-  at the current point when reusing the previous one could move the estimate by more
-  than 1e-10);
+  F(a), F(b), f(a) and f(b) (see :meth:`_Ordinal._layout`);
+* once the float32 decrement is small, or the next one is predicted to be (Newton
+  converges quadratically: d_{k+1} ≈ d_k³/d_{k−1}²), a float64 pass computes the exact
+  score, the log-likelihood (one exponential per respondent, one logarithm per 16) and the
+  information at the same point; the subset has converged when its float64 Newton
+  decrement is at most the tolerance, exactly as for the plain engine, and that pass's
+  step (with fresh information, so the estimates are those of the plain engine) is the
+  last;
 * the plain float64 Newton (:meth:`_Ordinal._newton_reference`) is kept for the
   line-search refits of subsets the fast pass does not settle, and as the reference the
   tests compare the fast path with.
@@ -23,7 +27,9 @@ engine spends as few float64 ones as it can (the layout follows the binary engin
 
 from __future__ import annotations
 
+import math
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -34,8 +40,10 @@ _CLIP32 = 80.0  # |η − θ| bound of the float32 passes (e^88.7 overflows floa
 _CLIP64 = 350.0  # η − θ bound of the float64 pass ((1 + A)(A + r) stays finite)
 _LOG2E = 1.4426950408889634  # log₂ e: e^x = 2^(x·log₂ e)
 _TINY = 1e-280  # a product below this may have lost digits: that log-likelihood is redone
-_SWITCH = 1e3  # float32 passes run until the decrement is below _SWITCH × tolerance
-_POINT_TOL = 1e-10  # the final step's error allowed from reusing the previous information
+_SWITCH = 1e3  # float32 passes run until the decrement is below _SWITCH × tolerance, ...
+_PREDICT = 0.1  # ... or the next one is predicted below _PREDICT × tolerance (from a
+_SWITCH_PRED = 1e6  # decrement below _SWITCH_PRED × tolerance and the one before it)
+_KEPT_BYTES = 64 << 20  # parents' float64 passes kept for their children: at most per size
 
 
 # ======================================================================================
@@ -71,6 +79,7 @@ class _Ordinal:
         # sums over rows do not care about order: by category (contiguous cut-point terms),
         # then by weight (runs of equal weight share one logarithm in the log-likelihood)
         order = np.lexsort((v, codes))
+        self.order = order  # engine row i is input row order[i]
         X, v, codes = X[order], v[order], codes[order]
         n, K = X.shape
         self.n, self.K, self.J, self.v = n, K, J, v
@@ -95,7 +104,9 @@ class _Ordinal:
         sd = np.sqrt(np.maximum(v @ (X - self.center) ** 2 / total, 0.0)) if total > 0 else 0
         self.scale = np.where(sd > 0, sd, 1.0) * np.ones(K)
         self.Z = np.ascontiguousarray((X - self.center) / self.scale)
-        self.zmax = max(float(np.abs(self.Z).max(initial=0.0)), 1.0)
+        self.zmax_col = np.abs(self.Z).max(axis=0, initial=0.0)
+        self.Z1 = np.column_stack([self.Z, np.ones(n)])  # [z, 1]: η − θ in one product
+        self.Z1_32 = self.Z1.astype(np.float32)
         self.Zv = self.Z * v[:, None]
         self.Z32 = self.Z.astype(np.float32)
         self.Zv32 = self.Zv.astype(np.float32)
@@ -115,6 +126,16 @@ class _Ordinal:
         self.singles = np.flatnonzero((np.cumsum(covered[:n]) == 0) & (v > 0))
         self.v_singles = v[self.singles]
         self._local = threading.local()  # scratch arrays per thread (batches may run in threads)
+        # the fast passes' (n × batch) arrays, per thread; engines used one after the other
+        # on one thread may share them (see ``share_buffers``)
+        self.buffers = threading.local()
+        # Each converged subset's float64 pass, kept for its children (see :meth:`newton`):
+        # entries of the previous and the current model size, keyed by the fitted values
+        self._kept: tuple[int, dict[bytes, np.ndarray], dict[bytes, np.ndarray] | None] = (
+            -1, {}, None)
+        self._kept_lock = threading.Lock()
+        P = iu.size
+        self._kept_width = 2 * (K + J) + P + K * J + J * J
 
     @property
     def pairsV(self) -> np.ndarray:
@@ -136,15 +157,18 @@ class _Ordinal:
     def _scratch(self, dtype: type, count: int, B: int) -> list[np.ndarray]:
         """``count`` contiguous scratch arrays of shape (n, B) in ``dtype`` (per thread).
 
-        Respondents are rows, so every category's rows are one contiguous block.
+        Respondents are rows, so every category's rows are one contiguous block. float32
+        arrays are views of the float64 ones (a pass uses one precision), so the two kinds
+        of pass share one set of memory.
         """
-        key = f"bufs_{np.dtype(dtype).name}"
-        bufs = getattr(self._local, key, None)
+        bufs = getattr(self.buffers, "bufs", None)
         need = self.n * B
         if bufs is None or bufs[0].size < need or len(bufs) < count:
             size = max(need, self.n * self.block, bufs[0].size if bufs else 0)
-            bufs = [np.empty(size, dtype=dtype) for _ in range(max(count, 8))]
-            setattr(self._local, key, bufs)
+            bufs = [np.empty(size) for _ in range(max(count, 8))]
+            self.buffers.bufs = bufs
+        if np.dtype(dtype) == np.float32:
+            return [b.view(np.float32)[:need].reshape(self.n, B) for b in bufs[:count]]
         return [b[:need].reshape(self.n, B) for b in bufs[:count]]
 
     def _fill(self, out: np.ndarray, cuts: np.ndarray, eta: np.ndarray, upper: bool,
@@ -195,12 +219,25 @@ class _Ordinal:
         one_minus = np.maximum(-np.expm1(-gap), 1e-300)
         return r, 1.0 / one_minus, np.log(one_minus)
 
-    def _full_layout(self, beta: np.ndarray, theta: np.ndarray, f4: type = np.float32
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Score and information terms at (β, θ) in float32, for every column of the layout.
+    def _layout(self, beta: np.ndarray, theta: np.ndarray, double: bool = False,
+                rows: bool = False, info: bool = True) -> tuple[Any, ...]:
+        """Score and information terms at (β, θ), for every column of the layout.
 
         Returns ``(score_beta (B, K), G (B, pairs), cross (B, K, J), score_theta (B, J),
-        info_theta (B, J, J))``.
+        info_theta (B, J, J))``, and with ``double`` also ``(loglike (B,), extreme (B,),
+        exact (B,))``. With ``rows`` (float32 passes only) the per-respondent terms follow:
+        ``(S, F(a), F(b), f(a), f(b), f(a) + f(b))``, each (n, B) in the engine's row order
+        (views of this thread's scratch, valid until its next pass; the a-terms are
+        meaningless in the top category and the b-terms in the bottom one), from which
+        the score and information under other weights are sums. ``info=False`` skips the
+        information (its three parts are then None).
+
+        ``double=False`` is a steering pass: float32 throughout. ``double=True`` is the
+        float64 pass that tests convergence: exact float64 score and log-likelihood, and
+        the information (which only shapes the step) from the same float64 terms with its
+        large products in float32. ``exact`` marks fits whose log-likelihood must come
+        from :meth:`loglike` instead (some η − θ₀ beyond the exponent bound, or
+        probabilities so small that products of ``_CHUNK`` of them could underflow).
 
         For a respondent of category c let A = e^{η − θ_c}, r = e^{θ_{c−1} − θ_c} and
         κ = 1/(1 − r). Then F(a) = 1/(1 + A), F(b) = r/(A + r), and with f = F(1 − F):
@@ -209,136 +246,124 @@ class _Ordinal:
         [[Σf(b) + κ²rW, −κ²rW], [−κ²rW, Σf(a) + κ²rW]] for (θ_{c−1}, θ_c), W its weight.
         So every term is a (weighted) sum of F(a), F(b), f(a), f(b): one exponential and
         about a dozen elementwise steps per respondent, and no difference of nearly equal
-        probabilities.
+        probabilities. The probability is P = F(a)(1 − F(b))(1 − r), and Σ v log P is a
+        sum of logs of products of ``_CHUNK`` probabilities of equal weight: one logarithm
+        per ``_CHUNK`` respondents. float64 exponentials are powers of two of (η − θ)·log₂e.
         """
         B = beta.shape[0]
         J, K, sl, W = self.J, self.K, self.sl, self.cat_w
-        single = f4 == np.float32
-        v, Zv, Zv1 = ((self.v32, self.Zv32, self.Zv1_32) if single
-                      else (self.v, self.Zv, self.Zv1))
-        Z = self.Z32 if single else self.Z
-        pairsV = self.pairsZ32 if single else self.pairsZ32.astype(float)
-        eta, S, Wt, A, Fa, Fb, Ga, Gb = self._scratch(f4, 8, B)
-        np.matmul(Z, beta.T.astype(f4), out=eta)
-        th = np.ascontiguousarray(theta.T, dtype=f4)  # (J, B)
+        f4 = np.float64 if double else np.float32
+        v, Zv1 = (self.v, self.Zv1) if double else (self.v32, self.Zv1_32)
+        S, Wt, A, Fa, Fb, Ga, Gb, P = self._scratch(f4, 8, B)
         r, kap, _ = self._cut_constants(theta)
-        r4 = np.ascontiguousarray(np.maximum(r.T, 1e-30), dtype=f4)
+        # a = η − θ_c comes from one product per category, [z, 1]·[β, −θ_c] (float64:
+        # times log₂e, for exp2); |η| ≤ Σ|β_k|·max|z_k| says when no a can be large
+        rhs = np.empty((K + 1, B), dtype=f4)
+        if double:
+            Z1 = self.Z1
+            rhs[:K] = beta.T * _LOG2E
+            th = theta.T * -_LOG2E
+            rT = np.ascontiguousarray(r.T)
+            emax = np.full(B, -np.inf)
+            emin = np.full(B, np.inf)
+            expf: Any = np.exp2
+        else:
+            Z1 = self.Z1_32
+            rhs[:K] = beta.T
+            th = -theta.T
+            rT = np.ascontiguousarray(np.maximum(r.T, 1e-30), dtype=f4)
+            expf = np.exp
+            # steering only: bounding every η − θ_c keeps e^{η − θ} finite in float32
+            clip = (np.abs(beta) @ self.zmax_col - theta.min(axis=1)).max() > _CLIP32
         g_theta = np.zeros((J, B))
         cross = np.zeros((J, K, B))
         tt = np.zeros((B, J, J))
-        # steering only, so bounding η − θ₀ (hence every η − θ_c) keeps e^{η − θ} finite
-        np.minimum(eta, th[:1] + _CLIP32, out=eta)
-
-        def upper(s: slice, a: np.ndarray, j: int) -> None:
-            """F(a), f(a) of rows s (A in a) and their sums for cut point j above them."""
-            fa, ga = Fa[s], Ga[s]
-            np.add(a, 1.0, out=fa)
-            np.divide(1.0, fa, out=fa)  # F(a)
-            np.multiply(a, fa, out=ga)  # 1 − F(a)
-            np.multiply(ga, fa, out=ga)  # f(a)
-            sums = Zv1[s].T @ ga  # Σ v f(a) z, Σ v f(a)
-            cross[j] -= sums[:K]
-            tt[:, j, j] += sums[K]
-            g_theta[j] -= v[s] @ fa
-
-        def lower(s: slice, a: np.ndarray, j: int, rc: np.ndarray | float) -> None:
-            """F(b), 1 − F(b), f(b) of rows s (A(b) = A/r in a·(1/r)) for cut point j below."""
-            fb, gb = Fb[s], Gb[s]
-            np.add(a, rc, out=gb)
-            np.divide(1.0, gb, out=gb)  # 1/(A + r)
-            np.multiply(gb, rc, out=fb)  # F(b)
-            np.multiply(gb, a, out=gb)  # 1 − F(b)
-            g_theta[j] -= v[s] @ fb
-            np.multiply(gb, fb, out=fb)  # f(b)
-            sums = Zv1[s].T @ fb
-            cross[j] -= sums[:K]
-            tt[:, j, j] += sums[K]
-
         for c, s in enumerate(sl):
-            a = A[s]
-            np.subtract(eta[s], th[min(c, J - 1) : min(c, J - 1) + 1], out=a)
-            np.exp(a, out=a)
-            if c < J:
-                upper(s, a, c)
-                g_theta[c] += W[c] * (kap[:, c - 1] if c > 0 else 1.0)
-            if c > 0:
-                rc = r4[c - 1 : c] if c < J else 1.0
-                lower(s, a, c - 1, rc)
-                if c < J:
-                    k2r = W[c] * r[:, c - 1] * kap[:, c - 1] ** 2
-                    g_theta[c - 1] -= W[c] * r[:, c - 1] * kap[:, c - 1]
-                    tt[:, c, c] += k2r
-                    tt[:, c - 1, c - 1] += k2r
-                    tt[:, c, c - 1] = tt[:, c - 1, c] = -k2r
-            # score term F(a) + F(b) − 1 and information weight f(a) + f(b)
-            if c == 0:
-                np.subtract(Fa[s], 1.0, out=S[s])
-                Wt[s] = Ga[s]
-            elif c == J:
-                np.subtract(1.0, Gb[s], out=S[s])  # F(b)
-                Wt[s] = Fb[s]
-            else:
-                np.subtract(Fa[s], Gb[s], out=S[s])
-                np.add(Ga[s], Fb[s], out=Wt[s])
-        score = (Zv.T @ S).T.astype(float)
-        G = (pairsV.T @ Wt).T.astype(float)
-        return score, G, cross.transpose(2, 1, 0), g_theta.T, tt
-
-    def _score64(self, beta: np.ndarray, theta: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Exact float64 score and log-likelihood at (β, θ), for the convergence test.
-
-        Returns ``(score_beta (B, K), score_theta (B, J), loglike (B,), extreme (B,),
-        exact (B,))``; ``exact`` marks fits whose log-likelihood must come from
-        :meth:`loglike` instead (some η − θ₀ beyond the exponent bound, or probabilities
-        so small that products of ``_CHUNK`` of them could underflow).
-
-        The terms are those of :meth:`_full_layout`. Each respondent's probability is
-        P = F(a)(1 − F(b))(1 − r), without a difference of probabilities, and Σ v log P is
-        a sum of logs of products of ``_CHUNK`` probabilities of equal weight: one logarithm
-        per ``_CHUNK`` respondents. Exponentials are powers of two of (η − θ)·log₂e.
-        """
-        B = beta.shape[0]
-        J, sl, v, W = self.J, self.sl, self.v, self.cat_w
-        eta, S, A, Fa, Gb, P = self._scratch(np.float64, 6, B)
-        np.matmul(self.Z, beta.T * _LOG2E, out=eta)  # η·log₂e
-        th2 = np.ascontiguousarray(theta.T) * _LOG2E
-        r, kap, _ = self._cut_constants(theta)
-        rT = np.ascontiguousarray(r.T)
-        g_theta = np.zeros((J, B))
-        emax, emin = eta.max(axis=0) / _LOG2E, eta.min(axis=0) / _LOG2E
-        gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
-        extreme = np.maximum.reduce([emax - theta[:, -1], theta[:, 0] - emin, gaps])
-        exact = emax - theta[:, 0] > _CLIP64
-        np.minimum(eta, th2[:1] + _CLIP64 * _LOG2E, out=eta)
-        for c, s in enumerate(sl):
-            a, fa, gb, p, sc = A[s], Fa[s], Gb[s], P[s], S[s]
+            a, fa, ga, fb, gb, sc = A[s], Fa[s], Ga[s], Fb[s], Gb[s], S[s]
             cut = min(c, J - 1)
-            np.subtract(eta[s], th2[cut : cut + 1], out=a)
-            np.exp2(a, out=a)
+            rhs[K] = th[cut]
+            np.matmul(Z1[s], rhs, out=a)
+            if double:
+                top = a.max(axis=0, initial=-np.inf) / _LOG2E + theta[:, cut]  # max η
+                np.maximum(emax, top, out=emax)
+                np.minimum(emin, a.min(axis=0, initial=np.inf) / _LOG2E + theta[:, cut],
+                           out=emin)
+                if (top - theta[:, cut]).max(initial=-np.inf) > _CLIP64:
+                    np.minimum(a, _CLIP64 * _LOG2E, out=a)  # e^{η − θ_c} stays finite
+            elif clip:
+                np.minimum(a, _CLIP32, out=a)
+            expf(a, out=a)
             if c < J:
                 np.add(a, 1.0, out=fa)
                 np.divide(1.0, fa, out=fa)  # F(a)
                 g_theta[c] += W[c] * (kap[:, c - 1] if c > 0 else 1.0) - v[s] @ fa
+                if info:
+                    np.multiply(a, fa, out=ga)  # 1 − F(a)
+            if c > 0:
+                rc = rT[c - 1 : c] if c < J else 1.0
+                np.add(a, rc, out=gb)
+                np.divide(1.0, gb, out=gb)  # 1/(A + r)
+                np.multiply(gb, rc, out=fb)  # F(b)
+                if rows:
+                    P[s] = fb
+                g_theta[c - 1] -= v[s] @ fb
+                if c < J:
+                    g_theta[c - 1] -= W[c] * r[:, c - 1] * kap[:, c - 1]
+                np.multiply(gb, a, out=gb)  # 1 − F(b)
+            # score term F(a) + F(b) − 1, probability, information weight f(a) + f(b)
             if c == 0:
                 np.subtract(fa, 1.0, out=sc)
-                p[...] = fa
-                continue
-            rc = rT[c - 1 : c] if c < J else 1.0
-            np.add(a, rc, out=gb)
-            np.divide(1.0, gb, out=gb)  # 1/(A + r)
-            np.multiply(gb, rc, out=p)  # F(b), P's slot as scratch
-            g_theta[c - 1] -= v[s] @ p
-            if c < J:
-                g_theta[c - 1] -= W[c] * r[:, c - 1] * kap[:, c - 1]
-            np.multiply(gb, a, out=gb)  # 1 − F(b)
-            if c == J:
+                if double:
+                    P[s] = fa
+            elif c == J:
                 np.subtract(1.0, gb, out=sc)  # F(b)
-                p[...] = gb
+                if double:
+                    P[s] = gb
             else:
-                np.subtract(fa, gb, out=sc)  # F(a) + F(b) − 1
-                np.multiply(fa, gb, out=p)
-                np.multiply(p, 1.0 - rc, out=p)  # F(a)(1 − F(b))(1 − r)
+                np.subtract(fa, gb, out=sc)
+                if double:
+                    p = P[s]
+                    np.multiply(fa, gb, out=p)
+                    np.multiply(p, 1.0 - rc, out=p)  # F(a)(1 − F(b))(1 − r)
+            if not info:
+                continue
+            if c < J:
+                np.multiply(ga, fa, out=ga)  # f(a)
+                sums = Zv1[s].T @ ga  # Σ v f(a) z, Σ v f(a)
+                cross[c] -= sums[:K]
+                tt[:, c, c] += sums[K]
+            if c > 0:
+                np.multiply(fb, gb, out=fb)  # f(b)
+                sums = Zv1[s].T @ fb
+                cross[c - 1] -= sums[:K]
+                tt[:, c - 1, c - 1] += sums[K]
+                if c < J:
+                    k2r = W[c] * r[:, c - 1] * kap[:, c - 1] ** 2
+                    tt[:, c, c] += k2r
+                    tt[:, c - 1, c - 1] += k2r
+                    tt[:, c, c - 1] = tt[:, c - 1, c] = -k2r
+            if c == 0:
+                Wt[s] = ga
+            elif c == J:
+                Wt[s] = fb
+            else:
+                np.add(ga, fb, out=Wt[s])
+        if double:
+            gaps = np.diff(theta, axis=1).max(axis=1, initial=0.0) / 2
+            extreme = np.maximum.reduce([emax - theta[:, -1], theta[:, 0] - emin, gaps])
+            exact = emax - theta[:, 0] > _CLIP64
+        Zv = self.Zv if double else self.Zv32
+        score = (Zv.T @ S).T.astype(float, copy=False)
+        parts: tuple[Any, ...]
+        if info:
+            G = (self.pairsZ32.T @ Wt.astype(np.float32, copy=False)).T.astype(float)
+            parts = (score, G, cross.transpose(2, 1, 0), g_theta.T, tt)
+        else:
+            parts = (score, None, None, g_theta.T, None)
+        if rows and not double:
+            return (*parts, S, Fa, P, Ga, Fb, Wt)
+        if not double:
+            return parts
         ll = np.zeros(B)
         for a0, k, w in self.log_blocks:
             prods = P[a0 : a0 + k * _CHUNK].reshape(k, _CHUNK, B).prod(axis=1)
@@ -351,83 +376,87 @@ class _Ordinal:
             with np.errstate(divide="ignore"):
                 np.log(ps, out=ps)
             ll += self.v_singles @ np.maximum(ps, -_BIG)
-        return (self.Zv.T @ S).T, g_theta.T, ll, extreme, exact
+        return (*parts, ll, extreme, exact)
 
     def newton(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray, eps: float,
-               max_iter: int, safe: bool, shared: np.ndarray | None = None
+               max_iter: int, safe: bool, shared: np.ndarray | None = None,
+               prev: np.ndarray | None = None, point: bool = True
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         """Newton on a batch of subsets (see :meth:`_Logit.newton`).
 
-        The fast pass (``safe=False``) steers with float32 score and information until the
-        decrement is small, then takes float64 score passes that reuse the last information
-        matrix: a subset has converged when its exact float64 decrement is at most ``eps``
-        (after a full step that keeps the cut points in order). That last pass also gives
-        the log-likelihood, ℓ(x + s) = ℓ(x) + gᵀs/2 up to third-order terms. Siblings
-        (``shared``) start from one linear predictor, so their first pass is computed once.
-        ``safe=True`` runs the float64 reference Newton with step halving.
+        The fast pass (``safe=False``) steers with float32 passes until the decrement is
+        small or, from the last two, the next one is predicted to be (Newton converges
+        quadratically), then takes float64 passes (:meth:`_layout` with ``double``): a
+        subset has converged when its exact float64 decrement is at most ``eps`` (after a
+        full step that keeps the cut points in order). That pass also gives the
+        log-likelihood, ℓ(x + s) = ℓ(x) + gᵀs/2 up to third-order terms, and the
+        information at the same point for the last step. Siblings (``shared``) start from
+        one linear predictor, so their first pass is computed once; and where that
+        predictor is a parent's fit from this engine, the parent's last float64 pass (its
+        full-layout score and information, kept until the next model size is done) gives
+        each child a Newton step without a pass over the data. ``safe=True`` runs the
+        float64 reference Newton with step halving. ``prev`` (B,) may give the decrement of
+        a step that led to the starting points (for the prediction after the first pass).
+        ``point=False`` is for callers that need ℓ only (bootstrap replicates): a float64
+        pass then reuses the previous pass's information instead of its own, which
+        changes ℓ = ℓ(x) + gᵀN⁻¹g/2 by a fraction of a tolerance and the last step's
+        end point (not returned to such callers) by more.
         """
         if safe:
             return self._newton_reference(cols, beta, theta, eps, max_iter, safe=True)
         B, m = cols.shape
         J, K = self.J, self.K
+        kept = self._kept_for(m) if shared is not None else None
+        keys = ([b.tobytes() + t.tobytes() for b, t in zip(beta, theta, strict=True)]
+                if kept is not None else [])
         beta, theta = beta * self.scale, theta - (beta @ self.center)[:, None]  # to z scale
         conv = np.zeros(B, dtype=bool)
         ll = np.full(B, np.nan)
         extreme = np.zeros(B)
         exact = np.zeros(B, dtype=bool)  # ℓ must come from loglike() (clipped exponents)
-        stage = np.zeros(B, dtype=np.int8)  # 0: float32 pass, 1: float64 score, 2: both
-        info = np.zeros((B, m + J, m + J))  # the last information matrix of each subset
+        wide = np.zeros(B, dtype=bool)  # the next pass of the subset is float64
+        # the last decrement
+        prev = np.full(B, np.inf) if prev is None else np.array(prev, dtype=float)
         hidx = self.pair_index[cols[:, :, None], cols[:, None, :]].reshape(B, m * m)
-        switch = _SWITCH * eps
-        moved = np.full(B, np.inf)  # bound on how far any η − θ moved in the last step
-
-        def refresh(sel: np.ndarray, first: bool) -> np.ndarray:
-            """float32 score and information at the current point of act[sel]."""
-            idx = act[sel]
-            if first and shared is not None:  # siblings share their starting point
-                one, inverse = np.unique(shared[idx], return_index=True,
-                                         return_inverse=True)[1:]
-                parts = self._full_layout(beta[idx[one]], theta[idx[one]])
-                parts = tuple(x[inverse.ravel()] for x in parts)
-            else:
-                parts = self._full_layout(beta[idx], theta[idx])
-            g32, N = self._assemble(*parts, cols[idx], hidx[idx])
-            info[idx] = N
-            return g32
-
+        info = np.empty((B, m + J, m + J))  # each subset's last information matrix
+        fresh = np.zeros(B, dtype=bool)  # a float64 pass forms its own information
+        if kept is not None and kept[0]:
+            shared = self._parent_steps(kept[0], keys, shared, cols, hidx, beta, theta, prev)
+        store: list[tuple[np.ndarray, tuple[np.ndarray, ...]]] = []  # (subsets, pass)
         act = np.arange(B)
         it = 0
         while it < max_iter and act.size:
             it += 1
             na = act.size
-            st = stage[act]
+            w64 = wide[act]
             g = np.empty((na, m + J))
             ll_k = np.zeros(na)
             ext_k = np.zeros(na)
             clip_k = np.zeros(na, dtype=bool)
-            sel = np.flatnonzero(st != 1)
-            if sel.size:
-                g[sel] = refresh(sel, it == 1)
-            sel = np.flatnonzero(st >= 1)
-            if sel.size:
+            for double in (False, True):
+                sel = np.flatnonzero(w64 == double)
+                if sel.size == 0:
+                    continue
                 idx = act[sel]
-                sb, sth, ll_k[sel], ext_k[sel], clip_k[sel] = self._score64(beta[idx],
-                                                                            theta[idx])
-                g[sel] = np.concatenate([np.take_along_axis(sb, cols[idx], axis=1), sth],
-                                        axis=1)
+                if it == 1 and shared is not None and not double:  # siblings: one pass
+                    one, inverse = np.unique(shared[idx], return_index=True,
+                                             return_inverse=True)[1:]
+                    parts = self._layout(beta[idx[one]], theta[idx[one]])
+                    parts = tuple(x[inverse.ravel()] for x in parts)
+                elif double and not point and not fresh[idx].any():
+                    parts = self._layout(beta[idx], theta[idx], True, info=False)
+                else:
+                    parts = self._layout(beta[idx], theta[idx], double)
+                g[sel], N = self._assemble(*parts[:5], cols[idx], hidx[idx])
+                if N is not None:
+                    info[idx] = N
+                if double:
+                    ll_k[sel], ext_k[sel], clip_k[sel] = parts[5:]
+                    fresh[idx] = True  # not settled by this pass: fresh information next
+                    if kept is not None and kept[1] is not None and N is not None:
+                        store.append((idx, (beta[idx], theta[idx], *parts[:5])))
             step = _solve_batch(info[act], g)
             dec = np.einsum("bm,bm->b", step, g)
-            # The last step uses the information of the previous point. Its error moves the
-            # final point by about (how far η − θ moved since) × |step|, as the logistic
-            # density's derivative is at most the density, so where that could show the
-            # information is refreshed at the current point first.
-            late = ((st == 1) & (dec <= eps)
-                    & (moved[act] * np.abs(step).max(axis=1) > _POINT_TOL))
-            if late.any():
-                sel = np.flatnonzero(late)
-                refresh(sel, False)
-                step[sel] = _solve_batch(info[act[sel]], g[sel])
-                dec[sel] = np.einsum("bm,bm->b", step[sel], g[sel])
             finite = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
             step[~finite] = 0.0
             full = np.zeros((na, K))
@@ -437,22 +466,26 @@ class _Ordinal:
             t = _ordered_step(th_a, dth)
             beta[act] += t[:, None] * full
             theta[act] = th_a + t[:, None] * dth
-            moved[act] = t * (np.abs(step[:, :m]).sum(axis=1) * self.zmax
-                              + np.abs(dth).max(axis=1, initial=0.0))
             whole = finite & (t == 1.0)
-            done = (st >= 1) & (dec <= eps) & whole
+            done = w64 & (dec <= eps) & whole
             if done.any():
                 # ℓ(x + s) = ℓ(x) + gᵀs − sᵀNs/2 = ℓ(x) + dec/2 up to O(|s|³)
                 ll[act[done]] = ll_k[done] + dec[done] / 2
                 extreme[act[done]] = ext_k[done]
                 exact[act[done]] = clip_k[done]
                 conv[act[done]] = True
-            stage[act[(st == 0) & whole & (dec <= switch)]] = 1
-            stage[act[(st == 1) & ~done]] = 2
-            keep = ~(done | ~finite)
-            act = act[keep]
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                pred = np.where(np.isfinite(prev[act]), dec * (dec / prev[act]) ** 2, np.inf)
+            near = (dec <= _SWITCH * eps) | ((dec <= _SWITCH_PRED * eps)
+                                              & (pred <= _PREDICT * eps))
+            wide[act[~w64 & whole & near]] = True
+            prev[act] = np.where(whole, dec, np.inf)
+            act = act[~(done | ~finite)]
         beta /= self.scale
         theta += (beta @ self.center)[:, None]
+        if store:
+            assert kept is not None and kept[1] is not None
+            self._keep(kept[1], store, conv & ~exact, beta, theta)
         redo = ~conv | exact
         if redo.any():
             ext_r = np.zeros(int(redo.sum()))
@@ -460,18 +493,84 @@ class _Ordinal:
             extreme[redo] = ext_r
         return beta, theta, ll, conv & np.isfinite(ll), extreme, it
 
-    def _assemble(self, score: np.ndarray, G: np.ndarray, cross: np.ndarray,
-                  g_theta: np.ndarray, tt: np.ndarray, cols: np.ndarray, hidx: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-        """Each subset's score (β_S, θ) and negative Hessian from the full-layout terms."""
+    def _kept_for(self, m: int) -> tuple[dict[bytes, np.ndarray],
+                                         dict[bytes, np.ndarray] | None]:
+        """(entries of the model size m − 1, the dict for size m or None when a level of
+        entries would exceed ``_KEPT_BYTES``). A call with a new size m starts a level:
+        the entries of size m − 1 become the parents', older ones are dropped. The levels
+        run one after the other (a level's batches may run on threads, and only read the
+        previous level), so which entries exist never depends on the threads."""
+        with self._kept_lock:
+            size, _, current = self._kept
+            if m != size:
+                older = (current or {}) if m == size + 1 else {}
+                big = math.comb(self.K, m) * self._kept_width * 8 > _KEPT_BYTES
+                self._kept = (m, older, None if big else {})
+            return self._kept[1], self._kept[2]
+
+    def _keep(self, into: dict[bytes, np.ndarray],
+              store: list[tuple[np.ndarray, tuple[np.ndarray, ...]]], ok: np.ndarray,
+              beta: np.ndarray, theta: np.ndarray) -> None:
+        """Keep the last float64 pass of the converged subsets, keyed by their fits (the
+        children's starting values, bit for bit): the point (z scale) and the full-layout
+        score and information there."""
+        for idx, parts in store:
+            rows = np.flatnonzero(ok[idx])
+            if rows.size == 0:
+                continue
+            packed = np.concatenate([np.asarray(x[rows], dtype=float).reshape(rows.size, -1)
+                                     for x in parts], axis=1)
+            for r, b in zip(rows, idx[rows], strict=True):
+                into[beta[b].tobytes() + theta[b].tobytes()] = packed[r]
+
+    def _parent_steps(self, parents: dict[bytes, np.ndarray], keys: list[bytes],
+                      shared: np.ndarray | None, cols: np.ndarray, hidx: np.ndarray,
+                      beta: np.ndarray, theta: np.ndarray, prev: np.ndarray
+                      ) -> np.ndarray | None:
+        """A Newton step for each subset whose start is a kept parent fit: from the
+        parent's last float64 point, with its score and information extended by the new
+        columns (``beta``, ``theta`` and ``prev`` are updated in place). Returns the sibling
+        labels with each stepped subset on its own (its first pass is its own)."""
+        found = [parents.get(k) for k in keys]
+        hit = np.flatnonzero([e is not None for e in found])
+        if hit.size == 0:
+            return shared
+        K, J, m = self.K, self.J, cols.shape[1]
+        E = np.stack([found[i] for i in hit])
+        cuts = np.cumsum([K, J, K, self._kept_width - 2 * (K + J) - K * J - J * J, K * J, J])
+        xb, xt, score, G, cross, gth, tt = np.split(E, cuts, axis=1)
+        g, N = self._assemble(score, G, cross.reshape(-1, K, J), gth, tt.reshape(-1, J, J),
+                              cols[hit], hidx[hit])
+        assert N is not None
+        step = _solve_batch(N, g)
+        dec = np.einsum("bm,bm->b", step, g)
+        ok = np.isfinite(dec) & np.all(np.isfinite(step), axis=1)
+        step[~ok] = 0.0
+        full = np.zeros((hit.size, K))
+        np.put_along_axis(full, cols[hit], step[:, :m], axis=1)
+        t = _ordered_step(xt, step[:, m:])
+        beta[hit] = xb + t[:, None] * full
+        theta[hit] = xt + t[:, None] * step[:, m:]
+        prev[hit] = np.where(ok & (t == 1.0), dec, np.inf)
+        labels = np.arange(cols.shape[0]) if shared is None else shared.copy()
+        labels[hit] = -1 - hit  # parent labels are ≥ 0
+        return labels
+
+    def _assemble(self, score: np.ndarray, G: np.ndarray | None, cross: np.ndarray | None,
+                  g_theta: np.ndarray, tt: np.ndarray | None, cols: np.ndarray,
+                  hidx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Each subset's score (β_S, θ) and negative Hessian from the full-layout terms
+        (None without the information)."""
         B, m = cols.shape
         J = self.J
+        g = np.concatenate([np.take_along_axis(score, cols, axis=1), g_theta], axis=1)
+        if G is None:
+            return g, None
         N = np.empty((B, m + J, m + J))
         N[:, :m, :m] = np.take_along_axis(G, hidx, axis=1).reshape(B, m, m)
         N[:, :m, m:] = np.take_along_axis(cross, cols[:, :, None], axis=1)
         N[:, m:, :m] = N[:, :m, m:].transpose(0, 2, 1)
         N[:, m:, m:] = tt
-        g = np.concatenate([np.take_along_axis(score, cols, axis=1), g_theta], axis=1)
         return g, N
 
     def _newton_reference(self, cols: np.ndarray, beta: np.ndarray, theta: np.ndarray,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..stats._sufficient import nearest_correlation, pairwise_replicate_covariances
+from ..stats._pairwise import nearest_correlation, pairwise_replicate_covariances
 from . import _bootstrap as bs
 
 __all__ = ["pairwise_batch", "pooled_importance"]
@@ -79,9 +79,11 @@ def pooled_importance(prob: Any, run_one: Callable[[Any, int], Any], B: int,
     r2 = float(np.mean([r.r2 for r in results]))
     r2_always = float(np.mean([r.r2_always for r in results]))
     meta = dict(first.meta)
-    for key in list(meta):
-        if key.startswith(("R²", "pseudo-R²")) and not key.endswith("covariates"):
+    for key in ("r2", "pseudo_r2"):  # the pooled fit, not the first imputation's
+        if key in meta:
             meta[key] = r2
+        if f"{key}_always" in meta:
+            meta[f"{key}_always"] = r2_always
     meta["missing"] = "impute"
     meta["imputations"] = m
     if B:

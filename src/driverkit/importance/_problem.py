@@ -351,7 +351,7 @@ def _diagnostics(prob: _Problem) -> dict[str, Any]:
     if prob.Z is not None and prob.pairwise:  # rows with gaps: from the pairwise moments
         Zd = prob.Z[:, :d]
         ok = ~np.isnan(Zd)
-        ww = prob.w[:, None] * ok
+        ww = (np.ones(len(Zd)) if prob.w is None else prob.w)[:, None] * ok
         mu = (np.where(ok, Zd, 0.0) * ww).sum(axis=0) / ww.sum(axis=0)
         M = np.block([[np.ones((1, 1)), mu[None, :]], [mu[:, None], C + np.outer(mu, mu)]])
         cond = condition_number_from_crossproducts(M)

@@ -82,7 +82,8 @@ class ImportanceResult(Result):
         self.groups = dict(groups or {})
         self.fit_index = fit_index
 
-    def summary(self, **options: Any) -> str:
+    def summary(self, *, labels: dict[str, str] | None = None, currency: str | None = None,
+                locale: str | None = None) -> str:
         """Plain-text summary; for dominance also the conditional and complete tables.
 
         ``labels=``, ``currency=`` and ``locale=`` work as in :meth:`Result.summary`.
@@ -90,6 +91,7 @@ class ImportanceResult(Result):
         from ..display._format import format_options
         from ..display._render import format_table
 
+        options = {"labels": labels, "currency": currency, "locale": locale}
         with format_options(self._format(options, "summary")):
             text = super().summary()
             if self.conditional is not None and self.complete is not None:

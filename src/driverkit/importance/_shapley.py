@@ -64,7 +64,6 @@ class _TileTables:
         b = q + h
         self.Eu = Eu
         self.EtT = np.ascontiguousarray(Et.T)
-        self.bits_t = np.ascontiguousarray(Pt.sum(axis=1))  # (2^h, h): bit j of t
         self.PuT = np.ascontiguousarray(Pu.reshape(1 << q, -1).T)
         self.Pt2 = np.ascontiguousarray(Pt.reshape(1 << h, -1))
         D = np.zeros(((q + 1) * (h + 1), b + 1))  # [(c, a), c + a]
@@ -94,6 +93,13 @@ def _segments_of(h: int, order: bytes) -> np.ndarray | None:
     return seg
 
 
+def _unpermute(NT: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Columns of ``NT`` (held in ``order``) put back in middle-mask order."""
+    out = np.empty_like(NT)
+    out[:, order] = NT
+    return out
+
+
 @lru_cache(maxsize=16)
 def _tile_tables(q: int, h: int) -> _TileTables:
     return _TileTables(q, h)
@@ -112,9 +118,42 @@ class LatticeSums:
 
     def __init__(self, p: int, n_batch: int = 1) -> None:
         self.p = int(p)
-        self.A = np.zeros((n_batch, p + 1, p))
-        self.B = np.zeros((n_batch, p + 1))
+        self._A = np.zeros((n_batch, p + 1, p))
+        self._B = np.zeros((n_batch, p + 1))
         self.count = 0
+        # popcount marginals of residual tiles not yet turned into membership sums, summed
+        # by tile geometry and number of fixed high players: [q, h, f] -> [by_mid, by_low,
+        # tiles] (the products are linear, so one product per key serves every tile)
+        self._pending: dict[tuple[int, int, int], list] = {}
+
+    @property
+    def A(self) -> np.ndarray:
+        """``A[n, k, j]`` = Σ over masks of size k holding j of v (see the module docstring)."""
+        self._flush()
+        return self._A
+
+    @property
+    def B(self) -> np.ndarray:
+        """``B[n, k]`` = Σ over masks of size k of v."""
+        self._flush()
+        return self._B
+
+    def _flush(self) -> None:
+        """Add the membership sums of the pending tile marginals."""
+        A = self._A[0]
+        for (q, h, f), (MT, NT, tiles) in self._pending.items():
+            tb = _tile_tables(q, h)
+            b = q + h
+            cells = (q + 1) * (h + 1)
+            AU = tb.PuT @ MT  # ((q+1)·q, h+1)  [c·q + j, a]: low players
+            AT = (NT @ tb.Pt2).reshape(q + 1, h + 1, h)  # [c, a, j]: middle players
+            # collapse (c, a) to the size c + a inside the block, and 1 − v to v
+            au = tiles * tb.count_in - (
+                AU.reshape(q + 1, q, h + 1).transpose(1, 0, 2).reshape(q, cells) @ tb.D)
+            at = tiles * tb.count_in - AT.transpose(2, 0, 1).reshape(h, cells) @ tb.D
+            A[f : f + b + 1, :q] += au.T
+            A[f : f + b + 1, q:b] += at.T
+        self._pending.clear()
 
     def add(self, values: np.ndarray, start: int = 0) -> None:
         """Add the block of masks ``start .. start + 2^b − 1`` (``values`` shape ``(2^b, N)``).
@@ -144,85 +183,104 @@ class LatticeSums:
         Bblk = np.zeros((N, q + 1))
         for a in range(q1 + 1):
             Bblk[:, a : a + q2 + 1] += T[a]
-            self.A[:, f + a : f + a + q2 + 1, :q2] += AC[a]
-            self.A[:, f + a : f + a + q2 + 1, q2:q] += np.moveaxis(AR[a], 0, -1)
-        self.B[:, f : f + q + 1] += Bblk
+            self._A[:, f + a : f + a + q2 + 1, :q2] += AC[a]
+            self._A[:, f + a : f + a + q2 + 1, q2:q] += np.moveaxis(AR[a], 0, -1)
+        self._B[:, f : f + q + 1] += Bblk
         for j in fixed:
-            self.A[:, f : f + q + 1, j] += Bblk
+            self._A[:, f : f + q + 1, j] += Bblk
         self.count += L
 
     def add_block(self, block: SubsetBlock) -> None:
         """Add a :class:`~driverkit.stats._subsets.SubsetBlock`."""
-        if block.tile is not None and block.n_batch == 1 and (block.marginals is not None
-                                                               or not block.gains):
-            self.add_residuals(block.tile, block.start, order=block.order,
-                               marginals=block.marginals)
+        if block.n_batch == 1 and block.marginals is not None:
+            self.add_marginals(*block.marginals, block.start, order=block.order)
+        elif block.n_batch == 1 and block.tile is not None:
+            self.add_residuals(block.tile, block.start, order=block.order)
         else:
             self.add(block.values, block.start)
 
     def add_residuals(self, tile: np.ndarray, start: int = 0,
-                      order: np.ndarray | None = None,
-                      marginals: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                      order: np.ndarray | None = None) -> None:
         """Add a block given as residual variances ``tile[u, c] = 1 − v(start + t·2^q + u)``.
 
         ``tile`` has shape ``(2^q, 2^h)``; column ``c`` holds the middle mask
         ``t = order[c]`` (the identity if not given; a popcount-sorted order turns the sums
         over middle masks of one popcount into sums of contiguous columns); ``start`` must
-        be a multiple of ``2^(q+h)``. The sums of ``1 − v`` by popcount and membership are
-        formed with products of the tile and one-hot popcount matrices (BLAS) and turned
-        into sums of ``v`` with the exact number of masks of each class. ``marginals``
-        (the tile's popcount sums along each axis, see
-        :class:`~driverkit.stats._subsets.SubsetBlock`) spare those products.
+        be a multiple of ``2^(q+h)``. The tile's sums by popcount along each axis are
+        formed with one-hot popcount matrices and passed to :meth:`add_marginals`.
         """
         U, Tn = tile.shape
         q = U.bit_length() - 1
         h = Tn.bit_length() - 1
         if 1 << q != U or 1 << h != Tn or start % (U * Tn):
             raise ValueError("a tile must be 2^q × 2^h, starting at a multiple of its size")
-        b = q + h
-        fixed = [j for j in range(b, self.p) if (start >> j) & 1]
-        f = len(fixed)
         tb = _tile_tables(q, h)
-        if marginals is not None:
-            MT, NT = marginals
-        else:
-            NT = tb.Eu @ tile  # (q+1, 2^h)  [c, col]: over the low masks of popcount c
+        by_low = tb.Eu @ tile  # (q+1, 2^h)  [c, col]: over the low masks of popcount c
         if order is None:
-            if marginals is None:
-                MT = tile @ tb.EtT  # (2^q, h+1)  [u, a]: over the middle masks of popcount a
-            AT = NT @ tb.Pt2  # (q+1, (h+1)·h)  [c, a·h + j]
-            AT = AT.reshape(q + 1, h + 1, h)
+            by_mid = tile @ tb.EtT  # (2^q, h+1)  [u, a]: over the middle masks of popcount a
         else:
             seg = _segments(order, h)
             if seg is None:
                 raise ValueError("order must list the middle masks by popcount")
-            if marginals is None:
-                MT = np.add.reduceat(tile, seg[:-1], axis=1)
-            bits = tb.bits_t[order]
-            AT = np.empty((q + 1, h + 1, h))
-            for a in range(h + 1):
-                AT[:, a, :] = NT[:, seg[a] : seg[a + 1]] @ bits[seg[a] : seg[a + 1]]
-        Tm = tb.Eu @ MT  # (q+1, h+1)  [c, a]
-        AU = tb.PuT @ MT  # ((q+1)·q, h+1)  [c·q + j, a]
-        # collapse (c, a) to the size c + a inside the block, and 1 − v to v
-        cells = (q + 1) * (h + 1)
+            by_mid = np.add.reduceat(tile, seg[:-1], axis=1)
+        self.add_marginals(by_mid, by_low, start, order=order)
+
+    def add_marginals(self, by_mid: np.ndarray, by_low: np.ndarray, start: int = 0,
+                      order: np.ndarray | None = None) -> None:
+        """Add a residual tile (see :meth:`add_residuals`) given by its popcount sums.
+
+        ``by_mid[u, a]`` sums the tile's row ``u`` over the middle masks of popcount ``a``,
+        ``by_low[c, col]`` its column ``col`` over the low masks of popcount ``c``. The sums
+        of ``v`` by size and by the players fixed in the block are added now; those by the
+        block's own players are linear in the marginals, so the marginals of all tiles of
+        one geometry are summed and turned into membership sums once (:meth:`_flush`), with
+        the exact number of masks of each class.
+        """
+        U, h1 = by_mid.shape
+        q1, Tn = by_low.shape
+        q, h = q1 - 1, h1 - 1
+        if (U, Tn) != (1 << q, 1 << h) or start % (U * Tn):
+            raise ValueError("tile marginals must be (2^q, h+1) and (q+1, 2^h), starting at "
+                             "a multiple of the tile's size")
+        b = q + h
+        fixed = [j for j in range(b, self.p) if (start >> j) & 1]
+        f = len(fixed)
+        tb = _tile_tables(q, h)
+        if order is not None:
+            if _segments(order, h) is None:
+                raise ValueError("order must list the middle masks by popcount")
+            by_low = _unpermute(by_low, order)
+        Tm = tb.Eu @ by_mid  # (q+1, h+1)  [c, a]
         tk = tb.count - Tm.reshape(-1) @ tb.D  # (b+1,)
-        au = tb.count_in - AU.reshape(q + 1, q, h + 1).transpose(1, 0, 2).reshape(q, cells) @ tb.D
-        at = tb.count_in - AT.transpose(2, 0, 1).reshape(h, cells) @ tb.D
-        A, B = self.A[0], self.B[0]
-        B[f : f + b + 1] += tk
-        A[f : f + b + 1, :q] += au.T
-        A[f : f + b + 1, q:b] += at.T
+        self._B[0, f : f + b + 1] += tk
         if fixed:
+            A = self._A[0]
             A[f : f + b + 1, fixed] += tk[:, None]
+        key = (q, h, f)
+        pend = self._pending.get(key)
+        if pend is None:
+            self._pending[key] = [np.array(by_mid, dtype=float),
+                                  np.array(by_low, dtype=float), 1]
+        else:
+            pend[0] += by_mid
+            pend[1] += by_low
+            pend[2] += 1
         self.count += U * Tn
 
     def merge(self, other: LatticeSums) -> None:
         """Add the sums of another accumulator over disjoint masks (e.g. one block's)."""
-        if other.p != self.p or other.A.shape != self.A.shape:
+        if other.p != self.p or other._A.shape != self._A.shape:
             raise ValueError("can only merge lattice sums of the same p and batch size")
-        self.A += other.A
-        self.B += other.B
+        self._A += other._A
+        self._B += other._B
+        for key, (MT, NT, tiles) in other._pending.items():
+            pend = self._pending.get(key)
+            if pend is None:
+                self._pending[key] = [MT.copy(), NT.copy(), tiles]
+            else:
+                pend[0] += MT
+                pend[1] += NT
+                pend[2] += tiles
         self.count += other.count
 
     def _check_complete(self) -> None:

@@ -39,8 +39,8 @@ def fit_pooled(fits: list[FitOutput], *, ci: float = 0.95, linear: bool = False)
     lo, hi, pv = t_interval(pooled["params"], pooled["std_error"], pooled["df"], ci)
     internal = internal_cov = None
     if first.internal_params is not None and first.internal_cov is not None:
-        pi = pool_rubin(np.stack([f.internal_params for f in fits]),
-                        np.stack([f.internal_cov for f in fits]), df_com)
+        pi = pool_rubin(np.stack([np.asarray(f.internal_params) for f in fits]),
+                        np.stack([np.asarray(f.internal_cov) for f in fits]), df_com)
         internal, internal_cov = pi["params"], pi["cov"]
     m = len(fits)
     return FitOutput(
@@ -85,7 +85,7 @@ def pairwise_sufficient(dd: DriverData) -> tuple[Any, dict[str, Any]]:
     nearest correlation matrix (Higham 2002). Returns the statistics and their facts.
     """
     names = [*dd.columns, str(dd.outcome)]
-    return _pairwise(np.column_stack([dd.X, dd.y]), names, dd.w, dd.weight_type)
+    return _pairwise(np.column_stack([dd.X, np.asarray(dd.y)]), names, dd.w, dd.weight_type)
 
 
 def pairwise_covariance(Z: np.ndarray, w: np.ndarray, names: list[str], weight_type: str

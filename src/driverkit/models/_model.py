@@ -17,14 +17,12 @@ import numpy as np
 import pandas as pd
 
 from .._results import Meta, Result, snake_key
-from .._validation import KINDS, check_fraction, check_kwargs, check_option, suggest, warn
+from .._validation import KINDS, check_fraction, check_kwargs, check_option, warn
 from ..data import DriverData, prepare
 from ..data._prepare import DesignSpec
 from ..exceptions import (
     CollinearityWarning,
-    DataError,
     DriverkitError,
-    DriverkitTypeError,
     SuppressorWarning,
 )
 
@@ -34,7 +32,7 @@ from ..stats._collinearity import vif as vif_from_design
 from ..stats._links import LINKS, get_link
 from ._fitting import FitOutput, fit_binary, fit_linear, fit_ordinal, thresholds_from_internal
 
-__all__ = ["DriverModel", "condition_number", "fit", "fixed_model", "vif_from_design"]
+__all__ = ["DriverModel", "condition_number", "vif_from_design"]
 
 _CAUSAL = (
     "Observational survey data: coefficients describe associations, not causal effects; "
@@ -76,7 +74,7 @@ def opposite_signs(names: Sequence[str], coef: np.ndarray, corr: np.ndarray,
     flag = (np.sign(coef) * np.sign(corr) < 0) & (np.abs(corr) > 1e-8) & np.isfinite(coef)
     idx = np.flatnonzero(flag)
     return pd.DataFrame({"coef": coef[idx], "corr": corr[idx], "p_value": pv[idx]},
-                        index=pd.Index([str(names[i]) for i in idx], name="driver"))
+                        index=pd.Index([str(names[i]) for i in idx.tolist()], name="driver"))
 
 
 def describe_signs(flips: pd.DataFrame) -> str:
@@ -218,6 +216,7 @@ class DriverModel(Result):
         self.data_: DriverData | None = None
         self._spec: DesignSpec | None = None
         self._fixed = False
+        self._outcome_type: str | None = None  # declared by fixed_model(outcome_type=)
 
     # ------------------------------------------------------------------------------
     def clone(self) -> DriverModel:
@@ -711,143 +710,3 @@ def _mvn(gen: np.random.Generator, mean: np.ndarray, cov: np.ndarray, size: int)
     vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
     factor = vecs * np.sqrt(np.clip(vals, 0, None))
     return mean + gen.standard_normal((size, mean.size)) @ factor.T
-
-
-# ------------------------------------------------------------------------------------------
-def fit(
-    data: Any,
-    outcome: str,
-    drivers: Sequence[str] | None = None,
-    *,
-    kind: str = "linear",
-    weights: Any = None,
-    covariates: Sequence[str] | None = None,
-    scales: Mapping[str, Any] | None = None,
-    missing: str = "listwise",
-    na_values: Any = None,
-    imputations: int = 20,
-    seed: Any = None,
-    **options: Any,
-) -> DriverModel:
-    """Fit a driver model (shorthand for ``DriverModel(...).fit(data)``).
-
-    Parameters
-    ----------
-    data : pandas.DataFrame or SufficientStats
-        Respondents, one row each (never modified).
-    outcome : str
-        Outcome column or a formula ``"repurchase ~ staff + price + C(region)"``.
-    drivers : list of str, optional
-        Driver columns (omit with a formula).
-    kind : {"linear", "logit", "probit", "ordinal"}, default="linear"
-    weights, covariates, scales, missing, na_values, imputations, seed
-        See :class:`DriverModel`.
-    **options
-        ``robust``, ``positive``, ``weight_type``, ``ci``, ``vif_threshold``.
-
-    Returns
-    -------
-    DriverModel
-
-    Examples
-    --------
-    >>> import driverkit as dk
-    >>> df = dk.make_survey(n=400, n_drivers=3, seed=2)
-    >>> d = df.attrs["truth"]["drivers"]
-    >>> m = dk.fit(df, "repurchase", d, kind="logit")
-    >>> m.table.index[0]
-    'Intercept'
-    """
-    return DriverModel(outcome, drivers, kind=kind, weights=weights, covariates=covariates,
-                       scales=scales, missing=missing, na_values=na_values,
-                       imputations=imputations, seed=seed, **options).fit(data)
-
-
-def fixed_model(
-    kind: str = "logit",
-    *,
-    intercept: float = 0.0,
-    coef: Mapping[str, float],
-    scales: Mapping[str, Sequence[float]] | None = None,
-    cuts: Sequence[float] | None = None,
-    outcome: str = "outcome",
-    outcome_type: str = "rate",
-) -> DriverModel:
-    """A model with given coefficients and no sampling uncertainty.
-
-    Use it for a client's existing model or in tests. Intervals from simulations on a fixed
-    model equal the point estimate unless business inputs are distributions.
-
-    Parameters
-    ----------
-    kind : {"linear", "logit", "probit", "ordinal"}, default="logit"
-    intercept : float, default=0
-        Ignored for ``"ordinal"`` (use ``cuts``).
-    coef : dict
-        ``{"driver": coefficient}`` on the rating scale.
-    scales : dict, optional
-        ``{"driver": (low, high)}`` rating bounds used to clip scenarios.
-    cuts : list of float, optional
-        Increasing cut points of an ordinal model.
-    outcome : str, default="outcome"
-    outcome_type : {"rate", "score"}, default="rate"
-        ``"score"`` declares a linear model of a score (e.g. satisfaction 1–10): simulations
-        then report ``delta_mean`` in scale points and no customers or money.
-
-    Examples
-    --------
-    >>> import pandas as pd, driverkit as dk
-    >>> m = dk.fixed_model("logit", intercept=-4.0, coef={"x1": 0.6, "x2": 0.3},
-    ...                    scales={"x1": (1, 10), "x2": (1, 10)})
-    >>> m.predict(pd.DataFrame({"x1": [3.0], "x2": [5.0]})).round(6).tolist()
-    [0.331812]
-    """
-    check_option(kind, "kind", KINDS, "fixed_model")
-    check_option(outcome_type, "outcome_type", ["rate", "score"], "fixed_model")
-    if outcome_type == "score" and kind != "linear":
-        raise DriverkitError(
-            f"fixed_model(outcome_type='score') needs kind='linear'; a {kind} model predicts "
-            "probabilities (a rate).")
-    if not isinstance(coef, Mapping) or not coef:
-        raise DriverkitTypeError("fixed_model() needs coef={'driver': value, ...}.")
-    names = [str(c) for c in coef]
-    values = np.array([float(coef[c]) for c in coef])
-    if not np.isfinite(values).all() or not np.isfinite(intercept):
-        raise DriverkitError("fixed_model(): coefficients and intercept must be finite.")
-    sc: dict[str, tuple[float, float]] = {}
-    for k_, v in (scales or {}).items():
-        if k_ not in names:
-            raise DataError(f"scales names '{k_}', which is not in coef.{suggest(k_, names)}")
-        lo, hi = (float(b) for b in v)
-        if not lo < hi:
-            raise DataError(f"The scale of '{k_}' must satisfy low < high; got {v!r}.")
-        sc[k_] = (lo, hi)
-    if kind == "ordinal":
-        if cuts is None or len(cuts) < 1:
-            raise DriverkitError("An ordinal fixed_model needs cuts=[c1, c2, ...].")
-        c = np.asarray(cuts, float)
-        if np.any(np.diff(c) <= 0):
-            raise DriverkitError(f"cuts must be strictly increasing; got {list(cuts)}.")
-        params = np.concatenate([values, c])
-        levels = [str(i) for i in range(c.size + 1)]
-        pnames = [*names, *[f"cut[{levels[i]}|{levels[i + 1]}]" for i in range(c.size)]]
-    else:
-        params = np.concatenate([[float(intercept)], values])
-        pnames = ["Intercept", *names]
-    m = DriverModel(outcome, names, kind=kind)
-    m._fixed = True
-    m._outcome_type = outcome_type
-    m._fixed_scales = sc
-    m._spec = DesignSpec(columns=names, terms={c: [i] for i, c in enumerate(names)},
-                         numeric=names, factors={}, order=names)
-    P = params.size
-    zeros = np.zeros(P)
-    m._fit = FitOutput(
-        params=params, cov=np.zeros((P, P)), names=pnames, std_error=zeros.copy(),
-        ci_low=params.copy(), ci_high=params.copy(), p_value=np.full(P, np.nan),
-        loglike=np.nan, loglike_null=np.nan, r2=np.nan, result=None, cov_type="fixed",
-        df_resid=np.inf, nobs=0.0,
-    )
-    m._vif = np.full(len(names), np.nan)
-    m._cond = np.nan
-    return m

@@ -164,10 +164,10 @@ def prepare_pls_data(data: Any, spec: PLSSpec, *, weights: Any = None, scales: A
 
             ww = np.ones(len(X)) if w is None else w
             X = X.copy()
-            cols = np.flatnonzero(na.any(axis=0))
-            for k in cols:
-                X[na[:, k], k] = weighted_mean_fill(X[:, k], ww)
-            warn_filled("mean", "pls", [spec.item_names[k] for k in cols], int(na.sum()))
+            gaps = np.flatnonzero(na.any(axis=0))
+            for j in gaps:
+                X[na[:, j], j] = weighted_mean_fill(X[:, j], ww)
+            warn_filled("mean", "pls", [spec.item_names[j] for j in gaps], int(na.sum()))
             notes.append(f"Mean replacement of {int(na.sum())} missing answers (shrinks "
                          "variances).")
             meta["imputed answers"] = int(na.sum())
@@ -179,10 +179,10 @@ def prepare_pls_data(data: Any, spec: PLSSpec, *, weights: Any = None, scales: A
         raise DataError(f"pls() needs at least 3 complete respondents; got {len(X)}.")
     meta["respondents in data"] = n0
     meta["respondents used"] = len(X)
-    for k, it in enumerate(spec.item_names):
-        if np.ptp(X[w > 0, k]) == 0:
-            raise DataError(f"The item '{it}' (construct '{owner[it]}') is constant "
-                            f"({X[0, k]:g} for every respondent); drop it from the construct.")
+    for col, item in enumerate(spec.item_names):
+        if np.ptp(X[w > 0, col]) == 0:
+            raise DataError(f"The item '{item}' (construct '{owner[item]}') is constant "
+                            f"({X[0, col]:g} for every respondent); drop it from the construct.")
     sc = _scales(scales, spec, X, notes)
     low = np.array([sc[it][0] for it in spec.item_names])
     width = np.array([sc[it][1] - sc[it][0] for it in spec.item_names])

@@ -523,14 +523,37 @@ class PLSModel(Result):
                 Result(self.reliability, title="Reliability and convergent validity"),
                 Result(self.index_table, title="Indices (0–100)")]
 
-    def summary(self) -> str:
-        """Paths, R², outer model, reliability and indices as text."""
-        self._need_fit()
-        return "\n\n".join([Result.summary(self)] + [s.summary() for s in self._sections()])
+    def _names(self) -> set[str]:
+        names = super()._names()
+        if self.is_fitted:  # labels may name items and constructs of any section
+            for s in self._sections():
+                names |= s._names()
+        return names
 
-    def to_html(self) -> str:
+    def summary(self, *, labels: dict[str, str] | None = None, currency: str | None = None,
+                locale: str | None = None) -> str:
+        """Paths, R², outer model, reliability and indices as text.
+
+        ``labels``, ``currency`` and ``locale`` work as in :meth:`Result.summary`.
+        """
+        from ..display._format import format_options
+
         self._need_fit()
-        return "\n".join([Result.to_html(self)] + [s.to_html() for s in self._sections()])
+        fmt = self._format({"labels": labels, "currency": currency, "locale": locale},
+                           "summary")
+        with format_options(fmt):  # one formatter for every section
+            return "\n\n".join([Result.summary(self)] + [s.summary() for s in self._sections()])
+
+    def to_html(self, *, labels: dict[str, str] | None = None, currency: str | None = None,
+                locale: str | None = None) -> str:
+        """The paths and every section as an HTML fragment (what notebooks display)."""
+        from ..display._format import format_options
+
+        self._need_fit()
+        fmt = self._format({"labels": labels, "currency": currency, "locale": locale},
+                           "to_html")
+        with format_options(fmt):
+            return "\n".join([Result.to_html(self)] + [s.to_html() for s in self._sections()])
 
     def __repr__(self) -> str:
         if not self.is_fitted:

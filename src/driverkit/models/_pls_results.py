@@ -49,8 +49,8 @@ def draw_ipma(ax: Any, table: pd.DataFrame, meta: dict[str, Any], *, title: str 
                           table["performance_high"].to_numpy(float) - y])
     ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="o", color="#1f4e79", ecolor="#9db4cc",
                 capsize=2, zorder=3)
-    mi, mp = float(meta.get("mean importance", np.mean(x))), float(
-        meta.get("mean performance", np.mean(y)))
+    mi, mp = float(meta.get("mean_importance", np.mean(x))), float(
+        meta.get("mean_performance", np.mean(y)))
     ax.axvline(mi, color="grey", lw=0.8, ls="--")
     ax.axhline(mp, color="grey", lw=0.8, ls="--")
     if annotate:

@@ -265,8 +265,8 @@ def _chart_ipma(wb: Any, ws: Any, sheet: str, frame: pd.DataFrame, cols: dict[st
                 "plus_values": [round(float(max(e, 0.0)), 6) for e in plus],
                 "minus_values": [round(float(max(e, 0.0)), 6) for e in minus]}
     chart.add_series(series)
-    mi = float(meta.get("mean importance", np.nanmean(x)))
-    mp = float(meta.get("mean performance", np.nanmean(y)))
+    mi = float(meta.get("mean_importance", np.nanmean(x)))
+    mp = float(meta.get("mean_performance", np.nanmean(y)))
     # the quadrant split: each axis crosses the other at its mean, tick labels at the edges
     chart.set_title({"name": "Importance–performance map"})
     chart.set_x_axis({"name": "importance (index points per index point of the driver)",

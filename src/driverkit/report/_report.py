@@ -356,7 +356,8 @@ _TECHNICAL_META = {
 
 def _split_meta(obj: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     fmt = current()
-    main, tech = [], []
+    main: list[tuple[str, str]] = []
+    tech: list[tuple[str, str]] = []
     for k, v in (getattr(obj, "meta", None) or {}).items():
         text = _plain_numbers(format_value(v, str(k)))
         pair = (fmt.heading(k), text)

@@ -100,7 +100,7 @@ def _importance_block(imp: Any, fmt: Format) -> Block | None:
     outcome = outcome_of(imp) or "the outcome"
     meta = imp.meta
     n = meta.get("n")
-    r2 = _num(getattr(imp, "r2", meta.get("r2", meta.get("R²"))))
+    r2 = _num(getattr(imp, "r2", None) if hasattr(imp, "r2") else meta.get("r2"))
     level = _num(meta.get("ci", meta.get("ci_level", 0.95)))
     level = level if 0 < level < 1 else 0.95
     d = t.sort_values("importance", ascending=False)
@@ -222,7 +222,7 @@ def _pls_block(results: Sequence[Any], fmt: Format) -> Block | None:
     if not target:
         return None
     meta = (impact or ipma).meta if (impact or ipma) else {}
-    index = _num(meta.get("target index", model.index[target] if model is not None else None))
+    index = _num(meta.get("target_index", model.index[target] if model is not None else None))
     r2 = _num(model.r2.get(target)) if model is not None else float("nan")
     lead = f"{fmt.label(target)} is a latent construct of a PLS path model"
     if math.isfinite(index):

@@ -1,5 +1,7 @@
-"""Scenarios compiled into plans: segments, operator moves (numeric and categorical
-drivers) and design-matrix changes (a mixin of :class:`~driverkit.simulate.Simulator`)."""
+"""Scenarios compiled into plans (a mixin of :class:`~driverkit.simulate.Simulator`).
+
+Segments, operator moves (numeric and categorical drivers) and design-matrix changes.
+"""
 
 from __future__ import annotations
 
@@ -229,26 +231,26 @@ class CompileMixin:
             )
         branches = []
         for combo in itertools.product((False, True), repeat=len(rnd) + len(fac_rnd)):
-            prob: np.ndarray | None = None
+            weight: np.ndarray | None = None
             dxs = dict(det)
             for (d, p, dx), on in zip(rnd, combo[: len(rnd)], strict=True):
                 f = p if on else 1.0 - p
-                prob = f if prob is None else prob * f
+                weight = f if weight is None else weight * f
                 if on:
                     dxs[d] = dx
             extra = dict(fac_det)
             for (p, cd), on in zip(fac_rnd, combo[len(rnd):], strict=True):
                 f = p if on else 1.0 - p
-                prob = f if prob is None else prob * f
+                weight = f if weight is None else weight * f
                 if on:
                     for j, v in cd.items():
                         extra[j] = extra.get(j, 0.0) + v
-            if prob is not None and not np.any(prob):
+            if weight is not None and not np.any(weight):
                 continue
             cols, dX = self._design_delta(dxs)
             if extra:
                 cols, dX = _add_columns(cols, dX, extra, self.n)
-            branches.append(Branch(prob, cols, dX))
+            branches.append(Branch(weight, cols, dX))
         if mask is None:  # one (read-only) weight matrix shared by all plans without segment
             if self._Wm_all is None:
                 self._Wm_all = np.column_stack([self._W2, self._w])

@@ -1,5 +1,7 @@
-"""The numbers of a simulation: rate quantities, money columns, and the point estimates and
-draws of each scenario (a mixin of :class:`~driverkit.simulate.Simulator`)."""
+"""The numbers of a simulation (a mixin of :class:`~driverkit.simulate.Simulator`).
+
+Rate quantities, money columns, and the point estimates and draws of each scenario.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Setting up a ``Simulator``: complete rows, weights, drivers and scales, money inputs,
-calibration and the CLV view (a mixin of :class:`~driverkit.simulate.Simulator`)."""
+"""Setting up a ``Simulator`` from its data (a mixin of :class:`~driverkit.simulate.Simulator`).
+
+Complete rows, weights, drivers and scales, money inputs, calibration and the CLV view.
+"""
 
 from __future__ import annotations
 

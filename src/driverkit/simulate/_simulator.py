@@ -277,7 +277,7 @@ class Simulator(SetupMixin, CompileMixin, NumbersMixin, SummaryMixin):
             m = check_imputations(imputations, "Simulator")
             outcome = getattr(self.model, "outcome", None)
             outcome = outcome.split("~")[0].strip() if isinstance(outcome, str) else None
-            preds = [outcome] if outcome in data.columns else []
+            preds = [outcome] if outcome is not None and outcome in data.columns else []
             frames = impute_frames(data, cols, m=m, seed=seed, predictors=preds)
             self._imputed = [Simulator(self.model, f, weights=weights, missing="raise", **kw)
                              for f in frames]

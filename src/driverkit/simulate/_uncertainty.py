@@ -109,7 +109,8 @@ def percentile_intervals(draws: list[dict[str, np.ndarray] | None], ci: float,
     """
     a = (1 - ci) / 2
     out: list[dict[str, tuple[float, float]]] = [{} for _ in draws]
-    keys, rows = [], []
+    keys: list[tuple[int, str]] = []
+    rows: list[np.ndarray] = []
     for i, d in enumerate(draws):
         for col, v in (d or {}).items():
             v = np.asarray(v, dtype=float)

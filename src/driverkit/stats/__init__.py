@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._entry import bootstrap_stats, map_chunks, sufficient_stats
 from ._irls import GLMStats, logit_irls, ordered_logit_irls
+from ._pairwise import PairwiseStats, nearest_correlation
 from ._pairwise_stream import pairwise_stats
 from ._poisson import poisson_counts
 from ._stream import (
@@ -17,7 +18,7 @@ from ._stream import (
     iter_arrays,
     iter_frames,
 )
-from ._sufficient import OLSStats, PairwiseStats, SufficientStats, nearest_correlation
+from ._sufficient import OLSStats, SufficientStats
 
 __all__ = [
     "GLMStats",

@@ -26,7 +26,8 @@ import pandas as pd
 
 from ..exceptions import DriverkitError, DriverkitTypeError
 from ._poisson import _Accumulator
-from ._stream import _Chunk, _Plan, _plan, _warn_dropped, chunk_matrix, complete_rows
+from ._sources import _Chunk, chunk_matrix
+from ._stream import _Plan, _plan, _warn_dropped, complete_rows
 from ._sufficient import SufficientStats, _merge_moments, _symmetrise, chunk_stats
 
 __all__ = [
@@ -118,7 +119,8 @@ def partition_blocks(part: pd.DataFrame, i: int, plan: _Plan, start: int = 0, of
 def _partition_stats(part: pd.DataFrame, i: int, plan: _Plan) -> tuple[Any, ...]:
     from types import SimpleNamespace
 
-    from ._stream import _fast_chunk_stats, default_chunksize
+    from ._sources import default_chunksize
+    from ._stream import _fast_chunk_stats
 
     label = f"partition {i} of the Dask DataFrame"
     k = len(plan.columns)

@@ -17,14 +17,13 @@ import pandas as pd
 from .._validation import check_positive
 from ..exceptions import DataError, DriverkitTypeError
 from ._poisson import _Accumulator, resolve_seed
+from ._sources import _source_kind, is_dask_collection
 from ._stream import (
     _fast_chunk_stats,
     _merge_stats,
     _plan,
-    _source_kind,
     _stats_fn,
     _warn_dropped,
-    is_dask_collection,
     iter_frames,
     run_plan,
 )

@@ -24,7 +24,8 @@ import pandas as pd
 from .._validation import check_positive
 from ..exceptions import ConvergenceWarning, DataError, DriverkitError, SeparationError
 from ._glmfit import binary_terms, newton, ordinal_terms
-from ._stream import _Chunk, _plan, _source_kind, _warn_dropped, run_plan
+from ._sources import _Chunk, _source_kind
+from ._stream import _plan, _warn_dropped, run_plan
 
 __all__ = ["GLMStats", "logit_irls", "ordered_logit_irls"]
 

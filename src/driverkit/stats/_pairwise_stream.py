@@ -1,6 +1,6 @@
 """Pairwise-complete moments of files and Dask frames (pairwise deletion at any scale).
 
-:class:`~driverkit.stats._sufficient.PairwiseStats` are sums, so each chunk of a file or each
+:class:`~driverkit.stats._pairwise.PairwiseStats` are sums, so each chunk of a file or each
 Dask partition is summarised on its own and the parts are merged exactly.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._pairwise import PairwiseStats
 from ._stream import iter_frames
-from ._sufficient import PairwiseStats
 
 __all__ = ["pairwise_stats"]
 
@@ -62,10 +62,10 @@ def pairwise_stats(source: Any, columns: Sequence[str], *, weights: str | None =
         parts = [dask.delayed(_part)(p, cols, weights, wt, None)
                  for p in source[read].to_delayed()]
         done = list(dask.compute(*parts))
-        out = done[0]
+        merged: PairwiseStats = done[0]
         for p in done[1:]:
-            out = out.merge(p)
-        return out
+            merged = merged.merge(p)
+        return merged
     out: PairwiseStats | None = None
     for frame in iter_frames(source, read, chunksize=chunksize, progress=progress):
         part = _part(frame, cols, weights, wt, None if out is None else out._c)

@@ -24,11 +24,16 @@ to the columns before ``j``. Every subset is produced exactly once and no state 
 the node of minimum ``j`` needs ``(j + 1)(j + 2)/2`` updates, about four per subset in all.
 All nodes of one minimum element form one contiguous group of a pool array (packed lower
 triangles, ``y`` first, so a restriction is a prefix of rows), and the children of every
-node with a larger minimum form the next group in one vectorised sweep. The residual
+node with a larger minimum form the next group in one vectorised sweep; the last
+:data:`LEX_SUB` players (most of the nodes, small matrices) are expanded a few sub-roots
+at a time and summed by popcount while in cache (:func:`_low_block`). The residual
 variance of ``y`` gives ``v(m) = 1 − res_y(m)`` (y standardised). Memory stays bounded
 whatever p: :func:`iter_subset_blocks` yields the blocks to a consumer (e.g. streaming
 Shapley/dominance sums in :mod:`driverkit.importance._shapley`) and
 :func:`subset_values` stores them all.
+
+The matrix comes from :func:`~driverkit.stats._partial.partial_correlation` (checks and the
+always-in covariates; re-exported here).
 
 References
 ----------
@@ -41,6 +46,7 @@ Journal of Statistical Software 17(1).
 
 from __future__ import annotations
 
+import itertools
 import mmap
 import os
 import threading
@@ -53,7 +59,8 @@ from typing import TypeVar
 import numpy as np
 
 from .._validation import warn
-from ..exceptions import CollinearityWarning, DriverkitError, DriverkitWarning
+from ..exceptions import DriverkitError, DriverkitWarning
+from ._partial import check_covariance, partial_correlation
 
 __all__ = [
     "SubsetBlock",
@@ -78,14 +85,14 @@ DEFAULT_BLOCK_LOG2 = 19
 LEX_LOW = 9
 #: nodes of a group swept at a time (their rows stay in cache through the group's passes)
 LEX_CHUNK = 32768
+#: low players expanded a few sub-root rows at a time, while their nodes are in cache
+LEX_SUB = 4
+#: sub-root rows (of 2^(b − LEX_LOW) sub-roots each) expanded together
+LEX_SUB_ROWS = 8
 #: consecutive blocks whose middle players are decided together (one thread's job)
 BLOCKS_PER_JOB = 4
 #: Seconds per subset on the reference 2-core machine (calibrated by the benchmark).
 SECONDS_PER_SUBSET = 1.5e-8
-#: Condition number (of the driver correlation matrix) above which a warning is given.
-COLLINEARITY_WARN = 1e6
-#: Smallest admissible residual variance of a column given all others (relative).
-SINGULAR_TOL = 1e-10
 
 
 class SubsetBlock:
@@ -101,44 +108,54 @@ class SubsetBlock:
     <driverkit.importance._shapley.LatticeSums.add_block>`) never pays for the transpose.
     ``marginals`` (single matrices only) are the tile's popcount sums ``(by_mid, by_low)``:
     ``by_mid[u, a]`` over the columns of middle popcount ``a``, ``by_low[c, col]`` over the
-    rows of low popcount ``c``, formed while the kernel had the rows in cache; then the
-    tile may be in gain form (``gains``: row ``u`` of highest bit ``e`` holds
-    ``res[u − 2^e] − res[u]``), which ``values`` undoes.
+    rows of low popcount ``c``, formed while the kernel had the rows in cache.
     """
 
-    __slots__ = ("_values", "gains", "low", "marginals", "n_batch", "order", "start", "tile")
+    __slots__ = ("_make_tile", "_size", "_tile", "_values", "low", "marginals", "n_batch",
+                 "order", "start")
 
     def __init__(self, start: int, values: np.ndarray | None = None, *,
-                 tile: np.ndarray | None = None, low: int = 0, n_batch: int = 1,
-                 order: np.ndarray | None = None,
-                 marginals: tuple[np.ndarray, np.ndarray] | None = None,
-                 gains: bool = False) -> None:
+                 tile: np.ndarray | Callable[[], np.ndarray] | None = None, low: int = 0,
+                 n_batch: int = 1, order: np.ndarray | None = None,
+                 marginals: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         if (values is None) == (tile is None):
             raise ValueError("give exactly one of values and tile")
         self.start = int(start)
         self._values = values
-        self.tile = tile
+        # a callable tile is made on first use (valid while the block is the current one)
+        self._make_tile = tile if callable(tile) else None
+        self._tile = None if callable(tile) else tile
         self.low = int(low)
         self.order = order
         self.marginals = marginals
-        self.gains = gains
         self.n_batch = int(n_batch) if values is None else int(values.shape[1])
+        if values is not None:
+            self._size = int(values.shape[0])
+        elif self._tile is not None:
+            self._size = self._tile.size // self.n_batch
+        else:
+            self._size = len(order if order is not None else ()) << self.low
+
+    @property
+    def tile(self) -> np.ndarray | None:
+        """The residual tile (None for a block given as values)."""
+        if self._tile is None and self._make_tile is not None:
+            self._tile = self._make_tile()
+            self._make_tile = None
+        return self._tile
 
     @property
     def size(self) -> int:
         """Number of masks in the block."""
-        if self._values is not None:
-            return int(self._values.shape[0])
-        assert self.tile is not None
-        return self.tile.size // self.n_batch
+        return self._size
 
     @property
     def values(self) -> np.ndarray:
         """``(2^b, N)`` subset values in mask order."""
         if self._values is None:
-            assert self.tile is not None
-            U, N = self.tile.shape[0], self.n_batch
-            tile = _gains_to_residuals(self.tile) if self.gains else self.tile
+            tile = self.tile
+            assert tile is not None
+            U, N = tile.shape[0], self.n_batch
             t = tile.reshape(U, -1, N)  # [u, c, n]
             if self.order is not None:
                 t = t[:, np.argsort(self.order)]  # [u, t, n]
@@ -158,148 +175,6 @@ def single_threaded_blas() -> AbstractContextManager[object]:
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         return nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
-
-
-# --------------------------------------------------------------------------------------
-# input checks and preparation
-# --------------------------------------------------------------------------------------
-def check_covariance(C: np.ndarray, names: Sequence[str], *, what: str = "matrix") -> np.ndarray:
-    """Validate a square covariance/correlation matrix; return it as a float64 array.
-
-    Raises :class:`DriverkitError` naming the culprit for NaN/inf entries, asymmetry, zero or
-    negative variances, and (near) singular / non-positive-definite matrices.
-    """
-    C = np.asarray(C, dtype=float)
-    names = [str(n) for n in names]
-    if C.ndim != 2 or C.shape[0] != C.shape[1]:
-        raise DriverkitError(f"The {what} must be square; got shape {C.shape}.")
-    if C.shape[0] != len(names):
-        raise DriverkitError(f"The {what} has {C.shape[0]} rows but {len(names)} names.")
-    bad = ~np.isfinite(C)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise DriverkitError(
-            f"The {what} contains NaN or infinite values (first at row '{names[i]}', column "
-            f"'{names[j]}'). Compute it from complete data or impute first."
-        )
-    scale = np.maximum(np.abs(C).max(), 1e-300)
-    asym = np.abs(C - C.T) > 1e-8 * scale
-    if asym.any():
-        i, j = np.argwhere(asym)[0]
-        raise DriverkitError(
-            f"The {what} is not symmetric: entry ['{names[i]}', '{names[j]}'] = {C[i, j]:.6g} "
-            f"but ['{names[j]}', '{names[i]}'] = {C[j, i]:.6g}."
-        )
-    d = np.diag(C)
-    nonpos = np.flatnonzero(d <= 0)
-    if len(nonpos):
-        raise DriverkitError(
-            f"The variable '{names[nonpos[0]]}' has zero or negative variance "
-            f"({d[nonpos[0]]:.6g}) in the {what}; it cannot be used."
-        )
-    return (C + C.T) / 2
-
-
-def _to_correlation(C: np.ndarray) -> np.ndarray:
-    s = np.sqrt(np.diag(C))
-    R = C / np.outer(s, s)
-    np.fill_diagonal(R, 1.0)
-    return R
-
-
-def _check_pd(R: np.ndarray, names: Sequence[str], what: str) -> None:
-    """Raise if the correlation matrix ``R`` is singular or not positive definite."""
-    try:
-        inv = np.linalg.inv(R)
-        ok = bool(np.all(np.isfinite(inv)))
-    except np.linalg.LinAlgError:
-        ok = False
-    if ok:
-        resid = 1.0 / np.diag(inv)  # 1 − R²_j of each column on all others
-        if np.all(resid > SINGULAR_TOL):
-            return
-        j = int(np.argmin(resid))
-    else:
-        _ev, vec = np.linalg.eigh(R)
-        j = int(np.argmax(np.abs(vec[:, 0])))
-    eig = np.linalg.eigvalsh(R)
-    raise DriverkitError(
-        f"The {what} is singular or not positive definite (smallest eigenvalue "
-        f"{eig[0]:.3g}); '{names[j]}' is (almost) a linear combination of the others. "
-        "Drop or merge redundant drivers (or put them in one group)."
-    )
-
-
-def partial_correlation(C: np.ndarray, names: Sequence[str], y: int,
-                        xs: Sequence[int], always: Sequence[int] = (),
-                        *, what: str = "covariance matrix") -> tuple[np.ndarray, float, float]:
-    """Standardised residual correlation of ``(x, y)`` given the always-in columns.
-
-    Parameters
-    ----------
-    C : (k, k) array
-        Covariance or correlation matrix of all variables.
-    names : sequence of str
-        Names of the k variables (for messages).
-    y : int
-        Index of the outcome.
-    xs : sequence of int
-        Indices of the player columns (in the order the players will use).
-    always : sequence of int
-        Indices of always-in covariates, partialled out by a Schur complement.
-
-    Returns
-    -------
-    R : (m + 1, m + 1) array
-        Correlation matrix of the residuals of ``xs`` then ``y`` given ``always``.
-    r2_full : float
-        R² of y on ``xs`` and ``always`` together.
-    r2_always : float
-        R² of y on ``always`` alone (0 without).
-    """
-    C = check_covariance(C, names, what=what)
-    idx = [*xs, *always, y]
-    sub = _to_correlation(C[np.ix_(idx, idx)])
-    sub_names = [names[i] for i in idx]
-    m, a = len(xs), len(always)
-    if m + a:
-        _check_pd(sub[:-1, :-1], sub_names[:-1], what)
-    P = np.r_[np.arange(m), m + a]  # player columns then y
-    if a:
-        A = np.arange(m, m + a)
-        S_aa = sub[np.ix_(A, A)]
-        S_pa = sub[np.ix_(P, A)]
-        part = sub[np.ix_(P, P)] - S_pa @ np.linalg.solve(S_aa, S_pa.T)
-        r2_always = float(1.0 - part[-1, -1])
-    else:
-        part = sub[np.ix_(P, P)]
-        r2_always = 0.0
-    part = (part + part.T) / 2
-    if part[-1, -1] <= 1e-12:
-        raise DriverkitError(
-            f"The always-in covariates explain '{names[y]}' perfectly (R² = 1); there is no "
-            "variance left to attribute to the drivers."
-        )
-    R = _to_correlation(part)
-    r_xy = sub[:-1, -1]
-    r2_full = float(r_xy @ np.linalg.solve(sub[:-1, :-1], r_xy)) if m + a else 0.0
-    if r2_full > 1.0 + 1e-9:
-        eig = np.linalg.eigvalsh(sub)
-        raise DriverkitError(
-            f"The {what} is not positive definite (smallest eigenvalue {eig[0]:.3g}): the "
-            f"correlations of '{names[y]}' with the drivers are inconsistent (they imply "
-            f"R² = {r2_full:.4g} > 1). Compute the matrix from one complete data set."
-        )
-    r2_full = min(r2_full, 1.0)
-    if m:
-        cond = np.linalg.cond(R[:-1, :-1])
-        if cond > COLLINEARITY_WARN:
-            warn(
-                f"The drivers are highly collinear (condition number {cond:.3g} of their "
-                "correlation matrix); importance values may be unstable.",
-                CollinearityWarning,
-            )
-    return R, r2_full, r2_always
 
 
 # --------------------------------------------------------------------------------------
@@ -408,18 +283,18 @@ class _Buffers:
             setattr(self.local, name, buf)
         return buf
 
-
     def release(self) -> None:
         """Drop this thread's buffers (a pool thread's go when the thread ends)."""
         self.local.__dict__.clear()
 
 
 _BUFFERS = _Buffers()
+#: numbers the blocks of every thread (never reused), so a block's tile knows its pools
+_STAMPS = itertools.count()
 
 
-def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name: str,
-                emit: Callable[[np.ndarray, int, int], None] | None = None,
-                gains: bool = False) -> np.ndarray:
+def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int,
+                pool_name: str) -> np.ndarray:
     """Expand ``M`` roots by the kernel players ``k_lo..k_hi−1`` (lexicographic tree).
 
     Parameters
@@ -433,16 +308,9 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name:
     (tri(size[k_hi]), M·2^(k_hi−k_lo)) array
         The pool: column ``i + M·u`` is root ``i`` joined by the kernel players
         ``k_hi−1−e`` of the bits ``e`` of ``u``; its leading ``tri(size[k])`` rows (``k``
-        its smallest kernel player) hold its matrix, row 0 the residual variance of y.
-        A view of a per-thread buffer, valid until the thread's next call.
-
-    With ``gains=True`` row 0 of a node other than a root holds its *gain*
-    ``res_y(parent) − res_y(node)`` instead of its residual variance (one subtraction less
-    per node; no node reads its parent's row 0 otherwise): see :func:`_gains_to_residuals`.
-
-    ``emit(row0, lo, hi)``, if given, is called with the pool's row 0 as each run of nodes
-    ``lo .. hi − 1`` is completed (runs of a multiple of ``M`` nodes, in order), so a
-    consumer can sum the residual variances while they are still in cache.
+        its smallest kernel player, ``k_lo`` for the roots) hold its matrix, row 0 the
+        residual variance of y. A view of a per-thread buffer, valid until the thread's
+        next call with the same ``pool_name``.
 
     Notes
     -----
@@ -457,14 +325,12 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name:
     """
     L, M = P0.shape
     N = M << (k_hi - k_lo)
-    half = min(LEX_CHUNK, max(M, N >> 1))
+    chunk = max(LEX_CHUNK, M)
+    half = min(chunk, max(M, N >> 1))  # the widest run of parents swept at once
     pool = _BUFFERS.get(pool_name, L, N)
     coef = _BUFFERS.get("coef", plan.size[k_hi], half)
     prod = _BUFFERS.get("prod", plan.size[k_hi], half)
     pool[:L, :M] = P0
-    if emit is not None:
-        emit(pool[0], 0, M)
-    chunk = max(LEX_CHUNK, M)
     n = M
     for k in range(k_hi - 1, k_lo - 1, -1):
         w = plan.kwidths[k]
@@ -482,21 +348,80 @@ def _lex_expand(P0: np.ndarray, plan: _LexPlan, k_hi: int, k_lo: int, pool_name:
                     dst = np.empty((_tri(s - 1), m))
                 piv = src[_tri(s - 1) : _tri(s)]  # row s − 1 of the packed matrix
                 a = np.divide(piv[: s - 1], piv[s - 1], out=coef[: s - 1, :m])
-                if gains:  # row 0: the gain (of this step, plus the steps before)
-                    if step == 0:
-                        np.multiply(piv[0], a[0], out=dst[0])
-                    else:
-                        np.add(src[0], np.multiply(piv[0], a[0], out=prod[0, :m]), out=dst[0])
-                for r in range(1 if gains else 0, s - 1):
+                for r in range(s - 1):
                     o = _tri(r)
                     t = np.multiply(piv[: r + 1], a[r], out=prod[: r + 1, :m])
                     np.subtract(src[o : o + r + 1], t, out=dst[o : o + r + 1])
                 src = dst
                 s -= 1
-            if emit is not None:
-                emit(pool[0], n + c0, n + c1)
         n *= 2
     return pool[:L, :N]
+
+
+def _low_block(P0: np.ndarray, plan: _LexPlan, seg: np.ndarray, first: bool,
+               ) -> tuple[tuple[np.ndarray, np.ndarray], Callable[[], np.ndarray]]:
+    """The low players of one block (a single matrix): its popcount marginals and tile.
+
+    ``P0`` holds the ``M`` roots (the block's middle states, in tile column order). The
+    tree over the ``q`` low players is cut in two: the kernel players ``K..q−1`` (low bits
+    ``0..q−K−1``) expand all roots at once, giving ``2^(q−K)`` sub-roots per root; then the
+    last ``K`` kernel players (the high low bits, which hold almost all of the nodes and
+    whose matrices are small) expand :data:`LEX_SUB_ROWS` sub-root rows ``u1`` at a time,
+    so that their nodes are swept and summed by popcount while they are in cache and no
+    large pool is read back. Row ``u = u1 + 2^(q−K)·t`` of the tile is sub-root ``u1``
+    joined by the bits of ``t``; the rows of one low popcount are summed per popcount of
+    ``u1`` and folded by the popcount of ``t`` at the end of the block.
+
+    Returns the marginals ``(by_mid, by_low)`` (see :class:`SubsetBlock`) and a function
+    that writes the tile (residual variances; it sweeps the last ``K`` players again, so a
+    consumer that only needs sums never pays for the tile). The function reads this
+    thread's pools: it refuses once the thread has started its next block.
+    """
+    q = plan.q
+    M = P0.shape[1]
+    K = min(q, LEX_SUB)
+    U1, T = 1 << (q - K), 1 << K
+    top = _lex_expand(P0, plan, q, K, "low")  # column i + M·u1
+    stamp = _BUFFERS.local.stamp = (threading.get_ident(), next(_STAMPS))
+    if first:
+        top[0, 0] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
+    L = _tri(plan.size[K])
+    per = min(U1, LEX_SUB_ROWS)  # sub-root rows per chunk
+
+    def rows_of(u1: int) -> np.ndarray:  # [t, u1 − u1₀, col] of the chunk from u1
+        sub = _lex_expand(top[:L, u1 * M : (u1 + per) * M], plan, K, 0, "sub")
+        return sub[0].reshape(T, per, M)
+
+    by_mid = np.empty((T, U1, len(seg)))
+    acc = _BUFFERS.get("acc", (q - K + 1) * T, M)[: (q - K + 1) * T, :M]
+    acc = acc.reshape(q - K + 1, T, M)  # [popcount of u1, t, col]
+    seen = np.zeros(q - K + 1, dtype=bool)
+    pc = np.bitwise_count(np.arange(U1, dtype=np.uint32))
+    for u0 in range(0, U1, per):
+        rows = rows_of(u0)
+        np.add.reduceat(rows, seg, axis=2, out=by_mid[:, u0 : u0 + per])
+        for j in range(per):
+            c = pc[u0 + j]
+            if seen[c]:
+                acc[c] += rows[:, j]
+            else:
+                acc[c] = rows[:, j]
+                seen[c] = True
+    E = _popcount_onehot(K)  # [popcount of t, t]
+    by_low = np.zeros((q + 1, M))
+    for c in range(q - K + 1):
+        by_low[c : c + K + 1] += E @ acc[c]
+
+    def tile() -> np.ndarray:
+        if getattr(_BUFFERS.local, "stamp", None) != stamp:
+            raise RuntimeError("a block's tile was asked for after its thread moved on to "
+                               "the next block; read it inside the block's function")
+        out = np.empty((T, U1, M))
+        for u0 in range(0, U1, per):
+            out[:, u0 : u0 + per] = rows_of(u0)
+        return out.reshape(1 << q, M)
+
+    return (by_mid.reshape(1 << q, -1), by_low), tile
 
 
 def _order(players: Sequence[Sequence[int]], m: int, b: int, q: int | None = None,
@@ -729,68 +654,26 @@ def _blocks(st: _Setup, g0: int, count: int, *, copy: bool = True) -> Iterator[S
     M = N << (b - q)
     for i in range(count):
         g = g0 + i
-        marg = _Marginals(q, b - q, st.segments, g == 0) if N == 1 else None
-        low = _lex_expand(mid[:, st.order, i, :].reshape(Lq, -1), plan, q, 0, "low",
-                          None if marg is None else marg.add, gains=marg is not None)
-        tile = low[0, : M << q].reshape(1 << q, M)  # [u, n + N·c]: middle bits order[c]
-        if g == 0:
-            tile[0, :N] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
+        if N == 1:  # the roots gathered into a reused buffer (fresh pages cost more)
+            P0 = _BUFFERS.get("roots", 1, Lq * M)[0, : Lq * M].reshape(Lq, M)
+            np.take(mid[:, :, i, 0], st.order, axis=1, out=P0, mode="clip")
+            marg, make_tile = _low_block(P0, plan, st.segments, g == 0)
+            if copy:
+                yield SubsetBlock(g << b, tile=make_tile(), low=q, order=st.order,
+                                  marginals=marg)
+            else:
+                yield SubsetBlock(g << b, tile=make_tile, low=q, order=st.order,
+                                  marginals=marg)
+            continue
+        else:
+            low = _lex_expand(mid[:, st.order, i, :].reshape(Lq, -1), plan, q, 0, "low")
+            tile, marg = low[0, : M << q].reshape(1 << q, M), None  # [u, n + N·c]
+            if g == 0:
+                tile[0, :N] = 1.0  # the empty set (order[0] = 0): v = 0 exactly
         if copy:
             tile = tile.copy()
         yield SubsetBlock(g << b, tile=tile, low=q, n_batch=N, order=st.order,
-                          marginals=None if marg is None else (marg.by_mid, marg.by_low),
-                          gains=marg is not None)
-
-
-class _Marginals:
-    """Popcount sums of a tile's residual variances along each axis, summed as the kernel
-    completes the tile's rows (while they are in cache): ``by_mid[u, a]`` over the columns
-    of middle popcount ``a`` (contiguous, as the columns are sorted by popcount) and
-    ``by_low[c, col]`` over the rows of low popcount ``c``.
-
-    The rows come from the tree in gain form (see :func:`_lex_expand`): row ``u`` (of
-    highest bit ``e``) holds ``g[u] = res[u − 2^e] − res[u]``, and rows arrive in order of
-    ``e``, so ``by_mid[u] = by_mid[u − 2^e] − Σ g[u]`` and, at the end of the rows of one
-    ``e``, ``by_low[c] += by_low[c − 1] − Σ_{pc(u − 2^e) = c − 1} g[u]`` (the rows before
-    ``2^e`` are complete by then; their popcount rises by one).
-    """
-
-    def __init__(self, q: int, h: int, segments: np.ndarray, first: bool) -> None:
-        self.M = 1 << h
-        self.E = _popcount_onehot(q)
-        self.seg = segments
-        self.by_mid = np.empty((1 << q, h + 1))
-        self.by_low = np.zeros((q + 1, self.M))
-        self.part = np.zeros((q + 1, self.M))  # Σ of the current e's gains by parent class
-        self.first = first
-
-    def add(self, row0: np.ndarray, lo: int, hi: int) -> None:
-        u0, u1 = lo // self.M, hi // self.M
-        rows = row0[lo:hi].reshape(u1 - u0, self.M)
-        if u0 == 0:  # the roots: residual variances
-            if self.first:
-                rows[0, 0] = 1.0  # the empty set: v = 0 exactly
-            self.by_mid[0:1] = np.add.reduceat(rows, self.seg, axis=1)
-            self.by_low[0] += rows[0]
-            return
-        top = 1 << (u0.bit_length() - 1)  # 2^e: the rows u0..u1−1 share their highest bit
-        np.subtract(self.by_mid[u0 - top : u1 - top], np.add.reduceat(rows, self.seg, axis=1),
-                    out=self.by_mid[u0:u1])
-        self.part += self.E[:, u0 - top : u1 - top] @ rows
-        if u1 == 2 * top:  # all rows of this e: shift the classes of the rows before
-            self.by_low[1:] += self.by_low[:-1] - self.part[:-1]
-            self.part[:] = 0.0
-
-
-def _gains_to_residuals(tile: np.ndarray) -> np.ndarray:
-    """Residual variances from a tile in gain form (see :func:`_lex_expand`)."""
-    res = tile.copy()
-    U = res.shape[0]
-    top = 1
-    while top < U:
-        np.subtract(res[:top], res[top : 2 * top], out=res[top : 2 * top])
-        top *= 2
-    return res
+                          marginals=marg)
 
 
 @lru_cache(maxsize=32)
