@@ -98,7 +98,7 @@ def replicate_values(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMSubse
     W = np.atleast_2d(np.asarray(W, dtype=float))
     R = W.shape[0]
     n_masks = full.v.shape[0]
-    opts = dict(kind=kind, fit_index=fit_index, players=players, always=always,
+    opts: dict[str, Any] = dict(kind=kind, fit_index=fit_index, players=players, always=always,
                 weight_type=weight_type, names=names)
     k = np.asarray(X).shape[1]
     players_l, always_l = _players(k, players, always)
@@ -129,7 +129,7 @@ def replicate_values(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMSubse
                     continue
             left.append(b)
         todo = np.asarray(left, dtype=np.intp)
-    for b in todo:
+    for b in todo.tolist():
         for start in (full, None):
             try:
                 fit = glm_subset_values(X, y, W[b], start=start, quiet=True, **opts)

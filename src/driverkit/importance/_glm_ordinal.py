@@ -144,7 +144,9 @@ class _Ordinal:
             if self._pairsV is None:
                 iu, ju = np.triu_indices(self.K)
                 self._pairsV = self.Xv[:, iu] * self._X[:, ju]
-        return self._pairsV
+            pairs = self._pairsV
+        assert pairs is not None
+        return pairs
 
     @property
     def work(self) -> _Work:
@@ -447,7 +449,8 @@ class _Ordinal:
                     parts = self._layout(beta[idx], theta[idx], True, info=False)
                 else:
                     parts = self._layout(beta[idx], theta[idx], double)
-                g[sel], N = self._assemble(*parts[:5], cols[idx], hidx[idx])
+                g[sel], N = self._assemble(parts[0], parts[1], parts[2], parts[3], parts[4],
+                                           cols[idx], hidx[idx])
                 if N is not None:
                     info[idx] = N
                 if double:
@@ -536,7 +539,7 @@ class _Ordinal:
         if hit.size == 0:
             return shared
         K, J, m = self.K, self.J, cols.shape[1]
-        E = np.stack([found[i] for i in hit])
+        E = np.stack([np.asarray(found[i]) for i in hit])
         cuts = np.cumsum([K, J, K, self._kept_width - 2 * (K + J) - K * J - J * J, K * J, J])
         xb, xt, score, G, cross, gth, tt = np.split(E, cuts, axis=1)
         g, N = self._assemble(score, G, cross.reshape(-1, K, J), gth, tt.reshape(-1, J, J),
