@@ -15,7 +15,8 @@ from ._glm_logit import FastLogit
 
 def _newton_batch(engine: Any, fast: FastLogit | None, cols: np.ndarray, b0: np.ndarray,
                   t0: np.ndarray, eps: float, max_iter: int, shared: np.ndarray | None,
-                  floor: np.ndarray) -> tuple[np.ndarray, ...]:
+                  floor: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Fit one batch: the fast logit engine if given, else the plain engine's fast pass;
     subsets it does not settle, or that end below ``floor`` (a likelihood the model
     cannot be below: a diverged step near separation), are refitted by the plain engine
@@ -105,11 +106,12 @@ def _run_levels(levels: list[np.ndarray], block: int, fit_batch: Any, n_threads:
     iters = 0
     batches_of = [_split_level(lv, block) for lv in levels]
     if n_threads <= 1 or max((len(b) for b in batches_of), default=0) <= 1:
-        for batches in batches_of:
-            for batch in batches:
-                iters = max(iters, fit_batch(batch))
-                if progress is not None:
-                    progress(batch.size)
+        with single_threaded_blas():  # small products: BLAS threads would only contend
+            for batches in batches_of:
+                for batch in batches:
+                    iters = max(iters, fit_batch(batch))
+                    if progress is not None:
+                        progress(batch.size)
         return iters
     # one BLAS thread under our pool (its products are small; BLAS threads would only
     # contend with ours); a product's rounding does not depend on BLAS threads anyway

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -182,7 +183,7 @@ class FastLogit:
         """
         if not self.L:
             return self._fit(cols, beta0, eps, max_iter, shared, False)
-        has = np.isin(cols, self.blk).any(axis=1)
+        has = np.asarray(np.isin(cols, self.blk).any(axis=1))
         if has.all() or not has.any():
             return self._fit(cols, beta0, eps, max_iter, shared, bool(has[0]))
         B = cols.shape[0]
@@ -222,7 +223,8 @@ class FastLogit:
         raw = beta0[:, self.dense[U]]
         beta = raw * self.sd[U]
         beta[:, 0] = raw[:, 0] + raw @ self.mu[U]
-        gam = beta0[:, self.blk].copy() if L else None
+        # factor-block coefficients (no columns without a block: every use is under `if L`)
+        gam = beta0[:, self.blk].copy() if L else np.zeros((B, 0))
         ll = np.full(B, np.nan)
         ext = np.zeros(B)
         ok = np.zeros(B, dtype=bool)
@@ -257,7 +259,7 @@ class FastLogit:
                                   self._buf(1, uniq.size, _F32))  # −η
                     self._prob(q)
                     s = cy - (q @ ZvT32.T).astype(float)
-                    sL = self.cyL - self._levsum(q, True) if L else None
+                    sL: Any = self.cyL - self._levsum(q, True) if L else None
                     need = prev[uniq] > _REFRESH_ABOVE * eps  # inf on the first iteration
                     if inv is not None:  # first iteration: every subset refreshes
                         parts = self._info(q, P32, ZvT32, L)
@@ -273,7 +275,7 @@ class FastLogit:
                                      loc, Sm, Cm, Dinv)
                 else:
                     b = beta[idx]
-                    gi = gam[idx] if L else None
+                    gi: Any = gam[idx] if L else None
                     q = self._eta(-b, -gi if L else None, ZT, self._buf(0, idx.size, float))
                     # max |η| matters only near _EXTREME: where a bound keeps it below
                     # that, the bound stands in for it (two passes over q saved)
@@ -342,7 +344,6 @@ class FastLogit:
         raw[:, 0] = beta[:, 0] - raw[:, 1:] @ self.mu[U][1:]
         out[:, self.dense[U]] = raw
         if L:
-            assert gam is not None
             out[:, self.blk] = gam
         return out, ll, ok, ext, it
 

@@ -51,10 +51,10 @@ import mmap
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -163,18 +163,53 @@ class SubsetBlock:
         return self._values
 
 
+_BLAS_LOCK = threading.Lock()
+_BLAS_STATE: dict[str, Any] = {"depth": 0, "limiter": None}
+
+
+@contextmanager
+def _blas_limited() -> Iterator[None]:
+    # BLAS limits are process-wide, so nested and concurrent uses (threads of one call, or
+    # calls from several threads) share one limit: the first entry sets it, the last exit
+    # restores the user's setting. Independent enter/exit pairs would restore the
+    # original thread count while another thread still relies on one.
+    from threadpoolctl import threadpool_limits
+
+    with _BLAS_LOCK:
+        if _BLAS_STATE["depth"] == 0:
+            _BLAS_STATE["limiter"] = threadpool_limits(limits=1, user_api="blas")
+        _BLAS_STATE["depth"] += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_STATE["depth"] -= 1
+            if _BLAS_STATE["depth"] == 0:
+                _BLAS_STATE["limiter"].restore_original_limits()
+                _BLAS_STATE["limiter"] = None
+
+
 def single_threaded_blas() -> AbstractContextManager[object]:
     """Context manager limiting BLAS to one thread.
 
     The kernel's matrix products are small; on a shared machine OpenBLAS threads mostly
     contend with each other (measured 4× slower at p = 25 under load), so one thread is
-    both faster and more predictable.
+    both faster and more predictable. Nested and concurrent uses share one limit, and the
+    user's setting is restored when the last one ends.
+
+    Examples
+    --------
+    >>> from threadpoolctl import threadpool_info
+    >>> with single_threaded_blas(), single_threaded_blas():
+    ...     inner = {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+    >>> inner <= {1}
+    True
     """
     try:
-        from threadpoolctl import threadpool_limits
+        import threadpoolctl  # noqa: F401
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return _blas_limited()
 
 
 # --------------------------------------------------------------------------------------
