@@ -99,7 +99,7 @@ def replicate_values(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMSubse
     R = W.shape[0]
     n_masks = full.v.shape[0]
     opts: dict[str, Any] = dict(kind=kind, fit_index=fit_index, players=players, always=always,
-                weight_type=weight_type, names=names)
+                                 weight_type=weight_type, names=names)
     k = np.asarray(X).shape[1]
     players_l, always_l = _players(k, players, always)
     width = k + 1 if kind == "logit" else k

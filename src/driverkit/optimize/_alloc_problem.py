@@ -139,8 +139,9 @@ class _Problem:
                                             smooth=self.smooth if smooth else None)
         return self._cache[key]
 
-    def value_and_grad(self, s: np.ndarray) -> tuple[float, np.ndarray]:
-        """Value at spend ``s`` and its gradient with respect to spend."""
+    def lift_gradient(self, s: np.ndarray) -> tuple[np.ndarray, float, float, np.ndarray]:
+        """Lifts, total cost and value at spend ``s``, and the value's forward-difference
+        gradient with respect to the lifts."""
         lifts = self.lifts(s)
         cost = float(np.sum(s))
         f0 = self.evaluate(lifts, cost)
@@ -149,6 +150,11 @@ class _Problem:
             step = lifts.copy()
             step[j] += self.h[j]
             g_lift[j] = (self.evaluate(step, cost) - f0) / self.h[j]
+        return lifts, cost, f0, g_lift
+
+    def value_and_grad(self, s: np.ndarray) -> tuple[float, np.ndarray]:
+        """Value at spend ``s`` and its gradient with respect to spend."""
+        lifts, cost, f0, g_lift = self.lift_gradient(s)
         return f0, g_lift * self.dlift(s) + self.cost_slope(lifts, cost, f0)
 
     def cost_slope(self, lifts: np.ndarray, cost: float, f0: float) -> float:

@@ -135,14 +135,7 @@ def _clean(s: np.ndarray, lb: np.ndarray, ub: np.ndarray, cap: float | None,
 # --------------------------------------------------------------------------------------
 def _start_info(prob: _Problem, lb: np.ndarray) -> tuple[float, np.ndarray, float]:
     """Value, lift-gradient and cost-derivative at the lower bounds."""
-    lifts = prob.lifts(lb)
-    cost = float(np.sum(lb))
-    f0 = prob.evaluate(lifts, cost)
-    g = np.empty(len(lb))
-    for j in range(len(lb)):
-        step = lifts.copy()
-        step[j] += prob.h[j]
-        g[j] = (prob.evaluate(step, cost) - f0) / prob.h[j]
+    lifts, cost, f0, g = prob.lift_gradient(lb)
     return f0, g, prob.cost_slope(lifts, cost, f0)
 
 
