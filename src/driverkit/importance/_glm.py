@@ -34,6 +34,7 @@ from scipy import special
 
 from .._validation import check_option, warn
 from ..exceptions import ConvergenceWarning, DriverkitError
+from ._glm_kernel import row_block, size_levels
 from ._glm_levels import _bit_reversed, _glm_threads, _newton_batch, _run_levels
 from ._glm_logit import FastLogit, _Logit, factor_block
 from ._glm_ordinal import _Ordinal
@@ -52,7 +53,6 @@ FIT_INDICES = ("mcfadden", "nagelkerke", "cox_snell", "estrella")
 MAX_PLAYERS = 20
 _FAST_LOGIT = True  # the float32-iteration logit engine (False: the plain one, for tests)
 _SEPARATION_ETA = 33.0  # |linear predictor| beyond which a probability is 0/1 in float64
-_CACHE_BYTES = 1 << 21  # one (subsets × rows) work array per batch: ~2 MB, stays in L2
 _FAST_BATCH_BYTES = 1 << 22  # the fast logit engine's float64 work array per batch
 
 
@@ -404,7 +404,7 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     n = X.shape[0]
     batch_size = block
     if block is None:
-        block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
+        block = row_block(n)
     engine: _Logit | _Ordinal
     fast: FastLogit | None = None
     if kind == "ordinal":
@@ -508,8 +508,7 @@ def glm_subset_values(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
         extreme[batch] = ext
         return it
 
-    bounds = np.flatnonzero(np.diff(sizes[order])) + 1
-    levels = np.split(order, bounds) if order.size else []
+    levels = size_levels(order, sizes)
     n_threads = _glm_threads(threads) if getattr(fast or engine, "thread_safe", False) else 1
     if batch_size is None and fast is not None:  # its Python work per batch is larger
         batch_size = int(np.clip(_FAST_BATCH_BYTES // (8 * n), 128, 1024))
@@ -587,7 +586,7 @@ def glm_mask_fitter(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, *
     players_l, always_l = _players(k, players, always)
     p = len(players_l)
     v_w, n_idx = _likelihood_weights(w, n, weight_type)
-    block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
+    block = row_block(n)
     engine: _Logit | _Ordinal
     fast: FastLogit | None = None
     if kind == "ordinal":

@@ -7,6 +7,7 @@ kept in one module so the logit and ordered-logit engines import them without a 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -40,6 +41,52 @@ def _softplus_sum(x: np.ndarray, v: np.ndarray, tmp: np.ndarray) -> np.ndarray:
         xb = x[bad]
         out[bad] = (np.maximum(xb, 0.0) + np.log1p(np.exp(-np.abs(xb)))) @ v
     return out
+
+
+#: bytes of one (subsets × rows) float64 work array per batch: ~2 MB stays in L2
+CACHE_BYTES = 1 << 21
+
+
+def row_block(n: int, cache_bytes: int = CACHE_BYTES) -> int:
+    """Subsets per batch so that one (subsets × ``n`` rows) float64 array fills about
+    ``cache_bytes`` (16 to 1024 subsets).
+
+    Examples
+    --------
+    >>> row_block(2000), row_block(250), row_block(10**6)
+    (131, 1024, 16)
+    """
+    return int(np.clip(cache_bytes // (8 * n), 16, 1024))
+
+
+def size_levels(order: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """``order`` (subset indices sorted by size) cut into its runs of equal ``sizes``."""
+    if not order.size:
+        return []
+    return np.split(order, np.flatnonzero(np.diff(sizes[order])) + 1)
+
+
+def level_batches(member: np.ndarray, block: int, *, skip_empty: bool
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Batches of at most ``block`` subsets of one size, smallest size first: each
+    batch's subset indices and their columns ``(L, m)`` (rows of the boolean ``member``).
+    ``skip_empty`` leaves out subset 0 (the empty model, known in closed form).
+
+    Examples
+    --------
+    >>> member = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=bool)
+    >>> [(b.tolist(), c.tolist()) for b, c in level_batches(member, 8, skip_empty=True)]
+    [([1, 2], [[0], [1]]), ([3], [[0, 1]])]
+    """
+    sizes = member.sum(axis=1)
+    order = np.argsort(sizes, kind="stable")
+    if skip_empty:
+        order = order[order != 0]
+    for level in size_levels(order, sizes):
+        m = int(sizes[level[0]])
+        for pos in range(0, level.size, block):
+            batch = level[pos : pos + block]
+            yield batch, np.nonzero(member[batch])[1].reshape(batch.size, m)
 
 
 def _pair_layout(K: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

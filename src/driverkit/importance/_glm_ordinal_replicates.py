@@ -34,7 +34,7 @@ import numpy as np
 
 from ..exceptions import DriverkitError
 from ._glm import GLMSubsetFits, _likelihood_weights, _players, subset_layout
-from ._glm_kernel import _solve_batch
+from ._glm_kernel import _solve_batch, level_batches, row_block
 from ._glm_ordinal import _ordered_step, _Ordinal
 
 __all__ = ["OrdinalReplicateFits", "ordinal_replicate_fits"]
@@ -45,7 +45,6 @@ __all__ = ["OrdinalReplicateFits", "ordinal_replicate_fits"]
 #: (the decrement times the relative change of the information over the last step, a few
 #: per cent), far inside the 1e-6 that bootstrap intervals need.
 _ACCEPT = 100.0
-_CACHE_BYTES = 1 << 21  # one (rows × subsets) float64 work array near 2 MB, as the engine
 
 
 @dataclass
@@ -119,7 +118,6 @@ def ordinal_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GL
     players_l, always_l = _players(k, players, always)
     M = 1 << len(players_l)
     member, _ = subset_layout(k, players_l, always_l)
-    sizes = member.sum(axis=1)
     if (full.coef is None or full.thetas is None or full.coef.shape != (M, k)
             or full.thetas.shape[0] != M):
         raise ValueError("full must be the full-sample ordinal fits of the same problem.")
@@ -161,7 +159,7 @@ def ordinal_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GL
 
     # the chunk's mean weights give the shared information matrices; the replicates'
     # scores are sums of the shared per-row terms with their own weights
-    block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
+    block = row_block(n)
     mean = _Ordinal(X, codes, V[live].mean(axis=0), J, block)
     Vs = V[live][:, mean.order]  # replicate weights in the mean engine's row order
     RL = len(live)
@@ -174,32 +172,21 @@ def ordinal_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GL
     for r in live:
         keep = V[r] > 0
         nr = int(keep.sum())
-        engines.append(_Ordinal(X[keep], codes[keep], V[r][keep], J,
-                                int(np.clip(_CACHE_BYTES // (8 * nr), 16, 1024))))
+        engines.append(_Ordinal(X[keep], codes[keep], V[r][keep], J, row_block(nr)))
         engines[-1].buffers = mean.buffers  # used one after the other: one set of arrays
     eps = tol * np.maximum(1.0, np.abs(ll0))
 
-    order = np.argsort(sizes, kind="stable")
-    if not always_l:
-        order = order[order != 0]
-    bounds = np.flatnonzero(np.diff(sizes[order])) + 1
-    for level in np.split(order, bounds) if order.size else []:
-        m = int(sizes[level[0]])
-        for pos in range(0, level.size, block):
-            batch = level[pos : pos + block]
-            L = batch.size
-            cols = np.nonzero(member[batch])[1].reshape(L, m)
-            hidx = mean.pair_index[cols[:, :, None], cols[:, None, :]].reshape(L, m * m)
-            b_S, t_S = full.coef[batch] * member[batch], full.thetas[batch]
-            steps, dec0 = _shared_steps(mean, ZV, pairsT, Vs32, cat_w, b_S, t_S, cols,
-                                        hidx)
-            for i, r in enumerate(live):
-                ll, conv, nfast = _fit_replicate(engines[i], cols, b_S, t_S, steps[i],
-                                                 dec0[i], mean, float(eps[r]),
-                                                 float(ll0[r]), max_iter)
-                fast[r] += nfast
-                out_ll[r, batch] = ll
-                out_conv[r, batch] = conv
+    for batch, cols in level_batches(member, block, skip_empty=not always_l):
+        L, m = cols.shape
+        hidx = mean.pair_index[cols[:, :, None], cols[:, None, :]].reshape(L, m * m)
+        b_S, t_S = full.coef[batch] * member[batch], full.thetas[batch]
+        steps, dec0 = _shared_steps(mean, ZV, pairsT, Vs32, cat_w, b_S, t_S, cols, hidx)
+        for i, r in enumerate(live):
+            ll, conv, nfast = _fit_replicate(engines[i], cols, b_S, t_S, steps[i], dec0[i],
+                                             mean, float(eps[r]), float(ll0[r]), max_iter)
+            fast[r] += nfast
+            out_ll[r, batch] = ll
+            out_conv[r, batch] = conv
     return OrdinalReplicateFits(out_ll, ll0, n_idx, out_conv, fast)
 
 

@@ -50,7 +50,7 @@ import numpy as np
 
 from ..exceptions import DriverkitError
 from ._glm import GLMSubsetFits, _likelihood_weights, _Logit, _players, subset_layout
-from ._glm_kernel import _pair_layout, log_chunks
+from ._glm_kernel import _pair_layout, level_batches, log_chunks, row_block
 
 __all__ = ["LogitReplicateFits", "logit_replicate_fits"]
 
@@ -186,7 +186,6 @@ def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMS
     K = k + 1
     member, _ = subset_layout(K, [[c + 1 for c in pl] for pl in players_l],
                               [0] + [c + 1 for c in always_l])
-    sizes = member.sum(axis=1)
     if full.coef is None or full.coef.shape != (M, K):
         raise ValueError("full must be the full-sample logit fits of the same problem.")
     Xa = np.column_stack([np.ones(n), X])
@@ -230,57 +229,49 @@ def logit_replicate_fits(X: np.ndarray, y: np.ndarray, W: np.ndarray, full: GLMS
     y32 = y.astype(f32)
     V32 = V[live].astype(f32)
     pairs_mean = ((Xc * V[live].mean(axis=0)[:, None])[:, iu] * Xc[:, ju]).astype(f32)
-    block = int(np.clip(_CACHE_BYTES // (8 * n), 16, 1024))
+    block = row_block(n, _CACHE_BYTES)
     sub = max(1, _CACHE_BYTES // (4 * n * K))  # subsets per replicate-score product
     bufs = [np.empty(block * n) for _ in range(3)]
     engines: dict[int, _Logit] = {}
 
-    order = np.argsort(sizes, kind="stable")
-    if not always_l:
-        order = order[order != 0]
-    bounds = np.flatnonzero(np.diff(sizes[order])) + 1
     eps_all = tol * np.maximum(1.0, np.abs(ll0))
-    for level in np.split(order, bounds):
-        m = int(sizes[level[0]])
-        for pos in range(0, level.size, block):
-            batch = level[pos : pos + block]
-            L = batch.size
-            cols = np.nonzero(member[batch])[1].reshape(L, m)
-            hidx = pair_index[cols[:, :, None], cols[:, None, :]].reshape(L, m * m)
-            bS = full.coef[batch] * member[batch]
-            bS_c = bS.copy()
-            bS_c[:, 0] += bS[:, 1:] @ mu
-            # at β_S the fitted probabilities are the same for every replicate
-            with np.errstate(over="ignore"):
-                pS = np.exp((-bS_c).astype(f32) @ XcT32)
-            pS += 1.0
-            np.divide(1.0, pS, out=pS)
-            # the first step's information: at β_S with the chunk's mean replicate weights,
-            # factored once for all replicates
-            GS = (np.subtract(pS, pS * pS) @ pairs_mean).astype(np.float64)
-            FS = _inv_factor(np.take_along_axis(GS, hidx, axis=1).reshape(L, m, m))
-            # every replicate's score at β_S, Σ_i v_ri (y_i − p_i) x_i, as one product with
-            # the replicates' weights (the rows are shared, only the weights differ)
-            np.subtract(y32, pS, out=pS)
-            G0 = np.empty((len(live), L, K), dtype=f32)
-            for a in range(0, L, sub):
-                b = min(L, a + sub)
-                M = (pS[a:b].T[:, :, None] * Xc32[:, None, :]).reshape(n, (b - a) * K)
-                G0[:, a:b] = (V32 @ M).reshape(len(live), b - a, K)
-            for i, r in enumerate(live):
-                rw = rows[r]
-                assert rw is not None
-                ll, conv, nfast, b_last = _iterate(rw, G0[i], FS, bS_c, cols, hidx, bufs,
-                                                   float(eps_all[r]), max_iter)
-                if not conv.all():
-                    bad = np.flatnonzero(~conv)
-                    b_last[:, 0] -= b_last[:, 1:] @ mu
-                    ll[bad], conv[bad] = _engine_fit(engines, r, Xa, y, V[r], block, cols[bad],
-                                                     b_last[bad], bS[bad], eps_all[r],
-                                                     max_iter)
-                fast[r] += nfast
-                out_ll[r, batch] = ll
-                out_conv[r, batch] = conv
+    for batch, cols in level_batches(member, block, skip_empty=not always_l):
+        L, m = cols.shape
+        hidx = pair_index[cols[:, :, None], cols[:, None, :]].reshape(L, m * m)
+        bS = full.coef[batch] * member[batch]
+        bS_c = bS.copy()
+        bS_c[:, 0] += bS[:, 1:] @ mu
+        # at β_S the fitted probabilities are the same for every replicate
+        with np.errstate(over="ignore"):
+            pS = np.exp((-bS_c).astype(f32) @ XcT32)
+        pS += 1.0
+        np.divide(1.0, pS, out=pS)
+        # the first step's information: at β_S with the chunk's mean replicate weights,
+        # factored once for all replicates
+        GS = (np.subtract(pS, pS * pS) @ pairs_mean).astype(np.float64)
+        FS = _inv_factor(np.take_along_axis(GS, hidx, axis=1).reshape(L, m, m))
+        # every replicate's score at β_S, Σ_i v_ri (y_i − p_i) x_i, as one product with
+        # the replicates' weights (the rows are shared, only the weights differ)
+        np.subtract(y32, pS, out=pS)
+        G0 = np.empty((len(live), L, K), dtype=f32)
+        for a in range(0, L, sub):
+            b = min(L, a + sub)
+            M = (pS[a:b].T[:, :, None] * Xc32[:, None, :]).reshape(n, (b - a) * K)
+            G0[:, a:b] = (V32 @ M).reshape(len(live), b - a, K)
+        for i, r in enumerate(live):
+            rw = rows[r]
+            assert rw is not None
+            ll, conv, nfast, b_last = _iterate(rw, G0[i], FS, bS_c, cols, hidx, bufs,
+                                               float(eps_all[r]), max_iter)
+            if not conv.all():
+                bad = np.flatnonzero(~conv)
+                b_last[:, 0] -= b_last[:, 1:] @ mu
+                ll[bad], conv[bad] = _engine_fit(engines, r, Xa, y, V[r], block, cols[bad],
+                                                 b_last[bad], bS[bad], eps_all[r],
+                                                 max_iter)
+            fast[r] += nfast
+            out_ll[r, batch] = ll
+            out_conv[r, batch] = conv
     return LogitReplicateFits(out_ll, ll0, n_idx, out_conv, fast)
 
 
